@@ -1,0 +1,18 @@
+# The README's two commands: `make demo` (the main job on the embedded catalog) and `make test`.
+.PHONY: setup test lint typecheck demo
+
+setup:
+	./.ci/setup
+
+lint: setup
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+typecheck: setup
+	.venv/bin/mypy
+
+test: setup lint typecheck
+	.venv/bin/pytest -q -p no:cacheprovider --durations=15
+
+demo: setup
+	./.ci/demo

@@ -1,0 +1,53 @@
+"""The FastAPI application: thin routes over registry.service, one JSON error shape."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from registry import __version__
+from registry.errors import RegistryError
+from registry.local import LocalCatalog
+from registry.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    catalog = LocalCatalog(settings or get_settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from registry.db import check_ready
+
+        check_ready(catalog.engine)
+        yield
+        catalog.engine.dispose()
+
+    app = FastAPI(
+        title="Edge Model Registry",
+        version=__version__,
+        description="Versioned, per-device builds of edge AI models, with provenance on every figure.",
+        lifespan=lifespan,
+    )
+    app.state.catalog = catalog
+
+    @app.exception_handler(RegistryError)
+    async def registry_error(_: Request, exc: RegistryError) -> JSONResponse:
+        return JSONResponse(exc.to_dict(), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("query", "path", "body"))
+            problems.append(f"{where}: {err.get('msg')}" if where else str(err.get("msg")))
+        return JSONResponse({"error": "invalid_input", "detail": "; ".join(problems)}, status_code=422)
+
+    from registry.api.routes import blobs, catalog_routes, health, publish
+
+    for router in (health.router, catalog_routes.router, blobs.router, publish.router):
+        app.include_router(router)
+    return app

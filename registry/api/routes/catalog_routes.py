@@ -1,0 +1,132 @@
+"""Catalog reads and lifecycle writes. Handlers stay thin: parse, call the service, return entities."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Request
+
+from registry.api.deps import AdminAccess, PublishAccess, ReadAccess, SessionDep
+from registry.service import lifecycle
+from registry.service.catalog import (
+    ModelFilter,
+    get_build,
+    get_device,
+    list_devices,
+    search_page,
+    show_model,
+)
+from registry.service.entities import BuildInfo, DeviceInfo, ModelDetail, Resolution, VersionInfo
+from registry.service.resolve import resolve
+
+router = APIRouter(prefix="/v1", tags=["catalog"])
+Text = Annotated[str | None, Query(max_length=200)]
+
+
+@router.get("/models", dependencies=[ReadAccess])
+def list_models(
+    session: SessionDep,
+    task: Text = None,
+    domain: Text = None,
+    device: Text = None,
+    precision: Text = None,
+    runtime: Text = None,
+    license: Text = None,
+    q: Text = None,
+    max_latency_ms: Annotated[float | None, Query(gt=0, description="Needs device.")] = None,
+    min_accuracy: Annotated[float | None, Query(description="Task-metric value, e.g. 0.9.")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> dict[str, Any]:
+    """Search models; ``next_cursor`` pages through the rest."""
+    flt = ModelFilter(
+        task=task,
+        domain=domain,
+        device=device,
+        precision=precision,
+        runtime=runtime,
+        license=license,
+        text=q,
+        max_latency_ms=max_latency_ms,
+        min_accuracy=min_accuracy,
+    )
+    items, next_cursor = search_page(session, flt, limit=limit, cursor=cursor)
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.get("/models/{model}", dependencies=[ReadAccess])
+def get_model(session: SessionDep, model: str) -> ModelDetail:
+    return show_model(session, model)
+
+
+@router.get("/models/{model}/versions/{version}", dependencies=[ReadAccess])
+def get_version(session: SessionDep, model: str, version: str) -> ModelDetail:
+    return show_model(session, model, version)
+
+
+@router.get("/builds/{build_id}", dependencies=[ReadAccess])
+def build(session: SessionDep, request: Request, build_id: int) -> BuildInfo:
+    return with_urls(get_build(session, build_id), request)
+
+
+@router.get("/devices", dependencies=[ReadAccess])
+def devices(session: SessionDep) -> list[DeviceInfo]:
+    return list_devices(session, with_counts=True)
+
+
+@router.get("/devices/{name}", dependencies=[ReadAccess])
+def device(session: SessionDep, name: str) -> DeviceInfo:
+    return get_device(session, name)
+
+
+@router.get("/resolve", dependencies=[ReadAccess])
+def resolve_build(
+    session: SessionDep,
+    request: Request,
+    model: Annotated[str, Query(max_length=64)],
+    device: Annotated[str, Query(max_length=120)],
+    precision: Annotated[str, Query(max_length=16)],
+    runtime: Text = None,
+    version: Annotated[str | None, Query(max_length=64)] = None,
+    alias: Annotated[str | None, Query(max_length=40)] = None,
+) -> Resolution:
+    """The one build for (model, device, precision[, runtime]) at a version, an alias, or latest."""
+    r = resolve(session, model, device, precision, runtime=runtime, version=version, alias=alias)
+    return r.model_copy(update={"build": with_urls(r.build, request)})
+
+
+@router.put("/models/{model}/aliases/{alias}", dependencies=[PublishAccess])
+def put_alias(
+    session: SessionDep, model: str, alias: str, version: Annotated[str, Body(embed=True, max_length=64)]
+) -> VersionInfo:
+    return lifecycle.set_alias(session, model, alias, version)
+
+
+@router.delete("/models/{model}/aliases/{alias}", dependencies=[PublishAccess], status_code=204)
+def delete_alias(session: SessionDep, model: str, alias: str) -> None:
+    lifecycle.delete_alias(session, model, alias)
+
+
+@router.post("/models/{model}/versions/{version}/deprecate", dependencies=[PublishAccess])
+def deprecate(
+    session: SessionDep,
+    model: str,
+    version: str,
+    reason: Annotated[str | None, Body(embed=True, max_length=500)] = None,
+) -> VersionInfo:
+    return lifecycle.deprecate(session, model, version, reason)
+
+
+@router.post("/models/{model}/versions/{version}/yank", dependencies=[AdminAccess])
+def yank(
+    session: SessionDep,
+    model: str,
+    version: str,
+    reason: Annotated[str | None, Body(embed=True, max_length=500)] = None,
+) -> VersionInfo:
+    return lifecycle.yank(session, model, version, reason)
+
+
+def with_urls(build: BuildInfo, request: Request) -> BuildInfo:
+    files = [f.model_copy(update={"url": str(request.url_for("get_blob", sha256=f.sha256))}) for f in build.files]
+    return build.model_copy(update={"files": files})

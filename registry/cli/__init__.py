@@ -1,0 +1,51 @@
+"""The ``registry`` command. Heavy modules are imported inside commands so that start-up stays fast."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from registry.cli import catalog_cmds, db_cmds, server_cmds
+
+app = typer.Typer(
+    name="registry",
+    help="Edge Model Registry: versioned, per-device builds of edge AI models.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+db_cmds.register(app)
+catalog_cmds.register(app)
+server_cmds.register(app)
+
+
+def main() -> None:
+    """Entry point: user errors become one line and a non-zero exit; tracebacks only with REGISTRY_DEBUG=1."""
+    from registry.errors import RegistryError
+
+    debug = os.environ.get("REGISTRY_DEBUG", "").lower() in ("1", "true", "yes")
+    try:
+        app()
+    except RegistryError as exc:
+        if debug:
+            raise
+        from registry.cli.output import print_error
+
+        print_error(exc.detail, exc.hint)
+        sys.exit(2 if exc.status in (400, 422) else 1)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
+    except Exception as exc:
+        if debug:
+            raise
+        from registry.cli.output import print_error
+
+        print_error(
+            f"internal error: {type(exc).__name__}: {exc}",
+            "This is a bug. Run again with REGISTRY_DEBUG=1 for a traceback and report it.",
+        )
+        sys.exit(1)

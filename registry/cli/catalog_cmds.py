@@ -1,0 +1,291 @@
+"""Catalog commands: models, show, devices, publish, pull, alias, deprecate, yank."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from registry.cli.output import human_size, info, print_json, print_table
+
+if TYPE_CHECKING:
+    from registry.service.entities import Resolution
+
+JSON = typer.Option(False, "--json", help="Print JSON for scripts instead of a table.")
+
+
+def register(app: typer.Typer) -> None:
+    for fn in (models, show, devices, publish, pull, alias, deprecate, yank):
+        app.command(fn.__name__)(fn)
+
+
+def split_ref(ref: str) -> tuple[str, str | None]:
+    """``yolov8@1.2.0`` -> ("yolov8", "1.2.0"); ``yolov8`` -> ("yolov8", None)."""
+    name, _, version = ref.partition("@")
+    return name.strip(), (version.strip() or None)
+
+
+def models(
+    task: str | None = typer.Option(None, help="e.g. object-detection"),
+    domain: str | None = typer.Option(None, help="computer-vision, generative-ai, audio or nlp"),
+    device: str | None = typer.Option(None, help="Only models with a build that runs on this device."),
+    precision: str | None = typer.Option(None, help="float, fp16, w8a8 (int8), w8a16, w4a16 (int4), mixed"),
+    runtime: str | None = typer.Option(None, help="onnx, tflite, qnn_dlc, qnn_context_binary, ..."),
+    license: str | None = typer.Option(None, "--license", help="e.g. apache-2.0"),
+    text: str | None = typer.Option(None, "--search", "-s", help="Text in the name or description."),
+    json_out: bool = JSON,
+) -> None:
+    """List the catalog's models, filtered."""
+    from registry.local import LocalCatalog
+    from registry.service.catalog import ModelFilter, search_models
+
+    flt = ModelFilter(
+        task=task,
+        domain=domain,
+        device=device,
+        precision=precision,
+        runtime=runtime,
+        license=license,
+        text=text,
+    )
+    with LocalCatalog().session() as session:
+        found = search_models(session, flt)
+    if json_out:
+        print_json([m.model_dump(mode="json") for m in found])
+        return
+    if not found:
+        info("No models match. `registry models` without filters lists them all.")
+        return
+    print_table(
+        None,
+        ["model", "name", "task", "domain", "latest", "weights", "licence"],
+        [(m.slug, m.name, m.task, m.domain, m.latest_version or "-", m.weights, m.license) for m in found],
+    )
+
+
+def show(ref: str = typer.Argument(..., metavar="MODEL[@VERSION]"), json_out: bool = JSON) -> None:
+    """Show a model: its card, versions, aliases and the builds of one version (default: latest)."""
+    from registry.local import LocalCatalog
+    from registry.service.catalog import show_model
+
+    name, version = split_ref(ref)
+    with LocalCatalog().session() as session:
+        detail = show_model(session, name, version)
+    if json_out:
+        print_json(detail.model_dump(mode="json"))
+        return
+    m = detail.model
+    info(f"{m.slug}: {m.name}\n  {m.task} / {m.domain}, licence {m.license}, weights: {m.weights}")
+    if m.description:
+        info(f"  {m.description}")
+    print_table(
+        "versions",
+        ["version", "status", "aliases", "builds"],
+        [
+            (
+                v.version,
+                v.status + (f" ({v.status_reason})" if v.status_reason else ""),
+                ", ".join(v.aliases),
+                v.build_count,
+            )
+            for v in detail.versions
+        ],
+    )
+    if detail.version:
+        rows = []
+        for b in detail.builds:
+            host = next((x for x in b.benchmarks if x.provenance == "measured-host"), None)
+            acc = next((e for e in b.evaluations if e.kind == "accuracy"), None)
+            rows.append(
+                (
+                    b.id,
+                    b.precision,
+                    b.runtime,
+                    b.target,
+                    human_size(b.size),
+                    f"{host.latency_ms:.2f} ms (host)" if host and host.latency_ms is not None else "-",
+                    f"{acc.metric} {acc.value:.4g}" if acc else "-",
+                )
+            )
+        print_table(
+            f"builds of {m.slug}@{detail.version.version}",
+            ["build", "precision", "runtime", "target", "size", "latency", "accuracy"],
+            rows,
+        )
+
+
+def devices(json_out: bool = JSON) -> None:
+    """List the devices (chipsets) with their slugs, form factors and NPU architecture."""
+    from registry.local import LocalCatalog
+    from registry.service.catalog import list_devices
+
+    with LocalCatalog().session() as session:
+        found = list_devices(session)
+    if json_out:
+        print_json([d.model_dump(mode="json") for d in found])
+        return
+    print_table(
+        None,
+        ["slug", "chipset", "name", "SoC", "form factors", "NPU"],
+        [
+            (
+                d.slug,
+                d.chipset,
+                d.marketing_name,
+                ", ".join(d.soc_parts),
+                ", ".join(d.form_factors),
+                d.npu_arch or "-",
+            )
+            for d in found
+        ],
+    )
+
+
+def publish(
+    directory: Path = typer.Argument(..., help="Directory holding the build files and manifest.yaml."),
+    manifest: Path | None = typer.Option(None, help="Manifest path, if not DIRECTORY/manifest.yaml."),
+    json_out: bool = JSON,
+) -> None:
+    """Publish a version with its builds from a directory and its manifest."""
+    from registry.local import LocalCatalog
+    from registry.service.manifest import load_manifest
+    from registry.service.publish import publish_directory
+
+    catalog = LocalCatalog()
+    parsed = load_manifest(directory, manifest)
+    with catalog.session() as session:
+        result = publish_directory(session, catalog.store, directory, parsed)
+    if json_out:
+        print_json(result.model_dump(mode="json"))
+    elif result.created:
+        info(
+            f"Published {result.model}@{result.version}: {len(result.build_ids)} builds, "
+            f"{result.blobs_stored} new blobs ({human_size(result.bytes_stored)})."
+        )
+    else:
+        info(f"{result.model}@{result.version} is already published with the same bytes: nothing to do.")
+
+
+def pull(
+    model: str = typer.Argument(..., metavar="MODEL[@VERSION]"),
+    device: str = typer.Option(..., "--device", "-d", help="Any device name: sd8g3, sm8650, 'Galaxy S24'..."),
+    precision: str = typer.Option(..., "--precision", "-p", help="float, fp16, int8/w8a8, w8a16, int4/w4a16"),
+    version: str | None = typer.Option(None, "--version", "-v", help="Exact version pin."),
+    alias_name: str | None = typer.Option(None, "--alias", "-a", help="An alias such as stable."),
+    runtime: str | None = typer.Option(None, "--runtime", "-r", help="onnx, tflite, qnn_dlc, ..."),
+    out_dir: Path | None = typer.Option(None, "--output", "-o", help="Copy the files into this directory."),
+    json_out: bool = JSON,
+) -> None:
+    """Fetch the build of MODEL for a device and precision, verified, into the cache (or -o DIR)."""
+    name, ref_version = split_ref(model)
+    version = version or ref_version
+    from registry.client.cache import Cache
+    from registry.client.pull import materialize
+    from registry.local import LocalCatalog
+    from registry.service.resolve import resolve
+
+    catalog = LocalCatalog()
+    with catalog.session() as session:
+        resolution = resolve(session, name, device, precision, runtime=runtime, version=version, alias=alias_name)
+    cache = Cache(catalog.settings.cache_dir)
+    store = catalog.store
+    files = materialize(resolution, cache, lambda f, dest: store.copy_to(f.sha256, dest, verify=True), out_dir=out_dir)
+    _report_pull(resolution, files, json_out)
+
+
+def _report_pull(resolution: Resolution, files: list[Any], json_out: bool) -> None:
+    for w in resolution.warnings:
+        info(f"warning: {w}")
+    if json_out:
+        print_json(
+            {
+                "model": resolution.model,
+                "version": resolution.version,
+                "device": resolution.device,
+                "device_slug": resolution.device_slug,
+                "precision": resolution.precision,
+                "runtime": resolution.runtime,
+                "target": resolution.target,
+                "build": resolution.build.id,
+                "warnings": resolution.warnings,
+                "files": [
+                    {
+                        "path": str(f.local_path),
+                        "name": f.path,
+                        "sha256": f.sha256,
+                        "size": f.size,
+                        "component": f.component,
+                    }
+                    for f in files
+                ],
+            }
+        )
+        return
+    info(
+        f"{resolution.model}@{resolution.version} build {resolution.build.id} "
+        f"({resolution.precision}, {resolution.runtime}, {resolution.target}) for {resolution.device_slug}"
+    )
+    for f in files:
+        print(f"{f.local_path}  sha256:{f.sha256}  {human_size(f.size)}")
+
+
+def alias(
+    model: str = typer.Argument(...),
+    name: str = typer.Argument(..., help="Alias name, e.g. stable."),
+    version: str | None = typer.Argument(None, help="Version to point at (omit with --delete)."),
+    delete: bool = typer.Option(False, "--delete", help="Remove the alias."),
+    json_out: bool = JSON,
+) -> None:
+    """Set or move an alias (MODEL ALIAS VERSION), or remove it (--delete)."""
+    from registry.local import LocalCatalog
+    from registry.service import lifecycle
+
+    if delete == (version is not None):
+        raise typer.BadParameter("Give a VERSION to set the alias, or --delete to remove it (not both).")
+    with LocalCatalog().session() as session:
+        if delete:
+            lifecycle.delete_alias(session, model, name)
+            result: dict[str, Any] = {"model": model, "alias": name, "deleted": True}
+        else:
+            assert version is not None
+            v = lifecycle.set_alias(session, model, name, version)
+            result = {"model": v.model, "alias": name, "version": v.version}
+    if json_out:
+        print_json(result)
+    else:
+        info(f"{model}: alias {name} removed." if delete else f"{model}: {name} -> {result['version']}")
+
+
+def deprecate(
+    ref: str = typer.Argument(..., metavar="MODEL@VERSION"),
+    reason: str | None = typer.Option(None, help="Why; shown to everyone who resolves it."),
+    json_out: bool = JSON,
+) -> None:
+    """Deprecate a version: still resolvable, with a warning; no longer 'latest'."""
+    _set_status(ref, "deprecate", reason, json_out)
+
+
+def yank(
+    ref: str = typer.Argument(..., metavar="MODEL@VERSION"),
+    reason: str | None = typer.Option(None, help="Why; shown to everyone who pins it."),
+    json_out: bool = JSON,
+) -> None:
+    """Yank a version: pullable only by exact pin (with a warning), never by alias or latest."""
+    _set_status(ref, "yank", reason, json_out)
+
+
+def _set_status(ref: str, action: str, reason: str | None, json_out: bool) -> None:
+    from registry.errors import InvalidInput
+    from registry.local import LocalCatalog
+    from registry.service import lifecycle
+
+    name, version = split_ref(ref)
+    if not version:
+        raise InvalidInput(f"Say which version to {action}: MODEL@VERSION, e.g. {name}@1.0.0.")
+    with LocalCatalog().session() as session:
+        v = getattr(lifecycle, action)(session, name, version, reason)
+    if json_out:
+        print_json(v.model_dump(mode="json"))
+    else:
+        info(f"{v.model}@{v.version} is now {v.status}.")

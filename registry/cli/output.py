@@ -1,0 +1,50 @@
+"""Output for people (rich tables) and for scripts (``--json``)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+
+def print_error(message: str, hint: str | None = None) -> None:
+    text = f"error: {message}"
+    if hint:
+        text += f"\n  {hint}"
+    print(text, file=sys.stderr)
+
+
+def print_json(data: Any) -> None:
+    from pydantic import BaseModel
+
+    def default(obj: Any) -> Any:
+        if isinstance(obj, BaseModel):
+            return obj.model_dump(mode="json")
+        return str(obj)
+
+    sys.stdout.write(json.dumps(data, indent=2, default=default, sort_keys=False) + "\n")
+
+
+def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, show_lines=False, header_style="bold")
+    for col in columns:
+        table.add_column(col, overflow="fold")
+    for row in rows:
+        table.add_row(*["" if v is None else str(v) for v in row])
+    Console().print(table)
+
+
+def info(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def human_size(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GB"

@@ -1,0 +1,19 @@
+"""The device catalog: chipsets, their facts, and every name users type for them."""
+
+from registry.devices.catalog import (
+    DeviceSpec,
+    list_devices,
+    load_device_specs,
+    normalize_name,
+    resolve_device,
+    seed_devices,
+)
+
+__all__ = [
+    "DeviceSpec",
+    "list_devices",
+    "load_device_specs",
+    "normalize_name",
+    "resolve_device",
+    "seed_devices",
+]

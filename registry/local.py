@@ -1,0 +1,53 @@
+"""The embedded (or directly connected) catalog: settings -> engine, sessions and blob store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cached_property
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from registry.db import check_ready, make_engine, make_sessionmaker, transaction
+from registry.settings import Settings, get_settings
+from registry.storage import BlobStore, open_store
+
+
+class LocalCatalog:
+    """Everything the service layer needs, built lazily from one Settings object."""
+
+    def __init__(self, settings: Settings | None = None):
+        self.settings = settings or get_settings()
+        self._checked = False
+
+    @cached_property
+    def engine(self) -> Engine:
+        return make_engine(self.settings.resolved_database_url)
+
+    @cached_property
+    def sessionmaker(self) -> sessionmaker[Session]:
+        return make_sessionmaker(self.engine)
+
+    @cached_property
+    def store(self) -> BlobStore:
+        return open_store(self.settings.resolved_store_url, self.settings)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A transaction: committed when the block ends, rolled back on error."""
+        if not self._checked:
+            check_ready(self.engine)
+            self._checked = True
+        with transaction(self.sessionmaker) as session:
+            yield session
+
+    def init(self) -> int:
+        """Create or migrate the schema and seed the device catalog. Returns the number of devices."""
+        from registry import migrate
+        from registry.devices import seed_devices
+
+        self.settings.home.mkdir(parents=True, exist_ok=True)
+        migrate.upgrade(self.engine)
+        with transaction(self.sessionmaker) as session:
+            return seed_devices(session)

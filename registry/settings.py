@@ -1,0 +1,118 @@
+"""One settings object for the whole registry, read from ``REGISTRY_*`` environment variables.
+
+Built at call time (``get_settings()``), never at import, so tests and CLI flags can change the
+environment before anything reads it. A plain typed dataclass with its own small env parser: it is on
+the path of every command, and ``registry pull`` has to start fast.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from registry.errors import InvalidInput
+
+APP_NAME = "edge-model-registry"
+ENV_PREFIX = "REGISTRY_"
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _default_home() -> Path:
+    import platformdirs
+
+    return platformdirs.user_data_path(APP_NAME)
+
+
+def _default_cache() -> Path:
+    import platformdirs
+
+    return platformdirs.user_cache_path(APP_NAME)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of the registry; each field ``name`` is read from ``REGISTRY_<NAME>``."""
+
+    home: Path = field(default_factory=_default_home)  # data dir of the embedded catalog
+    database_url: str | None = None  # SQLAlchemy URL; default: SQLite (WAL) in the data dir
+    store_url: str | None = None  # file:///path or s3://bucket/prefix; default: the data dir
+    s3_endpoint_url: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    s3_region: str = "us-east-1"
+    s3_presign_seconds: int = 300
+
+    cache_dir: Path = field(default_factory=_default_cache)  # client download cache
+    url: str | None = None  # a remote registry API; the local catalog if unset
+    token: str | None = None
+    offline: bool = False
+    public_read: bool = True
+    max_upload_bytes: int = 20 * 1024**3
+
+    mlflow_uri: str | None = None
+    qaihub_token: str | None = None
+    debug: bool = False
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.home / 'catalog.db'}"
+
+    @property
+    def resolved_store_url(self) -> str:
+        if self.store_url:
+            return self.store_url
+        return (self.home / "blobs").resolve().as_uri()
+
+    def model_copy(self, *, update: dict[str, Any]) -> Settings:
+        return dataclasses.replace(self, **update)
+
+
+def _parse(name: str, raw: str, annotation: Any) -> Any:
+    kinds = set(typing.get_args(annotation)) - {type(None)} if _is_union(annotation) else {annotation}
+    kind = next(iter(kinds))
+    if kind is bool:
+        low = raw.strip().lower()
+        if low in _TRUE | _FALSE:
+            return low in _TRUE
+    elif kind is int:
+        try:
+            return int(raw)
+        except ValueError:
+            pass
+    elif kind is Path:
+        return Path(raw).expanduser()
+    else:
+        return raw if raw != "" or type(None) not in typing.get_args(annotation) else None
+    raise InvalidInput(f"{ENV_PREFIX}{name.upper()}={raw!r} is not a valid {kind.__name__}.")
+
+
+def _is_union(annotation: Any) -> bool:
+    return isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union
+
+
+def get_settings(**overrides: Any) -> Settings:
+    """Build the settings now, from the environment, with explicit overrides on top."""
+    hints = typing.get_type_hints(Settings)
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(Settings):
+        raw = os.environ.get(f"{ENV_PREFIX}{f.name.upper()}")
+        if raw is not None:
+            values[f.name] = _parse(f.name, raw, hints[f.name])
+    unknown = set(overrides) - set(hints)
+    if unknown:
+        raise TypeError(f"unknown settings: {sorted(unknown)}")
+    values.update(overrides)
+    return Settings(**values)
+
+
+def settings_fields() -> list[str]:
+    """The environment variable of every setting (docs and the docker-compose check use this)."""
+    return [f"{ENV_PREFIX}{f.name.upper()}" for f in dataclasses.fields(Settings)]

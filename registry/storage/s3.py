@@ -1,0 +1,259 @@
+"""Blobs in S3 (any S3 API: AWS, MinIO, SeaweedFS): ``{prefix}/sha256/ab/<digest>``.
+
+Bytes are hashed while they stream to a local spool file, so a blob is written under its address only once
+its size and digest are known and verified; large blobs go up as a multipart upload that is completed only
+after that check and aborted otherwise. Presigned GET URLs let the API redirect downloads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+from urllib.parse import urlparse
+
+from registry.errors import BlobNotFound, IntegrityFailure, InvalidInput, StoreError, require
+from registry.storage.base import CHUNK_SIZE, BlobInfo, check_sha256
+
+if TYPE_CHECKING:
+    from registry.settings import Settings
+
+MULTIPART_THRESHOLD = 64 * 1024 * 1024
+PART_SIZE = 32 * 1024 * 1024
+
+
+class S3Store:
+    def __init__(
+        self,
+        client: Any,
+        bucket: str,
+        prefix: str = "",
+        *,
+        multipart_threshold: int = MULTIPART_THRESHOLD,
+        part_size: int = PART_SIZE,
+    ):
+        self.client = client
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self.url = f"s3://{bucket}/{self.prefix}" if self.prefix else f"s3://{bucket}"
+        self.multipart_threshold = multipart_threshold
+        self.part_size = part_size
+
+    @classmethod
+    def from_url(cls, url: str, settings: Settings | None = None, **kwargs: Any) -> S3Store:
+        parsed = urlparse(url)
+        if parsed.scheme != "s3" or not parsed.netloc:
+            raise InvalidInput(f"'{url}' is not an S3 URL.", hint="Use s3://bucket/prefix.")
+        boto3 = require("boto3", "s3")
+        from botocore.config import Config
+
+        from registry.settings import get_settings
+
+        s = settings or get_settings()
+        client = boto3.client(
+            "s3",
+            endpoint_url=s.s3_endpoint_url,
+            aws_access_key_id=s.s3_access_key_id,
+            aws_secret_access_key=s.s3_secret_access_key,
+            region_name=s.s3_region,
+            config=Config(
+                connect_timeout=5,
+                read_timeout=60,
+                retries={"max_attempts": 2, "mode": "standard"},
+                signature_version="s3v4",
+                s3={"addressing_style": "path"},
+            ),
+        )
+        return cls(client, parsed.netloc, parsed.path, **kwargs)
+
+    def _key(self, sha256: str) -> str:
+        check_sha256(sha256)
+        rel = f"sha256/{sha256[:2]}/{sha256}"
+        return f"{self.prefix}/{rel}" if self.prefix else rel
+
+    def _fail(self, exc: Exception, what: str) -> StoreError:
+        code = getattr(exc, "response", {}).get("Error", {}).get("Code", "") if hasattr(exc, "response") else ""
+        hint = "Check REGISTRY_S3_ENDPOINT_URL and that the bucket exists."
+        if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "403"):
+            hint = "Check REGISTRY_S3_ACCESS_KEY_ID and REGISTRY_S3_SECRET_ACCESS_KEY."
+        elif code == "NoSuchBucket":
+            hint = f"Create the bucket '{self.bucket}' or fix REGISTRY_STORE_URL."
+        return StoreError(f"S3 {what} failed on {self.url}: {code or type(exc).__name__}: {exc}".strip(), hint=hint)
+
+    def _head(self, sha256: str) -> dict[str, Any] | None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            result: dict[str, Any] = self.client.head_object(Bucket=self.bucket, Key=self._key(sha256))
+            return result
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise self._fail(exc, "HEAD") from exc
+        except BotoCoreError as exc:
+            raise self._fail(exc, "HEAD") from exc
+
+    def put_file(self, path: Path, *, expected_sha256: str | None = None, expected_size: int | None = None) -> BlobInfo:
+        with path.open("rb") as fh:
+            return self.put_stream(fh, expected_sha256=expected_sha256, expected_size=expected_size)
+
+    def put_stream(
+        self, stream: BinaryIO, *, expected_sha256: str | None = None, expected_size: int | None = None
+    ) -> BlobInfo:
+        if expected_sha256 is not None:
+            check_sha256(expected_sha256)
+        with tempfile.TemporaryFile(prefix="registry-s3-") as spool:
+            digest = hashlib.sha256()
+            size = 0
+            while chunk := stream.read(CHUNK_SIZE):
+                digest.update(chunk)
+                spool.write(chunk)
+                size += len(chunk)
+                if expected_size is not None and size > expected_size:
+                    raise IntegrityFailure(f"More than the declared {expected_size} bytes; nothing stored.")
+            sha = digest.hexdigest()
+            if expected_size is not None and size != expected_size:
+                raise IntegrityFailure(f"Got {size} bytes, expected {expected_size}; nothing was stored.")
+            if expected_sha256 is not None and sha != expected_sha256:
+                raise IntegrityFailure(f"The bytes hash to {sha}, expected {expected_sha256}; nothing was stored.")
+            head = self._head(sha)
+            if head is not None and int(head["ContentLength"]) == size:
+                return BlobInfo(sha, size, created=False)
+            spool.seek(0)
+            if size >= self.multipart_threshold:
+                self._multipart(spool, sha, size)
+            else:
+                self._put_single(spool, sha)
+            return BlobInfo(sha, size, created=True)
+
+    def _put_single(self, spool: BinaryIO, sha: str) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=self._key(sha), Body=spool.read(), Metadata={"sha256": sha})
+        except (ClientError, BotoCoreError) as exc:
+            raise self._fail(exc, "PUT") from exc
+
+    def _multipart(self, spool: BinaryIO, sha: str, size: int) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        key = self._key(sha)
+        try:
+            upload = self.client.create_multipart_upload(Bucket=self.bucket, Key=key, Metadata={"sha256": sha})
+        except (ClientError, BotoCoreError) as exc:
+            raise self._fail(exc, "multipart start") from exc
+        upload_id = upload["UploadId"]
+        try:
+            parts = []
+            number = 1
+            while data := spool.read(self.part_size):
+                r = self.client.upload_part(
+                    Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=data
+                )
+                parts.append({"PartNumber": number, "ETag": r["ETag"]})
+                number += 1
+            self.client.complete_multipart_upload(
+                Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
+            )
+        except BaseException as exc:
+            try:
+                self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+            except Exception:  # the original error matters more
+                pass
+            if isinstance(exc, (ClientError, BotoCoreError)):
+                raise self._fail(exc, "multipart upload") from exc
+            raise
+
+    def exists(self, sha256: str) -> bool:
+        return self._head(sha256) is not None
+
+    def size(self, sha256: str) -> int:
+        head = self._head(sha256)
+        if head is None:
+            raise BlobNotFound(f"Blob {sha256} is not in the store.")
+        return int(head["ContentLength"])
+
+    def _get(self, sha256: str, start: int = 0, end: int | None = None) -> Any:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": self._key(sha256)}
+        if start or end is not None:
+            kwargs["Range"] = f"bytes={start}-{'' if end is None else end - 1}"
+        try:
+            return self.client.get_object(**kwargs)["Body"]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                raise BlobNotFound(f"Blob {sha256} is not in the store.") from exc
+            raise self._fail(exc, "GET") from exc
+        except BotoCoreError as exc:
+            raise self._fail(exc, "GET") from exc
+
+    def open(self, sha256: str) -> AbstractContextManager[BinaryIO]:
+        @contextmanager
+        def opened() -> Iterator[BinaryIO]:
+            body = self._get(sha256)
+            try:
+                yield body
+            finally:
+                body.close()
+
+        return opened()
+
+    def iter_range(self, sha256: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+        if end is not None and end <= start:
+            return
+        body = self._get(sha256, start, end)
+        try:
+            yield from body.iter_chunks(CHUNK_SIZE)
+        finally:
+            body.close()
+
+    def verify(self, sha256: str) -> bool:
+        digest = hashlib.sha256()
+        for chunk in self.iter_range(sha256):
+            digest.update(chunk)
+        return digest.hexdigest() == sha256
+
+    def copy_to(self, sha256: str, dest: Path, *, verify: bool = True) -> None:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.")
+        tmp = Path(name)
+        try:
+            digest = hashlib.sha256()
+            with os.fdopen(fd, "wb") as out:
+                for chunk in self.iter_range(sha256):
+                    digest.update(chunk)
+                    out.write(chunk)
+            if verify and digest.hexdigest() != sha256:
+                raise IntegrityFailure(
+                    f"Blob {sha256} in {self.url} is corrupted; it was not copied.",
+                    hint="Re-publish the version's files to repair the store.",
+                )
+            os.replace(tmp, dest)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def local_path(self, sha256: str) -> Path | None:
+        return None
+
+    def presigned_url(self, sha256: str, *, expires_seconds: int = 300) -> str | None:
+        url: str = self.client.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": self._key(sha256)}, ExpiresIn=expires_seconds
+        )
+        return url
+
+    def create_bucket(self) -> None:
+        """Create the bucket if it does not exist (setup and tests)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.client.create_bucket(Bucket=self.bucket)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                raise self._fail(exc, "create bucket") from exc
+        except BotoCoreError as exc:
+            raise self._fail(exc, "create bucket") from exc

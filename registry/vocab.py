@@ -1,0 +1,103 @@
+"""The registry's vocabulary: precisions, runtimes, provenance, semantic versions."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final
+
+from registry.errors import InvalidInput
+
+PRECISIONS: Final = ("float", "fp16", "w8a8", "w8a16", "w4a16", "mixed")
+PRECISION_ALIASES: Final = {
+    "fp32": "float",
+    "int8": "w8a8",
+    "int4": "w4a16",
+    "float32": "float",
+    "float16": "fp16",
+}
+RUNTIMES: Final = ("onnx", "tflite", "qnn_dlc", "qnn_context_binary", "precompiled_qnn_onnx")
+# Runtimes whose compiled artifact is tied to one chipset; the others run anywhere (target "any").
+CHIPSET_SPECIFIC_RUNTIMES: Final = frozenset({"qnn_context_binary", "precompiled_qnn_onnx"})
+PORTABLE_TARGET: Final = "any"
+PROVENANCES: Final = ("measured-device", "measured-host", "estimated", "published")
+VERSION_STATUSES: Final = ("active", "deprecated", "yanked")
+TOKEN_SCOPES: Final = ("read", "publish", "admin")
+SLUG_RE: Final = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+ALIAS_RE: Final = re.compile(r"^[a-z][a-z0-9._-]{0,39}$")
+
+
+def normalize_precision(value: str) -> str:
+    """``int8`` -> ``w8a8`` and friends; an unknown precision is an error that lists the known ones."""
+    key = value.strip().lower()
+    key = PRECISION_ALIASES.get(key, key)
+    if key not in PRECISIONS:
+        raise InvalidInput(
+            f"Unknown precision '{value}'.",
+            hint=f"Use one of: {', '.join(PRECISIONS)} (or the aliases fp32, int8, int4).",
+        )
+    return key
+
+
+def normalize_runtime(value: str) -> str:
+    key = value.strip().lower().replace("-", "_")
+    if key not in RUNTIMES:
+        raise InvalidInput(f"Unknown runtime '{value}'.", hint=f"Use one of: {', '.join(RUNTIMES)}.")
+    return key
+
+
+def check_slug(value: str, what: str = "model name") -> str:
+    if not SLUG_RE.match(value):
+        raise InvalidInput(
+            f"Invalid {what} '{value}'.",
+            hint="Use lowercase letters, digits, '.', '_' or '-', starting with a letter or digit (<= 64 chars).",
+        )
+    return value
+
+
+def check_alias(value: str) -> str:
+    if value == "latest":
+        raise InvalidInput("'latest' is implicit: it always means the highest active release.")
+    if not ALIAS_RE.match(value):
+        raise InvalidInput(
+            f"Invalid alias '{value}'.",
+            hint="Use lowercase letters, digits, '.', '_' or '-', starting with a letter.",
+        )
+    return value
+
+
+_SEMVER_RE: Final = re.compile(
+    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
+)
+
+
+@dataclass(frozen=True, order=False)
+class SemVer:
+    major: int
+    minor: int
+    patch: int
+    prerelease: str = ""
+
+    @classmethod
+    def parse(cls, text: str) -> SemVer:
+        m = _SEMVER_RE.match(text.strip())
+        if not m:
+            raise InvalidInput(f"'{text}' is not a semantic version.", hint="Use MAJOR.MINOR.PATCH, e.g. 1.2.0.")
+        return cls(int(m[1]), int(m[2]), int(m[3]), m[4] or "")
+
+    @property
+    def is_prerelease(self) -> bool:
+        return bool(self.prerelease)
+
+    def sort_key(self) -> tuple[int, int, int, int, tuple[tuple[int, int | str], ...]]:
+        # A release sorts after all of its prereleases; numeric identifiers sort before alphanumeric ones.
+        pre: tuple[tuple[int, int | str], ...] = tuple(
+            (0, int(p)) if p.isdigit() else (1, p) for p in self.prerelease.split(".") if self.prerelease
+        )
+        return (self.major, self.minor, self.patch, 0 if self.prerelease else 1, pre)
+
+    def __str__(self) -> str:
+        core = f"{self.major}.{self.minor}.{self.patch}"
+        return f"{core}-{self.prerelease}" if self.prerelease else core

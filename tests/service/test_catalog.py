@@ -1,0 +1,86 @@
+"""Reading the catalog: search with filters and show."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from registry.errors import InvalidInput
+from registry.local import LocalCatalog
+from registry.service import lifecycle
+from registry.service.catalog import ModelFilter, list_devices, search_models, show_model
+from registry.service.publish import publish_directory
+from tests.helpers import model_card, write_publish_dir
+
+
+@pytest.fixture
+def zoo(catalog: LocalCatalog, tmp_path: Path) -> LocalCatalog:
+    specs = [
+        (
+            "yolov8",
+            "object-detection",
+            "computer-vision",
+            "agpl-3.0",
+            [{"precision": "w8a8", "runtime": "onnx"}],
+        ),
+        ("whisper", "speech-recognition", "audio", "mit", [{"precision": "float", "runtime": "onnx"}]),
+        (
+            "minilm",
+            "sentence-embedding",
+            "nlp",
+            "apache-2.0",
+            [{"precision": "w8a8", "runtime": "qnn_context_binary", "target": "sd8e"}],
+        ),
+    ]
+    for slug, task, domain, lic, builds in specs:
+        card = model_card(slug, task=task, domain=domain, license=lic, description=f"The {slug} model")
+        d = write_publish_dir(tmp_path / slug, slug=slug, builds=builds, card=card)
+        with catalog.session() as s:
+            publish_directory(s, catalog.store, d)
+    return catalog
+
+
+@pytest.mark.parametrize(
+    "flt,expected",
+    [
+        (ModelFilter(), ["minilm", "whisper", "yolov8"]),
+        (ModelFilter(task="object-detection"), ["yolov8"]),
+        (ModelFilter(domain="audio"), ["whisper"]),
+        (ModelFilter(license="MIT"), ["whisper"]),
+        (ModelFilter(precision="int8"), ["minilm", "yolov8"]),
+        (ModelFilter(runtime="qnn_context_binary"), ["minilm"]),
+        (ModelFilter(device="sd8e", precision="w8a8"), ["minilm", "yolov8"]),
+        (ModelFilter(device="sd8g3", precision="w8a8"), ["yolov8"]),
+        (ModelFilter(text="WHISP"), ["whisper"]),
+    ],
+)
+def test_search_filters(zoo: LocalCatalog, flt: ModelFilter, expected: list[str]) -> None:
+    with zoo.session() as s:
+        assert [m.slug for m in search_models(s, flt)] == expected
+
+
+def test_search_rejects_unknown_precision(zoo: LocalCatalog) -> None:
+    with zoo.session() as s, pytest.raises(InvalidInput):
+        search_models(s, ModelFilter(precision="int2"))
+
+
+def test_show_lists_versions_aliases_and_builds(zoo: LocalCatalog, tmp_path: Path) -> None:
+    d = write_publish_dir(tmp_path / "y2", slug="yolov8", version="1.1.0")
+    with zoo.session() as s:
+        publish_directory(s, zoo.store, d)
+        lifecycle.set_alias(s, "yolov8", "stable", "1.0.0")
+    with zoo.session() as s:
+        detail = show_model(s, "yolov8")
+        assert [v.version for v in detail.versions] == ["1.1.0", "1.0.0"]
+        assert detail.model.latest_version == "1.1.0" and detail.model.aliases == {"stable": "1.0.0"}
+        assert detail.version is not None and detail.version.version == "1.1.0"
+        assert {b.precision for b in detail.builds} == {"float", "w8a8"}
+        old = show_model(s, "yolov8", "1.0.0")
+        assert old.version is not None and old.version.aliases == ["stable"]
+
+
+def test_devices_have_counts(zoo: LocalCatalog) -> None:
+    with zoo.session() as s:
+        devices = {d.slug: d for d in list_devices(s, with_counts=True)}
+    assert devices["sd8e"].build_count == 3 and devices["sd8g3"].build_count == 2
