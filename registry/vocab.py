@@ -27,6 +27,11 @@ SLUG_RE: Final = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 ALIAS_RE: Final = re.compile(r"^[a-z][a-z0-9._-]{0,39}$")
 
 
+def normalize_name(text: str) -> str:
+    """Case- and symbol-insensitive key: 'Snapdragon® 8 Gen 3' == 'snapdragon-8-gen-3' == 'SNAPDRAGON 8 GEN 3'."""
+    return re.sub(r"[^a-z0-9+]", "", text.lower().replace("®", "").replace("™", ""))
+
+
 def normalize_precision(value: str) -> str:
     """``int8`` -> ``w8a8`` and friends; an unknown precision is an error that lists the known ones."""
     key = value.strip().lower()

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import typer
 
 from registry.cli.output import human_size, info, print_json, print_table
-
-if TYPE_CHECKING:
-    from registry.service.entities import Resolution
 
 JSON = typer.Option(False, "--json", help="Print JSON for scripts instead of a table.")
 
@@ -178,56 +175,83 @@ def pull(
     json_out: bool = JSON,
 ) -> None:
     """Fetch the build of MODEL for a device and precision, verified, into the cache (or -o DIR)."""
+    from registry.client import fastpath
+    from registry.settings import get_settings
+
     name, ref_version = split_ref(model)
     version = version or ref_version
+    settings = get_settings()
+    db_url = settings.resolved_database_url
+    key = fastpath.request_key(db_url, name, device, precision, runtime, version, alias_name)
+    stamp = fastpath.catalog_stamp(db_url)
+    cached = fastpath.load(settings.cache_dir, key, stamp) if stamp else None
+    if cached is not None:
+        _report_pull(_exported(cached, out_dir), json_out)
+        return
+    result = _pull_from_catalog(name, device, precision, runtime, version, alias_name)
+    if stamp is not None and stamp == fastpath.catalog_stamp(db_url):
+        fastpath.save(settings.cache_dir, key, stamp, result)
+    _report_pull(_exported(result, out_dir), json_out)
+
+
+def _pull_from_catalog(
+    name: str, device: str, precision: str, runtime: str | None, version: str | None, alias_name: str | None
+) -> dict[str, Any]:
+    """Resolve in the local catalog and fill the cache; the result as ``pull --json`` prints it."""
     from registry.client.cache import Cache
     from registry.client.pull import materialize
     from registry.local import LocalCatalog
     from registry.service.resolve import resolve
 
     catalog = LocalCatalog()
-    with catalog.session() as session:
-        resolution = resolve(session, name, device, precision, runtime=runtime, version=version, alias=alias_name)
-    cache = Cache(catalog.settings.cache_dir)
-    store = catalog.store
-    files = materialize(resolution, cache, lambda f, dest: store.copy_to(f.sha256, dest, verify=True), out_dir=out_dir)
-    _report_pull(resolution, files, json_out)
+    try:
+        with catalog.session() as session:
+            r = resolve(session, name, device, precision, runtime=runtime, version=version, alias=alias_name)
+        store = catalog.store
+        files = materialize(
+            r, Cache(catalog.settings.cache_dir), lambda f, dest: store.copy_to(f.sha256, dest, verify=True)
+        )
+    finally:
+        catalog.engine.dispose()
+    return {
+        "model": r.model,
+        "version": r.version,
+        "device": r.device,
+        "device_slug": r.device_slug,
+        "precision": r.precision,
+        "runtime": r.runtime,
+        "target": r.target,
+        "build": r.build.id,
+        "warnings": r.warnings,
+        "files": [
+            {"path": str(f.local_path), "name": f.path, "sha256": f.sha256, "size": f.size, "component": f.component}
+            for f in files
+        ],
+    }
 
 
-def _report_pull(resolution: Resolution, files: list[Any], json_out: bool) -> None:
-    for w in resolution.warnings:
+def _exported(result: dict[str, Any], out_dir: Path | None) -> dict[str, Any]:
+    """With -o DIR, place real files there (hard links or copies) and report those paths."""
+    if out_dir is None:
+        return result
+    from registry.client.pull import export_file
+
+    files = [{**f, "path": str(export_file(Path(f["path"]).resolve(), out_dir, f["name"]))} for f in result["files"]]
+    return {**result, "files": files}
+
+
+def _report_pull(result: dict[str, Any], json_out: bool) -> None:
+    for w in result["warnings"]:
         info(f"warning: {w}")
     if json_out:
-        print_json(
-            {
-                "model": resolution.model,
-                "version": resolution.version,
-                "device": resolution.device,
-                "device_slug": resolution.device_slug,
-                "precision": resolution.precision,
-                "runtime": resolution.runtime,
-                "target": resolution.target,
-                "build": resolution.build.id,
-                "warnings": resolution.warnings,
-                "files": [
-                    {
-                        "path": str(f.local_path),
-                        "name": f.path,
-                        "sha256": f.sha256,
-                        "size": f.size,
-                        "component": f.component,
-                    }
-                    for f in files
-                ],
-            }
-        )
+        print_json(result)
         return
     info(
-        f"{resolution.model}@{resolution.version} build {resolution.build.id} "
-        f"({resolution.precision}, {resolution.runtime}, {resolution.target}) for {resolution.device_slug}"
+        f"{result['model']}@{result['version']} build {result['build']} "
+        f"({result['precision']}, {result['runtime']}, {result['target']}) for {result['device_slug']}"
     )
-    for f in files:
-        print(f"{f.local_path}  sha256:{f.sha256}  {human_size(f.size)}")
+    for f in result["files"]:
+        print(f"{f['path']}  sha256:{f['sha256']}  {human_size(f['size'])}")
 
 
 def alias(

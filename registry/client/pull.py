@@ -8,15 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from filelock import FileLock
-
 from registry.client.cache import Cache
 from registry.paths import safe_relative_path
 from registry.service.entities import FileInfo, Resolution
 
 # fetch(file, dest): write the blob's verified bytes to dest (the cache's final blob path), atomically.
-Fetch = Callable[[FileInfo, Path], None]
-Progress = Callable[[FileInfo, bool], None]
+Fetch = Callable[["FileInfo", Path], None]
+Progress = Callable[["FileInfo", bool], None]
 
 
 @dataclass(frozen=True)
@@ -45,6 +43,8 @@ def materialize(
     for f in build.files:
         downloaded = False
         if not cache.has_blob(resolution.model, f.sha256, f.size):
+            from filelock import FileLock
+
             lock = FileLock(str(cache.temp_dir(resolution.model) / f"{f.sha256}.lock"))
             with lock:
                 if not cache.has_blob(resolution.model, f.sha256, f.size):
@@ -53,7 +53,7 @@ def materialize(
         link = cache.link(resolution.model, snapshot, f.path, f.sha256)
         local = link
         if out_dir is not None:
-            local = _export(cache.blob_path(resolution.model, f.sha256), out_dir, f.path)
+            local = export_file(cache.blob_path(resolution.model, f.sha256), out_dir, f.path)
         pulled.append(PulledFile(f.path, local, f.sha256, f.size, f.component, downloaded))
         if on_file:
             on_file(f, downloaded)
@@ -61,7 +61,7 @@ def materialize(
     return pulled
 
 
-def _export(blob: Path, out_dir: Path, rel: str) -> Path:
+def export_file(blob: Path, out_dir: Path, rel: str) -> Path:
     """Place a real file (not a link) at out_dir/rel: a hard link when possible, else a copy."""
     dest = out_dir / safe_relative_path(rel)
     dest.parent.mkdir(parents=True, exist_ok=True)

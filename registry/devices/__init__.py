@@ -4,10 +4,10 @@ from registry.devices.catalog import (
     DeviceSpec,
     list_devices,
     load_device_specs,
-    normalize_name,
     resolve_device,
     seed_devices,
 )
+from registry.vocab import normalize_name
 
 __all__ = [
     "DeviceSpec",

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from registry.errors import DeviceNotFound, InvalidInput
 from registry.models import Device, DeviceName
+from registry.vocab import normalize_name
 
 _WORLD_ORDER = {"Mobile": 0, "Compute": 1, "Automotive": 2, "IoT": 3, "XR": 4}
 _FORM_FACTOR = {"Auto": "Automotive"}
@@ -34,11 +35,6 @@ class DeviceSpec:
     device_names: tuple[str, ...]
     npu_arch: str | None = None
     facts: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
-
-
-def normalize_name(text: str) -> str:
-    """Case- and symbol-insensitive key: 'Snapdragon® 8 Gen 3' == 'snapdragon-8-gen-3' == 'SNAPDRAGON 8 GEN 3'."""
-    return re.sub(r"[^a-z0-9+]", "", text.lower().replace("®", "").replace("™", ""))
 
 
 def _marketing_variants(name: str) -> set[str]:

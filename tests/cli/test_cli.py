@@ -129,3 +129,25 @@ def test_round_trip_on_postgres_and_s3(tmp_path: Path, postgres_databases: Any, 
     pulled = json.loads(run(env, "pull", "whisper", "-d", "sm8650", "-p", "float", "--json").stdout)
     (f,) = pulled["files"]
     assert Path(f["path"]).read_bytes() == (d / "float-onnx-any/model.bin").read_bytes()
+
+
+def test_repeated_pulls_follow_every_catalog_change(embedded: dict[str, str], tmp_path: Path) -> None:
+    """Warm pulls skip the database only while it is unchanged: publish, alias and yank are seen at once."""
+    run(embedded, "init")
+    run(embedded, "publish", str(write_publish_dir(tmp_path / "a", version="1.0.0")))
+
+    def latest(*extra: str) -> str:
+        out = run(embedded, "pull", "tinynet", "-d", "sd8g3", "-p", "w8a8", "--json", *extra).stdout
+        return str(json.loads(out)["version"])
+
+    assert latest() == latest() == "1.0.0"
+    run(embedded, "publish", str(write_publish_dir(tmp_path / "b", version="1.1.0")))
+    assert latest() == "1.1.0"
+    run(embedded, "alias", "tinynet", "stable", "1.0.0")
+    assert latest("--alias", "stable") == "1.0.0"
+    run(embedded, "alias", "tinynet", "stable", "1.1.0")
+    assert latest("--alias", "stable") == "1.1.0"
+    run(embedded, "yank", "tinynet@1.1.0")
+    assert latest() == "1.0.0"
+    proc = run(embedded, "pull", "tinynet", "-d", "sd8g3", "-p", "w8a8", "--alias", "stable", ok=False)
+    assert proc.returncode != 0 and "yanked" in proc.stderr

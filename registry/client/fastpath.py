@@ -1,0 +1,82 @@
+"""Warm pulls from the local catalog without opening it.
+
+A pull request (model, device, precision, runtime, version | alias | latest) and its answer are kept in the
+cache, stamped with the identity of the SQLite catalog's files (size and mtime of the database and its
+write-ahead log). Every write to the catalog changes the stamp, so a stale answer is never used; an
+unchanged stamp means the database would answer the same. This keeps SQLAlchemy (a quarter second of
+imports) off the path of a repeated ``registry pull``. Other databases always take the full path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from registry.vocab import normalize_name
+
+
+def catalog_stamp(database_url: str) -> str | None:
+    """The identity of a SQLite catalog's files, or None when there is no cheap identity."""
+    if not database_url.startswith("sqlite:///"):
+        return None
+    db = Path(database_url.removeprefix("sqlite:///"))
+    parts = []
+    for path in (db, db.with_name(db.name + "-wal")):
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            if path == db:
+                return None
+            parts.append("-")
+            continue
+        parts.append(f"{st.st_ino}:{st.st_size}:{st.st_mtime_ns}")
+    return "|".join(parts)
+
+
+def request_key(
+    source: str, model: str, device: str, precision: str, runtime: str | None, version: str | None, alias: str | None
+) -> str:
+    raw = json.dumps(
+        [
+            source,
+            model.strip().lower(),
+            normalize_name(device),
+            precision.strip().lower(),
+            (runtime or "").lower(),
+            version or "",
+            alias or "",
+        ]
+    )
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _path(cache_root: Path, key: str) -> Path:
+    return cache_root / ".resolutions" / f"{key}.json"
+
+
+def load(cache_root: Path, key: str, stamp: str) -> dict[str, Any] | None:
+    """The cached answer when its stamp still matches and every file it names is still in the cache."""
+    try:
+        entry: dict[str, Any] = json.loads(_path(cache_root, key).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+    if entry.get("stamp") != stamp:
+        return None
+    for f in entry.get("files", []):
+        try:
+            if os.stat(f["path"]).st_size != f["size"]:
+                return None
+        except (OSError, KeyError, TypeError):
+            return None
+    return entry
+
+
+def save(cache_root: Path, key: str, stamp: str, result: dict[str, Any]) -> None:
+    path = _path(cache_root, key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({**result, "stamp": stamp}))
+    os.replace(tmp, path)
