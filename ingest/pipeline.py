@@ -38,6 +38,7 @@ class IngestReport:
     published: PublishResult | None = None
     cached_stages: int = 0
     ran_stages: int = 0
+    mlflow: dict[str, Any] | None = None
 
 
 def run_ingest(
@@ -50,6 +51,7 @@ def run_ingest(
     calibration_samples: int = 24,
     profile_runs: int = 20,
     progress: Progress | None = None,
+    record_mlflow: bool = True,
 ) -> IngestReport:
     say = progress or (lambda _msg: None)
     precisions = tuple(dict.fromkeys(normalize_precision(p) for p in precisions))
@@ -71,6 +73,8 @@ def run_ingest(
     ok = {p: b for p, b in report.builds.items() if b.get("status") == "built"}
     if ok:
         report.published = _publish(catalog, source, version, ok, work_dir)
+        if record_mlflow:
+            report.mlflow = _record_mlflow(catalog, source, version, digests, precisions, work_dir, say)
     report.status = "succeeded" if len(ok) == len(precisions) else ("partial" if ok else "failed")
     _finish_run(catalog, run_id, report)
     return report
@@ -278,6 +282,33 @@ def _publish(
         return publish_directory(s, catalog.store, root)
 
 
+def _record_mlflow(
+    catalog: LocalCatalog,
+    source: ModelSource,
+    version: str,
+    digests: dict[str, str],
+    precisions: tuple[str, ...],
+    work_dir: Path,
+    say: Progress,
+) -> dict[str, Any]:
+    from ingest.mlflow_record import record_ingest
+    from ingest.stagecache import tool_versions
+    from registry.service.catalog import show_model
+
+    say("recording in MLflow")
+    with catalog.session() as s:
+        detail = show_model(s, source.slug, version)
+    params = {
+        "source_digests": digests,
+        "precisions": ",".join(precisions),
+        "backend": "local",
+        "recipe_hash": stage_key("source", digests=digests),
+        **{f"tool.{k}": v for k, v in tool_versions().items()},
+    }
+    manifest = work_dir / "publish" / f"{source.slug}-{version}" / "manifest.yaml"
+    return record_ingest(catalog, detail, params=params, manifest=manifest, backend="local")
+
+
 def _start_run(catalog: LocalCatalog, source: ModelSource, version: str, digests: dict[str, str]) -> int:
     with catalog.session() as s:
         row = IngestRun(
@@ -298,5 +329,6 @@ def _finish_run(catalog: LocalCatalog, run_id: int, report: IngestReport) -> Non
         row.status = report.status
         row.finished_at = datetime.now(UTC)
         row.details = {p: {k: v for k, v in b.items() if k != "components"} for p, b in report.builds.items()}
+        row.mlflow_run_id = (report.mlflow or {}).get("run_id")
         failed = {p: b["detail"] for p, b in report.builds.items() if b.get("status") == "failed"}
         row.error = json.dumps(failed) if failed else None

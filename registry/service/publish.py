@@ -267,3 +267,19 @@ def add_measurements(session: Session, model: Model, build: Build, entry: BuildE
                 details=dict(e.details),
             )
         )
+
+
+def link_mlflow(
+    session: Session, model: str, version: str, run_id: str, registered_model: str, versions: Mapping[int, str]
+) -> None:
+    """Record the MLflow run of a version and the MLflow model version of each build (lineage, not bytes)."""
+    from registry.service import lookup
+
+    model_row = lookup.get_model(session, model)
+    version_row = lookup.get_version(session, model_row, version)
+    version_row.mlflow_run_id = version_row.mlflow_run_id or run_id
+    for build in session.scalars(select(Build).where(Build.version_id == version_row.id)):
+        if build.id in versions:
+            build.mlflow_model_name = registered_model
+            build.mlflow_model_version = versions[build.id]
+    session.flush()

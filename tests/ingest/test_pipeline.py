@@ -148,3 +148,22 @@ def test_cli_ingest_then_pull(tmp_path: Path) -> None:
     import onnx
 
     onnx.checker.check_model(onnx.load(json.loads(pulled.stdout)["files"][0]["path"]))
+
+
+def test_mlflow_run_and_model_versions_read_back_with_mlflows_own_client(local: LocalCatalog, tmp_path: Path) -> None:
+    from mlflow.tracking import MlflowClient
+
+    report = run_ingest(_source(HELLO), local, tmp_path / "work", precisions=("float", "w8a8"), profile_runs=5)
+    assert report.mlflow is not None
+    client = MlflowClient(tracking_uri=report.mlflow["tracking_uri"], registry_uri=report.mlflow["tracking_uri"])
+    run = client.get_run(report.mlflow["run_id"])
+    assert run.data.params["backend"] == "local" and "tool.onnxruntime" in run.data.params
+    assert any(k.endswith("fidelity.cosine") for k in run.data.metrics)
+    versions = client.search_model_versions("name='edge-registry.hello'")
+    assert {v.tags["precision"] for v in versions} == {"float", "w8a8"}
+    with local.session() as s:
+        detail = show_model(s, "hello")
+    assert detail.version is not None and detail.version.mlflow_run_id == report.mlflow["run_id"]
+    for build in detail.builds:  # cross-linked both ways
+        mv = client.get_model_version("edge-registry.hello", build.mlflow_model_version)
+        assert mv.tags["catalog.build_id"] == str(build.id) and mv.tags["sha256"] == build.files[0].sha256
