@@ -94,20 +94,13 @@ def show(ref: str = typer.Argument(..., metavar="MODEL[@VERSION]"), json_out: bo
         for b in detail.builds:
             host = next((x for x in b.benchmarks if x.provenance == "measured-host"), None)
             acc = next((e for e in b.evaluations if e.kind == "accuracy"), None)
-            rows.append(
-                (
-                    b.id,
-                    b.precision,
-                    b.runtime,
-                    b.target,
-                    human_size(b.size),
-                    f"{host.latency_ms:.2f} ms (host)" if host and host.latency_ms is not None else "-",
-                    f"{acc.metric} {acc.value:.4g}" if acc else "-",
-                )
-            )
+            fid = next((e for e in b.evaluations if e.kind == "fidelity" and e.metric == "cosine"), None)
+            quality = f"{acc.metric} {acc.value:.4g}" if acc else (f"cosine {fid.value:.4f}" if fid else "-")
+            latency = f"{host.latency_ms:.3g} ms host" if host and host.latency_ms is not None else "-"
+            rows.append((b.id, b.precision, b.runtime, b.target, human_size(b.size), latency, quality))
         print_table(
             f"builds of {m.slug}@{detail.version.version}",
-            ["build", "precision", "runtime", "target", "size", "latency", "accuracy"],
+            ["build", "precision", "runtime", "target", "size", "latency", "accuracy / fidelity"],
             rows,
         )
 

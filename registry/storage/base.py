@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
 
-from registry.errors import InvalidInput
+from registry.errors import IntegrityFailure, InvalidInput
 
 CHUNK_SIZE = 4 * 1024 * 1024
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -74,3 +77,33 @@ class BlobStore(Protocol):
     def presigned_url(self, sha256: str, *, expires_seconds: int = 300) -> str | None:
         """A short-lived direct download URL when the store has one (S3), else None."""
         ...
+
+
+def verify_chunks(chunks: Iterable[bytes], sha256: str) -> bool:
+    """True when the bytes of ``chunks`` hash to ``sha256``."""
+    digest = hashlib.sha256()
+    for chunk in chunks:
+        digest.update(chunk)
+    return digest.hexdigest() == sha256
+
+
+def write_verified(chunks: Iterable[bytes], sha256: str, dest: Path, *, verify: bool = True, where: str = "") -> None:
+    """Write ``chunks`` to ``dest`` atomically (temp file + rename), refusing bytes that do not hash to sha256."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.")
+    tmp = Path(name)
+    try:
+        digest = hashlib.sha256()
+        with os.fdopen(fd, "wb") as out:
+            for chunk in chunks:
+                if verify:
+                    digest.update(chunk)
+                out.write(chunk)
+        if verify and digest.hexdigest() != sha256:
+            raise IntegrityFailure(
+                f"Blob {sha256}{where} is corrupted (its bytes hash to {digest.hexdigest()}); it was not copied.",
+                hint="Re-publish the version's files to repair the store.",
+            )
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -14,7 +14,7 @@ from typing import BinaryIO
 from urllib.parse import unquote, urlparse
 
 from registry.errors import BlobNotFound, IntegrityFailure, InvalidInput, StoreError
-from registry.storage.base import CHUNK_SIZE, BlobInfo, check_sha256
+from registry.storage.base import CHUNK_SIZE, BlobInfo, check_sha256, verify_chunks, write_verified
 
 
 class LocalStore:
@@ -143,31 +143,10 @@ class LocalStore:
                 yield chunk
 
     def verify(self, sha256: str) -> bool:
-        digest = hashlib.sha256()
-        for chunk in self.iter_range(sha256):
-            digest.update(chunk)
-        return digest.hexdigest() == sha256
+        return verify_chunks(self.iter_range(sha256), sha256)
 
     def copy_to(self, sha256: str, dest: Path, *, verify: bool = True) -> None:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.")
-        tmp = Path(name)
-        try:
-            digest = hashlib.sha256()
-            with os.fdopen(fd, "wb") as out:
-                for chunk in self.iter_range(sha256):
-                    if verify:
-                        digest.update(chunk)
-                    out.write(chunk)
-            if verify and digest.hexdigest() != sha256:
-                raise IntegrityFailure(
-                    f"Blob {sha256} in the store is corrupted (its bytes hash to "
-                    f"{digest.hexdigest()}); it was not copied.",
-                    hint="Re-publish the version's files to repair the store.",
-                )
-            os.replace(tmp, dest)
-        finally:
-            tmp.unlink(missing_ok=True)
+        write_verified(self.iter_range(sha256), sha256, dest, verify=verify)
 
     def local_path(self, sha256: str) -> Path | None:
         path = self._path(sha256)

@@ -8,7 +8,6 @@ after that check and aborted otherwise. Presigned GET URLs let the API redirect 
 from __future__ import annotations
 
 import hashlib
-import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -17,7 +16,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import urlparse
 
 from registry.errors import BlobNotFound, IntegrityFailure, InvalidInput, StoreError, require
-from registry.storage.base import CHUNK_SIZE, BlobInfo, check_sha256
+from registry.storage.base import CHUNK_SIZE, BlobInfo, check_sha256, verify_chunks, write_verified
 
 if TYPE_CHECKING:
     from registry.settings import Settings
@@ -213,29 +212,10 @@ class S3Store:
             body.close()
 
     def verify(self, sha256: str) -> bool:
-        digest = hashlib.sha256()
-        for chunk in self.iter_range(sha256):
-            digest.update(chunk)
-        return digest.hexdigest() == sha256
+        return verify_chunks(self.iter_range(sha256), sha256)
 
     def copy_to(self, sha256: str, dest: Path, *, verify: bool = True) -> None:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.")
-        tmp = Path(name)
-        try:
-            digest = hashlib.sha256()
-            with os.fdopen(fd, "wb") as out:
-                for chunk in self.iter_range(sha256):
-                    digest.update(chunk)
-                    out.write(chunk)
-            if verify and digest.hexdigest() != sha256:
-                raise IntegrityFailure(
-                    f"Blob {sha256} in {self.url} is corrupted; it was not copied.",
-                    hint="Re-publish the version's files to repair the store.",
-                )
-            os.replace(tmp, dest)
-        finally:
-            tmp.unlink(missing_ok=True)
+        write_verified(self.iter_range(sha256), sha256, dest, verify=verify, where=f" in {self.url}")
 
     def local_path(self, sha256: str) -> Path | None:
         return None
