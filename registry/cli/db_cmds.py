@@ -20,6 +20,7 @@ def init(json_out: bool = typer.Option(False, "--json", help="Print the result a
 
     catalog = LocalCatalog()
     devices = catalog.init()
+    _ensure_bucket(catalog)
     s = catalog.settings
     result = {
         "home": str(s.home),
@@ -46,6 +47,7 @@ def upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> 
     if revision == "head":
         with transaction(catalog.sessionmaker) as session:
             seed_devices(session)
+        _ensure_bucket(catalog)
     info(f"Database at revision {migrate.current(catalog.engine)}.")
 
 
@@ -56,3 +58,11 @@ def current() -> None:
     from registry.local import LocalCatalog
 
     print(migrate.current(LocalCatalog().engine) or "(empty database)")
+
+
+def _ensure_bucket(catalog: object) -> None:
+    """With an S3 store, create its bucket if missing (idempotent), so a fresh MinIO works at once."""
+    store = getattr(catalog, "store", None)
+    create = getattr(store, "create_bucket", None)
+    if callable(create):
+        create()

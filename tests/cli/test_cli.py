@@ -121,7 +121,7 @@ def test_round_trip_on_postgres_and_s3(tmp_path: Path, postgres_databases: Any, 
         "REGISTRY_HOME": str(tmp_path / "home"),
         "REGISTRY_CACHE_DIR": str(tmp_path / "cache"),
         "REGISTRY_DATABASE_URL": postgres_databases.create(from_template=False),
-        **s3_server.env(s3_bucket),
+        **s3_server.env(s3_bucket + "-fresh"),  # a bucket that does not exist yet: `db upgrade` creates it
     }
     run(env, "db", "upgrade")
     d = write_publish_dir(tmp_path / "pub", slug="whisper", version="2.0.0")
