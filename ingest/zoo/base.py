@@ -1,0 +1,69 @@
+"""What a zoo model is: a card, one or more torch components, data for calibration and evaluation.
+
+A factory is a plain function ``build(size: str = "default") -> ZooModel``; ``size="tiny"`` gives a small
+config for tests where the model is large. Weights come only from installed packages, are trained here on
+bundled data, or are random (then ``task_metric`` is None and builds are judged by fidelity to FP32)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import torch
+
+Inputs = dict[str, np.ndarray]
+Outputs = dict[str, np.ndarray]
+Runner = Callable[[Inputs], Outputs]
+
+ALL_PRECISIONS = ("float", "fp16", "w8a8", "w8a16", "w4a16", "mixed")
+CONV_PRECISIONS = ("float", "fp16", "w8a8", "w8a16", "mixed")
+
+
+@dataclass
+class Component:
+    """One exportable part of a model ("model" for single-part models; "encoder", "decoder", "text_encoder",
+    "unet", "vae_decoder", ... for multi-part ones)."""
+
+    name: str
+    module: torch.nn.Module  # in eval mode
+    example_inputs: dict[str, torch.Tensor]  # ordered as forward() takes them
+    output_names: list[str]
+    dynamic_shapes: dict[str, Any] | None = None
+
+
+@dataclass
+class TaskMetric:
+    """A real task metric, run through ANY build by per-component runners (FP32 ONNX, INT8 ONNX, ...)."""
+
+    dataset: str
+    metric: str
+    higher_is_better: bool
+    evaluate: Callable[[Mapping[str, Runner]], tuple[float, int]]  # -> (value, sample_count)
+
+
+@dataclass
+class ZooModel:
+    slug: str
+    name: str
+    task: str
+    domain: str  # computer-vision | generative-ai | audio | nlp
+    license: str
+    source_url: str
+    description: str
+    weights: str  # real | trained-here | random
+    components: list[Component]
+    calibration: Callable[[str, int], list[Inputs]]  # (component name, n) -> samples
+    eval_inputs: Callable[[str, int], list[Inputs]]  # held-out inputs for fidelity, disjoint from calibration
+    card: dict[str, Any] = field(default_factory=dict)
+    task_metric: TaskMetric | None = None
+    supported_precisions: tuple[str, ...] = CONV_PRECISIONS
+
+    def component(self, name: str) -> Component:
+        for c in self.components:
+            if c.name == name:
+                return c
+        raise KeyError(name)
