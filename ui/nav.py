@@ -43,9 +43,10 @@ def go(page: str, **params: Any) -> None:
     keep = {"device": param("device")}
     for key in list(st.query_params):
         del st.query_params[key]
+    for key in [k for k in st.session_state if str(k).startswith("qp_")]:
+        del st.session_state[key]  # widgets take their value from the new URL
     for key, value in {"page": page, **keep, **params}.items():
         set_param(key, value)
-        st.session_state.pop(f"qp_{key}", None)
 
 
 def select(label: str, name: str, options: Sequence[str], *, labels: dict[str, str] | None = None, **kw: Any) -> str:
