@@ -31,7 +31,7 @@ def main() -> None:
     if page not in VIEWS:
         page = "catalog"
     with st.sidebar:
-        st.markdown("### 📦 Edge Model Registry")
+        st.markdown("### Edge Model Registry")
         st.radio(
             "View",
             list(nav.PAGES),

@@ -43,10 +43,14 @@ def go(page: str, **params: Any) -> None:
     keep = {"device": param("device")}
     for key in list(st.query_params):
         del st.query_params[key]
-    for key in [k for k in st.session_state if str(k).startswith("qp_")]:
-        del st.session_state[key]  # widgets take their value from the new URL
-    for key, value in {"page": page, **keep, **params}.items():
+    new = {k: v for k, v in {"page": page, **keep, **params}.items() if v not in (None, "")}
+    for key, value in new.items():
         set_param(key, value)
+    # Set (not just forget) every bound widget, so the browser shows the new URL's values too.
+    for key in [str(k) for k in st.session_state if str(k).startswith("qp_")]:
+        old = st.session_state[key]
+        blank = None if old is None or isinstance(old, float | int) else ""
+        st.session_state[key] = new.get(key[3:], blank)
 
 
 def select(label: str, name: str, options: Sequence[str], *, labels: dict[str, str] | None = None, **kw: Any) -> str:
@@ -60,7 +64,7 @@ def select(label: str, name: str, options: Sequence[str], *, labels: dict[str, s
         label,
         opts,
         index=opts.index(current) if current in opts else 0,
-        format_func=lambda o: names.get(o, o) if o else "any",
+        format_func=lambda o: names.get(o, o or "any"),
         key=f"qp_{name}",
         on_change=_sync,
         args=(name,),

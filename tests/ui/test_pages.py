@@ -125,9 +125,9 @@ def test_model_page_card_figures_downloads_and_pinned_snippets(
     page = texts(at)
     assert "licence **agpl-3.0**" in page and "https://github.com/ultralytics/ultralytics" in page
     assert "random weights" in at.warning[0].value
-    versions = rows(at, 0)
+    versions = rows(at, 1)
     assert [(v["version"], v["aliases"]) for v in versions] == [("1.1.0", ""), ("1.0.0", "stable")]
-    builds = rows(at, 1)
+    builds = rows(at, 0)
     figures = {(b["device"], b["precision"], b["runtime"]): b for b in builds}
     assert figures[("sd8g3", "w8a8", "onnx")]["latency"] == "~3.1 ms (estimated, ±22%)"
     assert figures[("host CPU", "w8a8", "onnx")]["latency"] == "23.7 ms · measured-host"
@@ -159,7 +159,7 @@ def test_model_page_without_a_device_or_model(monkeypatch: pytest.MonkeyPatch, s
     at = run_app(monkeypatch, seeded_api.url, page="model", model="minilm")
     assert "real weights" in at.success[0].value
     assert "Pick a device above for the `registry pull` command." in texts(at)
-    assert rows(at, 1)[1]["accuracy / fidelity"] == "fidelity cosine 0.993 (float 1) · measured-host"
+    assert rows(at, 0)[1]["accuracy / fidelity"] == "fidelity cosine 0.993 (float 1) · measured-host"
     at = run_app(monkeypatch, seeded_api.url, page="model", model="no-such-model")
     assert "No model" in at.error[0].value
 

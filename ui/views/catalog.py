@@ -12,7 +12,7 @@ from ui.figures import best_build, eval_badge, fmt_size, latency_badge
 from ui.views.common import device_picker, empty_catalog
 
 SORTS = {
-    "latency": "fastest on the device first",
+    "": "fastest on the device first",
     "accuracy": "most accurate first",
     "name": "name",
     "size": "smallest download first",
@@ -74,7 +74,7 @@ def render() -> None:
         st.info("No model matches these filters. Loosen one of them, or clear them all.", icon="🔍")
         st.button("Clear filters", on_click=_clear)
         return
-    rows.sort(key=_sort_key(sort or "latency"))
+    rows.sort(key=_sort_key(sort))
     where = f"on {dev.marketing_name}" if dev else "on any device (host figures)"
     st.subheader(f"{len(rows)} of {len(everything)} models — best build {where}")
     st.dataframe(
@@ -104,15 +104,15 @@ def _row(slug: str, chipset: str | None, device_slug: str, precision: str, runti
     acc = best.accuracy if best else None
     return {
         "model": m.slug,
-        "name": m.name,
+        "latency": latency_badge(lat),
+        "accuracy": eval_badge(acc) if acc else eval_badge(best.fidelity if best else None),
+        "best build": f"{build.precision} · {build.runtime} · {build.target}" if build else "no build for it",
+        "version": detail.version.version if detail.version else "—",
         "task": m.task,
         "domain": m.domain,
         "licence": m.license,
-        "version": detail.version.version if detail.version else "—",
-        "best build": f"{build.precision} · {build.runtime} · {build.target}" if build else "no build for it",
-        "latency": latency_badge(lat),
-        "accuracy": eval_badge(acc) if acc else eval_badge(best.fidelity if best else None),
         "size": fmt_size(build.size) if build else "—",
+        "name": m.name,
         "open": nav.link("model", model=m.slug, device=device_slug),
         "_latency": lat.latency_ms if lat and lat.latency_ms is not None else float("inf"),
         "_accuracy": acc.value if acc else float("-inf"),

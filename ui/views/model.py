@@ -54,9 +54,9 @@ def render() -> None:
     if detail.version is None:
         st.info("This model has no version yet.")
         return
-    _versions(detail)
     _builds_table(detail)
     _downloads(detail, dev)
+    _versions(detail)
 
 
 def _card(detail: ModelDetail) -> None:
