@@ -10,6 +10,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import IO
 
 import typer
 
@@ -41,18 +42,20 @@ def ui(
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so `finally` stops the children
     try:
         if not api:
-            server, api = _start_api()
-            info(f"Started the API on the embedded catalog at {api}")
+            server, log, api = _spawn_api()
         env = {**os.environ, "REGISTRY_URL": api.rstrip("/")}
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(app_path.parents[1]), env.get("PYTHONPATH")]))
-        info(f"Catalog UI on http://{host}:{port} (API {api}); Ctrl+C stops both.")
         cmd = [
             sys.executable, "-m", "streamlit", "run", str(app_path),
             "--server.address", host, "--server.port", str(port), "--server.headless", "true",
             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
             "--global.developmentMode", "false",
         ]  # fmt: skip
-        streamlit = subprocess.Popen(cmd, env=env)
+        streamlit = subprocess.Popen(cmd, env=env)  # starts while the API does: both take seconds
+        if server is not None:
+            _wait_for_api(server, log, api)
+            info(f"Started the API on the embedded catalog at {api}")
+        info(f"Catalog UI on http://{host}:{port} (API {api}); Ctrl+C stops both.")
         try:
             code = streamlit.wait()
         except KeyboardInterrupt:
@@ -75,19 +78,23 @@ def _stop(proc: subprocess.Popen[bytes] | None) -> None:
         proc.wait()
 
 
-def _start_api() -> tuple[subprocess.Popen[bytes], str]:
-    """`registry serve` on a free loopback port; returns once /healthz answers."""
+def _spawn_api() -> tuple[subprocess.Popen[bytes], IO[bytes], str]:
+    """`registry serve` on a free loopback port, its log file, and its URL."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    # Not a pipe: a long-running server must never block on a full one.
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the server
+    proc = subprocess.Popen([sys.executable, "-m", "registry", "serve", "--port", str(port)], stderr=log)
+    return proc, log, f"http://127.0.0.1:{port}"
+
+
+def _wait_for_api(proc: subprocess.Popen[bytes], log: IO[bytes], url: str) -> None:
+    """Return once /healthz answers; a clear error with the server's own message when it cannot start."""
     import httpx
 
     from registry.errors import RegistryError
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    url = f"http://127.0.0.1:{port}"
-    # Not a pipe: a long-running server must never block on a full one.
-    log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the server
-    proc = subprocess.Popen([sys.executable, "-m", "registry", "serve", "--port", str(port)], stderr=log)
     deadline = time.monotonic() + 60
     while True:
         if proc.poll() is not None:
@@ -99,10 +106,9 @@ def _start_api() -> tuple[subprocess.Popen[bytes], str]:
             )
         try:
             if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return proc, url
+                return
         except httpx.TransportError:
             pass
         if time.monotonic() > deadline:
-            proc.kill()
             raise RegistryError("The embedded API did not answer within 60 s.", hint="Try `registry serve` alone.")
         time.sleep(0.1)

@@ -65,13 +65,19 @@ def registry_ui(seeded_api: SeededApi, tmp_path_factory: pytest.TempPathFactory)
     ui_url = f"http://127.0.0.1:{port}"
     try:
         _wait_for(f"{ui_url}/_stcore/health", proc)
-        found = re.search(r"Started the API on the embedded catalog at (\S+)", log.read_text())
+        found = None
+        for _ in range(300):
+            found = re.search(r"Started the API on the embedded catalog at (\S+)", log.read_text())
+            if found or proc.poll() is not None:
+                break
+            time.sleep(0.1)
         assert found, log.read_text()
         yield ui_url, found[1]
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=20)
     # Stopping `registry ui` stops the API it started.
+    assert found
     with pytest.raises(httpx.TransportError):
         httpx.get(f"{found[1]}/healthz", timeout=2)
 
