@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -99,9 +100,12 @@ def _wait_for_api(proc: subprocess.Popen[bytes], log: IO[bytes], url: str) -> No
     while True:
         if proc.poll() is not None:
             log.seek(0)
-            err = log.read().decode(errors="replace")
+            lines = [ln for ln in log.read().decode(errors="replace").splitlines() if ln.strip()]
+            # The exception line of a traceback ("registry.errors.DatabaseNotReady: ...") or the CLI's "error: ...".
+            pattern = re.compile(r"^(?:error|(?:[a-z_]+\.)*[A-Z][a-z]\w*): ")
+            reason = next((ln for ln in reversed(lines) if pattern.match(ln)), "")
             raise RegistryError(
-                f"The embedded API did not start: {err.strip()[-500:]}",
+                f"The embedded API did not start: {reason.split(': ', 1)[-1] or 'see `registry serve`'}",
                 hint="Run `registry init` first, or pass --api URL of a running `registry serve`.",
             )
         try:

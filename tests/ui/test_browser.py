@@ -163,3 +163,21 @@ def test_registry_ui_refuses_an_api_that_is_not_a_url() -> None:
     )
     assert out.returncode == 2
     assert "--api must be an http(s) URL" in out.stderr and "http://127.0.0.1:8000" in out.stderr
+
+
+def test_registry_ui_says_to_init_when_the_embedded_catalog_is_not_set_up(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from registry.cli.ui_cmds import _spawn_api, _wait_for_api
+    from registry.errors import RegistryError
+
+    monkeypatch.setenv("REGISTRY_HOME", str(tmp_path / "never-initialised"))
+    server, log, url = _spawn_api()
+    try:
+        with pytest.raises(RegistryError) as exc:
+            _wait_for_api(server, log, url)
+    finally:
+        server.kill()
+        server.wait()
+    assert "is not set up" in exc.value.detail and "registry init" in exc.value.detail
+    assert exc.value.hint and "--api URL" in exc.value.hint
