@@ -113,7 +113,7 @@ def is_unreachable(exc: RegistryError) -> bool:
 def show_error(exc: RegistryError) -> None:
     """A clear message: the API URL and what to do when it is down; the service's message otherwise."""
     if is_unreachable(exc):
-        st.error(f"Cannot reach the registry API at {api_url()}.", icon="🔌")
+        st.error(f"Cannot reach the registry API at {api_url()}.", icon=":material/cloud_off:")
         st.info(
             "Start the service with `registry serve --port 8000`, or run `registry ui` (it starts the API on "
             "the embedded catalog for you). To use another server, set `REGISTRY_URL` or pass "

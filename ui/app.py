@@ -26,7 +26,7 @@ def _switch() -> None:
 
 
 def main() -> None:
-    st.set_page_config(page_title="Edge Model Registry", page_icon="📦", layout="wide")
+    st.set_page_config(page_title="Edge Model Registry", page_icon=":material/inventory_2:", layout="wide")
     page = nav.param("page", "catalog")
     if page not in VIEWS:
         page = "catalog"

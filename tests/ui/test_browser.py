@@ -27,6 +27,7 @@ from tests.ui.conftest import SeededApi
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "docs" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
+expect.set_options(timeout=20_000)  # a loaded CI machine renders slower; each wait still ends on an element
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -87,7 +88,9 @@ def page() -> Iterator[Page]:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         context = browser.new_context(viewport={"width": 1440, "height": 1100}, accept_downloads=True)
-        yield context.new_page()
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        yield page
         browser.close()
 
 

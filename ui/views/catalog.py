@@ -71,7 +71,7 @@ def render() -> None:
         rows = [_row(m.slug, dev.chipset if dev else None, dev.slug if dev else "", precision, runtime) for m in found]
 
     if not rows:
-        st.info("No model matches these filters. Loosen one of them, or clear them all.", icon="🔍")
+        st.info("No model matches these filters. Loosen one of them, or clear them all.", icon=":material/search_off:")
         st.button("Clear filters", on_click=_clear)
         return
     rows.sort(key=_sort_key(sort))

@@ -30,4 +30,7 @@ def device_picker(label: str = "Device", *, allow_any: bool = True, default: str
 
 
 def empty_catalog() -> None:
-    st.info("The catalog is empty. Publish a model with `registry publish DIR` (see docs/examples/hello).", icon="📭")
+    st.info(
+        "The catalog is empty. Publish a model with `registry publish DIR` (see docs/examples/hello).",
+        icon=":material/inbox:",
+    )

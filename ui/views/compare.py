@@ -59,7 +59,7 @@ def _scatter(details: list[ModelDetail], dev: DeviceInfo) -> None:
     if not points:
         st.info(
             "No build here has both a latency figure for this device and an accuracy evaluation. Pick another device.",
-            icon="📉",
+            icon=":material/query_stats:",
         )
         return
     front = pareto_front([(p["latency_ms"], p["accuracy"]) for p in points])
@@ -119,7 +119,7 @@ def _heatmap(details: list[ModelDetail]) -> None:
                 }
             )
     if not cells:
-        st.info("No latency figures yet.", icon="📉")
+        st.info("No latency figures yet.", icon=":material/query_stats:")
         return
     base = alt.Chart(pd.DataFrame(cells)).encode(x=alt.X("device:N", title=None), y=alt.Y("model:N", title=None))
     rect = base.mark_rect().encode(

@@ -23,7 +23,7 @@ def render() -> None:
     with st.spinner("Loading devices…"):
         devices = api.devices()
     if not devices:
-        st.info("No devices in the catalog: `registry init` seeds them.", icon="📭")
+        st.info("No devices in the catalog: `registry init` seeds them.", icon=":material/inbox:")
         return
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
     with c1:
@@ -44,7 +44,7 @@ def render() -> None:
     fact_names = sorted({k for d in devices for k in d.facts} - {"npu_arch"})
     st.caption(f"{len(shown)} of {len(devices)} devices. Build counts include the portable builds that run anywhere.")
     if not shown:
-        st.info("No device matches this filter.", icon="🔍")
+        st.info("No device matches this filter.", icon=":material/search_off:")
         return
     rows: list[dict[str, Any]] = []
     for d in sorted(shown, key=lambda d: (-(d.build_count or 0), d.marketing_name)):

@@ -32,7 +32,7 @@ def render() -> None:
     slug = nav.select("Model", "model", ["", *names], labels=names)
     if not slug:
         st.title("Model")
-        st.info("Pick a model above, or open one from the Catalog.", icon="👆")
+        st.info("Pick a model above, or open one from the Catalog.", icon=":material/arrow_upward:")
         return
     with st.spinner(f"Loading {slug}…"):
         latest = api.model(slug)
@@ -66,7 +66,7 @@ def _card(detail: ModelDetail) -> None:
     if m.description:
         st.write(m.description)
     weights = WEIGHTS_TEXT.get(m.weights, m.weights)
-    (st.warning if m.weights == "random" else st.success)(f"Weights: {weights}", icon="⚖️")
+    (st.warning if m.weights == "random" else st.success)(f"Weights: {weights}", icon=":material/balance:")
     if m.source_url:
         st.markdown(f"Source: [{m.source_url}]({m.source_url})")
     if m.card:
