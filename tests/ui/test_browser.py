@@ -148,7 +148,9 @@ def test_compare_and_devices_views_render_in_the_browser(page: Page, registry_ui
     charts = page.locator("[data-testid='stVegaLiteChart']")
     expect(charts).to_have_count(3)
     expect(charts.first.locator("canvas, svg").first).to_be_visible()
+    page.set_viewport_size({"width": 1440, "height": 1700})
     _shot(page, "compare")
+    page.set_viewport_size({"width": 1440, "height": 1100})
 
     page.goto(f"{ui_url}/?page=devices&device=sd8g3")
     expect(page.get_by_role("heading", name="Devices")).to_be_visible(timeout=30_000)

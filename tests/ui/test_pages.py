@@ -197,6 +197,19 @@ def test_devices_page_lists_skus_with_facts_and_build_counts(
     assert "No device matches this filter." in texts(at)
 
 
+def test_switching_views_from_the_sidebar(monkeypatch: pytest.MonkeyPatch, seeded_api: SeededApi) -> None:
+    at = run_app(monkeypatch, seeded_api.url)
+    assert at.title[0].value == "Catalog"
+    at.radio(key="qp_page").set_value("compare").run()
+    assert not at.exception and at.title[0].value == "Compare"
+    assert at.query_params["device"] == "sd8g3"  # the device with the most builds, now in the link
+    at.radio(key="qp_page").set_value("devices").run()
+    assert not at.exception and at.title[0].value == "Devices"
+    at.radio(key="qp_page").set_value("catalog").run()
+    assert not at.exception and at.query_params == {"page": "catalog", "device": "sd8g3"}
+    assert rows(at)[0]["latency"] == "~0.6 ms (estimated, ±30%)"
+
+
 def test_every_page_says_when_the_api_is_down(monkeypatch: pytest.MonkeyPatch) -> None:
     url = f"http://127.0.0.1:{free_port()}"
     at = run_app(monkeypatch, url, page="devices", model="yolov8")

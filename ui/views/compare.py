@@ -69,7 +69,7 @@ def _scatter(details: list[ModelDetail], dev: DeviceInfo) -> None:
     dots = base.mark_point(filled=True, size=90).encode(
         x=alt.X("latency_ms:Q", title="latency (ms)", scale=alt.Scale(zero=False)),
         y=alt.Y("accuracy:Q", title="accuracy", scale=alt.Scale(zero=False)),
-        color=alt.Color("model:N"),
+        color=alt.Color("model:N", scale=alt.Scale(scheme="category10")),
         shape=alt.Shape("provenance:N"),
         tooltip=["build:N", "latency:N", "accuracy:Q", "metric:N"],
     )
@@ -121,12 +121,19 @@ def _heatmap(details: list[ModelDetail]) -> None:
     if not cells:
         st.info("No latency figures yet.", icon=":material/query_stats:")
         return
-    base = alt.Chart(pd.DataFrame(cells)).encode(x=alt.X("device:N", title=None), y=alt.Y("model:N", title=None))
+    frame = pd.DataFrame(cells)
+    middle = float(frame["latency_ms"].median())
+    base = alt.Chart(frame).encode(x=alt.X("device:N", title=None), y=alt.Y("model:N", title=None))
     rect = base.mark_rect().encode(
         color=alt.Color("latency_ms:Q", scale=alt.Scale(type="log", scheme="viridis", reverse=True), title="ms"),
         tooltip=["model:N", "device:N", "figure:N"],
     )
-    st.altair_chart(rect + base.mark_text(color="white").encode(text="label:N"), width="stretch")
+    # Dark text on the light (fast) cells, light text on the dark (slow) ones.
+    label = base.mark_text().encode(
+        text="label:N", color=alt.condition(alt.datum.latency_ms > middle, alt.value("white"), alt.value("black"))
+    )
+    height = 40 * frame["model"].nunique()
+    st.altair_chart((rect + label).properties(height=height), width="stretch")
     st.caption("'~' marks an estimate; hover a cell for its provenance and error.")
 
 
