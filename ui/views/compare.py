@@ -8,7 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from registry.service.entities import DeviceInfo, ModelDetail
+from registry.service.entities import BenchmarkInfo, DeviceInfo, ModelDetail
 from ui import api, nav
 from ui.figures import best_build, evaluation_of, fmt_ms, latency_badge, latency_on, pareto_front, usable_on
 from ui.views.common import device_picker, empty_catalog
@@ -123,7 +123,9 @@ def _heatmap(details: list[ModelDetail]) -> None:
         return
     frame = pd.DataFrame(cells)
     middle = float(frame["latency_ms"].median())
-    base = alt.Chart(frame).encode(x=alt.X("device:N", title=None), y=alt.Y("model:N", title=None))
+    base = alt.Chart(frame).encode(
+        x=alt.X("device:N", title=None, axis=alt.Axis(labelAngle=0, orient="top")), y=alt.Y("model:N", title=None)
+    )
     rect = base.mark_rect().encode(
         color=alt.Color("latency_ms:Q", scale=alt.Scale(type="log", scheme="viridis", reverse=True), title="ms"),
         tooltip=["model:N", "device:N", "figure:N"],
@@ -132,7 +134,7 @@ def _heatmap(details: list[ModelDetail]) -> None:
     label = base.mark_text().encode(
         text="label:N", color=alt.condition(alt.datum.latency_ms > middle, alt.value("white"), alt.value("black"))
     )
-    height = 40 * frame["model"].nunique()
+    height = 44 * frame["model"].nunique() + 30
     st.altair_chart((rect + label).properties(height=height), width="stretch")
     st.caption("'~' marks an estimate; hover a cell for its provenance and error.")
 
@@ -158,20 +160,29 @@ def _precisions(details: list[ModelDetail], dev: DeviceInfo) -> None:
                         "precision": title,
                         "latency_ms": best.latency.latency_ms,
                         "figure": latency_badge(best.latency),
+                        "kind": _short(best.latency),
                     }
                 )
         rows.append(row)
     st.dataframe(rows, hide_index=True, width="stretch")
     if bars:
-        chart = (
-            alt.Chart(pd.DataFrame(bars))
-            .mark_bar()
-            .encode(
-                x=alt.X("model:N", title=None),
-                xOffset="precision:N",
-                y=alt.Y("latency_ms:Q", title="latency (ms)"),
-                color=alt.Color("precision:N", sort=list(PRECISION_COLUMNS.values())),
-                tooltip=["model:N", "precision:N", "figure:N"],
-            )
+        order = list(PRECISION_COLUMNS.values())
+        base = alt.Chart(pd.DataFrame(bars)).encode(
+            x=alt.X("model:N", title=None, axis=alt.Axis(labelAngle=0)),
+            xOffset=alt.XOffset("precision:N", sort=order),
+            y=alt.Y("latency_ms:Q", title="latency (ms)"),
+            tooltip=["model:N", "precision:N", "figure:N"],
         )
-        st.altair_chart(chart, width="stretch")
+        bars_mark = base.mark_bar().encode(color=alt.Color("precision:N", sort=order))
+        # Each bar names its provenance: figures of different provenance are never blended into one look.
+        where = base.mark_text(dy=-7, fontSize=10).encode(text="kind:N")
+        st.altair_chart(bars_mark + where, width="stretch")
+        st.caption(
+            "Above each bar: device = measured on the device, est = estimated (± its error), host = this host's CPU."
+        )
+
+
+def _short(bench: BenchmarkInfo) -> str:
+    if bench.provenance == "estimated":
+        return f"est ±{bench.error_pct:g}%" if bench.error_pct is not None else "est"
+    return {"measured-device": "device", "measured-host": "host"}.get(bench.provenance, bench.provenance)
