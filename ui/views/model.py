@@ -21,6 +21,8 @@ from ui.figures import (
 )
 from ui.views.common import device_picker, empty_catalog
 
+LARGE_BUILD = 512 * 1024 * 1024
+
 
 def render() -> None:
     everything = api.search()
@@ -136,6 +138,11 @@ def _downloads(detail: ModelDetail, dev: DeviceInfo | None) -> None:
         device = dev.slug if dev else b.target
         with st.container(border=True):
             st.markdown(f"**{b.precision} · {b.runtime} · {b.target}** — {fmt_size(b.size)}, {len(b.files)} file(s)")
+            if b.size > LARGE_BUILD:
+                st.caption(
+                    "A large build: the button passes it through this page's memory; `registry pull` below "
+                    "resumes, verifies and caches it instead."
+                )
             cols = st.columns(max(len(b.files), 1))
             for col, f in zip(cols, b.files, strict=False):
                 name = PurePosixPath(f.path).name
