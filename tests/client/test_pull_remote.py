@@ -108,7 +108,9 @@ def test_server_killed_mid_download_then_the_next_pull_resumes_with_range(
     sqlite_catalog: LocalCatalog, server: Server, tmp_path: Path
 ) -> None:
     data = os.urandom(48 * 1024 * 1024)
-    _publish(sqlite_catalog, tmp_path / "pub", slug="big", builds=[{"precision": "float", "runtime": "onnx", "data": data}])
+    _publish(
+        sqlite_catalog, tmp_path / "pub", slug="big", builds=[{"precision": "float", "runtime": "onnx", "data": data}]
+    )
     sha = hashlib.sha256(data).hexdigest()
     url = server.start()
     cache = tmp_path / "cache"
