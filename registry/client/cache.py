@@ -53,7 +53,7 @@ class Cache:
         target = os.path.relpath(self.blob_path(model, sha256), link.parent)
         if link.is_symlink() and os.readlink(link) == target:
             return link
-        tmp = link.with_name(f".{link.name}.{os.getpid()}.tmp")
+        tmp = link.with_name(f".{link.name}.{_uniq()}.tmp")
         tmp.unlink(missing_ok=True)
         tmp.symlink_to(target)
         os.replace(tmp, link)
@@ -61,7 +61,7 @@ class Cache:
 
     def write_resolution(self, snapshot: Path, data: dict[str, Any]) -> None:
         snapshot.mkdir(parents=True, exist_ok=True)
-        tmp = snapshot / f".resolution.json.{os.getpid()}.tmp"
+        tmp = snapshot / f".resolution.json.{_uniq()}.tmp"
         tmp.write_text(json.dumps(data, indent=1, sort_keys=True, default=str))
         os.replace(tmp, snapshot / ".resolution.json")
 
@@ -75,7 +75,7 @@ class Cache:
     def write_ref(self, model: str, name: str, version: str) -> None:
         refs = self.model_dir(model) / "refs"
         refs.mkdir(parents=True, exist_ok=True)
-        tmp = refs / f".{name}.{os.getpid()}.tmp"
+        tmp = refs / f".{name}.{_uniq()}.tmp"
         tmp.write_text(version)
         os.replace(tmp, refs / safe_relative_path(name))
 
@@ -84,3 +84,10 @@ class Cache:
             return (self.model_dir(model) / "refs" / safe_relative_path(name)).read_text().strip() or None
         except FileNotFoundError:
             return None
+
+
+def _uniq() -> str:
+    """A temp-name suffix unique per process and thread (many threads may pull the same build)."""
+    import threading
+
+    return f"{os.getpid()}-{threading.get_ident()}"

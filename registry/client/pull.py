@@ -105,7 +105,7 @@ def export_file(blob: Path, out_dir: Path, rel: str) -> Path:
     dest.parent.mkdir(parents=True, exist_ok=True)
     if dest.exists() and dest.stat().st_size == blob.stat().st_size and _same_file(dest, blob):
         return dest
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+    tmp = dest.with_name(f".{dest.name}.{_uniq()}.tmp")
     tmp.unlink(missing_ok=True)
     try:
         os.link(blob, tmp)
@@ -118,3 +118,10 @@ def export_file(blob: Path, out_dir: Path, rel: str) -> Path:
 def _same_file(a: Path, b: Path) -> bool:
     sa, sb = a.stat(), b.stat()
     return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
+
+
+def _uniq() -> str:
+    """A temp-name suffix unique per process and thread (many threads may pull the same build)."""
+    import threading
+
+    return f"{os.getpid()}-{threading.get_ident()}"
