@@ -87,9 +87,10 @@ def test_s3_pull_follows_the_redirect_without_sending_the_token(
     with cat.session() as s:
         publish_directory(s, cat.store, d)
         token, _ = create_token(s, "read")
-    with running_server({**env, "REGISTRY_PUBLIC_READ": "false"}) as url:
-        with Client(url, token, settings=get_settings(cache_dir=tmp_path / "cache")) as c:
-            r = c.pull("s3model", "sd8g3", "float")
+    closed = {**env, "REGISTRY_PUBLIC_READ": "false"}
+    cache = get_settings(cache_dir=tmp_path / "cache")
+    with running_server(closed) as url, Client(url, token, settings=cache) as c:
+        r = c.pull("s3model", "sd8g3", "float")
     (f,) = r.files
     stats = r.downloads[f.sha256]
     assert stats.statuses == [307, 200] and stats.redirected_to and "Signature" in stats.redirected_to
