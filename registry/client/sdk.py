@@ -242,6 +242,37 @@ class Client:
         with self._session() as s:
             return resolve(s, model, device, precision, runtime=runtime, version=version, alias=alias)
 
+    def resolve_json(
+        self,
+        model: str,
+        device: str,
+        precision: str,
+        runtime: str | None = None,
+        version: str | None = None,
+        alias: str | None = None,
+    ) -> dict[str, Any]:
+        """``resolve`` as plain JSON (what ``registry lock`` records)."""
+        if self.url and not self.offline:
+            from registry.client import remote
+
+            params = {
+                "model": model,
+                "device": device,
+                "precision": precision,
+                "runtime": runtime,
+                "version": version,
+                "alias": alias,
+            }
+            return remote.get_json(self.url, "/v1/resolve", params, token=self.token, timeout=self.timeout)
+        if self.url:
+            raise OfflineError(
+                f"REGISTRY_OFFLINE is set, so {self.url} cannot be asked to resolve {model}.",
+                hint="Unset REGISTRY_OFFLINE to resolve against the registry.",
+            )
+        return self.resolve(
+            model, device=device, precision=precision, runtime=runtime, version=version, alias=alias
+        ).model_dump(mode="json")
+
     # -- pull ----------------------------------------------------------------------------------------------
 
     def pull(
@@ -255,9 +286,11 @@ class Client:
         out_dir: Path | None = None,
         *,
         progress: PullProgress | None = None,
+        expect: Callable[[dict[str, Any]], None] | None = None,
     ) -> PullResult:
         """Fetch the build of ``model`` for a device and precision into the cache, verified; ``.paths`` are
-        the local files (snapshot links, or real files under ``out_dir``).
+        the local files (snapshot links, or real files under ``out_dir``). ``expect(resolution)`` is called
+        with the resolution (as JSON) before any byte is fetched and may raise to stop the pull.
 
         Remote: one resolve request, then only the blobs not yet cached are downloaded (resuming a partial
         file with ``Range``). Offline (``REGISTRY_OFFLINE=1``): no network at all; the answer comes from the
@@ -272,7 +305,7 @@ class Client:
 
         cache = Cache(self.settings.cache_dir)
         if not self.url:
-            return self._pull_local(cache, model, device, precision, runtime, version, alias, out_dir)
+            return self._pull_local(cache, model, device, precision, runtime, version, alias, out_dir, expect)
         key = fastpath.request_key(self.url, model, device, precision, runtime, version, alias)
         requests = 0
         downloads: dict[str, DownloadStats] = {}
@@ -293,6 +326,8 @@ class Client:
             data = remote.get_json(self.url, "/v1/resolve", params, token=self.token, timeout=self.timeout)
             requests = 1
             fetch = self._fetcher(downloads, progress)
+        if expect is not None:
+            expect(data)
         files = materialize(data, cache, fetch, out_dir=out_dir)
         if alias:
             cache.write_ref(data["model"], alias, data["version"])
@@ -331,12 +366,15 @@ class Client:
         version: str | None,
         alias: str | None,
         out_dir: Path | None,
+        expect: Callable[[dict[str, Any]], None] | None,
     ) -> PullResult:
         from registry.client.pull import materialize
         from registry.service.resolve import resolve
 
         with self._session() as s:
             r = resolve(s, model, device, precision, runtime=runtime, version=version, alias=alias)
+        if expect is not None:
+            expect(r.model_dump(mode="json"))
         assert self._local is not None
         store = self._local.store
         files = materialize(r, cache, lambda f, dest: store.copy_to(f.sha256, dest, verify=True), out_dir=out_dir)
