@@ -344,7 +344,6 @@ class Client:
             url = f.url or f"{self.url}/v1/blobs/{f.sha256}"
             on_bytes = (lambda n: progress(f, n)) if progress else None
             downloads[f.sha256] = download_blob(
-                self._download_client(),
                 url,
                 f.sha256,
                 f.size,
@@ -352,6 +351,7 @@ class Client:
                 api_url=self.url,
                 token=self.token,
                 progress=on_bytes,
+                timeout=self.timeout,
             )
 
         return fetch
@@ -497,9 +497,6 @@ class Client:
                     limits=limits,
                 )
             return self._http
-
-    def _download_client(self) -> httpx.Client:
-        return self.http()
 
     def _auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}
