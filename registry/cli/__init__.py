@@ -34,6 +34,10 @@ def main() -> None:
 
     debug = os.environ.get("REGISTRY_DEBUG", "").lower() in ("1", "true", "yes")
     try:
+        from registry.cli.remote_pull import fast_pull
+
+        if fast_pull(sys.argv[1:]):  # `registry pull` with plain flags skips typer's (pydantic) parsing
+            return
         app()
     except RegistryError as exc:
         if debug:
