@@ -86,3 +86,20 @@ def test_offline_pull_answers_from_the_cache_and_fails_clearly_without_it(
     )
     assert down.returncode == 1 and f"Cannot reach the registry at {closed}" in down.stderr
     assert "REGISTRY_OFFLINE=1" in down.stderr
+
+
+def test_plain_pull_flags_skip_typer_and_anything_else_falls_back_to_it() -> None:
+    from registry.cli.remote_pull import parse_pull_args
+
+    parsed = parse_pull_args(["pull", "yolov8@1.2.0", "-d", "Galaxy S24", "--precision=int8", "-o", "out", "--json"])
+    assert parsed is not None
+    assert (parsed["model"], parsed["device"], parsed["precision"], parsed["json_out"]) == (
+        "yolov8@1.2.0",
+        "Galaxy S24",
+        "int8",
+        True,
+    )
+    assert parsed["out_dir"] == Path("out") and parsed["alias_name"] is None
+    for argv in (["pull", "--help"], ["pull", "m", "-d", "x"], ["pull", "m", "-d", "x", "-p", "y", "--bogus"]):
+        assert parse_pull_args(argv) is None  # typer answers these (help text, usage errors)
+    assert "--alias" in run({}, "pull", "--help").stdout

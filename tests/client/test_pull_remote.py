@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from registry import Client
-from registry.errors import IntegrityFailure, OfflineError, RegistryError
+from registry.errors import BuildNotFound, IntegrityFailure, OfflineError, RegistryError
 from registry.local import LocalCatalog
 from registry.service.publish import publish_directory
 from registry.settings import get_settings
@@ -81,7 +81,10 @@ def test_pull_fills_a_verified_cache_and_a_warm_repull_is_one_request(
     assert (tmp_path / "out" / f.path).read_bytes() == original and not (tmp_path / "out" / f.path).is_symlink()
     with _client(url, cache) as c:
         latest = c.pull("yolov8", "sd8g3", "int8", runtime="onnx")
+        with pytest.raises(BuildNotFound) as missing:  # the server's exception class, through the pull
+            c.pull("yolov8", "sd8g3", "w4a16")
     assert latest.version == "1.1.0" and latest.runtime == "onnx"
+    assert missing.value.hint and "w8a8" in missing.value.hint
 
 
 def test_offline_uses_the_cache_with_zero_network_and_fails_clearly_without_it(
