@@ -13,12 +13,22 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
+from registry.errors import InvalidInput
 from registry.paths import safe_relative_path
-from registry.storage import check_sha256
 from registry.vocab import check_slug
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def check_sha256(value: str) -> str:
+    """A lowercase hex sha256 (the same rule as the stores'; kept here so the cache imports no store code)."""
+    if not _SHA256.match(value):
+        raise InvalidInput(f"'{value[:80]}' is not a sha256 digest.", hint="Give 64 lowercase hex characters.")
+    return value
 
 
 class Cache:
