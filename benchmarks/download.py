@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import socket
 import statistics
@@ -34,10 +35,28 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _timed(cmd: list[str], env: dict[str, str]) -> float:
+CPU: dict[str, list[float]] = {}
+
+
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def _self_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def _timed(cmd: list[str], env: dict[str, str], label: str = "") -> float:
+    """Wall time of a command; its CPU time (user + sys) is kept under ``label``."""
+    cpu = _children_cpu()
     t = time.perf_counter()
     subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - t
+    wall = time.perf_counter() - t
+    if label:
+        CPU.setdefault(label, []).append(_children_cpu() - cpu)
+    return wall
 
 
 def main() -> None:
@@ -93,29 +112,32 @@ def main() -> None:
         curl_t, sdk_t, cli_t = [], [], []
         for i in range(args.rounds):
             out = root / f"curl-{i}.bin"
-            curl_t.append(_timed(["curl", "-sSf", "-o", str(out), blob_url], base))
+            curl_t.append(_timed(["curl", "-sSf", "-o", str(out), blob_url], base, "curl"))
             assert out.stat().st_size == f["size"]
             out.unlink()
             cache = root / f"sdk-cache-{i}"
+            cpu = _self_cpu()
             t = time.perf_counter()
             with Client(url, settings=get_settings(cache_dir=cache)) as c:
                 r = c.pull("bigmodel", "sd8g3", "int8")
             sdk_t.append(time.perf_counter() - t)
+            CPU.setdefault("sdk", []).append(_self_cpu() - cpu)
             assert r.files[0].local_path.stat().st_size == f["size"]
             shutil.rmtree(cache)
             cache = root / f"cli-cache-{i}"
             cmd = [str(BIN), "pull", "bigmodel", "-d", "sd8g3", "-p", "int8", "--json"]
-            cli_t.append(_timed(cmd, client_env | {"REGISTRY_CACHE_DIR": str(cache)}))
+            cli_t.append(_timed(cmd, client_env | {"REGISTRY_CACHE_DIR": str(cache)}, "cli"))
             shutil.rmtree(cache)
 
         warm_env = client_env | {"REGISTRY_CACHE_DIR": str(root / "warm-cache")}
         cmd = [str(BIN), "pull", "bigmodel", "-d", "sd8g3", "-p", "int8"]
         _timed(cmd, warm_env)  # fill the cache
-        warm = sorted(_timed(cmd, warm_env) for _ in range(args.warm_runs))
+        warm = sorted(_timed(cmd, warm_env, "warm") for _ in range(args.warm_runs))
         floor = sorted(_timed([sys.executable, "-c", "pass"], base) for _ in range(args.warm_runs))
 
         mb = f["size"] / 1e6
         med = statistics.median
+        print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         print(f"cold pull of {mb:.0f} MB over loopback, {args.rounds} rounds (medians):")
         print(f"  curl to a file        {med(curl_t):.3f} s  {mb / med(curl_t):7.0f} MB/s")
         print(
@@ -126,11 +148,16 @@ def main() -> None:
             f"  registry pull (CLI)   {med(cli_t):.3f} s  {mb / med(cli_t):7.0f} MB/s"
             f"  ratio {med(curl_t) / med(cli_t):.2f}  (process start included)"
         )
+        print(
+            f"  client CPU (user+sys) medians: curl {med(CPU['curl']):.3f} s, SDK {med(CPU['sdk']):.3f} s,"
+            f" CLI {med(CPU['cli']):.3f} s"
+        )
         print(f"  all rounds: curl {[round(x, 3) for x in curl_t]}")
         print(f"              sdk  {[round(x, 3) for x in sdk_t]}")
         print(f"              cli  {[round(x, 3) for x in cli_t]}")
         print(f"warm `registry pull` (build cached, 1 resolve request), {args.warm_runs} runs:")
         print(f"  p50 {med(warm):.3f} s  min {warm[0]:.3f} s  max {warm[-1]:.3f} s  (target < 0.3 s)")
+        print(f"  CPU (user+sys) p50 {med(CPU['warm']):.3f} s")
         print(f"  `python -c pass` p50 {med(floor):.3f} s")
     finally:
         if server is not None:
