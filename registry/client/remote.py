@@ -1,5 +1,5 @@
-"""The wire side of remote pulls: a stdlib JSON GET (cheap to import, for the one revalidation request of a
-warm pull) and a resumable, verifying blob download over httpx (for the bytes).
+"""The wire side of remote pulls, on the standard library only: a small JSON GET (the one revalidation request
+of a warm pull; a bare socket over http) and a resumable, verifying blob download (``http.client``).
 
 A download writes ``blobs/.incomplete/{sha256}.part``, resuming a partial file with ``Range``, hashes every
 byte on the way (the kept prefix too), and renames into ``blobs/{sha256}`` only when the size and sha256
