@@ -178,6 +178,13 @@ def pull(
         from registry.cli.remote_pull import pull_remote
 
         remote = pull_remote(settings, name, device, precision, runtime, version, alias_name, out_dir, json_out)
+        if json_out:  # the same JSON as print_json, without importing pydantic for it
+            import json
+
+            for w in remote["warnings"]:
+                info(f"warning: {w}")
+            print(json.dumps(remote, indent=2))
+            return
         _report_pull(remote, json_out)
         return
     db_url = settings.resolved_database_url
