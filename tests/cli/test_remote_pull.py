@@ -58,6 +58,18 @@ def test_remote_pull_prints_the_same_json_as_a_local_pull(
     assert hashlib.sha256(Path(f["path"]).read_bytes()).hexdigest() == f["sha256"]
     assert Path(f["path"]).read_bytes() == (pub / f["name"]).read_bytes()
 
+    # The warm pull (build cached) imports none of the heavy libraries: the fast path stays fast.
+    warm = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "registry", *args],
+        env=cli_env(client_env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert warm.returncode == 0 and json.loads(warm.stdout)["files"] == remote["files"]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in warm.stderr.splitlines() if "|" in line}
+    assert imported and not imported & {"pydantic", "httpx", "sqlalchemy", "rich", "http.client"}
+
     out = tmp_path / "out"
     human = run(client_env, "pull", "yolov8@1.2.0", "-d", "Samsung Galaxy S24", "-p", "w8a8", "-o", str(out))
     assert "yolov8@1.2.0 build" in human.stderr and f["sha256"] in human.stdout and str(out) in human.stdout
