@@ -11,7 +11,7 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 import typer
 
-from registry.cli import catalog_cmds, db_cmds, ingest_cmds, server_cmds, ui_cmds
+from registry.cli import catalog_cmds, db_cmds, ingest_cmds, lock_cmds, server_cmds, ui_cmds
 
 app = typer.Typer(
     name="registry",
@@ -26,6 +26,7 @@ catalog_cmds.register(app)
 server_cmds.register(app)
 ingest_cmds.register(app)
 ui_cmds.register(app)
+lock_cmds.register(app)
 
 
 def main() -> None:
@@ -34,6 +35,10 @@ def main() -> None:
 
     debug = os.environ.get("REGISTRY_DEBUG", "").lower() in ("1", "true", "yes")
     try:
+        from registry.cli.remote_pull import fast_pull
+
+        if fast_pull(sys.argv[1:]):  # `registry pull` with plain flags skips typer's (pydantic) parsing
+            return
         app()
     except RegistryError as exc:
         if debug:

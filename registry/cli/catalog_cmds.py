@@ -174,6 +174,19 @@ def pull(
     name, ref_version = split_ref(model)
     version = version or ref_version
     settings = get_settings()
+    if settings.url:  # a server (REGISTRY_URL): registry.Client over HTTP, with a progress bar
+        from registry.cli.remote_pull import pull_remote
+
+        remote = pull_remote(settings, name, device, precision, runtime, version, alias_name, out_dir, json_out)
+        if json_out:  # the same JSON as print_json, without importing pydantic for it
+            import json
+
+            for w in remote["warnings"]:
+                info(f"warning: {w}")
+            print(json.dumps(remote, indent=2))
+            return
+        _report_pull(remote, json_out)
+        return
     db_url = settings.resolved_database_url
     key = fastpath.request_key(db_url, name, device, precision, runtime, version, alias_name)
     stamp = fastpath.catalog_stamp(db_url)

@@ -13,12 +13,22 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
+from registry.errors import InvalidInput
 from registry.paths import safe_relative_path
-from registry.storage import check_sha256
 from registry.vocab import check_slug
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def check_sha256(value: str) -> str:
+    """A lowercase hex sha256 (the same rule as the stores'; kept here so the cache imports no store code)."""
+    if not _SHA256.match(value):
+        raise InvalidInput(f"'{value[:80]}' is not a sha256 digest.", hint="Give 64 lowercase hex characters.")
+    return value
 
 
 class Cache:
@@ -53,7 +63,7 @@ class Cache:
         target = os.path.relpath(self.blob_path(model, sha256), link.parent)
         if link.is_symlink() and os.readlink(link) == target:
             return link
-        tmp = link.with_name(f".{link.name}.{os.getpid()}.tmp")
+        tmp = link.with_name(f".{link.name}.{_uniq()}.tmp")
         tmp.unlink(missing_ok=True)
         tmp.symlink_to(target)
         os.replace(tmp, link)
@@ -61,7 +71,7 @@ class Cache:
 
     def write_resolution(self, snapshot: Path, data: dict[str, Any]) -> None:
         snapshot.mkdir(parents=True, exist_ok=True)
-        tmp = snapshot / f".resolution.json.{os.getpid()}.tmp"
+        tmp = snapshot / f".resolution.json.{_uniq()}.tmp"
         tmp.write_text(json.dumps(data, indent=1, sort_keys=True, default=str))
         os.replace(tmp, snapshot / ".resolution.json")
 
@@ -75,7 +85,7 @@ class Cache:
     def write_ref(self, model: str, name: str, version: str) -> None:
         refs = self.model_dir(model) / "refs"
         refs.mkdir(parents=True, exist_ok=True)
-        tmp = refs / f".{name}.{os.getpid()}.tmp"
+        tmp = refs / f".{name}.{_uniq()}.tmp"
         tmp.write_text(version)
         os.replace(tmp, refs / safe_relative_path(name))
 
@@ -84,3 +94,10 @@ class Cache:
             return (self.model_dir(model) / "refs" / safe_relative_path(name)).read_text().strip() or None
         except FileNotFoundError:
             return None
+
+
+def _uniq() -> str:
+    """A temp-name suffix unique per process and thread (many threads may pull the same build)."""
+    import threading
+
+    return f"{os.getpid()}-{threading.get_ident()}"

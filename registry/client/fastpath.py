@@ -77,6 +77,13 @@ def load(cache_root: Path, key: str, stamp: str) -> dict[str, Any] | None:
 def save(cache_root: Path, key: str, stamp: str, result: dict[str, Any]) -> None:
     path = _path(cache_root, key)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{_uniq()}.tmp")
     tmp.write_text(json.dumps({**result, "stamp": stamp}))
     os.replace(tmp, path)
+
+
+def _uniq() -> str:
+    """A temp-name suffix unique per process and thread (many threads may pull the same build)."""
+    import threading
+
+    return f"{os.getpid()}-{threading.get_ident()}"
