@@ -339,8 +339,7 @@ def postgres_cluster(work: Path) -> Iterator[str]:
     def as_owner(cmd: list[str]) -> list[str]:
         return ["runuser", "-u", owner, "--", *cmd] if owner else cmd
 
-    root = work / "pg"
-    root.mkdir()
+    root = Path(tempfile.mkdtemp(prefix="bench-pg-"))  # its own dir: the postgres user must own it
     sock = root / "sock"
     sock.mkdir()
     password = secrets.token_hex(12)
@@ -376,6 +375,7 @@ def postgres_cluster(work: Path) -> Iterator[str]:
         yield f"postgresql+psycopg://registry:{password}@127.0.0.1:{port}"
     finally:
         subprocess.run(as_owner([pg_ctl, "-D", str(root / "data"), "-m", "immediate", "stop"]), capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def databases(backend: str, work: Path, server: str | None, tag: str) -> tuple[str, str]:
