@@ -418,6 +418,7 @@ def main() -> None:
         "| MLflow req/s | MLflow p50 ms | MLflow p99 ms | throughput ratio | p99 ratio |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+    print(f"load average at the start (1/5/15 min, {os.cpu_count()} CPUs): {os.getloadavg()}", flush=True)
     try:
         with postgres_cluster(work) if args.backend == "postgres" else _nothing() as server:
             for n_builds in args.builds:
@@ -456,6 +457,7 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
     print()
     print("\n".join(lines))
+    print(f"load average at the end (1/5/15 min, {os.cpu_count()} CPUs): {os.getloadavg()}")
     print("\nTargets: throughput ratio >= 10x and ours p99 < 20 ms at 100,000 builds.")
 
 
