@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from registry import __version__
@@ -49,12 +50,37 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = []
         for err in exc.errors():
             where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("query", "path", "body"))
             problems.append(f"{where}: {err.get('msg')}" if where else str(err.get("msg")))
-        return JSONResponse({"error": "invalid_input", "detail": "; ".join(problems)}, status_code=422)
+        hint = f"See {request.app.docs_url} for the parameters of {request.method} {request.url.path}."
+        return JSONResponse({"error": "invalid_input", "detail": "; ".join(problems), "hint": hint}, status_code=422)
+
+    @app.exception_handler(DataError)
+    async def unstorable_value(_: Request, exc: DataError) -> JSONResponse:
+        # e.g. a NUL byte in a name: PostgreSQL refuses it before any lookup can say "not found".
+        return JSONResponse(
+            {
+                "error": "invalid_input",
+                "detail": "A value in the request cannot be looked up (a NUL byte, or a number out of range).",
+                "hint": "Remove control characters from names and keep numbers within 64 bits.",
+            },
+            status_code=422,
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(_: Request, exc: Exception) -> JSONResponse:
+        # Still a 500 (and logged by uvicorn), but in the one error shape the SDK understands.
+        return JSONResponse(
+            {
+                "error": "internal_error",
+                "detail": f"{type(exc).__name__} in the registry API.",
+                "hint": "See the server log.",
+            },
+            status_code=500,
+        )
 
     from registry.api.routes import blobs, catalog_routes, health, publish
 

@@ -29,7 +29,7 @@ def resolve(
     alias: str | None = None,
 ) -> Resolution:
     if version and alias:
-        raise InvalidInput("Give a version or an alias, not both.")
+        raise InvalidInput("Give a version or an alias, not both.", hint="Pin with version=, or follow alias=.")
     precision = normalize_precision(precision)
     runtime = normalize_runtime(runtime) if runtime else None
     model_row = lookup.get_model(session, model)

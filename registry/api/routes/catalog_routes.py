@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Body, Path, Query, Request
 
 from registry.api.deps import AdminAccess, PublishAccess, ReadAccess, SessionDep
 from registry.service import lifecycle
@@ -65,7 +65,7 @@ def get_version(session: SessionDep, model: str, version: str) -> ModelDetail:
 
 
 @router.get("/builds/{build_id}", dependencies=[ReadAccess])
-def build(session: SessionDep, request: Request, build_id: int) -> BuildInfo:
+def build(session: SessionDep, request: Request, build_id: Annotated[int, Path(ge=1, le=2**63 - 1)]) -> BuildInfo:
     return with_urls(get_build(session, build_id), request)
 
 
