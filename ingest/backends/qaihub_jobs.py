@@ -192,7 +192,8 @@ def wait_all(jobs: dict[str, Any], *, timeout_s: float, poll_s: float) -> dict[s
         if time.monotonic() >= deadline:
             for key, job in pending.items():
                 outcome[key] = (
-                    f"AI Hub job {job.job_id} still running after {timeout_s:g} s; re-run the ingest to re-attach to it."
+                    f"AI Hub job {job.job_id} still running after {timeout_s:g} s; "
+                    "re-run the ingest to re-attach to it."
                 )
             break
         time.sleep(poll_s)
