@@ -67,6 +67,16 @@ class DeviceBuild:
         }
 
 
+@dataclass(frozen=True)
+class HubBuild:
+    """The shape of ``ingest.backends.base.CompiledBuild``: what ``compile`` hands to ``profile``."""
+
+    precision: str
+    runtime: str
+    target: str
+    files: tuple[Path, ...]
+
+
 @dataclass
 class _Plan:
     runtime: str
@@ -85,7 +95,7 @@ class QaiHubBackend:
         settings: Settings,
         client: Any | None = None,
         *,
-        work_dir: Path,
+        work_dir: Path | None = None,
         poll_seconds: float = 10.0,
         job_timeout_s: float = 3 * 3600.0,
         retry: Retry | None = None,
@@ -94,13 +104,15 @@ class QaiHubBackend:
     ):
         self.settings = settings
         self._client = client
-        self.work_dir = work_dir
+        self.work_dir = work_dir or settings.cache_dir / "qaihub"
         self.poll_seconds = poll_seconds
         self.job_timeout_s = job_timeout_s
         self.retry = retry or Retry()
         self.quantize_on_hub = quantize_on_hub
         self.compile_options = compile_options
         self.config: HubConfig | None = None
+        self.protocol_runtimes: tuple[str, ...] = ("onnx",)
+        self._made: dict[tuple[str, str, tuple[Path, ...]], DeviceBuild] = {}
 
     # --- connection --------------------------------------------------------------------------------------
     def connect(self) -> Any:
@@ -188,6 +200,23 @@ class QaiHubBackend:
                 self._download(plan)
         self._profile(client, store, plans, inputs, fp32_outputs if single else None)
         return [plan.build for plan in plans]
+
+    # --- the pipeline's Backend protocol (compile, then profile, per device) --------------------------------
+    def compile(self, precision: str, files: Sequence[Path], device: str | None) -> HubBuild:
+        """The portable build compiled by AI Hub for ``device`` (runtime ``onnx``, target ``any``)."""
+        if device is None:
+            return HubBuild(precision, "onnx", "any", tuple(files))
+        single: dict[str | None, Path] = {None: Path(files[0])}
+        if len(files) > 1:
+            single = {Path(f).stem: Path(f) for f in files}
+        (made,) = self.run(single, precision, list(self.protocol_runtimes)[:1], [device])
+        self._made[(device, precision, tuple(files))] = made
+        return HubBuild(precision, made.runtime, made.target, tuple(made.files) or tuple(files))
+
+    def profile(self, build: HubBuild, device: str) -> list[dict[str, Any]]:
+        """The ``measured-device`` benchmarks AI Hub took of ``build`` on ``device`` (none if its job failed)."""
+        made = next((b for (d, p, _), b in self._made.items() if d == device and p == build.precision), None)
+        return list(made.benchmarks) if made is not None else []
 
     # --- stages ------------------------------------------------------------------------------------------
     def _plans(self, precision: str, runtimes: Sequence[str], hub_devices: list[Any]) -> list[_Plan]:

@@ -211,3 +211,13 @@ def test_a_silent_api_url_fails_in_under_five_seconds(tmp_path: Path) -> None:
         with pytest.raises(QaiHubUnreachable):
             QaiHubBackend(settings, work_dir=tmp_path).run({None: HELLO_ONNX}, "float", ["tflite"], [S24])
         assert time.monotonic() - started < 5
+
+
+def test_the_pipeline_protocol_compile_then_profile_gives_device_benchmarks(standin: StandIn, tmp_path: Path) -> None:
+    hub = backend(standin, tmp_path)
+    compiled = hub.compile("float", [HELLO_ONNX], S24)
+    assert (compiled.runtime, compiled.target) == ("onnx", "any") and compiled.files[0].read_bytes()
+    (bench,) = hub.profile(compiled, S24)
+    assert bench["provenance"] == "measured-device" and bench["device"] == S24
+    assert bench["latency_ms"] == pytest.approx(float(published(S24, "onnx")["inference_time_ms"]))
+    assert bench["details"]["tool_versions"]["ONNX Runtime"] == published(S24, "onnx")["onnx_runtime_version"]
