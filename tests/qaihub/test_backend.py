@@ -23,12 +23,12 @@ S24 = "Samsung Galaxy S24"
 S25 = "Samsung Galaxy S25"
 
 
-def published(device: str, runtime: str, model: str = "mobilenet_v2") -> dict[str, str]:
+def published(device: str, runtime: str, model: str = "mobilenet_v2", precision: str = "float") -> dict[str, str]:
     with PERF_CSV.open(newline="") as f:
         return next(
             r
             for r in csv.DictReader(f)
-            if (r["model_id"], r["device_name"], r["runtime"], r["precision"]) == (model, device, runtime, "float")
+            if (r["model_id"], r["device_name"], r["runtime"], r["precision"]) == (model, device, runtime, precision)
         )
 
 
@@ -221,3 +221,16 @@ def test_the_pipeline_protocol_compile_then_profile_gives_device_benchmarks(stan
     assert bench["provenance"] == "measured-device" and bench["device"] == S24
     assert bench["latency_ms"] == pytest.approx(float(published(S24, "onnx")["inference_time_ms"]))
     assert bench["details"]["tool_versions"]["ONNX Runtime"] == published(S24, "onnx")["onnx_runtime_version"]
+
+
+def test_a_quantized_precision_can_go_through_an_ai_hub_quantize_job(standin: StandIn, tmp_path: Path) -> None:
+    hub = backend(standin, tmp_path, quantize_on_hub=True)
+    (build,) = hub.run({None: HELLO_ONNX}, "w8a8", ["tflite"], [S24], calibration=samples(4))
+    assert build.error is None and build.precision == "w8a8" and build.benchmarks
+    assert [kind for kind, _ in standin.submissions] == ["quantize", "compile", "inference"]
+    quantize = next(job for job in standin.jobs.values() if job.kind == "quantize")
+    assert quantize.pb.quantize_job.weights_dtype == standin.pb.QUANTIZE_DTYPE_INT8
+    w8a8 = published(S24, "tflite", precision="w8a8")  # the stand-in reports the published w8a8 figure
+    assert build.benchmarks[0]["latency_ms"] == pytest.approx(float(w8a8["inference_time_ms"]))
+    with pytest.raises(Exception, match="calibration"):
+        hub.run({None: HELLO_ONNX}, "w8a16", ["tflite"], [S24])
