@@ -247,7 +247,12 @@ class QaiHubBackend:
         digest = _file_digest(path)
         key = f"upload:{digest}"
         recorded = store.get(key)
-        model = client.get_model(recorded["model_id"]) if recorded else None
+        model = None
+        if recorded:
+            try:
+                model = client.get_model(recorded["model_id"])
+            except Exception:  # expired or deleted on AI Hub: upload again
+                model = None
         if model is None:
             model = client.upload_model(str(path))
             store.record(key, "", "upload", model_id=model.model_id, component=component)
@@ -285,7 +290,8 @@ class QaiHubBackend:
         for plan in plans:
             options = f"--target_runtime {plan.runtime} {self.compile_options}".strip()
             for component, model in sources.items():
-                key = f"compile:{model.model_id}:{plan.runtime}:{plan.target}:{plan.compile_device.name}:{options}"
+                device = plan.compile_device.name
+                key = f"compile:{component}:{model.model_id}:{plan.runtime}:{plan.target}:{device}:{options}"
                 try:
                     job = self._submit_or_attach(
                         client,
@@ -348,7 +354,7 @@ class QaiHubBackend:
             for component, compile_job in plan.compile_jobs.items():
                 target_model = compile_job.get_target_model()
                 for device in plan.profile_devices:
-                    key = f"profile:{compile_job.job_id}:{device.name}:{inputs_key}"
+                    key = f"profile:{component}:{compile_job.job_id}:{device.name}:{inputs_key}"
                     try:
                         job = self._submit_or_attach(
                             client,
@@ -390,9 +396,13 @@ class QaiHubBackend:
         recorded = store.get(key)
         if recorded:
             job = client.get_job(recorded["job_id"])
+            if not job.get_status().failure:  # running or done: re-attach; a failed job is submitted again
+                if build is not None:
+                    build.details.setdefault("reattached_jobs", []).append(job.job_id)
+                return job
+            store.forget(key)
             if build is not None:
-                build.details.setdefault("reattached_jobs", []).append(job.job_id)
-            return job
+                build.details.setdefault("resubmitted_failed_jobs", []).append(job.job_id)
 
         def on_retry(attempt: int) -> None:
             if build is not None:

@@ -234,3 +234,24 @@ def test_a_quantized_precision_can_go_through_an_ai_hub_quantize_job(standin: St
     assert build.benchmarks[0]["latency_ms"] == pytest.approx(float(w8a8["inference_time_ms"]))
     with pytest.raises(Exception, match="calibration"):
         hub.run({None: HELLO_ONNX}, "w8a16", ["tflite"], [S24])
+
+
+def test_a_rerun_resubmits_only_the_jobs_that_failed(standin: StandIn, tmp_path: Path) -> None:
+    standin.config.fail[S25] = "Device busy."
+    (first,) = backend(standin, tmp_path).run({None: HELLO_ONNX}, "float", ["tflite"], [S24, S25])
+    assert S25 in first.details["device_errors"]
+    standin.config.fail.clear()
+    (second,) = backend(standin, tmp_path).run({None: HELLO_ONNX}, "float", ["tflite"], [S24, S25])
+    assert {b["device"] for b in second.benchmarks} == {S24, S25} and "device_errors" not in second.details
+    assert len(second.details["resubmitted_failed_jobs"]) == 1
+    assert [kind for kind, _ in standin.submissions] == ["compile", "inference", "inference", "inference"]
+
+
+def test_a_two_component_model_is_compiled_and_profiled_per_component(standin: StandIn, tmp_path: Path) -> None:
+    (build,) = backend(standin, tmp_path).run(
+        {"encoder": HELLO_ONNX, "decoder": HELLO_ONNX}, "float", ["qnn_dlc"], [S24]
+    )
+    assert build.error is None
+    assert sorted(f.parent.name for f in build.files) == ["decoder", "encoder"]
+    assert sorted(b["component"] for b in build.benchmarks) == ["decoder", "encoder"]
+    assert set(build.details["compile_jobs"]) == {"encoder", "decoder"}
