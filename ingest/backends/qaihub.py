@@ -290,8 +290,8 @@ class QaiHubBackend:
         for plan in plans:
             options = f"--target_runtime {plan.runtime} {self.compile_options}".strip()
             for component, model in sources.items():
-                device = plan.compile_device.name
-                key = f"compile:{component}:{model.model_id}:{plan.runtime}:{plan.target}:{device}:{options}"
+                # Portable builds are compiled once whatever the device list (target 'any'); chipset ones per chipset.
+                key = f"compile:{component}:{model.model_id}:{plan.runtime}:{plan.target}:{options}"
                 try:
                     job = self._submit_or_attach(
                         client,
@@ -314,7 +314,7 @@ class QaiHubBackend:
                 plan.build.details.setdefault("compile_jobs", {})[component or "model"] = {
                     "job_id": job.job_id,
                     "url": job_link(job.job_id),
-                    "device": plan.compile_device.name,
+                    "device": getattr(getattr(job, "device", None), "name", None) or plan.compile_device.name,
                     "options": options,
                 }
         for key, failure in wait_all(waiting, timeout_s=self.job_timeout_s, poll_s=self.poll_seconds).items():
@@ -548,3 +548,12 @@ def _file_digest(path: Path) -> str:
 def _first_line(exc: BaseException) -> str:
     text = " ".join(line.strip("|└┌─┐┘ ") for line in str(exc).splitlines())
     return " ".join(text.split()) or type(exc).__name__
+
+
+def make_backend(settings: Settings | None = None, *, work_dir: Path | None = None) -> QaiHubBackend:
+    """The backend for ``get_backend("qai-hub")``: token and API checked now, so a bad setup fails before any work."""
+    from registry.settings import get_settings
+
+    backend = QaiHubBackend(settings or get_settings(), work_dir=work_dir)
+    backend.connect()
+    return backend

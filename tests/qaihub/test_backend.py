@@ -221,6 +221,10 @@ def test_the_pipeline_protocol_compile_then_profile_gives_device_benchmarks(stan
     assert bench["provenance"] == "measured-device" and bench["device"] == S24
     assert bench["latency_ms"] == pytest.approx(float(published(S24, "onnx")["inference_time_ms"]))
     assert bench["details"]["tool_versions"]["ONNX Runtime"] == published(S24, "onnx")["onnx_runtime_version"]
+    second = hub.compile("float", [HELLO_ONNX], S25)  # the portable build is compiled once, profiled per device
+    (other,) = hub.profile(second, S25)
+    assert other["device"] == S25 and other["details"]["compile_job_id"] == bench["details"]["compile_job_id"]
+    assert [kind for kind, _ in standin.submissions].count("compile") == 1
 
 
 def test_a_quantized_precision_can_go_through_an_ai_hub_quantize_job(standin: StandIn, tmp_path: Path) -> None:
