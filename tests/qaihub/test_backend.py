@@ -259,3 +259,11 @@ def test_a_two_component_model_is_compiled_and_profiled_per_component(standin: S
     assert sorted(f.parent.name for f in build.files) == ["decoder", "encoder"]
     assert sorted(b["component"] for b in build.benchmarks) == ["decoder", "encoder"]
     assert set(build.details["compile_jobs"]) == {"encoder", "decoder"}
+
+
+def test_the_guard_stops_any_attempt_to_reach_the_real_ai_hub(tmp_path: Path, no_network: list[str]) -> None:
+    settings = get_settings(qaihub_token="real-looking-token", home=tmp_path / "home")  # default: the real API URL
+    with pytest.raises(pytest.fail.Exception, match="only loopback is allowed"):
+        QaiHubBackend(settings, work_dir=tmp_path).run({None: HELLO_ONNX}, "float", ["tflite"], [S24])
+    assert no_network == ["workbench.aihub.qualcomm.com"]
+    no_network.clear()  # seen and stopped: the guard's own teardown check would fail the test otherwise
