@@ -14,7 +14,9 @@ Entry point: ``QaiHubBackend(settings, work_dir=...).run(model_files, precision,
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -104,7 +106,7 @@ class QaiHubBackend:
     ):
         self.settings = settings
         self._client = client
-        self.work_dir = work_dir or settings.cache_dir / "qaihub"
+        self.work_dir = work_dir or settings.home / "ingest"  # the ingest work dir: job store and downloads
         self.poll_seconds = poll_seconds
         self.job_timeout_s = job_timeout_s
         self.retry = retry or Retry()
@@ -328,7 +330,8 @@ class QaiHubBackend:
             target.mkdir(parents=True, exist_ok=True)
             for old in target.iterdir():
                 old.unlink()
-            path = job.download_target_model(str(target))
+            with contextlib.redirect_stdout(io.StringIO()):  # the client prints "Downloaded model to ..."
+                path = job.download_target_model(str(target))
             if path is None:
                 plan.build.error = f"AI Hub job {job.job_id} produced no target model."
                 return
