@@ -15,9 +15,7 @@ Entry point: ``QaiHubBackend(settings, work_dir=...).run(model_files, precision,
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +31,15 @@ from ingest.backends.qaihub_jobs import (
     preflight,
     resolve_config,
     wait_all,
+)
+from ingest.backends.qaihub_results import (
+    benchmark_dict,
+    entries_of,
+    evaluation_dict,
+    file_digest,
+    first_line,
+    samples_digest,
+    tool_versions,
 )
 from registry.errors import InvalidInput, MissingExtra, RegistryError
 from registry.settings import Settings
@@ -246,7 +253,7 @@ class QaiHubBackend:
         calibration: Sequence[Mapping[str, np.ndarray]] | None,
     ) -> Any:
         """The uploaded model (re-used by digest), or the target of a quantize job on AI Hub."""
-        digest = _file_digest(path)
+        digest = file_digest(path)
         key = f"upload:{digest}"
         recorded = store.get(key)
         model = None
@@ -268,7 +275,7 @@ class QaiHubBackend:
         import qai_hub
 
         weights, activations = QUANT_DTYPES.get(precision, ("INT8", "INT8"))
-        qkey = f"quantize:{digest}:{precision}:{_samples_digest(calibration)}"
+        qkey = f"quantize:{digest}:{precision}:{samples_digest(calibration)}"
         job = self._submit_or_attach(
             client,
             store,
@@ -276,7 +283,7 @@ class QaiHubBackend:
             "quantize",
             lambda: client.submit_quantize_job(
                 model,
-                _entries(calibration),
+                entries_of(calibration),
                 weights_dtype=qai_hub.QuantizeDtype[weights],
                 activations_dtype=qai_hub.QuantizeDtype[activations],
             ),
@@ -309,7 +316,7 @@ class QaiHubBackend:
                     plan.build.error = str(exc)
                     break
                 except Exception as exc:  # qai_hub.UserError / InternalError: recorded on this build only
-                    plan.build.error = f"AI Hub refused the compile job: {_first_line(exc)}"
+                    plan.build.error = f"AI Hub refused the compile job: {first_line(exc)}"
                     break
                 plan.compile_jobs[component] = job
                 waiting[key], owners[key] = job, plan
@@ -347,8 +354,8 @@ class QaiHubBackend:
         inputs: Sequence[Mapping[str, np.ndarray]] | None,
         fp32_outputs: Sequence[Mapping[str, np.ndarray]] | None,
     ) -> None:
-        entries = _entries(inputs) if inputs else None
-        inputs_key = _samples_digest(inputs) if inputs else "random"
+        entries = entries_of(inputs) if inputs else None
+        inputs_key = samples_digest(inputs) if inputs else "random"
         waiting: dict[str, Any] = {}
         owners: dict[str, tuple[_Plan, str | None, Any]] = {}
         for plan in plans:
@@ -370,7 +377,7 @@ class QaiHubBackend:
                             plan.build,
                         )
                     except Exception as exc:
-                        _device_error(plan.build, device.name, _first_line(exc))
+                        _device_error(plan.build, device.name, first_line(exc))
                         continue
                     waiting[key], owners[key] = job, (plan, component, device)
         outcome = wait_all(waiting, timeout_s=self.job_timeout_s, poll_s=self.poll_seconds)
@@ -380,9 +387,17 @@ class QaiHubBackend:
             if failure:
                 _device_error(plan.build, device.name, failure)
                 continue
-            plan.build.benchmarks.append(self._benchmark(client, job, plan, component, device))
+            where = {"job_id": job.job_id, "device_name": device.name, "runtime": plan.runtime, "component": component}
+            tools = tool_versions(client, job.job_id)
+            plan.build.details["tool_versions"].update(tools)
+            compile_job_id = plan.compile_jobs[component].job_id
+            plan.build.benchmarks.append(
+                benchmark_dict(
+                    job.download_profile(), tools, compile_job_id=compile_job_id, chipset=_chipset(device), **where
+                )
+            )
             if fp32_outputs is not None and entries is not None:
-                evaluation = self._evaluation(job, plan, component, device, fp32_outputs)
+                evaluation = evaluation_dict(job.download_output_data(), fp32_outputs, **where)
                 if evaluation is not None:
                     plan.build.evaluations.append(evaluation)
         for plan in plans:
@@ -415,95 +430,6 @@ class QaiHubBackend:
         store.record(key, job.job_id, kind)
         return job
 
-    def _benchmark(self, client: Any, job: Any, plan: _Plan, component: str | None, device: Any) -> dict[str, Any]:
-        profile = job.download_profile()
-        summary = profile.get("execution_summary", {})
-        layers = profile.get("execution_detail", [])
-        counts: dict[str, int] = {}
-        for layer in layers:
-            counts[layer["compute_unit"]] = counts.get(layer["compute_unit"], 0) + 1
-        tools = _tool_versions(client, job.job_id)
-        if tools:
-            plan.build.details["tool_versions"].update(tools)
-        details: dict[str, Any] = {
-            "job_id": job.job_id,
-            "job_url": job_link(job.job_id),
-            "compile_job_id": plan.compile_jobs[component].job_id,
-            "compile_job_url": job_link(plan.compile_jobs[component].job_id),
-            "hub_device": device.name,
-            "chipset": _chipset(device),
-            "runtime": plan.runtime,
-            "reported_unit": "microseconds",
-            "inference_time_us": summary.get("estimated_inference_time"),
-            "tool_versions": tools,
-        }
-        peak = summary.get("inference_memory_peak_range")
-        if isinstance(peak, (list, tuple)) and len(peak) == 2:
-            details["peak_memory_range_mb"] = [round(peak[0] / MIB, 3), round(peak[1] / MIB, 3)]
-        for name in ("first_load_time", "warm_load_time", "compile_time"):
-            value = summary.get(name)
-            if isinstance(value, int) and value > 0:
-                details[f"{name}_ms"] = value / 1000.0
-        times = summary.get("all_inference_times")
-        if times:
-            details["all_inference_times_us"] = list(times)
-        units: dict[str, Any] = dict(counts)
-        if counts:
-            units["primary"] = max(counts, key=lambda unit: counts[unit])
-            units["total_layers"] = sum(counts.values())
-        latency = summary.get("estimated_inference_time")
-        return {
-            "device": device.name,
-            "provenance": "measured-device",
-            "source": f"Qualcomm AI Hub profile (inference job {job.job_id})",
-            "component": component,
-            "latency_ms": latency / 1000.0 if isinstance(latency, (int, float)) and latency > 0 else None,
-            "peak_memory_mb": details["peak_memory_range_mb"][1] if "peak_memory_range_mb" in details else None,
-            "compute_units": units,
-            "details": details,
-        }
-
-    def _evaluation(
-        self,
-        job: Any,
-        plan: _Plan,
-        component: str | None,
-        device: Any,
-        fp32_outputs: Sequence[Mapping[str, np.ndarray]],
-    ) -> dict[str, Any] | None:
-        from ingest.fidelity import compare
-
-        data = job.download_output_data()
-        if not data:
-            return None
-        names = list(fp32_outputs[0])
-        hub_names = list(data)
-        if set(names) != set(hub_names):  # compiled runtimes may rename outputs; AI Hub keeps their order
-            data = {n: data[h] for n, h in zip(names, hub_names, strict=False)}
-        samples = [
-            {n: np.asarray(data[n][i]).reshape(np.asarray(fp32_outputs[i][n]).shape) for n in names}
-            for i in range(len(fp32_outputs))
-        ]
-        metrics = compare(fp32_outputs, samples)
-        return {
-            "dataset": "ingest-eval-inputs",
-            "metric": "psnr_db",
-            "value": metrics["psnr_db"],
-            "kind": "fidelity",
-            "sample_count": len(samples),
-            "higher_is_better": True,
-            "provenance": "measured-device",
-            "source": f"Qualcomm AI Hub inference job {job.job_id} vs local FP32 (onnxruntime)",
-            "device": device.name,
-            "component": component,
-            "details": {
-                "job_id": job.job_id,
-                "job_url": job_link(job.job_id),
-                "runtime": plan.runtime,
-                **{k: v for k, v in metrics.items() if k != "psnr_db"},
-            },
-        }
-
 
 def _device_error(build: DeviceBuild, device: str, message: str) -> None:
     build.details.setdefault("device_errors", {})[device] = message
@@ -514,43 +440,6 @@ def _chipset(device: Any) -> str:
         if attribute.startswith("chipset:"):
             return str(attribute.split(":", 1)[1])
     raise InvalidInput(f"AI Hub device {device.name} names no chipset.")
-
-
-def _tool_versions(client: Any, job_id: str) -> dict[str, str]:
-    from qai_hub import public_rest_api
-
-    result = client._api_call(public_rest_api.get_job_results, job_id)
-    detail = result.inference_job_result.detail
-    return {tool.name: tool.version for tool in detail.tool_versions if tool.version}
-
-
-def _entries(samples: Sequence[Mapping[str, np.ndarray]]) -> dict[str, list[np.ndarray]]:
-    """Samples (one dict per sample) as AI Hub dataset entries (one list per input, in input order)."""
-    names = list(samples[0])
-    return {n: [np.ascontiguousarray(s[n]) for s in samples] for n in names}
-
-
-def _samples_digest(samples: Sequence[Mapping[str, np.ndarray]]) -> str:
-    h = hashlib.sha256()
-    for sample in samples:
-        for name in sample:
-            array = np.ascontiguousarray(sample[name])
-            h.update(json.dumps([name, array.shape, str(array.dtype)]).encode())
-            h.update(array.tobytes())
-    return h.hexdigest()[:16]
-
-
-def _file_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _first_line(exc: BaseException) -> str:
-    text = " ".join(line.strip("|└┌─┐┘ ") for line in str(exc).splitlines())
-    return " ".join(text.split()) or type(exc).__name__
 
 
 def make_backend(settings: Settings | None = None, *, work_dir: Path | None = None) -> QaiHubBackend:
