@@ -47,7 +47,6 @@ from registry.settings import Settings
 PORTABLE_RUNTIMES = ("tflite", "qnn_dlc", "onnx")
 CHIPSET_RUNTIMES = ("qnn_context_binary", "precompiled_qnn_onnx")
 QUANT_DTYPES = {"w8a8": ("INT8", "INT8"), "w8a16": ("INT8", "INT16"), "w4a16": ("INT4", "INT16")}
-MIB = 1024 * 1024
 
 
 @dataclass
