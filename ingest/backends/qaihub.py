@@ -197,9 +197,16 @@ class QaiHubBackend:
         hub_devices = self.hub_devices(devices)
         store = job_store or JobStore(self.work_dir / "qaihub-jobs.json")
         plans = self._plans(precision, runtimes, hub_devices)
-        sources = {
-            c: self._source_model(client, store, c, path, precision, calibration) for c, path in model_files.items()
-        }
+        try:
+            sources = {
+                c: self._source_model(client, store, c, path, precision, calibration) for c, path in model_files.items()
+            }
+        except RegistryError:
+            raise
+        except Exception as exc:  # qai_hub.UserError / InternalError while uploading or quantizing
+            raise RegistryError(
+                f"AI Hub refused the model upload: {first_line(exc)}", hint="Nothing was compiled; re-run to retry."
+            ) from exc
         self._compile(client, store, plans, sources)
         single = len(model_files) == 1
         inputs = eval_inputs if single and eval_inputs else None

@@ -267,3 +267,25 @@ def test_the_guard_stops_any_attempt_to_reach_the_real_ai_hub(tmp_path: Path, no
         QaiHubBackend(settings, work_dir=tmp_path).run({None: HELLO_ONNX}, "float", ["tflite"], [S24])
     assert no_network == ["workbench.aihub.qualcomm.com"]
     no_network.clear()  # seen and stopped: the guard's own teardown check would fail the test otherwise
+
+
+def test_load_times_and_memory_come_through_in_the_units_ai_hub_reports(standin: StandIn, tmp_path: Path) -> None:
+    # Figures given by this test (not a measurement): 1.5 ms inference, 2-3 MiB, loads of 80 ms and 12 ms.
+    standin.config.profiles[(S24, "tflite")] = {
+        "inference_time_ms": "1.5",
+        "peak_memory_min_mb": "2",
+        "peak_memory_max_mb": "3",
+        "layers_npu": "5",
+        "layers_cpu": "2",
+        "qairt_version": "2.42.0",
+        "tflite_version": "2.17.0",
+        "first_load_time_us": "80000",
+        "warm_load_time_us": "12000",
+    }
+    (build,) = backend(standin, tmp_path).run({None: HELLO_ONNX}, "float", ["tflite"], [S24])
+    (bench,) = build.benchmarks
+    assert bench["latency_ms"] == 1.5 and bench["details"]["inference_time_us"] == 1500
+    assert bench["details"]["first_load_time_ms"] == 80.0 and bench["details"]["warm_load_time_ms"] == 12.0
+    assert bench["compute_units"] == {"NPU": 5, "CPU": 2, "primary": "NPU", "total_layers": 7}
+    assert bench["peak_memory_mb"] == 3.0
+    assert build.details["tool_versions"] == {"QAIRT": "2.42.0", "TFLite": "2.17.0"}
