@@ -1,0 +1,1 @@
+"""The catalog UI (Streamlit). Start it with ``registry ui``."""

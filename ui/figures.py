@@ -1,0 +1,152 @@
+"""Pure helpers for the catalog UI: which figure to show for a build on a device, badges, best build, Pareto.
+
+No Streamlit here, so the rules can be read (and tested) on their own. A figure is always shown with its
+provenance; figures of different provenance are never merged into one number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from registry.service.entities import BenchmarkInfo, BuildInfo, DeviceInfo, EvaluationInfo
+
+# Most trustworthy first: a measurement on the SoC, a third party's figure for it, an estimate for it, and
+# last a measurement on this host's CPU (which says nothing certain about the device).
+PROVENANCE_RANK = {"measured-device": 0, "published": 1, "estimated": 2, "measured-host": 3}
+PORTABLE = "any"
+WEIGHTS_TEXT = {
+    "real": "real weights (upstream checkpoint)",
+    "trained-here": "weights trained here",
+    "random": "random weights (for trying the pipeline, not for accuracy)",
+}
+
+
+def fmt_ms(value: float) -> str:
+    if value >= 100:
+        return f"{value:.0f} ms"
+    if value >= 10:
+        return f"{value:.1f} ms"
+    return f"{value:.2g} ms"
+
+
+def fmt_size(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GB"
+
+
+def latency_badge(bench: BenchmarkInfo | None) -> str:
+    """``3.1 ms · measured-host`` or ``~3.1 ms (estimated, ±22%)``; an em dash when there is no figure."""
+    if bench is None or bench.latency_ms is None:
+        return "—"
+    if bench.provenance == "estimated":
+        err = f", ±{bench.error_pct:g}%" if bench.error_pct is not None else ""
+        return f"~{fmt_ms(bench.latency_ms)} (estimated{err})"
+    where = f" on {bench.device_slug}" if bench.provenance == "published" and bench.device_slug else ""
+    return f"{fmt_ms(bench.latency_ms)} · {bench.provenance}{where}"
+
+
+def eval_badge(ev: EvaluationInfo | None) -> str:
+    """``top1 0.712 (float 0.731) · measured-host``."""
+    if ev is None:
+        return "—"
+    ref = f" (float {ev.reference_value:.3g})" if ev.reference_value is not None else ""
+    return f"{ev.metric} {ev.value:.3g}{ref} · {ev.provenance}"
+
+
+def usable_on(build: BuildInfo, chipset: str | None) -> bool:
+    """A portable build runs anywhere; a chipset-specific one only on its chipset."""
+    return build.target == PORTABLE or (chipset is not None and build.target == chipset)
+
+
+def latency_on(build: BuildInfo, chipset: str | None) -> BenchmarkInfo | None:
+    """The build's whole-model latency figure for ``chipset``: the most trustworthy provenance, then the
+    fastest. A host measurement is the fallback, and says so in its badge."""
+    found = [
+        b
+        for b in build.benchmarks
+        if b.latency_ms is not None and b.component is None and (b.device is None or b.device == chipset)
+    ]
+    found.sort(key=lambda b: (PROVENANCE_RANK.get(b.provenance, 9), b.latency_ms or 0.0))
+    return found[0] if found else None
+
+
+def evaluation_of(build: BuildInfo, kind: str = "accuracy") -> EvaluationInfo | None:
+    evs = [e for e in build.evaluations if e.kind == kind and e.component is None]
+    evs.sort(key=lambda e: (PROVENANCE_RANK.get(e.provenance, 9), e.id))
+    return evs[0] if evs else None
+
+
+@dataclass(frozen=True)
+class BestBuild:
+    build: BuildInfo
+    latency: BenchmarkInfo | None
+    accuracy: EvaluationInfo | None
+    fidelity: EvaluationInfo | None
+
+
+def best_build(
+    builds: Iterable[BuildInfo],
+    chipset: str | None,
+    *,
+    precision: str | None = None,
+    runtime: str | None = None,
+) -> BestBuild | None:
+    """The build to show for a device: usable there, matching the filters, fastest by its own figure
+    (builds without a figure last); ties go to the better provenance, then the chipset-specific build."""
+    candidates = []
+    for b in builds:
+        if not usable_on(b, chipset) and chipset is not None:
+            continue
+        if (precision and b.precision != precision) or (runtime and b.runtime != runtime):
+            continue
+        lat = latency_on(b, chipset)
+        key = (
+            lat is None,
+            lat.latency_ms if lat and lat.latency_ms is not None else 0.0,
+            PROVENANCE_RANK.get(lat.provenance, 9) if lat else 9,
+            b.target == PORTABLE,
+            b.id,
+        )
+        candidates.append((key, b, lat))
+    if not candidates:
+        return None
+    _, build, lat = min(candidates, key=lambda c: c[0])
+    return BestBuild(build, lat, evaluation_of(build, "accuracy"), evaluation_of(build, "fidelity"))
+
+
+def pareto_front(points: Sequence[tuple[float, float]]) -> list[int]:
+    """Indices of the points no other point beats on both lower latency and higher accuracy, by latency."""
+    order = sorted(range(len(points)), key=lambda i: (points[i][0], -points[i][1]))
+    front: list[int] = []
+    best_acc = float("-inf")
+    for i in order:
+        if points[i][1] > best_acc:
+            front.append(i)
+            best_acc = points[i][1]
+    return front
+
+
+def device_label(d: DeviceInfo) -> str:
+    return f"{d.marketing_name} ({d.slug})"
+
+
+def pull_command(model: str, version: str, device: str, build: BuildInfo) -> str:
+    return (
+        f"registry pull {model} --device {device} --precision {build.precision} --version {version}"
+        f" --runtime {build.runtime}"
+    )
+
+
+def sdk_snippet(api_url: str, model: str, version: str, device: str, build: BuildInfo) -> str:
+    return (
+        "from registry import Client\n\n"
+        f'client = Client("{api_url}")\n'
+        f'r = client.resolve("{model}", device="{device}", precision="{build.precision}", '
+        f'runtime="{build.runtime}", version="{version}")\n'
+        "for f in r.build.files:\n"
+        "    print(f.path, f.sha256, f.url)\n"
+    )

@@ -1,0 +1,1 @@
+"""One module per view: ``render()`` draws it from the query parameters."""

@@ -1,0 +1,188 @@
+"""Compare: latency against accuracy on one device (with the Pareto front), model x device, float/INT8/INT4."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from registry.service.entities import BenchmarkInfo, DeviceInfo, ModelDetail
+from ui import api, nav
+from ui.figures import best_build, evaluation_of, fmt_ms, latency_badge, latency_on, pareto_front, usable_on
+from ui.views.common import device_picker, empty_catalog
+
+PRECISION_COLUMNS = {"float": "float", "w8a8": "INT8 (w8a8)", "w4a16": "INT4 (w4a16)"}
+
+
+def render() -> None:
+    st.title("Compare")
+    with st.spinner("Loading every model's builds…"):
+        models = api.search()
+        if not models:
+            empty_catalog()
+            return
+        c1, c2 = st.columns(2)
+        with c1:
+            dev = device_picker("Device", allow_any=False)
+        with c2:
+            task = nav.select("Task", "task", ["", *sorted({m.task for m in models})])
+        details = [api.model(m.slug) for m in models if not task or m.task == task]
+    if dev is None:
+        st.info("No devices in the catalog.")
+        return
+    _scatter(details, dev)
+    _heatmap(details)
+    _precisions(details, dev)
+
+
+def _scatter(details: list[ModelDetail], dev: DeviceInfo) -> None:
+    st.subheader(f"Latency vs accuracy on {dev.marketing_name}")
+    points: list[dict[str, Any]] = []
+    for d in details:
+        for b in d.builds:
+            lat, acc = latency_on(b, dev.chipset), evaluation_of(b, "accuracy")
+            if not usable_on(b, dev.chipset) or lat is None or lat.latency_ms is None or acc is None:
+                continue
+            points.append(
+                {
+                    "model": d.model.slug,
+                    "build": f"{d.model.slug} {b.precision} · {b.runtime}",
+                    "latency_ms": lat.latency_ms,
+                    "accuracy": acc.value,
+                    "metric": f"{acc.metric} on {acc.dataset}",
+                    "provenance": lat.provenance,
+                    "latency": latency_badge(lat),
+                }
+            )
+    if not points:
+        st.info(
+            "No build here has both a latency figure for this device and an accuracy evaluation. Pick another device.",
+            icon=":material/query_stats:",
+        )
+        return
+    front = pareto_front([(p["latency_ms"], p["accuracy"]) for p in points])
+    for i, p in enumerate(points):
+        p["pareto"] = i in front
+    base = alt.Chart(pd.DataFrame(points))
+    dots = base.mark_point(filled=True, size=90).encode(
+        x=alt.X("latency_ms:Q", title="latency (ms)", scale=alt.Scale(zero=False)),
+        y=alt.Y("accuracy:Q", title="accuracy", scale=alt.Scale(zero=False)),
+        color=alt.Color("model:N", scale=alt.Scale(scheme="category10")),
+        shape=alt.Shape("provenance:N"),
+        tooltip=["build:N", "latency:N", "accuracy:Q", "metric:N"],
+    )
+    line = (
+        alt.Chart(pd.DataFrame([points[i] for i in front]))
+        .mark_line(interpolate="step-after", color="gray", strokeDash=[4, 3])
+        .encode(x="latency_ms:Q", y="accuracy:Q")
+    )
+    st.altair_chart(line + dots, width="stretch")
+    st.caption("Dashed: the Pareto front (no other build is both faster and more accurate). Metrics differ by task.")
+    st.dataframe(
+        [
+            {
+                "Pareto front": points[i]["build"],
+                "latency": points[i]["latency"],
+                "accuracy": points[i]["accuracy"],
+                "metric": points[i]["metric"],
+            }
+            for i in front
+        ],
+        hide_index=True,
+        width="stretch",
+    )
+
+
+def _heatmap(details: list[ModelDetail]) -> None:
+    st.subheader("Model x device: fastest build's latency")
+    cells: list[dict[str, Any]] = []
+    for d in details:
+        best: dict[str, Any] = {}
+        for b in d.builds:
+            for x in b.benchmarks:
+                if x.latency_ms is None or x.component is not None:
+                    continue
+                column = x.device_slug or x.device or "host CPU"
+                if column not in best or x.latency_ms < best[column].latency_ms:
+                    best[column] = x
+        for column, x in best.items():
+            text = ("~" if x.provenance == "estimated" else "") + fmt_ms(x.latency_ms)
+            cells.append(
+                {
+                    "model": d.model.slug,
+                    "device": column,
+                    "latency_ms": x.latency_ms,
+                    "label": text,
+                    "figure": latency_badge(x),
+                }
+            )
+    if not cells:
+        st.info("No latency figures yet.", icon=":material/query_stats:")
+        return
+    frame = pd.DataFrame(cells)
+    middle = float(frame["latency_ms"].median())
+    base = alt.Chart(frame).encode(
+        x=alt.X("device:N", title=None, axis=alt.Axis(labelAngle=0, orient="top")), y=alt.Y("model:N", title=None)
+    )
+    rect = base.mark_rect().encode(
+        color=alt.Color("latency_ms:Q", scale=alt.Scale(type="log", scheme="viridis", reverse=True), title="ms"),
+        tooltip=["model:N", "device:N", "figure:N"],
+    )
+    # Dark text on the light (fast) cells, light text on the dark (slow) ones.
+    label = base.mark_text().encode(
+        text="label:N", color=alt.condition(alt.datum.latency_ms > middle, alt.value("white"), alt.value("black"))
+    )
+    height = 44 * frame["model"].nunique() + 30
+    st.altair_chart((rect + label).properties(height=height), width="stretch")
+    st.caption("'~' marks an estimate; hover a cell for its provenance and error.")
+
+
+def _precisions(details: list[ModelDetail], dev: DeviceInfo) -> None:
+    st.subheader(f"float, INT8 and INT4 side by side on {dev.marketing_name}")
+    rows: list[dict[str, Any]] = []
+    bars: list[dict[str, Any]] = []
+    for d in details:
+        row: dict[str, Any] = {"model": d.model.slug}
+        for precision, title in PRECISION_COLUMNS.items():
+            best = best_build(d.builds, dev.chipset, precision=precision)
+            if best is None:
+                row[title] = "no build"
+                continue
+            acc = best.accuracy or best.fidelity
+            quality = f" · {acc.metric} {acc.value:.3g}" if acc else ""
+            row[title] = latency_badge(best.latency) + quality
+            if best.latency and best.latency.latency_ms is not None:
+                bars.append(
+                    {
+                        "model": d.model.slug,
+                        "precision": title,
+                        "latency_ms": best.latency.latency_ms,
+                        "figure": latency_badge(best.latency),
+                        "kind": _short(best.latency),
+                    }
+                )
+        rows.append(row)
+    st.dataframe(rows, hide_index=True, width="stretch")
+    if bars:
+        order = list(PRECISION_COLUMNS.values())
+        base = alt.Chart(pd.DataFrame(bars)).encode(
+            x=alt.X("model:N", title=None, axis=alt.Axis(labelAngle=0)),
+            xOffset=alt.XOffset("precision:N", sort=order),
+            y=alt.Y("latency_ms:Q", title="latency (ms)"),
+            tooltip=["model:N", "precision:N", "figure:N"],
+        )
+        bars_mark = base.mark_bar().encode(color=alt.Color("precision:N", sort=order))
+        # Each bar names its provenance: figures of different provenance are never blended into one look.
+        where = base.mark_text(dy=-7, fontSize=10).encode(text="kind:N")
+        st.altair_chart(bars_mark + where, width="stretch")
+        st.caption(
+            "Above each bar: device = measured on the device, est = estimated (± its error), host = this host's CPU."
+        )
+
+
+def _short(bench: BenchmarkInfo) -> str:
+    if bench.provenance == "estimated":
+        return f"est ±{bench.error_pct:g}%" if bench.error_pct is not None else "est"
+    return {"measured-device": "device", "measured-host": "host"}.get(bench.provenance, bench.provenance)

@@ -1,0 +1,176 @@
+"""Model: the card, versions and aliases, every build's figures per device with provenance, downloads, snippets."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import PurePosixPath
+from typing import Any
+
+import streamlit as st
+
+from registry.service.entities import BenchmarkInfo, BuildInfo, DeviceInfo, ModelDetail
+from ui import api, nav
+from ui.figures import (
+    WEIGHTS_TEXT,
+    best_build,
+    eval_badge,
+    fmt_size,
+    latency_badge,
+    pull_command,
+    sdk_snippet,
+)
+from ui.views.common import device_picker, empty_catalog
+
+LARGE_BUILD = 512 * 1024 * 1024
+
+
+def render() -> None:
+    everything = api.search()
+    if not everything:
+        st.title("Model")
+        empty_catalog()
+        return
+    names = {m.slug: f"{m.name} ({m.slug})" for m in everything}
+    slug = nav.select("Model", "model", ["", *names], labels=names)
+    if not slug:
+        st.title("Model")
+        st.info("Pick a model above, or open one from the Catalog.", icon=":material/arrow_upward:")
+        return
+    with st.spinner(f"Loading {slug}…"):
+        latest = api.model(slug)
+        versions = [v.version for v in latest.versions]
+        labels = {
+            v.version: v.version
+            + (f" ({', '.join(v.aliases)})" if v.aliases else "")
+            + (f" — {v.status}" if v.status != "active" else "")
+            for v in latest.versions
+        }
+        c1, c2 = st.columns(2)
+        with c1:
+            default = latest.version.version if latest.version else ""
+            version = nav.select("Version", "version", ["", *versions], labels={"": f"latest ({default})", **labels})
+        detail = api.model(slug, version) if version else latest
+    with c2:
+        dev = device_picker("Device (for the pull command and the best build)")
+    _card(detail)
+    if detail.version is None:
+        st.info("This model has no version yet.")
+        return
+    _builds_table(detail)
+    _downloads(detail, dev)
+    _versions(detail)
+
+
+def _card(detail: ModelDetail) -> None:
+    m = detail.model
+    st.title(m.name)
+    st.markdown(f"`{m.slug}` · {m.task} · {m.domain} · licence **{m.license}**")
+    if m.description:
+        st.write(m.description)
+    weights = WEIGHTS_TEXT.get(m.weights, m.weights)
+    (st.warning if m.weights == "random" else st.success)(f"Weights: {weights}", icon=":material/balance:")
+    if m.source_url:
+        st.markdown(f"Source: [{m.source_url}]({m.source_url})")
+    if m.card:
+        with st.expander("Model card fields"):
+            st.json(m.card)
+
+
+def _versions(detail: ModelDetail) -> None:
+    st.subheader("Versions")
+    aliases = ", ".join(f"{a} → {v}" for a, v in sorted(detail.model.aliases.items())) or "none"
+    st.caption(f"Aliases: {aliases}. `latest` is the highest active release that is not a prerelease.")
+    rows = [
+        {
+            "version": v.version,
+            "status": v.status + (f": {v.status_reason}" if v.status_reason else ""),
+            "aliases": ", ".join(v.aliases),
+            "builds": v.build_count,
+            "published": v.created_at.strftime("%Y-%m-%d %H:%M") if v.created_at else "",
+            "digest": v.content_digest[:12],
+        }
+        for v in detail.versions
+    ]
+    st.dataframe(rows, hide_index=True, width="stretch")
+
+
+def _builds_table(detail: ModelDetail) -> None:
+    assert detail.version is not None
+    st.subheader(f"Builds of {detail.version.version}: device x precision")
+    rows: list[dict[str, Any]] = []
+    for b in detail.builds:
+        acc = [e for e in b.evaluations if e.kind == "accuracy"]
+        fid = [e for e in b.evaluations if e.kind == "fidelity"]
+        quality = "; ".join(eval_badge(e) for e in acc) or "; ".join(f"fidelity {eval_badge(e)}" for e in fid) or "—"
+        benches: list[BenchmarkInfo | None] = [x for x in b.benchmarks if x.component is None] or [None]
+        for x in benches:
+            rows.append(
+                {
+                    "device": (x.device_slug or x.device or "host CPU") if x else "—",
+                    "precision": b.precision,
+                    "runtime": b.runtime,
+                    "target": b.target,
+                    "latency": latency_badge(x),
+                    "memory": f"{x.peak_memory_mb:.1f} MB" if x and x.peak_memory_mb is not None else "—",
+                    "compute units": ", ".join(f"{k}: {v}" for k, v in x.compute_units.items()) if x else "—",
+                    "accuracy / fidelity": quality,
+                    "source": x.source if x else "",
+                    "size": fmt_size(b.size),
+                }
+            )
+    if not rows:
+        st.info("No builds in this version.")
+        return
+    st.dataframe(rows, hide_index=True, width="stretch")
+
+
+def _downloads(detail: ModelDetail, dev: DeviceInfo | None) -> None:
+    assert detail.version is not None
+    slug, version = detail.model.slug, detail.version.version
+    st.subheader("Download")
+    best = best_build(detail.builds, dev.chipset if dev else None)
+    if dev and best:
+        st.markdown(
+            f"Best build on **{dev.marketing_name}**: `{best.build.precision} · {best.build.runtime}` — "
+            f"{latency_badge(best.latency)}"
+        )
+    for b in detail.builds:
+        device = dev.slug if dev else b.target
+        with st.container(border=True):
+            st.markdown(f"**{b.precision} · {b.runtime} · {b.target}** — {fmt_size(b.size)}, {len(b.files)} file(s)")
+            if b.size > LARGE_BUILD:
+                st.caption(
+                    "A large build: the button passes it through this page's memory; `registry pull` below "
+                    "resumes, verifies and caches it instead."
+                )
+            cols = st.columns(max(len(b.files), 1))
+            for col, f in zip(cols, b.files, strict=False):
+                name = PurePosixPath(f.path).name
+                col.download_button(
+                    f"Download {name}" + (f" ({f.component})" if f.component else ""),
+                    data=_fetcher(b.id, f.sha256),
+                    file_name=name,
+                    mime="application/octet-stream",
+                    key=f"dl-{b.id}-{f.sha256[:12]}",
+                    on_click="ignore",
+                    help=f"sha256 {f.sha256}",
+                )
+            if dev or b.target != "any":
+                st.code(pull_command(slug, version, device, b), language="bash")
+                with st.expander("Python SDK"):
+                    st.code(sdk_snippet(api.api_url(), slug, version, device, b), language="python")
+            else:
+                st.caption("Pick a device above for the `registry pull` command.")
+
+
+def _fetcher(build_id: int, sha256: str) -> Callable[[], bytes]:
+    """Fetch the bytes only when the button is clicked, from the URL the API gives for the build's file."""
+
+    def fetch() -> bytes:
+        build: BuildInfo = api.build(build_id)
+        f = next(f for f in build.files if f.sha256 == sha256)
+        if not f.url:
+            raise RuntimeError("The API gave no download URL for this file.")
+        return api.download(f.url, sha256)
+
+    return fetch
