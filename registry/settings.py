@@ -56,7 +56,8 @@ class Settings:
     max_upload_bytes: int = 20 * 1024**3
 
     mlflow_uri: str | None = None
-    qaihub_token: str | None = None
+    qaihub_token: str | None = None  # Qualcomm AI Hub; else qai-hub's own ~/.qai_hub/client.ini
+    qaihub_api_url: str | None = None
     debug: bool = False
 
     @property

@@ -11,7 +11,7 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 import typer
 
-from registry.cli import catalog_cmds, db_cmds, ingest_cmds, lock_cmds, server_cmds, ui_cmds
+from registry.cli import catalog_cmds, db_cmds, ingest_cmds, lock_cmds, qaihub_cmds, server_cmds, ui_cmds
 
 app = typer.Typer(
     name="registry",
@@ -27,6 +27,7 @@ server_cmds.register(app)
 ingest_cmds.register(app)
 ui_cmds.register(app)
 lock_cmds.register(app)
+qaihub_cmds.register(app)
 
 
 def main() -> None:
