@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from ingest.zoo.base import Component, Runner, TaskMetric, ZooModel
+from registry.local import LocalCatalog
 
 
 class TinyCNN(torch.nn.Module):
@@ -140,3 +141,34 @@ def write_recipe(path: Path, factory: str = "build", slug: str = "tiny-digits", 
     }
     path.write_text(yaml.safe_dump(body, sort_keys=False))
     return path
+
+
+def make_local(sqlite_url: str, tmp_path: Path) -> LocalCatalog:
+    """A LocalCatalog on this test's SQLite copy, with its own home (MLflow store, logs) and blob store."""
+    from registry.settings import get_settings
+
+    return LocalCatalog(
+        get_settings(
+            home=tmp_path / "home",
+            database_url=sqlite_url,
+            store_url=(tmp_path / "blobs").as_uri(),
+            cache_dir=tmp_path / "cache",
+        )
+    )
+
+
+def pulled_sha256(local: Any, model: str, version: str, precision: str, dest: Path) -> dict[str, str]:
+    """Pull a build the way `registry pull` does (resolve, verified copy) and hash what arrived."""
+    import hashlib
+
+    from registry.service.resolve import resolve
+
+    with local.session() as s:
+        r = resolve(s, model, "sd8g3", precision, version=version)
+    out = {}
+    for f in r.build.files:
+        target = dest / f.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        local.store.copy_to(f.sha256, target, verify=True)
+        out[f.path] = hashlib.sha256(target.read_bytes()).hexdigest()
+    return out
