@@ -56,13 +56,15 @@ def export_component(
         inputs={n: (str(t.dtype), tuple(t.shape)) for n, t in component.example_inputs.items()},
         outputs=component.output_names,
         dynamic=repr(component.dynamic_shapes),
+        exporters=list(component.exporters or []),
         opset=opset,
         torch=torch.__version__,
     )
 
     def work(out: Path) -> dict[str, Any]:
         started = time.perf_counter()
-        export_onnx = _exporter()
+        from ingest.export import export_onnx
+
         try:
             result = export_onnx(component, out, opset=opset)
         except RegistryError:
@@ -75,42 +77,12 @@ def export_component(
             "files": [str(f) for f in result.files],
             "exporter": result.exporter,
             "seconds": round(time.perf_counter() - started, 3),
+            "opset": result.opset,
+            "max_abs_err_vs_torch": result.max_abs_err,
+            "exporter_errors": dict(result.errors),
         }
 
     return cache.run("export", key, work)
-
-
-def _exporter() -> Any:
-    """``ingest.export.export_onnx`` (dynamo first, legacy fallback, graph cleanup), or the legacy exporter
-    alone where that module is absent."""
-    import importlib
-
-    try:
-        return importlib.import_module("ingest.export").export_onnx
-    except ImportError:
-        return _legacy_export
-
-
-def _legacy_export(component: Component, out_dir: Path, opset: int = DEFAULT_OPSET) -> Any:
-    from types import SimpleNamespace
-
-    import onnx
-    import torch
-
-    path = out_dir / f"{component.name}.onnx"
-    started = time.perf_counter()
-    with torch.no_grad():
-        torch.onnx.export(
-            component.module,
-            tuple(component.example_inputs.values()),
-            str(path),
-            input_names=list(component.example_inputs),
-            output_names=component.output_names,
-            opset_version=opset,
-            dynamo=False,
-        )
-    onnx.checker.check_model(str(path))
-    return SimpleNamespace(path=path, files=[path], exporter="torch.onnx legacy", seconds=time.perf_counter() - started)
 
 
 def prepare_model(
@@ -160,7 +132,9 @@ def prepare_model(
         prep.cached_stages += cached
         source.components[comp.name] = Path(exported["path"])
         prep.digests[comp.name] = Path(exported["path"]).parent.name  # the export key: content-derived
-        prep.export[comp.name] = {k: exported[k] for k in ("exporter", "seconds")}
+        prep.export[comp.name] = {
+            k: exported[k] for k in ("exporter", "seconds", "opset", "max_abs_err_vs_torch") if k in exported
+        }
     return prep
 
 
