@@ -79,8 +79,9 @@ class ProcessExecutor:
 class DaskExecutor:
     """Stages submitted to a running Dask distributed scheduler at ``address`` (tcp://HOST:PORT)."""
 
-    def __init__(self, address: str):
+    def __init__(self, address: str, timeout: str = "10s"):
         self.address = address
+        self.timeout = timeout
         self.name = f"dask[{address}]"
         self._client: Any = None
 
@@ -88,8 +89,8 @@ class DaskExecutor:
         if self._client is None:
             distributed = require("distributed", "dask")
             try:
-                self._client = distributed.Client(self.address, timeout="10s")
-            except OSError as exc:
+                self._client = distributed.Client(self.address, timeout=self.timeout)
+            except (OSError, TimeoutError) as exc:
                 raise InvalidInput(
                     f"Cannot reach the Dask scheduler at {self.address}: {exc}",
                     hint="Start one with `dask scheduler` (and `dask worker ADDRESS`), or use --executor process.",

@@ -10,6 +10,8 @@ Every stage is cached by content (``ingest.stagecache``); ``cached_only=True`` a
 from __future__ import annotations
 
 import json
+import os
+import socket
 import time
 import traceback
 from collections.abc import Mapping, Sequence
@@ -102,6 +104,7 @@ def run_build(job: BuildJob, cached_only: bool = False) -> dict[str, Any] | None
     seconds = round(time.perf_counter() - started, 3)
     return {
         "status": "built",
+        "worker": f"{socket.gethostname()}:{os.getpid()}",
         "components": components,
         "events": events,
         "ran": ran,
