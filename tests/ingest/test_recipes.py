@@ -4,6 +4,7 @@ publish -> MLflow, with real torch export, onnxruntime and MLflow's own client."
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +22,8 @@ from registry.models import IngestRun
 from registry.service.catalog import show_model
 from tests.helpers import cli_env
 from tests.ingest.zoo_fixture import make_local, write_recipe
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -160,3 +163,48 @@ def test_run_rows_keep_the_log_path(local: LocalCatalog, tmp_path: Path) -> None
         row = s.scalars(select(IngestRun)).one()
     assert row.log_path == str(log.path) and row.details["_run"]["log_path"] == str(log.path)
     assert "exported model" in log.path.read_text()
+
+
+def test_cli_ingests_a_torch_checkpoint_and_refuses_a_bare_state_dict(tmp_path: Path) -> None:
+    import torch
+
+    from tests.ingest.zoo_fixture import TinyCNN
+
+    env = cli_env({"REGISTRY_HOME": str(tmp_path / "home"), "REGISTRY_CACHE_DIR": str(tmp_path / "cache")})
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    reg = [sys.executable, "-m", "registry"]
+    subprocess.run([*reg, "init"], env=env, check=True, capture_output=True)
+    net = TinyCNN().eval()
+    scripted = tmp_path / "net.pt"
+    torch.jit.script(net).save(str(scripted))  # type: ignore[no-untyped-call]
+    base = [*reg, "ingest", "--name", "mynet", "--task", "image-classification", "--precisions", "float,w8a8"]
+    out = subprocess.run(
+        [*base, "--torch", str(scripted), "--input-shape", "x:1x1x8x8", "--executor", "serial", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stderr
+    summary = json.loads(out.stdout)
+    assert summary["status"] == "succeeded" and summary["published"]["created"]
+    assert set(summary["builds"]) == {"float", "w8a8"}
+
+    pickled = tmp_path / "whole.pt"
+    torch.save(net, pickled)  # a whole pickled module: loaded with weights_only=False, and the CLI says so
+    out = subprocess.run(
+        [*base[:-1], "float", "--name", "mynet2", "--torch", str(pickled), "--input-shape", "x:1x1x8x8"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "weights_only=False" in out.stderr and "mynet2@1.0.0: succeeded" in out.stderr
+
+    weights_only = tmp_path / "sd.pt"
+    torch.save(net.state_dict(), weights_only)
+    bad = subprocess.run(
+        [*base, "--torch", str(weights_only), "--input-shape", "x:1x1x8x8"], env=env, capture_output=True, text=True
+    )
+    assert bad.returncode == 2 and "holds a state_dict" in bad.stderr and "recipe" in bad.stderr
+    no_shape = subprocess.run([*base, "--torch", str(scripted)], env=env, capture_output=True, text=True)
+    assert no_shape.returncode == 2 and "--input-shape" in no_shape.stderr
