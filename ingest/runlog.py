@@ -36,10 +36,11 @@ class RunLog:
 class Display:
     """Progress per (model, precision). ``enabled=False`` (--json, non-TTY) makes every call a no-op."""
 
-    def __init__(self, enabled: bool | None = None):
+    def __init__(self, enabled: bool | None = None, console: Any = None):
         if enabled is None:
             enabled = sys.stderr.isatty()
         self.enabled = enabled
+        self._console = console
         self._progress: Any = None
         self._tasks: dict[tuple[str, str], Any] = {}
 
@@ -53,7 +54,7 @@ class Display:
                 TextColumn("{task.description}"),
                 BarColumn(),
                 TimeElapsedColumn(),
-                console=Console(stderr=True),
+                console=self._console or Console(stderr=True),
                 transient=False,
             )
             self._progress.start()

@@ -248,6 +248,11 @@ def _recipes(
         assert recipe is not None
         paths = [find_recipe(recipe)]
     recipes = [load_recipe(p) for p in paths]  # every recipe checked before any work starts
+    seen: dict[str, Path] = {}
+    for r in recipes:
+        if r.slug in seen and r.path is not None:
+            raise InvalidInput(f"{r.path} and {seen[r.slug]} both describe '{r.slug}'.", hint="Give each a slug.")
+        seen[r.slug] = r.path or Path(r.slug)
     return ingest_many(
         prepare_recipes(recipes, root, precisions=wanted, log=log),
         catalog,

@@ -80,3 +80,23 @@ def test_an_unreachable_dask_scheduler_and_bad_specs_are_clear_errors(tmp_path: 
     with pytest.raises(InvalidInput, match="at least 1"):
         make_executor("process", 0)
     assert isinstance(make_executor("serial"), SerialExecutor)
+
+
+def test_the_progress_display_shows_each_model_and_precision_and_stays_off_without_a_terminal() -> None:
+    import io
+
+    from rich.console import Console
+
+    from ingest.runlog import Display
+
+    buf = io.StringIO()
+    with Display(enabled=True, console=Console(file=buf, force_terminal=True, width=100)) as display:
+        display.stage("tiny-digits", "w8a8", "optimize -> fidelity -> profile")
+        display.done("tiny-digits", "w8a8", "succeeded")
+        display.done("tiny-digits", "w4a16", "failed: unsupported_precision")
+    text = buf.getvalue()
+    assert "tiny-digits" in text and "w8a8" in text and "failed: unsupported_precision" in text
+    quiet = Display()  # pytest's stderr is not a terminal
+    assert not quiet.enabled
+    with quiet:
+        quiet.stage("m", "float", "x")  # a no-op, not an error
