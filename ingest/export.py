@@ -146,7 +146,7 @@ def _export_dynamo(component: Component, scratch: Path, opset: int) -> onnx.Mode
             input_names=list(component.example_inputs),
             output_names=list(component.output_names),
             opset_version=opset,
-            dynamic_shapes=component.dynamic_shapes,
+            dynamic_shapes=_dynamic_shapes(component),
             optimize=True,
             verify=False,
             report=False,
@@ -155,6 +155,15 @@ def _export_dynamo(component: Component, scratch: Path, opset: int) -> onnx.Mode
             raise RuntimeError("torch.onnx.export returned no program")
         program.save(str(path), external_data=True)
     return onnx.load(str(path), load_external_data=True)
+
+
+def _dynamic_shapes(component: Component) -> Any:
+    """``dynamic_shapes`` keyed by input name, as the positional tuple torch.export matches against the args
+    (the keys of ``example_inputs`` need not equal forward()'s parameter names)."""
+    shapes = component.dynamic_shapes
+    if isinstance(shapes, dict) and shapes and set(shapes) <= set(component.example_inputs):
+        return tuple(shapes.get(name) for name in component.example_inputs)
+    return shapes
 
 
 def _dynamic_axes(component: Component) -> dict[str, dict[int, str]] | None:

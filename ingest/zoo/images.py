@@ -8,7 +8,7 @@ disjoint pools so calibration crops never come from an image used for evaluation
 from __future__ import annotations
 
 import functools
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 
@@ -120,3 +120,22 @@ def image_inputs(
     """``n`` model inputs ``{input_name: float32 [1, 3, size, size]}`` from a pool of bundled images."""
     to_tensor = imagenet_tensor if normalise == "imagenet" else unit_tensor
     return [{input_name: to_tensor(c)} for c in random_crops(pool, n, size, size, seed)]
+
+
+def recalibrate_batchnorm(module: Any, inputs: list[np.ndarray], *, batch: int = 8) -> int:
+    """Set every BatchNorm's running mean/variance from forward passes over real images (cumulative average),
+    then put the module back in eval mode. Random-weight nets keep their random weights, but their activations
+    get the spread of a trained net instead of vanishing or exploding layer after layer, so quantization
+    error measured on them means something. Returns the number of images used."""
+    import torch
+
+    norms = [m for m in module.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative moving average over all batches
+    module.train()
+    with torch.no_grad():
+        for i in range(0, len(inputs), batch):
+            module(torch.from_numpy(np.concatenate(inputs[i : i + batch])))
+    module.eval()
+    return len(inputs)

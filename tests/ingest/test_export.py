@@ -110,3 +110,13 @@ def test_wrong_output_names_fail_with_a_clear_message(tmp_path: Path) -> None:
     component.output_names = ["logits"]
     with pytest.raises(ExportFailed, match="output_names must list every tensor"):
         export_onnx(component, tmp_path)
+
+
+def test_dynamic_batch_keyed_by_input_name(tmp_path: Path) -> None:
+    component = small_component()
+    batch = torch.export.Dim("batch", min=1, max=64)
+    component.dynamic_shapes = {"image": {0: batch}, "scale": None}
+    for exporter in ("dynamo", "legacy"):
+        result = export_onnx(component, tmp_path / exporter, exporters=(exporter,))
+        feed = {"image": np.ones((5, 3, 16, 16), dtype=np.float32), "scale": np.array([1.0], dtype=np.float32)}
+        assert run_model(result.path, [feed])[0]["logits"].shape == (5, 5), exporter
