@@ -1,31 +1,66 @@
-"""The ingest pipeline: check -> optimize per precision -> profile on the host -> evaluate fidelity -> record.
+"""The ingest pipeline: (export) -> optimize per precision -> fidelity -> host profile -> evaluate -> record.
 
-Each stage's output is cached by content (``ingest.stagecache``), so a re-run of an unchanged model skips
-finished work, and a failed precision is recorded with its error without stopping the others. Builds are
-recorded through ``registry.service.publish`` like any other publish."""
+A model arrives ``Prepared``: its card, one FP32 ONNX file per component, calibration and evaluation inputs
+(a recipe's, or synthetic ones for bring-your-own models) and, for zoo models, a task metric. Builds (one per
+precision) are independent: they fan out to an executor (``ingest.executor``) as picklable ``BuildJob``s, and
+their stages are cached by content (``ingest.stagecache``), so a re-run of an unchanged model skips finished
+work and starts no worker at all. A precision that fails is recorded with its error without stopping the others.
+Publishing, task evaluation and MLflow recording stay in this process (``ingest.record``).
+"""
 
 from __future__ import annotations
 
-import json
-import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from ingest.byo import ModelSource, check_onnx, split, synthetic_inputs
-from ingest.stagecache import StageCache, file_digest, stage_key
-from registry.errors import RegistryError
+from ingest.errors import InvalidModelFile, UnsupportedPrecision
+from ingest.stagecache import file_digest, stage_key
+from ingest.stages import BuildJob, failure, run_build
 from registry.local import LocalCatalog
-from registry.models import IngestRun
 from registry.service.entities import PublishResult
 from registry.vocab import normalize_precision
 
+if TYPE_CHECKING:
+    from ingest.backends import Backend
+    from ingest.executor import Executor
+    from ingest.runlog import Display, RunLog
+    from ingest.zoo.base import TaskMetric
+
 DEFAULT_PRECISIONS = ("float", "fp16", "w8a8")
 Progress = Callable[[str], None]
+Inputs = dict[str, Any]
+
+
+@dataclass
+class Prepared:
+    """A model ready for its builds: FP32 ONNX per component, data, and what to build."""
+
+    source: ModelSource
+    precisions: tuple[str, ...]
+    recipe_hash: str
+    digests: dict[str, str] = field(default_factory=dict)
+    calibration: dict[str, list[Inputs]] = field(default_factory=dict)
+    eval: dict[str, list[Inputs]] = field(default_factory=dict)
+    synthetic: bool = True
+    supported: tuple[str, ...] | None = None
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    task_metric: TaskMetric | None = None
+    export: dict[str, Any] = field(default_factory=dict)
+    error: dict[str, Any] | None = None  # the model could not be prepared (e.g. export failed)
+    ran_stages: int = 0
+    cached_stages: int = 0
+
+
+@dataclass
+class IngestOptions:
+    version: str | None = None
+    profile_runs: int = 20
+    devices: tuple[str, ...] = ()
+    backend: str = "local"
+    record_mlflow: bool = True
 
 
 @dataclass
@@ -39,6 +74,28 @@ class IngestReport:
     cached_stages: int = 0
     ran_stages: int = 0
     mlflow: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+    log_path: str | None = None
+    devices: tuple[str, ...] = ()
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "version": self.version,
+            "status": self.status,
+            "run": self.run_id,
+            "stages_run": self.ran_stages,
+            "stages_cached": self.cached_stages,
+            "builds": {p: {k: v for k, v in b.items() if k not in _BULKY} for p, b in self.builds.items()},
+            "published": self.published.model_dump(mode="json") if self.published else None,
+            "mlflow_run": (self.mlflow or {}).get("run_id"),
+            "error": self.error,
+            "devices": list(self.devices),
+            "log": self.log_path,
+        }
+
+
+_BULKY = ("components", "events", "traceback")
 
 
 def run_ingest(
@@ -52,283 +109,234 @@ def run_ingest(
     profile_runs: int = 20,
     progress: Progress | None = None,
     record_mlflow: bool = True,
+    executor: Executor | None = None,
+    devices: tuple[str, ...] = (),
+    backend: str = "local",
+    log: RunLog | None = None,
+    display: Display | None = None,
 ) -> IngestReport:
-    say = progress or (lambda _msg: None)
-    precisions = tuple(dict.fromkeys(normalize_precision(p) for p in precisions))
-    for path in source.components.values():
-        check_onnx(path)
-    version = version or _default_version(catalog, source.slug)
-    cache = StageCache(work_dir / "cache")
-    digests = {name: file_digest(path) for name, path in source.components.items()}
-    run_id = _start_run(catalog, source, version, digests)
-    report = IngestReport(source.slug, version, run_id, "running")
-    data = {name: _samples(source, name, path, calibration_samples) for name, path in source.components.items()}
-    for precision in precisions:
-        try:
-            report.builds[precision] = _build(source, precision, digests, data, cache, profile_runs, report, say)
-            say(f"{precision}: built")
-        except RegistryError as exc:
-            report.builds[precision] = {"status": "failed", "error": exc.code, "detail": str(exc)}
-            say(f"{precision}: failed: {exc}")
-    ok = {p: b for p, b in report.builds.items() if b.get("status") == "built"}
-    if ok:
-        report.published = _publish(catalog, source, version, ok, work_dir)
-        if record_mlflow:
-            report.mlflow = _record_mlflow(catalog, source, version, digests, precisions, work_dir, say)
-    report.status = "succeeded" if len(ok) == len(precisions) else ("partial" if ok else "failed")
-    _finish_run(catalog, run_id, report)
+    """Ingest a bring-your-own ONNX model (one file per component)."""
+    try:
+        prepared = prepare_onnx(source, precisions, calibration_samples)
+    except InvalidModelFile as exc:
+        from ingest.record import record_refused
+
+        record_refused(catalog, source.slug, version, exc, log)
+        raise
+    opts = IngestOptions(version, profile_runs, devices, backend, record_mlflow)
+    [report] = ingest_many(
+        [prepared], catalog, work_dir, opts, executor=executor, progress=progress, log=log, display=display
+    )
     return report
 
 
-def _default_version(catalog: LocalCatalog, slug: str) -> str:
-    """1.0.0 for a new model; else its latest version, so re-ingesting unchanged bytes is a no-op and changed
-    bytes are refused with a hint to pass --version."""
-    from registry.errors import ModelNotFound
-    from registry.service.catalog import get_model_info
-
-    try:
-        with catalog.session() as s:
-            return get_model_info(s, slug).latest_version or "1.0.0"
-    except ModelNotFound:
-        return "1.0.0"
-
-
-def _samples(source: ModelSource, name: str, path: Path, count: int) -> dict[str, Any]:
-    given = (source.calibration or {}).get(name)
-    samples = given if given else synthetic_inputs(path, count)
-    calib, held = split(samples, held_out=8)
-    return {"calibration": calib, "eval": held, "synthetic": not given}
-
-
-def _build(
-    source: ModelSource,
-    precision: str,
-    digests: dict[str, str],
-    data: dict[str, dict[str, Any]],
-    cache: StageCache,
-    profile_runs: int,
-    report: IngestReport,
-    say: Progress,
-) -> dict[str, Any]:
-    from ingest.fidelity import compare, run_model
-    from ingest.optimize import optimize
-    from ingest.profile_host import profile
-
-    components: dict[str, Any] = {}
-    for name, path in source.components.items():
-        d = data[name]
-        key = stage_key(
-            "optimize",
-            source=digests[name],
-            precision=precision,
-            synthetic=d["synthetic"],
-            calibration=_digest_samples(d["calibration"]),
-        )
-
-        def work(out: Path, path: Path = path, d: dict[str, Any] = d, name: str = name) -> dict[str, Any]:
-            say(f"{precision}/{name}: optimizing")
-            result = optimize(path, precision, out, calibration=d["calibration"] or None)
-            return {"path": str(result.path), "files": [str(f) for f in result.files], "details": result.details}
-
-        opt, cached = cache.run("optimize", key, work)
-        _count(report, cached)
-        built = Path(opt["path"])
-        fkey = stage_key("fidelity", built=file_digest(built), source=digests[name], eval=_digest_samples(d["eval"]))
-
-        def fidelity(
-            _out: Path, path: Path = path, built: Path = built, d: dict[str, Any] = d, name: str = name
-        ) -> dict[str, Any]:
-            say(f"{precision}/{name}: evaluating against FP32")
-            return compare(run_model(path, d["eval"]), run_model(built, d["eval"]))
-
-        fid, cached = cache.run("fidelity", fkey, fidelity)
-        _count(report, cached)
-        pkey = stage_key("profile", built=file_digest(built), runs=profile_runs)
-
-        def host(_out: Path, built: Path = built, d: dict[str, Any] = d, name: str = name) -> dict[str, Any]:
-            say(f"{precision}/{name}: profiling on this host")
-            prof = profile(built, d["eval"][:1], threads=(1, "all"), runs=profile_runs, max_seconds=60)
-            return {
-                "cpu": prof.cpu,
-                "onnxruntime": prof.onnxruntime_version,
-                "memory_method": prof.memory_method,
-                "results": [vars(r) for r in prof.results],
-            }
-
-        prof, cached = cache.run("profile", pkey, host)
-        _count(report, cached)
-        components[name] = {
-            "files": opt["files"],
-            "details": opt["details"],
-            "fidelity": fid,
-            "profile": prof,
-            "synthetic_data": d["synthetic"],
-            "eval_samples": len(d["eval"]),
-        }
-    return {"status": "built", "components": components}
-
-
-def _count(report: IngestReport, cached: bool) -> None:
-    if cached:
-        report.cached_stages += 1
-    else:
-        report.ran_stages += 1
-
-
-def _digest_samples(samples: list[dict[str, Any]]) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    for s in samples:
-        for k in sorted(s):
-            h.update(k.encode())
-            h.update(str(s[k].shape).encode())
-            h.update(s[k].tobytes())
-    return h.hexdigest()
-
-
-def _publish(
-    catalog: LocalCatalog, source: ModelSource, version: str, builds: dict[str, dict[str, Any]], work_dir: Path
-) -> PublishResult:
-    from registry.service.publish import publish_directory
-
-    root = work_dir / "publish" / f"{source.slug}-{version}"
-    if root.exists():
-        import shutil
-
-        shutil.rmtree(root)
-    root.mkdir(parents=True)
-    entries = []
-    for precision, build in builds.items():
-        files, benchmarks, evaluations, details = [], [], [], {}
-        for name, comp in build["components"].items():
-            component = None if name == "model" else name
-            for f in comp["files"]:
-                rel = f"{precision}/{name}/{Path(f).name}"
-                (root / rel).parent.mkdir(parents=True, exist_ok=True)
-                os.link(f, root / rel)
-                files.append({"path": rel, "component": component})
-            details[name] = comp["details"]
-            for r in comp["profile"]["results"]:
-                benchmarks.append(
-                    {
-                        "provenance": "measured-host",
-                        "component": component,
-                        "source": f"host {comp['profile']['cpu']}, onnxruntime {comp['profile']['onnxruntime']}, "
-                        f"{r['threads']} thread(s)",
-                        "latency_ms": r["p50_ms"],
-                        "latency_p90_ms": r["p90_ms"],
-                        "peak_memory_mb": r["peak_memory_mb"],
-                        "compute_units": {"cpu": 1.0},
-                        "details": {
-                            "threads": r["threads"],
-                            "runs": r["runs"],
-                            "mean_ms": r["mean_ms"],
-                            "load_ms": r["load_ms"],
-                            "memory_method": comp["profile"]["memory_method"],
-                        },
-                    }
-                )
-            fid = comp["fidelity"]
-            dataset = (
-                "synthetic inputs (graph input spec, seeded)" if comp["synthetic_data"] else "calibration hold-out"
-            )
-            for metric in ("cosine", "sqnr_db"):
-                evaluations.append(
-                    {
-                        "dataset": dataset,
-                        "metric": metric,
-                        "kind": "fidelity",
-                        "value": fid[metric],
-                        "reference_value": 1.0 if metric == "cosine" else None,
-                        "sample_count": comp["eval_samples"],
-                        "provenance": "measured-host",
-                        "source": "onnxruntime CPU vs the FP32 build",
-                        "component": component,
-                        "details": {k: v for k, v in fid.items() if k != metric},
-                    }
-                )
-        entries.append(
-            {
-                "precision": precision,
-                "runtime": "onnx",
-                "target": "any",
-                "files": files,
-                "details": details,
-                "benchmarks": benchmarks,
-                "evaluations": evaluations,
-            }
-        )
-    manifest = {
-        "model": {
-            "slug": source.slug,
-            "name": source.name,
-            "task": source.task,
-            "domain": source.domain,
-            "license": source.license,
-            "weights": source.weights,
-            "description": source.description,
-            "source_url": source.source_url,
-            "card": source.card,
-        },
-        "version": version,
-        "source": {"components": {n: file_digest(p) for n, p in source.components.items()}},
-        "builds": entries,
-    }
-    (root / "manifest.yaml").write_text(
-        yaml.safe_dump(json.loads(json.dumps(manifest, default=float)), sort_keys=False)
+def prepare_onnx(source: ModelSource, precisions: Iterable[str], calibration_samples: int = 24) -> Prepared:
+    for path in source.components.values():
+        check_onnx(path)
+    digests = {name: file_digest(path) for name, path in source.components.items()}
+    prepared = Prepared(
+        source=source,
+        precisions=tuple(dict.fromkeys(normalize_precision(p) for p in precisions)),
+        recipe_hash=stage_key("source", digests=digests),
+        digests=digests,
+        synthetic=not source.calibration,
     )
-    with catalog.session() as s:
-        return publish_directory(s, catalog.store, root)
+    for name, path in source.components.items():
+        given = (source.calibration or {}).get(name)
+        samples = given if given else synthetic_inputs(path, calibration_samples)
+        prepared.calibration[name], prepared.eval[name] = split(samples, held_out=8)
+    return prepared
 
 
-def _record_mlflow(
+@dataclass
+class _ModelRun:
+    prepared: Prepared
+    report: IngestReport
+    pending: int = 0
+
+
+def ingest_many(
+    items: Iterable[Prepared],
     catalog: LocalCatalog,
-    source: ModelSource,
-    version: str,
-    digests: dict[str, str],
-    precisions: tuple[str, ...],
     work_dir: Path,
-    say: Progress,
-) -> dict[str, Any]:
-    from ingest.mlflow_record import record_ingest
-    from ingest.stagecache import tool_versions
-    from registry.service.catalog import show_model
+    opts: IngestOptions,
+    *,
+    executor: Executor | None = None,
+    progress: Progress | None = None,
+    log: RunLog | None = None,
+    display: Display | None = None,
+) -> list[IngestReport]:
+    """Build, evaluate, publish and record every prepared model; builds fan out to ``executor``.
 
-    say("recording in MLflow")
-    with catalog.session() as s:
-        detail = show_model(s, source.slug, version)
-    params = {
-        "source_digests": digests,
-        "precisions": ",".join(precisions),
-        "backend": "local",
-        "recipe_hash": stage_key("source", digests=digests),
-        **{f"tool.{k}": v for k, v in tool_versions().items()},
-    }
-    manifest = work_dir / "publish" / f"{source.slug}-{version}" / "manifest.yaml"
-    return record_ingest(catalog, detail, params=params, manifest=manifest, backend="local")
+    ``items`` may be a generator that exports models one by one: builds of the first model already run on the
+    workers while the next one exports here."""
+    from ingest.backends import get_backend
+    from ingest.executor import SerialExecutor
+    from ingest.record import default_version, start_run
+
+    backend = get_backend(opts.backend)
+    runner = executor or SerialExecutor()
+    say = _sayer(progress, log)
+    cache_root = str(work_dir / "cache")
+    runs: dict[str, _ModelRun] = {}
+    futures: dict[Any, tuple[str, str]] = {}
+    reports: list[IngestReport] = []
+    try:
+        for prep in items:
+            slug = prep.source.slug
+            version = opts.version or default_version(catalog, slug)
+            run_id = start_run(catalog, prep, version, opts, log)
+            report = IngestReport(slug, version, run_id, "running", devices=opts.devices)
+            report.ran_stages, report.cached_stages = prep.ran_stages, prep.cached_stages
+            report.log_path = str(log.path) if log else None
+            run = runs[slug] = _ModelRun(prep, report)
+            reports.append(report)
+            for precision in prep.precisions:
+                outcome = _queue(prep, precision, cache_root, opts, runner, futures, display)
+                if outcome is None:
+                    run.pending += 1
+                else:
+                    _record_build(run, precision, outcome, say, display)
+            if run.pending == 0:
+                _finish(run, catalog, work_dir, opts, backend, say, display)
+        for future in runner.as_completed(list(futures)):
+            slug, precision = futures[future]
+            try:
+                outcome = future.result()
+            except Exception as exc:  # a worker died or the cluster went away
+                outcome = failure(exc)
+            run = runs[slug]
+            run.pending -= 1
+            _record_build(run, precision, outcome, say, display)
+            if run.pending == 0:
+                _finish(run, catalog, work_dir, opts, backend, say, display)
+    finally:
+        if executor is None:
+            runner.close()
+    return reports
 
 
-def _start_run(catalog: LocalCatalog, source: ModelSource, version: str, digests: dict[str, str]) -> int:
-    with catalog.session() as s:
-        row = IngestRun(
-            model_slug=source.slug,
-            version=version,
-            backend="local",
-            recipe_hash=stage_key("source", digests=digests),
-            details={},
+def _queue(
+    prep: Prepared,
+    precision: str,
+    cache_root: str,
+    opts: IngestOptions,
+    runner: Executor,
+    futures: dict[Any, tuple[str, str]],
+    display: Display | None,
+) -> dict[str, Any] | None:
+    """The build's outcome when it is known now (failed up front, or every stage cached); else submit it."""
+    slug = prep.source.slug
+    if prep.error is not None:
+        return {**prep.error, "status": "failed"}
+    if prep.supported is not None and precision not in prep.supported:
+        exc = UnsupportedPrecision(
+            f"{slug} does not take precision {precision}: it supports {', '.join(prep.supported)}.",
+            hint=f"Pick one of: {', '.join(prep.supported)}.",
         )
-        s.add(row)
-        s.flush()
-        return row.id
+        return failure(exc)
+    job = BuildJob(
+        slug=slug,
+        precision=precision,
+        components={n: str(p) for n, p in prep.source.components.items()},
+        digests=prep.digests,
+        calibration=prep.calibration,
+        eval=prep.eval,
+        synthetic=prep.synthetic,
+        cache_root=cache_root,
+        profile_runs=opts.profile_runs,
+        options=prep.options.get(precision, {}),
+    )
+    cached = run_build(job, cached_only=True)
+    if cached is not None:
+        return cached
+    if display:
+        display.stage(slug, precision, "optimize -> fidelity -> profile")
+    futures[runner.submit(run_build, job)] = (slug, precision)
+    return None
 
 
-def _finish_run(catalog: LocalCatalog, run_id: int, report: IngestReport) -> None:
-    with catalog.session() as s:
-        row = s.get_one(IngestRun, run_id)
-        row.status = report.status
-        row.finished_at = datetime.now(UTC)
-        row.details = {p: {k: v for k, v in b.items() if k != "components"} for p, b in report.builds.items()}
-        row.mlflow_run_id = (report.mlflow or {}).get("run_id")
-        failed = {p: b["detail"] for p, b in report.builds.items() if b.get("status") == "failed"}
-        row.error = json.dumps(failed) if failed else None
+def _record_build(
+    run: _ModelRun, precision: str, outcome: dict[str, Any], say: Progress, display: Display | None
+) -> None:
+    report = run.report
+    for event in outcome.get("events", []):
+        say(f"{report.model}: {event}")
+    if outcome.get("traceback"):
+        say(f"{report.model}/{precision} traceback:\n{outcome['traceback']}")
+    report.ran_stages += int(outcome.get("ran", 0))
+    report.cached_stages += int(outcome.get("cached", 0))
+    report.builds[precision] = outcome
+    if outcome["status"] == "built":
+        say(f"{report.model}/{precision}: built")
+    else:
+        say(f"{report.model}/{precision}: failed: {outcome['error']}: {outcome['detail']}")
+    if display:
+        display.stage(report.model, precision, "built, waiting to publish" if outcome["status"] == "built" else "")
+        if outcome["status"] != "built":
+            display.done(report.model, precision, f"failed: {outcome['error']}")
+
+
+def _finish(
+    run: _ModelRun,
+    catalog: LocalCatalog,
+    work_dir: Path,
+    opts: IngestOptions,
+    backend: Backend,
+    say: Progress,
+    display: Display | None,
+) -> None:
+    from ingest.evaluate import evaluate_builds
+    from ingest.record import finish_run, publish, record_mlflow
+
+    prep, report = run.prepared, run.report
+    ok = {p: b for p, b in report.builds.items() if b.get("status") == "built"}
+    try:
+        if ok:
+            if prep.task_metric is not None:
+                say(f"{report.model}: evaluating {prep.task_metric.metric} on {prep.task_metric.dataset}")
+                evaluate_builds(prep, ok, Path(work_dir / "cache"), report)
+            for precision, build in ok.items():
+                files = [Path(f) for comp in build["components"].values() for f in comp["files"]]
+                build["device_benchmarks"] = _device_benchmarks(files, precision, opts.devices, backend=backend)
+            report.published = publish(catalog, prep, report.version, ok, work_dir)
+            say(f"{report.model}@{report.version}: {'published' if report.published.created else 'unchanged'}")
+            if opts.record_mlflow:
+                report.mlflow = record_mlflow(catalog, prep, report, opts, work_dir, say)
+    except Exception as exc:
+        from registry.errors import RegistryError
+
+        if not isinstance(exc, RegistryError):
+            raise
+        report.error = failure(exc)
+        say(f"{report.model}: {exc}")
+    built = len(ok) if report.error is None else 0
+    report.status = "succeeded" if built == len(prep.precisions) else ("partial" if built else "failed")
+    finish_run(catalog, report)
+    if display:
+        for precision in ok:
+            display.done(report.model, precision, report.status if report.error is None else "failed")
+
+
+def _device_benchmarks(
+    build_files: list[Path], precision: str, devices: tuple[str, ...], *, backend: Backend | None = None
+) -> list[dict[str, Any]]:
+    """Per-device benchmarks of one build, through the backend (the local backend measures no device, so none;
+    the estimator adds ``estimated`` figures here)."""
+    if backend is None or not devices:
+        return []
+    out: list[dict[str, Any]] = []
+    for device in devices:
+        compiled = backend.compile(precision, build_files, device)
+        out.extend(backend.profile(compiled, device))
+    return out
+
+
+def _sayer(progress: Progress | None, log: RunLog | None) -> Progress:
+    def say(message: str) -> None:
+        if log is not None:
+            log.write(message)
+        if progress is not None:
+            progress(message)
+
+    return say

@@ -1,12 +1,22 @@
-"""``registry ingest``: fill the catalog with optimized, profiled, evaluated builds."""
+"""``registry ingest``: fill the catalog with optimized, profiled, evaluated builds.
+
+registry ingest RECIPE|--all [--precisions ...] [--devices sd8g3,...] [--version X] [--backend local]
+                [--executor process|serial|dask://HOST:PORT] [--workers N] [--json]
+registry ingest --onnx model.onnx --name foo --task classification [...]
+registry ingest --torch model.pt --input-shape x:1x3x224x224 --name foo --task classification [...]
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from registry.cli.output import info, print_json
+
+if TYPE_CHECKING:
+    from ingest.pipeline import IngestReport
 
 
 def register(app: typer.Typer) -> None:
@@ -14,62 +24,268 @@ def register(app: typer.Typer) -> None:
 
 
 def ingest(
-    onnx: Path = typer.Option(..., "--onnx", help="An FP32 ONNX model no recipe describes."),
-    name: str = typer.Option(..., "--name", help="Model slug, e.g. my-detector."),
-    task: str = typer.Option(..., "--task", help="e.g. classification, object-detection."),
+    recipe: str | None = typer.Argument(None, help="A recipe file, or the slug of a recipe in ingest/recipes."),
+    all_recipes: bool = typer.Option(False, "--all", help="Every recipe in ingest/recipes."),
+    onnx: Path | None = typer.Option(None, "--onnx", help="An FP32 ONNX model no recipe describes."),
+    torch_ckpt: Path | None = typer.Option(
+        None,
+        "--torch",
+        help="A TorchScript file or a whole pickled nn.Module (loaded with torch.load(weights_only=False): "
+        "it can run code, so only use files you trust). Needs --input-shape.",
+    ),
+    input_shape: list[str] = typer.Option([], "--input-shape", help="For --torch: NAME:1x3x224x224[:dtype]."),
+    name: str | None = typer.Option(None, "--name", help="Model slug for --onnx/--torch, e.g. my-detector."),
+    task: str | None = typer.Option(None, "--task", help="For --onnx/--torch: e.g. classification."),
     domain: str = typer.Option("computer-vision", help="computer-vision, generative-ai, audio or nlp."),
     license: str = typer.Option("unknown", "--license", help="Licence of the weights."),
     weights: str = typer.Option("real", help="real, trained-here or random."),
-    precisions: str = typer.Option("float,fp16,w8a8", help="Comma-separated: float,fp16,w8a8,w8a16,w4a16,mixed"),
+    precisions: str | None = typer.Option(
+        None, help="Comma-separated: float,fp16,w8a8,w8a16,w4a16,mixed (default: the recipe's; float,fp16,w8a8)."
+    ),
+    devices: str | None = typer.Option(None, help="Comma-separated device names, e.g. sd8g3,sm8750."),
     version: str | None = typer.Option(None, help="Version to publish (default 1.0.0, or the latest)."),
+    backend: str = typer.Option("local", help="Where builds are compiled and profiled: local (qai-hub: coming)."),
+    executor: str = typer.Option("process", help="process, serial, or dask://HOST:PORT."),
+    workers: int | None = typer.Option(None, help="Processes for --executor process (default min(2, CPUs))."),
+    profile_runs: int = typer.Option(20, help="Timed runs per host profile."),
     work_dir: Path | None = typer.Option(None, help="Stage cache and logs (default REGISTRY_HOME/ingest)."),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Optimize an ONNX model per precision, profile it on this host, evaluate fidelity to FP32, publish."""
-    from registry.errors import require
+    """Export, optimize per precision, profile on this host, evaluate, publish and record in MLflow."""
+    from registry.errors import InvalidInput, require
 
     require("onnxruntime", "ml")
-    from ingest.byo import ModelSource
-    from ingest.pipeline import run_ingest
+    modes = [
+        m for m, on in (("RECIPE", recipe), ("--all", all_recipes), ("--onnx", onnx), ("--torch", torch_ckpt)) if on
+    ]
+    if len(modes) != 1:
+        raise InvalidInput(
+            "Give exactly one of RECIPE, --all, --onnx PATH or --torch PATH"
+            + (f" (got {' and '.join(modes)})." if modes else "."),
+            hint="e.g. `registry ingest --all`, or `registry ingest --onnx m.onnx --name foo --task classification`.",
+        )
+    from ingest.backends import get_backend
+    from ingest.executor import make_executor
+    from ingest.pipeline import IngestOptions
+    from ingest.runlog import Display, RunLog, new_run_id
     from registry.local import LocalCatalog
+
+    get_backend(backend)  # a clear error before any work
+    wanted = _precisions(precisions)
+    opts = IngestOptions(version=version, profile_runs=profile_runs, devices=_devices(devices), backend=backend)
+    pool = make_executor(executor, workers)
+    catalog = LocalCatalog()
+    root = work_dir or catalog.settings.home / "ingest"
+    log = RunLog(catalog.settings.home / "ingest" / "logs" / f"{new_run_id()}.log")
+    display = Display(enabled=None if not json_out else False)
+    progress = None if json_out or display.enabled else info
+    where = ",".join(opts.devices) or "-"
+    log.write(f"registry ingest {' '.join(modes)} executor={pool.name} backend={backend} devices={where}")
+    if torch_ckpt is not None and not json_out:
+        info(f"note: {_security_note()}")
+    try:
+        with display:
+            if onnx is not None or torch_ckpt is not None:
+                reports = [
+                    _byo(
+                        onnx,
+                        torch_ckpt,
+                        input_shape,
+                        name,
+                        task,
+                        domain,
+                        license,
+                        weights,
+                        wanted,
+                        root,
+                        catalog,
+                        opts,
+                        pool,
+                        progress,
+                        log,
+                        display,
+                    )
+                ]
+            else:
+                reports = _recipes(recipe, all_recipes, wanted, root, catalog, opts, pool, progress, log, display)
+    finally:
+        pool.close()
+        log.close()
+    _report(reports, str(log.path), json_out, single=not all_recipes)
+    if any(r.status == "failed" for r in reports):
+        raise typer.Exit(1)
+
+
+def _security_note() -> str:
+    from ingest.byo_torch import SECURITY_NOTE
+
+    return SECURITY_NOTE
+
+
+def _precisions(text: str | None) -> tuple[str, ...] | None:
+    if text is None:
+        return None
+    from registry.vocab import normalize_precision
+
+    return tuple(dict.fromkeys(normalize_precision(p.strip()) for p in text.split(",") if p.strip()))
+
+
+def _devices(text: str | None) -> tuple[str, ...]:
+    """Each name resolved in the device catalog (unknown -> an error with the closest matches), as slugs."""
+    if not text:
+        return ()
+    from registry.devices.catalog import resolve_device_spec
+
+    return tuple(dict.fromkeys(resolve_device_spec(n.strip()).slug for n in text.split(",") if n.strip()))
+
+
+def _byo(
+    onnx: Path | None,
+    torch_ckpt: Path | None,
+    input_shape: list[str],
+    name: str | None,
+    task: str | None,
+    domain: str,
+    license: str,
+    weights: str,
+    wanted: tuple[str, ...] | None,
+    root: Path,
+    catalog: Any,
+    opts: Any,
+    pool: Any,
+    progress: Any,
+    log: Any,
+    display: Any,
+) -> IngestReport:
+    from registry.errors import InvalidInput
     from registry.vocab import check_slug
 
-    catalog = LocalCatalog()
-    source = ModelSource(
-        slug=check_slug(name),
-        name=name,
-        task=task,
-        domain=domain,
-        license=license,
-        weights=weights,
-        components={"model": onnx.resolve()},
-        description=f"Brought as ONNX ({onnx.name}).",
-    )
-    report = run_ingest(
-        source,
-        catalog,
-        work_dir or catalog.settings.home / "ingest",
-        version=version,
-        precisions=tuple(p for p in precisions.split(",") if p.strip()),
-        progress=None if json_out else info,
-    )
-    summary = {
-        "model": report.model,
-        "version": report.version,
-        "status": report.status,
-        "run": report.run_id,
-        "stages_run": report.ran_stages,
-        "stages_cached": report.cached_stages,
-        "builds": {p: {k: v for k, v in b.items() if k != "components"} for p, b in report.builds.items()},
-        "published": report.published.model_dump(mode="json") if report.published else None,
-    }
-    if json_out:
-        print_json(summary)
-    else:
-        built = [p for p, b in report.builds.items() if b["status"] == "built"]
-        info(
-            f"{report.model}@{report.version}: {report.status}; built {', '.join(built) or 'nothing'} "
-            f"({report.ran_stages} stages run, {report.cached_stages} from cache)"
+    if not name or not task:
+        raise InvalidInput(
+            "--onnx and --torch need --name and --task.", hint="e.g. --name my-detector --task object-detection"
         )
-    if report.status == "failed":
-        raise typer.Exit(1)
+    slug = check_slug(name)
+    precisions = wanted or ("float", "fp16", "w8a8")
+    if onnx is not None:
+        from ingest.byo import ModelSource
+        from ingest.pipeline import run_ingest
+
+        source = ModelSource(
+            slug=slug,
+            name=name,
+            task=task,
+            domain=domain,
+            license=license,
+            weights=weights,
+            components={"model": onnx.resolve()},
+            description=f"Brought as ONNX ({onnx.name}).",
+        )
+        return run_ingest(
+            source,
+            catalog,
+            root,
+            version=opts.version,
+            precisions=precisions,
+            profile_runs=opts.profile_runs,
+            progress=progress,
+            executor=pool,
+            devices=opts.devices,
+            backend=opts.backend,
+            log=log,
+            display=display,
+        )
+    assert torch_ckpt is not None
+    from ingest.byo_torch import parse_input_shapes, torch_model
+    from ingest.pipeline import ingest_many
+    from ingest.stagecache import file_digest
+    from ingest.zoo_pipeline import prepare_model
+
+    shapes = parse_input_shapes(input_shape)
+    log.write(f"{slug}: loading {torch_ckpt} ({_security_note()})")
+    model = torch_model(
+        torch_ckpt.resolve(), shapes, slug=slug, name=name, task=task, domain=domain, license=license, weights=weights
+    )
+    identity = {
+        "slug": slug,
+        "checkpoint": file_digest(torch_ckpt),
+        "inputs": {k: [list(v[0]), v[1]] for k, v in shapes.items()},
+    }
+    prep = prepare_model(
+        model,
+        precisions=precisions,
+        identity=identity,
+        cache_root=root / "cache",
+        calibration_samples=24,
+        eval_samples=8,
+        synthetic=True,
+    )
+    [report] = ingest_many([prep], catalog, root, opts, executor=pool, progress=progress, log=log, display=display)
+    return report
+
+
+def _recipes(
+    recipe: str | None,
+    all_recipes: bool,
+    wanted: tuple[str, ...] | None,
+    root: Path,
+    catalog: Any,
+    opts: Any,
+    pool: Any,
+    progress: Any,
+    log: Any,
+    display: Any,
+) -> list[IngestReport]:
+    from ingest.pipeline import ingest_many
+    from ingest.recipe import RECIPES_DIR, find_recipe, list_recipes, load_recipe
+    from ingest.zoo_pipeline import prepare_recipes
+    from registry.errors import InvalidInput
+
+    if all_recipes:
+        paths = list_recipes()
+        if not paths:
+            raise InvalidInput(f"No recipes in {RECIPES_DIR}.", hint="Add recipe YAML files there, or give one.")
+    else:
+        assert recipe is not None
+        paths = [find_recipe(recipe)]
+    recipes = [load_recipe(p) for p in paths]  # every recipe checked before any work starts
+    seen: dict[str, Path] = {}
+    for r in recipes:
+        if r.slug in seen and r.path is not None:
+            raise InvalidInput(f"{r.path} and {seen[r.slug]} both describe '{r.slug}'.", hint="Give each a slug.")
+        seen[r.slug] = r.path or Path(r.slug)
+    return ingest_many(
+        prepare_recipes(recipes, root, precisions=wanted, log=log),
+        catalog,
+        root,
+        opts,
+        executor=pool,
+        progress=progress,
+        log=log,
+        display=display,
+    )
+
+
+def _report(reports: list[IngestReport], log_path: str, json_out: bool, *, single: bool) -> None:
+    if json_out:
+        if single and len(reports) == 1:
+            print_json(reports[0].summary())
+        else:
+            status = (
+                "failed"
+                if any(r.status == "failed" for r in reports)
+                else ("succeeded" if all(r.status == "succeeded" for r in reports) else "partial")
+            )
+            print_json({"status": status, "models": [r.summary() for r in reports], "log": log_path})
+        return
+    for r in reports:
+        built = [p for p, b in r.builds.items() if b["status"] == "built"]
+        failed = [f"{p} ({b['error']})" for p, b in r.builds.items() if b["status"] != "built"]
+        line = (
+            f"{r.model}@{r.version}: {r.status}; built {', '.join(built) or 'nothing'}"
+            + (f"; failed {', '.join(failed)}" if failed else "")
+            + f" ({r.ran_stages} stages run, {r.cached_stages} from cache)"
+        )
+        info(line)
+        if r.error:
+            info(f"  {r.error['detail']} {r.error.get('hint') or ''}".rstrip())
+    info(f"log: {log_path}")

@@ -1,0 +1,148 @@
+"""What an ingest costs: one model to 4 precisions x 15 devices against the same to 1 device, and a re-ingest
+of the unchanged model against its first run. Every ratio comes from runs in this one process.
+
+    python benchmarks/ingest_cost.py                       # digits-cnn, float/fp16/w8a8/w8a16, 2 rounds
+    python benchmarks/ingest_cost.py --recipe PATH --rounds 3 --executor serial
+
+Each "first" run starts from nothing (a new catalog, MLflow store and stage cache), after one untimed warm-up
+run so imports and the factory's own caches are paid before any timer starts. Rounds alternate the 1-device
+and the 15-device run, and medians are reported, so drift on a noisy host hits both alike. The re-ingest runs
+right after each 15-device run, on its catalog and cache. Issue targets: 15 devices <= 1.3x one device;
+re-ingest <= 5% of the first run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
+DEVICE_TARGET = 1.3
+REINGEST_TARGET = 0.05
+PRECISIONS = ("float", "fp16", "w8a8", "w8a16")
+
+
+def _catalog(root: Path) -> Any:
+    from registry.local import LocalCatalog
+    from registry.settings import get_settings
+
+    catalog = LocalCatalog(get_settings(home=root / "home", cache_dir=root / "cache"))
+    catalog.init()
+    return catalog
+
+
+def _ingest(recipe_path: Path, root: Path, catalog: Any, devices: tuple[str, ...], executor: str) -> dict[str, Any]:
+    from ingest.executor import make_executor
+    from ingest.pipeline import IngestOptions, ingest_many
+    from ingest.recipe import load_recipe
+    from ingest.runlog import RunLog, new_run_id
+    from ingest.zoo_pipeline import prepare_recipes
+
+    recipe = load_recipe(recipe_path)
+    log = RunLog(root / "home" / "ingest" / "logs" / f"{new_run_id()}.log")
+    pool = make_executor(executor)
+    started = time.perf_counter()
+    try:
+        [report] = ingest_many(
+            prepare_recipes([recipe], root / "work", precisions=PRECISIONS, log=log),
+            catalog,
+            root / "work",
+            IngestOptions(devices=devices),
+            executor=pool,
+            log=log,
+        )
+    finally:
+        pool.close()
+        log.close()
+    seconds = time.perf_counter() - started
+    built = sorted(p for p, b in report.builds.items() if b["status"] == "built")
+    return {
+        "seconds": round(seconds, 3),
+        "status": report.status,
+        "built": built,
+        "stages_run": report.ran_stages,
+        "stages_cached": report.cached_stages,
+        "published": bool(report.published and report.published.created),
+        "mlflow_reused": bool((report.mlflow or {}).get("reused")),
+    }
+
+
+def _cli_pair(recipe: Path, root: Path) -> dict[str, float]:
+    """First ingest and re-ingest through the CLI (process start, imports and the factory included)."""
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")}
+    env.update(REGISTRY_HOME=str(root / "home"), REGISTRY_CACHE_DIR=str(root / "cache"))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1]), env.get("PYTHONPATH")]))
+    cmd = [sys.executable, "-m", "registry"]
+    subprocess.run([*cmd, "init"], env=env, check=True, capture_output=True)
+    out = {}
+    for label in ("first", "again"):
+        started = time.perf_counter()
+        subprocess.run(
+            [*cmd, "ingest", str(recipe), "--precisions", ",".join(PRECISIONS), "--json"],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        out[label] = round(time.perf_counter() - started, 3)
+    out["ratio"] = round(out["again"] / out["first"], 4)
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        "--recipe", type=Path, default=Path(__file__).resolve().parents[1] / "ingest/recipes/digits-cnn.yaml"
+    )
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--executor", default="process")
+    args = parser.parse_args()
+    from registry.devices.specs import load_device_specs
+
+    many = tuple(s.slug for s in load_device_specs())[:15]
+    one = many[:1]
+    with tempfile.TemporaryDirectory(prefix="ingest-cost-") as tmp:
+        base = Path(tmp)
+        warm = base / "warm"
+        _ingest(args.recipe, warm, _catalog(warm), one, args.executor)  # imports, factory caches: untimed
+        rows: dict[str, list[dict[str, Any]]] = {"one": [], "many": [], "again": []}
+        for i in range(args.rounds):
+            for label, devices in (("one", one), ("many", many)) if i % 2 == 0 else (("many", many), ("one", one)):
+                root = base / f"{label}-{i}"
+                catalog = _catalog(root)
+                rows[label].append(_ingest(args.recipe, root, catalog, devices, args.executor))
+                if label == "many":
+                    rows["again"].append(_ingest(args.recipe, root, catalog, devices, args.executor))
+        cli = _cli_pair(args.recipe, base / "cli")
+    med = {k: statistics.median(r["seconds"] for r in v) for k, v in rows.items()}
+    result = {
+        "recipe": str(args.recipe),
+        "precisions": list(PRECISIONS),
+        "devices": {"one": list(one), "many": list(many)},
+        "executor": args.executor,
+        "rounds": args.rounds,
+        "median_seconds": med,
+        "devices_ratio": round(med["many"] / med["one"], 3),
+        "devices_target": DEVICE_TARGET,
+        "reingest_ratio": round(med["again"] / med["many"], 4),
+        "reingest_target": REINGEST_TARGET,
+        "cli_seconds": cli,
+        "runs": rows,
+    }
+    print(json.dumps(result, indent=2))
+    ok = result["devices_ratio"] <= DEVICE_TARGET and result["reingest_ratio"] <= REINGEST_TARGET
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

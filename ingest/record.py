@@ -1,0 +1,245 @@
+"""Recording an ingest: the ingest_runs row, the publish through the service layer, the MLflow run.
+
+Builds go to the catalog like any other publish (``registry.service.publish``): the same bytes again are a
+no-op, changed bytes under a published version are refused. MLflow gets one run per ingest that changed
+something; a re-ingest of an unchanged model reuses the run and model versions already linked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from ingest.stagecache import tool_versions
+from registry.errors import RegistryError
+from registry.local import LocalCatalog
+from registry.models import IngestRun
+from registry.service.entities import PublishResult
+
+if TYPE_CHECKING:
+    from ingest.pipeline import IngestOptions, IngestReport, Prepared, Progress
+    from ingest.runlog import RunLog
+
+
+def default_version(catalog: LocalCatalog, slug: str) -> str:
+    """1.0.0 for a new model; else its latest version, so re-ingesting unchanged bytes is a no-op and changed
+    bytes are refused with a hint to pass --version."""
+    from registry.errors import ModelNotFound
+    from registry.service.catalog import get_model_info
+
+    try:
+        with catalog.session() as s:
+            return get_model_info(s, slug).latest_version or "1.0.0"
+    except ModelNotFound:
+        return "1.0.0"
+
+
+def start_run(catalog: LocalCatalog, prep: Prepared, version: str, opts: IngestOptions, log: RunLog | None) -> int:
+    with catalog.session() as s:
+        row = IngestRun(
+            model_slug=prep.source.slug,
+            version=version,
+            backend=opts.backend,
+            recipe_hash=prep.recipe_hash,
+            log_path=str(log.path) if log else None,
+            details={},
+        )
+        s.add(row)
+        s.flush()
+        return row.id
+
+
+def finish_run(catalog: LocalCatalog, report: IngestReport) -> None:
+    with catalog.session() as s:
+        row = s.get_one(IngestRun, report.run_id)
+        row.status = report.status
+        row.finished_at = datetime.now(UTC)
+        details: dict[str, Any] = {
+            p: {k: v for k, v in b.items() if k not in ("components", "events", "device_benchmarks")}
+            for p, b in report.builds.items()
+        }
+        details["_run"] = {
+            "log_path": report.log_path,
+            "devices": list(report.devices),
+            "stages_run": report.ran_stages,
+            "stages_cached": report.cached_stages,
+            "mlflow_reused": bool((report.mlflow or {}).get("reused")),
+        }
+        row.details = json.loads(json.dumps(details, default=str))
+        row.mlflow_run_id = (report.mlflow or {}).get("run_id")
+        failed = {p: b["detail"] for p, b in report.builds.items() if b.get("status") == "failed"}
+        if report.error:
+            failed["publish"] = report.error["detail"]
+        row.error = json.dumps(failed) if failed else None
+
+
+def record_refused(
+    catalog: LocalCatalog, slug: str, version: str | None, exc: RegistryError, log: RunLog | None
+) -> None:
+    """An ingest refused before any build (not a model file): a failed run row, nothing else written."""
+    if log is not None:
+        log.write(f"{slug}: refused: {exc}")
+    with catalog.session() as s:
+        s.add(
+            IngestRun(
+                model_slug=slug,
+                version=version,
+                backend="local",
+                recipe_hash="-",
+                status="failed",
+                error=json.dumps({"*": exc.detail}),
+                log_path=str(log.path) if log else None,
+                finished_at=datetime.now(UTC),
+                details={"_run": {"error": exc.code}},
+            )
+        )
+
+
+def publish(
+    catalog: LocalCatalog, prep: Prepared, version: str, builds: dict[str, dict[str, Any]], work_dir: Path
+) -> PublishResult:
+    from registry.service.publish import publish_directory
+
+    source = prep.source
+    root = work_dir / "publish" / f"{source.slug}-{version}"
+    if root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    entries = []
+    for precision, build in builds.items():
+        files, benchmarks, evaluations, details = [], [], [], {}
+        for name, comp in build["components"].items():
+            component = None if name == "model" else name
+            for f in comp["files"]:
+                rel = f"{precision}/{name}/{Path(f).name}"
+                (root / rel).parent.mkdir(parents=True, exist_ok=True)
+                os.link(f, root / rel)
+                files.append({"path": rel, "component": component})
+            details[name] = comp["details"]
+            benchmarks += _host_benchmarks(comp, component)
+            evaluations += _fidelity_evaluations(prep, comp, component)
+        evaluations += build.get("accuracy", [])
+        benchmarks += build.get("device_benchmarks", [])
+        if prep.export:
+            details["export"] = prep.export
+        if build.get("evaluation_error"):
+            details["evaluation_error"] = build["evaluation_error"]
+        entries.append(
+            {
+                "precision": precision,
+                "runtime": "onnx",
+                "target": "any",
+                "files": files,
+                "details": details,
+                "benchmarks": benchmarks,
+                "evaluations": evaluations,
+            }
+        )
+    manifest = {
+        "model": {
+            "slug": source.slug,
+            "name": source.name,
+            "task": source.task,
+            "domain": source.domain,
+            "license": source.license,
+            "weights": source.weights,
+            "description": source.description,
+            "source_url": source.source_url,
+            "card": source.card,
+        },
+        "version": version,
+        "source": {"components": prep.digests, "recipe_hash": prep.recipe_hash},
+        "builds": entries,
+    }
+    (root / "manifest.yaml").write_text(
+        yaml.safe_dump(json.loads(json.dumps(manifest, default=float)), sort_keys=False)
+    )
+    with catalog.session() as s:
+        return publish_directory(s, catalog.store, root)
+
+
+def _host_benchmarks(comp: dict[str, Any], component: str | None) -> list[dict[str, Any]]:
+    prof = comp["profile"]
+    return [
+        {
+            "provenance": "measured-host",
+            "component": component,
+            "source": f"host {prof['cpu']}, onnxruntime {prof['onnxruntime']}, {r['threads']} thread(s)",
+            "latency_ms": r["p50_ms"],
+            "latency_p90_ms": r["p90_ms"],
+            "peak_memory_mb": r["peak_memory_mb"],
+            "compute_units": {"cpu": 1.0},
+            "details": {
+                "threads": r["threads"],
+                "runs": r["runs"],
+                "mean_ms": r["mean_ms"],
+                "load_ms": r["load_ms"],
+                "memory_method": prof["memory_method"],
+            },
+        }
+        for r in prof["results"]
+    ]
+
+
+def _fidelity_evaluations(prep: Prepared, comp: dict[str, Any], component: str | None) -> list[dict[str, Any]]:
+    fid = comp["fidelity"]
+    if comp["synthetic_data"]:
+        dataset = "synthetic inputs (graph input spec, seeded)"
+    elif prep.task_metric is not None or prep.export:
+        dataset = f"{prep.source.slug} held-out evaluation inputs"
+    else:
+        dataset = "calibration hold-out"
+    return [
+        {
+            "dataset": dataset,
+            "metric": metric,
+            "kind": "fidelity",
+            "value": fid[metric],
+            "reference_value": 1.0 if metric == "cosine" else None,
+            "sample_count": comp["eval_samples"],
+            "provenance": "measured-host",
+            "source": "onnxruntime CPU vs the FP32 build",
+            "component": component,
+            "details": {k: v for k, v in fid.items() if k != metric},
+        }
+        for metric in ("cosine", "sqnr_db")
+    ]
+
+
+def record_mlflow(
+    catalog: LocalCatalog, prep: Prepared, report: IngestReport, opts: IngestOptions, work_dir: Path, say: Progress
+) -> dict[str, Any]:
+    from ingest.mlflow_record import record_ingest, tracking_uri
+    from registry.service.catalog import show_model
+
+    with catalog.session() as s:
+        detail = show_model(s, prep.source.slug, report.version)
+    assert detail.version is not None
+    linked = detail.version.mlflow_run_id and all(b.mlflow_model_version for b in detail.builds)
+    if report.published is not None and not report.published.created and linked:
+        say(f"{report.model}@{report.version}: unchanged; MLflow run {detail.version.mlflow_run_id} kept")
+        return {
+            "tracking_uri": tracking_uri(catalog),
+            "run_id": detail.version.mlflow_run_id,
+            "registered_model": f"edge-registry.{report.model}",
+            "versions": {b.id: b.mlflow_model_version for b in detail.builds},
+            "reused": True,
+        }
+    say(f"{report.model}@{report.version}: recording in MLflow")
+    params = {
+        "source_digests": prep.digests,
+        "precisions": ",".join(prep.precisions),
+        "backend": opts.backend,
+        "devices": ",".join(opts.devices) or "-",
+        "recipe_hash": prep.recipe_hash,
+        "run_log": report.log_path or "-",
+        **{f"tool.{k}": v for k, v in tool_versions().items()},
+    }
+    manifest = work_dir / "publish" / f"{prep.source.slug}-{report.version}" / "manifest.yaml"
+    return record_ingest(catalog, detail, params=params, manifest=manifest, backend=opts.backend)

@@ -1,0 +1,186 @@
+"""The per-(model, precision) build stage: optimize -> fidelity to FP32 -> host profile, for every component.
+
+``run_build(job)`` is a plain top-level function of a picklable ``BuildJob``, so the same code runs in this
+process, in a process pool or on a Dask worker. It never raises for a build that cannot be made: the result
+says ``failed`` with the error code, detail and hint, so one precision's failure never stops the others.
+Every stage is cached by content (``ingest.stagecache``); ``cached_only=True`` answers from the cache alone
+(or ``None``), which lets the parent skip starting workers when nothing changed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+import traceback
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ingest.stagecache import StageCache, stage_key
+from registry.errors import RegistryError
+
+Inputs = dict[str, np.ndarray]
+# Precisions whose optimize step needs calibration data; the others get none (fidelity is measured here).
+CALIBRATED = frozenset({"w8a8", "w8a16", "mixed"})
+
+
+@dataclass(frozen=True)
+class BuildJob:
+    slug: str
+    precision: str
+    components: dict[str, str]  # component -> FP32 ONNX path
+    digests: dict[str, str]  # component -> content key of the FP32 ONNX
+    calibration: dict[str, list[Inputs]]
+    eval: dict[str, list[Inputs]]
+    synthetic: bool
+    cache_root: str
+    profile_runs: int = 20
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def digest_samples(samples: Sequence[Mapping[str, Any]]) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for sample in samples:
+        for name in sorted(sample):
+            arr = np.ascontiguousarray(sample[name])
+            h.update(f"{name}{arr.dtype}{arr.shape}".encode())
+            h.update(arr.tobytes())
+    return h.hexdigest()[:32]
+
+
+def failure(exc: BaseException, **extra: Any) -> dict[str, Any]:
+    """A failed build as data (exceptions do not always survive pickling between processes)."""
+    if isinstance(exc, RegistryError):
+        return {"status": "failed", "error": exc.code, "detail": exc.detail, "hint": exc.hint, **extra}
+    return {
+        "status": "failed",
+        "error": "stage_failed",
+        "detail": f"{type(exc).__name__}: {str(exc).strip()[:500]}",
+        "hint": "An unexpected error in a stage; the run log has the traceback.",
+        "traceback": traceback.format_exc(limit=8),
+        **extra,
+    }
+
+
+class _CacheMiss(Exception):
+    pass
+
+
+def _cached(cache: StageCache, stage: str, key: str, work: Any, cached_only: bool) -> tuple[dict[str, Any], bool]:
+    if cached_only:
+        done = cache.root / stage / key / "done.json"
+        if not done.exists():
+            raise _CacheMiss(stage)
+        return json.loads(done.read_text()), True
+    return cache.run(stage, key, work)
+
+
+def run_build(job: BuildJob, cached_only: bool = False) -> dict[str, Any] | None:
+    """Build one precision of one model (every component). ``None`` only with ``cached_only`` on a miss."""
+    started = time.perf_counter()
+    cache = StageCache(Path(job.cache_root))
+    events: list[str] = []
+    ran = cached = 0
+    components: dict[str, Any] = {}
+    for name, src in job.components.items():
+        try:
+            result, counts = _build_component(job, name, Path(src), cache, cached_only, events)
+        except _CacheMiss:
+            return None
+        except Exception as exc:  # recorded for this build, never raised across the pool
+            events.append(f"{job.precision}/{name}: failed: {exc}")
+            return {**failure(exc, component=name), "events": events, "ran": ran, "cached": cached}
+        ran, cached = ran + counts[0], cached + counts[1]
+        if result.get("status") == "failed":
+            return {**result, "component": name, "events": events, "ran": ran, "cached": cached}
+        components[name] = result
+    seconds = round(time.perf_counter() - started, 3)
+    return {
+        "status": "built",
+        "worker": f"{socket.gethostname()}:{os.getpid()}",
+        "components": components,
+        "events": events,
+        "ran": ran,
+        "cached": cached,
+        "seconds": seconds,
+    }
+
+
+def _build_component(
+    job: BuildJob, name: str, src: Path, cache: StageCache, cached_only: bool, events: list[str]
+) -> tuple[dict[str, Any], tuple[int, int]]:
+    from ingest.fidelity import compare, run_model
+    from ingest.optimize import optimize
+    from ingest.profile_host import profile
+
+    calib = job.calibration.get(name) or []
+    evals = job.eval.get(name) or []
+    use_calib = calib if job.precision in CALIBRATED else []
+    options = {**job.options, "measure_fidelity": False} if job.precision not in CALIBRATED else dict(job.options)
+    counts = [0, 0]
+    okey = stage_key(
+        "optimize",
+        source=job.digests[name],
+        precision=job.precision,
+        synthetic=job.synthetic,
+        calibration=digest_samples(use_calib),
+        options=options,
+    )
+
+    def work(out: Path) -> dict[str, Any]:
+        t = time.perf_counter()
+        try:
+            result = optimize(src, job.precision, out, calibration=use_calib or None, options=options)
+        except RegistryError as exc:  # deterministic for this key: cached, so a re-run does not retry it
+            return failure(exc)
+        events.append(f"{job.precision}/{name}: optimized in {time.perf_counter() - t:.2f}s")
+        return {"path": str(result.path), "files": [str(f) for f in result.files], "details": result.details}
+
+    opt, was = _cached(cache, "optimize", okey, work, cached_only)
+    counts[was] += 1
+    if opt.get("status") == "failed":
+        return opt, (counts[0], counts[1])
+    built = Path(opt["path"])
+    if not evals:
+        raise ValueError(f"no evaluation inputs for component {name}")
+    fkey = stage_key("fidelity", built=okey, source=job.digests[name], eval=digest_samples(evals))
+
+    def fid(_out: Path) -> dict[str, Any]:
+        t = time.perf_counter()
+        result = compare(run_model(src, evals), run_model(built, evals))
+        events.append(f"{job.precision}/{name}: fidelity in {time.perf_counter() - t:.2f}s")
+        return result
+
+    fidelity, was = _cached(cache, "fidelity", fkey, fid, cached_only)
+    counts[was] += 1
+    pkey = stage_key("profile", built=okey, runs=job.profile_runs, inputs=digest_samples(evals[:1]))
+
+    def host(_out: Path) -> dict[str, Any]:
+        t = time.perf_counter()
+        prof = profile(built, evals[:1], threads=(1, "all"), runs=job.profile_runs, max_seconds=60)
+        events.append(f"{job.precision}/{name}: host profile in {time.perf_counter() - t:.2f}s")
+        return {
+            "cpu": prof.cpu,
+            "onnxruntime": prof.onnxruntime_version,
+            "memory_method": prof.memory_method,
+            "results": [vars(r) for r in prof.results],
+        }
+
+    prof, was = _cached(cache, "profile", pkey, host, cached_only)
+    counts[was] += 1
+    return {
+        "files": opt["files"],
+        "details": opt["details"],
+        "fidelity": fidelity,
+        "profile": prof,
+        "synthetic_data": job.synthetic,
+        "eval_samples": len(evals),
+        "optimize_key": okey,
+    }, (counts[0], counts[1])
