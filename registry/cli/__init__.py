@@ -11,7 +11,7 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 import typer
 
-from registry.cli import catalog_cmds, db_cmds, ingest_cmds, server_cmds
+from registry.cli import catalog_cmds, db_cmds, estimate_cmds, ingest_cmds, server_cmds
 
 app = typer.Typer(
     name="registry",
@@ -25,6 +25,7 @@ db_cmds.register(app)
 catalog_cmds.register(app)
 server_cmds.register(app)
 ingest_cmds.register(app)
+estimate_cmds.register(app)
 
 
 def main() -> None:
