@@ -96,6 +96,7 @@ class GraphCost:
     outputs: dict[str, list[int]]
     param_bytes: int
     peak_activation_bytes: int
+    param_elements: int = 0
     by_class: dict[str, ClassTotals] = field(default_factory=dict)
     by_op: dict[str, int] = field(default_factory=dict)
     unknown_shapes: int = 0
@@ -122,6 +123,7 @@ class GraphCost:
             "macs": self.macs,
             "flops": self.flops,
             "param_bytes": self.param_bytes,
+            "param_elements": self.param_elements,
             "peak_activation_bytes": self.peak_activation_bytes,
             "by_class": {k: asdict(v) for k, v in sorted(self.by_class.items())},
             "by_op": dict(sorted(self.by_op.items())),
@@ -205,6 +207,7 @@ def _analyze(model: Any, dims: dict[str, int]) -> GraphCost:
         outputs={o.name: shapes.get(o.name, []) for o in graph.output},
         param_bytes=sum(const_bytes[n] for n in inits) + sum(const_bytes.get(n.output[0], 0) for n in all_nodes
                                                               if n.op_type == "Constant" and n.output),
+        param_elements=sum(_numel(t.dims) for t in inits.values()),
         peak_activation_bytes=_peak_live(order, costs, input_names, [o.name for o in graph.output], shapes, dtypes),
         by_class=dict(totals),
         by_op=dict(by_op),
