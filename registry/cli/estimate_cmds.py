@@ -13,6 +13,7 @@ from registry.cli.output import print_json, print_table
 def register(app: typer.Typer) -> None:
     app.command("inspect")(inspect)
     app.command("estimate")(estimate)
+    app.command("import-published")(import_published)
 
 
 def inspect(
@@ -77,6 +78,31 @@ def estimate(
         ["device", "name", "latency", "error", "peak MB", "unit", "calibrated"],
         rows,
     )
+
+
+def import_published(
+    perf_csv: Path = typer.Argument(..., help="aihub_published_perf.csv"),
+    numerics: Path | None = typer.Option(None, "--numerics", help="aihub_published_numerics.csv (accuracy)"),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Attach Qualcomm's published measurements to the catalog models of the same architecture (provenance
+    `published`, with the source release and AI Hub job ids)."""
+    from registry.cli.output import info
+    from registry.local import LocalCatalog
+    from registry.service.published import import_published as run_import
+
+    with LocalCatalog().session() as session:
+        report = run_import(session, perf_csv, numerics)
+    out = report.to_json()
+    if json_out:
+        print_json(out)
+        return
+    info(
+        f"published: {out['benchmarks']} benchmarks, {out['evaluations']} evaluations for "
+        f"{', '.join(out['models']) or 'no catalog model'}; {out['already_present']} already present"
+    )
+    if out["missing_models"]:
+        info(f"not in the catalog (nothing attached): {', '.join(out['missing_models'])}")
 
 
 def _si(n: float) -> str:

@@ -316,18 +316,21 @@ def _depth_anything() -> tuple[Any, tuple[Any, ...]]:
     backbone = transformers.Dinov2Config(hidden_size=384, num_attention_heads=6, num_hidden_layers=12, image_size=518,
                                          out_indices=[9, 10, 11, 12], reshape_hidden_states=False)  # fmt: skip
     cfg = transformers.DepthAnythingConfig(
-        backbone_config=backbone, fusion_hidden_size=64, neck_hidden_sizes=[48, 96, 192, 384],
+        backbone_config=backbone,
+        fusion_hidden_size=64,
+        neck_hidden_sizes=[48, 96, 192, 384],
         reassemble_hidden_size=384,
     )
     return _first_output(transformers.DepthAnythingForDepthEstimation(cfg)), _img(518)
 
 
-def _detr(cls: str, config: str, depths: list[int], dilation: bool = False) -> tuple[Any, tuple[Any, ...]]:
+def _detr(cls: str, config: str, depths: list[int]) -> tuple[Any, tuple[Any, ...]]:
+    """DETR with transformers' own ResNet backbone (its ``dilation`` option needs timm, so no DC5 variants)."""
     import transformers
 
     backbone = transformers.ResNetConfig(depths=depths, out_features=["stage4"])
     m = _hf(cls, config, use_timm_backbone=False, backbone_config=backbone, use_pretrained_backbone=False,
-            dilation=dilation, num_labels=91)  # fmt: skip
+            num_labels=91)  # fmt: skip
     return _first_output(m), _img(480)
 
 
@@ -471,14 +474,6 @@ def _specs() -> dict[tuple[str, str], tuple[Builder, str]]:
             lambda: _detr("DetrForObjectDetection", "DetrConfig", [3, 4, 6, 3]),
             exact,
         ),
-        ("detr_resnet50_dc5", "DETR-ResNet50-DC5"): (
-            lambda: _detr("DetrForObjectDetection", "DetrConfig", [3, 4, 6, 3], dilation=True),
-            exact,
-        ),
-        ("detr_resnet101_dc5", "DETR-ResNet101-DC5"): (
-            lambda: _detr("DetrForObjectDetection", "DetrConfig", [3, 4, 23, 3], dilation=True),
-            exact,
-        ),
         ("conditional_detr_resnet50", "Conditional-DETR-ResNet50"): (
             lambda: _detr("ConditionalDetrForObjectDetection", "ConditionalDetrConfig", [3, 4, 6, 3]),
             exact,
@@ -551,11 +546,13 @@ def build_one(builder: Builder) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--only", nargs="*", help="model ids to (re)build; others are kept from the JSON")
+    parser.add_argument("--out", type=Path, default=DATA_FILE)
     args = parser.parse_args(argv)
+    out_file: Path = args.out
     import warnings
 
     warnings.filterwarnings("ignore")
-    existing = json.loads(DATA_FILE.read_text()) if DATA_FILE.exists() else {"graphs": []}
+    existing = json.loads(out_file.read_text()) if out_file.exists() else {"graphs": []}
     graphs = {(g["model_id"], g["component"]): g for g in existing["graphs"]}
     for (model_id, component), (builder, fidelity) in _specs().items():
         if args.only and model_id not in args.only:
@@ -572,7 +569,7 @@ def main(argv: list[str] | None = None) -> int:
                                          **summary}  # fmt: skip
         print(f"{model_id}/{component}: {summary['macs'] / 1e9:.2f} GMACs, {summary['node_count']} nodes "
               f"({time.monotonic() - start:.0f} s)", flush=True)  # fmt: skip
-        DATA_FILE.write_text(json.dumps({"graphs": sorted(graphs.values(), key=lambda g: (g["model_id"],
+        out_file.write_text(json.dumps({"graphs": sorted(graphs.values(), key=lambda g: (g["model_id"],
                                          g["component"]))}, indent=1, sort_keys=True) + "\n")  # fmt: skip
     return 0
 

@@ -2,7 +2,7 @@
 
     python -m registry.estimator.fit [--perf ../shared/data/aihub_published_perf.csv]
 
-Deterministic: the same CSV and calibration graphs give the same params.json. Needs numpy and scipy (``ml`` extra).
+Deterministic: the same CSV and calibration graphs give the same params.json. Needs numpy (``ml`` extra).
 The fit is robust least squares (soft-L1) in log space with small ridge penalties; validation leaves out whole
 model families (models whose graphs are identical, e.g. ESRGAN and Real-ESRGAN-x4plus, go out together).
 """
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from registry.estimator.model import FEATURES, PRECISION_CLASSES, WEIGHT_BYTES, features, precision_class
+from registry.estimator.model import FEATURES, PRECISION_CLASSES, TERMS, WEIGHT_BYTES, features, precision_class, terms
 
 ESTIMATOR_VERSION = "0.1.0"
 DATA_DIR = Path(__file__).parent / "data"
@@ -38,7 +38,8 @@ def _default_perf() -> Path:
 
 SOURCE_RELEASE = "quic/ai-hub-models v0.46.1 (2026-02-12)"
 RUNTIMES = ("tflite", "qnn_dlc", "qnn_context_binary", "onnx", "precompiled_qnn_onnx")
-_THETA_PRIOR, _THETA_PENALTY, _DEVICE_PC_PENALTY, _RUNTIME_PENALTY = -2.0, 0.03, 0.3, 0.1
+_BETA_PENALTY, _DEVICE_PC_PENALTY, _RUNTIME_PENALTY = 10.0, 20.0, 5.0  # in rows' worth of evidence
+_HUBER_K, _HUBER_ROUNDS = 0.15, 8  # log-space residual beyond which a row's weight falls off
 
 
 @dataclass(frozen=True)
@@ -97,108 +98,84 @@ def load_rows(perf_csv: Path, graphs_file: Path = GRAPHS_FILE) -> list[Row]:
 
 
 def _families(graphs: Mapping[tuple[str, str], Mapping[str, Any]]) -> dict[tuple[str, str], str]:
-    """Group models whose graphs are identical: a model's family is the first model id with its fingerprint."""
-    by_model: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    """Group models that share an identical component graph (same MACs and node count); a family is named by its
+    first model id."""
+    parent: dict[str, str] = {}
+
+    def root(m: str) -> str:
+        while parent.setdefault(m, m) != m:
+            m = parent[m]
+        return m
+
+    owner: dict[tuple[int, int], str] = {}  # a component's fingerprint -> the first model that has it
     for (mid, _), g in sorted(graphs.items()):
-        by_model[mid].append((int(g["macs"]), int(g["node_count"])))
-    first: dict[tuple[tuple[int, int], ...], str] = {}
-    family = {mid: first.setdefault(tuple(sorted(fp)), mid) for mid, fp in sorted(by_model.items())}
-    return {key: family[key[0]] for key in graphs}
+        fp = (int(g["macs"]), int(g["node_count"]))
+        other = owner.setdefault(fp, mid)
+        a, b = sorted((root(mid), root(other)))
+        parent[b] = a
+    return {key: root(key[0]) for key in graphs}
 
 
 # --- the fit -------------------------------------------------------------------------------------------------------
 
 
 class Fitter:
-    """Robust least squares in log space over theta[pclass, feature], device[chipset] + device_pc[chipset, pclass]
-    and runtime[runtime, pclass]."""
+    """Ridge regression in log space, made robust by Huber reweighting, over beta[pclass, term],
+    device[chipset] + device_pc[chipset, pclass] and runtime[runtime, pclass]. Closed form: a fold fits in ms."""
 
     def __init__(self, rows: Sequence[Row]) -> None:
         import numpy as np
 
         self.devices = sorted({r.chipset for r in rows})
-        self.n_p, self.n_k, self.n_d, self.n_r = len(PRECISION_CLASSES), len(FEATURES), len(self.devices), len(RUNTIMES)
+        self.n_p, self.n_t, self.n_d, self.n_r = len(PRECISION_CLASSES), len(TERMS), len(self.devices), len(RUNTIMES)
         self.rows = rows
-        self.X = np.array([r.x for r in rows])
         self.y = np.log(np.array([r.latency_ms for r in rows]))
         self.p = np.array([PRECISION_CLASSES.index(r.pclass) for r in rows])
         self.d = np.array([self.devices.index(r.chipset) for r in rows])
         self.rt = np.array([RUNTIMES.index(r.runtime) for r in rows])
-        self.size = self.n_p * self.n_k + self.n_d + self.n_d * self.n_p + self.n_r * self.n_p
+        self.size = self.n_p * self.n_t + self.n_d + self.n_d * self.n_p + self.n_r * self.n_p
+        T = np.array([[terms(dict(zip(FEATURES, r.x, strict=True)))[k] for k in TERMS] for r in rows])
+        A = np.zeros((len(rows), self.size))
+        idx = np.arange(len(rows))
+        for k in range(self.n_t):
+            A[idx, self.p * self.n_t + k] = T[:, k]
+        a = self.n_p * self.n_t
+        A[idx, a + self.d] = 1.0
+        b = a + self.n_d
+        A[idx, b + self.d * self.n_p + self.p] = 1.0
+        c = b + self.n_d * self.n_p
+        A[idx, c + self.rt * self.n_p + self.p] = 1.0
+        self.A = A
+        pen = np.zeros(self.size)
+        for pc in range(self.n_p):
+            pen[pc * self.n_t : (pc + 1) * self.n_t] = _BETA_PENALTY
+            pen[pc * self.n_t] = 1e-6  # the intercept
+        pen[a:b] = 1e-3
+        pen[b:c] = _DEVICE_PC_PENALTY
+        pen[c:] = _RUNTIME_PENALTY
+        self.penalty = np.diag(pen)
 
     def unpack(self, v: Any) -> tuple[Any, Any, Any, Any]:
-        a = self.n_p * self.n_k
+        a = self.n_p * self.n_t
         b = a + self.n_d
         c = b + self.n_d * self.n_p
-        return (
-            v[:a].reshape(self.n_p, self.n_k),
-            v[a:b],
-            v[b:c].reshape(self.n_d, self.n_p),
-            v[c:].reshape(self.n_r, self.n_p),
-        )
+        return (v[:a].reshape(self.n_p, self.n_t), v[a:b], v[b:c].reshape(self.n_d, self.n_p),
+                v[c:].reshape(self.n_r, self.n_p))  # fmt: skip
 
     def predict_log(self, v: Any, idx: Any = None) -> Any:
-        import numpy as np
-
-        theta, dev, dev_pc, rt = self.unpack(v)
-        sel = slice(None) if idx is None else idx
-        X, p, d, r = self.X[sel], self.p[sel], self.d[sel], self.rt[sel]
-        cost = np.einsum("nk,nk->n", np.exp(theta[p]), X)
-        return dev[d] + dev_pc[d, p] + rt[r, p] + np.log(np.maximum(cost, 1e-12))
+        return (self.A if idx is None else self.A[idx]) @ v
 
     def fit(self, idx: Any, start: Any = None) -> Any:
         import numpy as np
-        from scipy.optimize import least_squares
 
-        X, p, d, r, y = self.X[idx], self.p[idx], self.d[idx], self.rt[idx], self.y[idx]
-        n = len(y)
-        v0 = start if start is not None else self._start(idx)
-
-        def residuals(v: Any) -> Any:
-            theta, dev, dev_pc, rt = self.unpack(v)
-            cost = np.einsum("nk,nk->n", np.exp(theta[p]), X)
-            fit_res = dev[d] + dev_pc[d, p] + rt[r, p] + np.log(np.maximum(cost, 1e-12)) - y
-            pen = np.concatenate(
-                [
-                    math.sqrt(_THETA_PENALTY * n / 1000) * (theta.ravel() - _THETA_PRIOR),
-                    math.sqrt(_DEVICE_PC_PENALTY * n / 1000) * dev_pc.ravel(),
-                    math.sqrt(_RUNTIME_PENALTY * n / 1000) * rt.ravel(),
-                ]
-            )
-            return np.concatenate([fit_res, pen])
-
-        def jacobian(v: Any) -> Any:
-            theta, _, _, _ = self.unpack(v)
-            w = np.exp(theta[p]) * X
-            cost = np.maximum(w.sum(1), 1e-12)
-            J = np.zeros((n + self.n_p * self.n_k + self.n_d * self.n_p + self.n_r * self.n_p, self.size))
-            rows = np.arange(n)
-            for k in range(self.n_k):
-                J[rows, p * self.n_k + k] = w[:, k] / cost
-            a = self.n_p * self.n_k
-            J[rows, a + d] = 1.0
-            b = a + self.n_d
-            J[rows, b + d * self.n_p + p] = 1.0
-            c = b + self.n_d * self.n_p
-            J[rows, c + r * self.n_p + p] = 1.0
-            pen_rows = n + np.arange(self.n_p * self.n_k)
-            J[pen_rows, np.arange(a)] = math.sqrt(_THETA_PENALTY * n / 1000)
-            pen_rows2 = n + a + np.arange(self.n_d * self.n_p)
-            J[pen_rows2, b + np.arange(self.n_d * self.n_p)] = math.sqrt(_DEVICE_PC_PENALTY * n / 1000)
-            pen_rows3 = n + a + self.n_d * self.n_p + np.arange(self.n_r * self.n_p)
-            J[pen_rows3, c + np.arange(self.n_r * self.n_p)] = math.sqrt(_RUNTIME_PENALTY * n / 1000)
-            return J
-
-        result = least_squares(
-            residuals, v0, jac=jacobian, loss="soft_l1", f_scale=0.2, max_nfev=300, method="trf", x_scale="jac"
-        )
-        return result.x
-
-    def _start(self, idx: Any) -> Any:
-        import numpy as np
-
+        A, y = self.A[idx], self.y[idx]
+        w = np.ones(len(y))
         v = np.zeros(self.size)
-        v[: self.n_p * self.n_k] = _THETA_PRIOR
+        for _ in range(_HUBER_ROUNDS):
+            Aw = A * w[:, None]
+            v = np.linalg.solve(A.T @ Aw + self.penalty, Aw.T @ y)
+            r = np.abs(A @ v - y)
+            w = np.minimum(1.0, _HUBER_K / np.maximum(r, 1e-9))
         return v
 
 
@@ -213,7 +190,7 @@ def cross_validate(fitter: Fitter, full: Any) -> Any:
     pred = np.zeros(len(fitter.rows))
     for fam in sorted(set(families)):
         test = families == fam
-        v = fitter.fit(np.where(~test)[0], start=full.copy())
+        v = fitter.fit(np.where(~test)[0])
         # a held-out model's rows may use a (device, runtime) the others never used: the penalised terms stay 0
         pred[test] = fitter.predict_log(v, np.where(test)[0])
     return np.exp(pred)
@@ -221,11 +198,10 @@ def cross_validate(fitter: Fitter, full: Any) -> Any:
 
 def metrics(pred: Sequence[float], obs: Sequence[float]) -> dict[str, float]:
     import numpy as np
-    from scipy.stats import spearmanr
 
     p, o = np.asarray(pred), np.asarray(obs)
     ape = np.abs(p - o) / o * 100
-    rho = float(spearmanr(p, o).statistic) if len(p) > 2 and len(set(o.tolist())) > 1 else float("nan")
+    rho = float(np.corrcoef(_ranks(p), _ranks(o))[0, 1]) if len(p) > 2 and len(set(o.tolist())) > 1 else float("nan")
     return {
         "n": len(p),
         "median_ape": float(np.median(ape)),
@@ -233,6 +209,20 @@ def metrics(pred: Sequence[float], obs: Sequence[float]) -> dict[str, float]:
         "spearman": rho,
         "p68_ape": float(np.percentile(ape, 68)),
     }
+
+
+def _ranks(values: Any) -> Any:
+    """Ranks with ties averaged (Spearman's rho is the Pearson correlation of these)."""
+    import numpy as np
+
+    order = np.argsort(values, kind="mergesort")
+    ranks = np.empty(len(values))
+    ranks[order] = np.arange(len(values), dtype=float)
+    for v in np.unique(values):
+        tied = values == v
+        if tied.sum() > 1:
+            ranks[tied] = ranks[tied].mean()
+    return ranks
 
 
 def _fallback_device(dev: Mapping[str, float], arch: Mapping[str, str | None], chipset: str | None) -> float:
@@ -326,7 +316,7 @@ def run(perf_csv: Path, graphs_file: Path = GRAPHS_FILE) -> tuple[dict[str, Any]
         raise ValueError("fewer than three calibration model families: nothing to fit or validate")
     fitter = Fitter(rows)
     full = fitter.fit(np.arange(len(rows)))
-    theta, dev, dev_pc, rt = fitter.unpack(full)
+    beta, dev, dev_pc, rt = fitter.unpack(full)
     pred = cross_validate(fitter, full)
     obs = np.array([r.latency_ms for r in rows])
 
@@ -344,13 +334,13 @@ def run(perf_csv: Path, graphs_file: Path = GRAPHS_FILE) -> tuple[dict[str, Any]
     report = _report(rows, pred, obs, shifted, memory_cv)
     params = {
         "estimator_version": ESTIMATOR_VERSION,
-        "form": "latency_ms = exp(device + device_pc + runtime) * sum_k exp(theta[pclass][k]) * feature_k",
+        "form": "log(latency_ms) = device + device_pc[pclass] + runtime[pclass] + beta[pclass] . terms(graph)",
         "source": f"fitted on {SOURCE_RELEASE} published measurements (aihub_published_perf.csv)",
         "features": list(FEATURES),
+        "terms": list(TERMS),
         "precision_classes": list(PRECISION_CLASSES),
-        "theta": {
-            pc: {k: round(float(theta[i, j]), 6) for j, k in enumerate(FEATURES)}
-            for i, pc in enumerate(PRECISION_CLASSES)
+        "beta": {
+            pc: {k: round(float(beta[i, j]), 6) for j, k in enumerate(TERMS)} for i, pc in enumerate(PRECISION_CLASSES)
         },
         "device": {
             c: {

@@ -1,10 +1,11 @@
 """The estimator's functional form, shared by fitting and prediction (plain Python, no numpy).
 
-    latency_ms = exp(device[chipset, pclass] + runtime[runtime, pclass]) * sum_k exp(theta[pclass, k]) * x_k
+    log(latency_ms) = device[chipset] + device_pc[chipset, pclass] + runtime[runtime, pclass]
+                      + beta[pclass] . terms(graph)
 
-``x_k`` are graph features (a fixed per-inference overhead, node count, MACs by op class, vector FLOPs,
-activation and parameter traffic); ``pclass`` is the precision class. Fitting is in log space, so the device
-and runtime terms are per-device and per-runtime scale factors on a model cost that only the graph decides.
+``terms`` are logs of the graph's size (MACs, nodes, activation traffic, parameters, vector FLOPs) and the share
+of MACs per op class (conv, depthwise, matmul, attention); ``pclass`` is the precision class. In log space the
+device and runtime terms are per-device and per-runtime scale factors on a model term only the graph decides.
 """
 
 from __future__ import annotations
@@ -64,14 +65,43 @@ def features(summary: Mapping[str, Any]) -> dict[str, float]:
     }
 
 
-def model_cost(theta: Mapping[str, float], x: Mapping[str, float]) -> float:
-    """sum_k exp(theta_k) x_k: the graph's cost in the units of the device scale."""
-    return sum(math.exp(theta[k]) * x[k] for k in FEATURES)
+TERMS = (
+    "intercept",
+    "log_macs",
+    "log_nodes",
+    "log_act",
+    "log_params",
+    "log_vector",
+    "conv_share",
+    "dwconv_share",
+    "matmul_share",
+    "attention_share",
+)
+
+
+def terms(x: Mapping[str, float]) -> dict[str, float]:
+    """The regression terms of the model term: logs of the graph's size and the MAC shares by op class."""
+    macs = x["conv"] + x["dwconv"] + x["matmul"] + x["attention"]
+    share = max(macs, 1e-9)
+    return {
+        "intercept": 1.0,
+        "log_macs": math.log(macs + 0.01),
+        "log_nodes": math.log(x["nodes"] + 0.05),
+        "log_act": math.log(x["act"] + 0.01),
+        "log_params": math.log(x["params"] + 0.001),
+        "log_vector": math.log(x["vector"] + 0.001),
+        "conv_share": x["conv"] / share,
+        "dwconv_share": x["dwconv"] / share,
+        "matmul_share": x["matmul"] / share,
+        "attention_share": x["attention"] / share,
+    }
 
 
 def log_latency(
     params: Mapping[str, Any], x: Mapping[str, float], device_term: float, runtime: str, pclass: str
 ) -> float:
-    theta = params["theta"][pclass]
+    """log(latency ms) = device term + runtime term + beta[pclass] . terms(graph)."""
+    beta = params["beta"][pclass]
     runtime_term = params["runtime"].get(runtime, {}).get(pclass, 0.0)
-    return device_term + float(runtime_term) + math.log(max(model_cost(theta, x), 1e-12))
+    t = terms(x)
+    return device_term + float(runtime_term) + sum(float(beta[k]) * t[k] for k in TERMS)
