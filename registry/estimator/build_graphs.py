@@ -49,7 +49,7 @@ def _mobilenet_v3(large: bool) -> Any:
 
     nn = _nn()
 
-    class SE(nn.Module):  # type: ignore[misc]
+    class SE(nn.Module):  # type: ignore[misc,name-defined]
         def __init__(self, c: int) -> None:
             super().__init__()
             sq = max(8, (c // 4 + 4) // 8 * 8)
@@ -59,7 +59,7 @@ def _mobilenet_v3(large: bool) -> Any:
             s = torch.nn.functional.adaptive_avg_pool2d(x, 1)
             return x * torch.nn.functional.hardsigmoid(self.fc2(torch.relu(self.fc1(s))))
 
-    class Block(nn.Module):  # type: ignore[misc]
+    class Block(nn.Module):  # type: ignore[misc,name-defined]
         def __init__(self, cin: int, k: int, exp: int, cout: int, se: bool, act: str, s: int) -> None:
             super().__init__()
             layers: list[Any] = []
@@ -129,7 +129,7 @@ def _rrdbnet(nf: int = 64, nb: int = 23, gc: int = 32) -> Any:
 
     nn = _nn()
 
-    class RDB(nn.Module):  # type: ignore[misc]
+    class RDB(nn.Module):  # type: ignore[misc,name-defined]
         def __init__(self) -> None:
             super().__init__()
             self.convs = nn.ModuleList([nn.Conv2d(nf + i * gc, gc if i < 4 else nf, 3, padding=1) for i in range(5)])
@@ -142,7 +142,7 @@ def _rrdbnet(nf: int = 64, nb: int = 23, gc: int = 32) -> Any:
                     feats.append(torch.nn.functional.leaky_relu(y, 0.2))
             return x + 0.2 * y
 
-    class RRDB(nn.Module):  # type: ignore[misc]
+    class RRDB(nn.Module):  # type: ignore[misc,name-defined]
         def __init__(self) -> None:
             super().__init__()
             self.body = nn.Sequential(RDB(), RDB(), RDB())
@@ -150,7 +150,7 @@ def _rrdbnet(nf: int = 64, nb: int = 23, gc: int = 32) -> Any:
         def forward(self, x: Any) -> Any:
             return x + 0.2 * self.body(x)
 
-    class Net(nn.Module):  # type: ignore[misc]
+    class Net(nn.Module):  # type: ignore[misc,name-defined]
         def __init__(self) -> None:
             super().__init__()
             self.first = nn.Conv2d(3, nf, 3, padding=1)
@@ -179,7 +179,7 @@ def _unet_carvana() -> Any:
     def double(cin: int, cout: int) -> Any:
         return nn.Sequential(_conv_bn_act(cin, cout), _conv_bn_act(cout, cout))
 
-    class UNet(nn.Module):  # type: ignore[misc]
+    class UNet(nn.Module):  # type: ignore[misc,name-defined]
         def __init__(self) -> None:
             super().__init__()
             ch = [64, 128, 256, 512, 1024]
@@ -218,7 +218,7 @@ def _video_resnet(kind: str) -> Any:
             return nn.Conv3d(cin, cout, 3, stride, 1, bias=False)
         return nn.Conv3d(cin, cout, (1, 3, 3), (1, stride, stride), (0, 1, 1), bias=False)
 
-    class Block(nn.Module):  # type: ignore[misc]
+    class Block(nn.Module):  # type: ignore[misc,name-defined]
         def __init__(self, cin: int, cout: int, stride: int, layer: int) -> None:
             super().__init__()
             mid1 = (cin * cout * 27) // (cin * 9 + 3 * cout)
@@ -313,8 +313,9 @@ def _marian_encoder() -> tuple[Any, tuple[Any, ...]]:
 def _depth_anything() -> tuple[Any, tuple[Any, ...]]:
     import transformers
 
-    backbone = transformers.Dinov2Config(hidden_size=384, num_attention_heads=6, num_hidden_layers=12, image_size=518,
-                                         out_indices=[9, 10, 11, 12], reshape_hidden_states=False)  # fmt: skip
+    dino: dict[str, Any] = {"hidden_size": 384, "num_attention_heads": 6, "num_hidden_layers": 12, "image_size": 518,
+                            "out_indices": [9, 10, 11, 12], "reshape_hidden_states": False}  # fmt: skip
+    backbone = transformers.Dinov2Config(**dino)
     cfg = transformers.DepthAnythingConfig(
         backbone_config=backbone,
         fusion_hidden_size=64,
@@ -328,7 +329,8 @@ def _detr(cls: str, config: str, depths: list[int]) -> tuple[Any, tuple[Any, ...
     """DETR with transformers' own ResNet backbone (its ``dilation`` option needs timm, so no DC5 variants)."""
     import transformers
 
-    backbone = transformers.ResNetConfig(depths=depths, out_features=["stage4"])
+    resnet: dict[str, Any] = {"depths": depths, "out_features": ["stage4"]}
+    backbone = transformers.ResNetConfig(**resnet)
     m = _hf(cls, config, use_timm_backbone=False, backbone_config=backbone, use_pretrained_backbone=False,
             num_labels=91)  # fmt: skip
     return _first_output(m), _img(480)
@@ -344,7 +346,7 @@ def _sd_vae_decoder() -> tuple[Any, tuple[Any, ...]]:
     import diffusers
     import torch
 
-    vae = diffusers.AutoencoderKL(
+    vae = diffusers.AutoencoderKL(  # type: ignore[no-untyped-call]
         in_channels=3, out_channels=3, latent_channels=4, block_out_channels=(128, 256, 512, 512),
         down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4, layers_per_block=2,
     )  # fmt: skip
@@ -355,7 +357,7 @@ def _sd_vae_decoder() -> tuple[Any, tuple[Any, ...]]:
             self.vae = vae
 
         def forward(self, z: Any) -> Any:
-            return self.vae.decode(z).sample
+            return self.vae.decode(z).sample  # type: ignore[attr-defined]
 
     return Decoder(), (torch.zeros(1, 4, 64, 64),)
 
@@ -538,7 +540,7 @@ def build_one(builder: Builder) -> dict[str, Any]:
     model.eval()
     buf = io.BytesIO()
     with torch.no_grad():
-        torch.onnx.export(model, inputs, buf, dynamo=False, opset_version=17, do_constant_folding=True)
+        torch.onnx.export(model, inputs, buf, dynamo=False, opset_version=17, do_constant_folding=True)  # type: ignore[arg-type]
     proto = onnx.load_from_string(buf.getvalue())
     return analyze_onnx(proto).summary()
 
