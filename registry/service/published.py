@@ -137,6 +137,11 @@ def _skip(entry: MapEntry, chipset: str, models: dict[str, Model], devices: set[
     return False
 
 
+def registry_precision(aihub: str) -> str:
+    """The registry's precision name for an AI Hub one: its mixed variants (``w8a16_mixed_int16``) are ``mixed``."""
+    return "mixed" if "_mixed" in aihub else aihub
+
+
 def _float(value: str) -> float | None:
     return float(value) if value not in ("", None) else None
 
@@ -147,7 +152,7 @@ def _benchmark(model: Model, entry: MapEntry, row: dict[str, str], source: str) 
         model_id=model.id,
         build_id=None,
         device_chipset=row["chipset"],
-        precision=row["precision"],
+        precision=registry_precision(row["precision"]),
         runtime=row["runtime"],
         component=entry.zoo_component,
         provenance="published",
@@ -158,6 +163,7 @@ def _benchmark(model: Model, entry: MapEntry, row: dict[str, str], source: str) 
         details={
             "release": SOURCE_RELEASE,
             "job_id": row["job_id"],
+            "aihub_precision": row["precision"],
             "aihub_model_id": row["model_id"],
             "aihub_component": row["component"],
             "device_name": row.get("device_name"),
@@ -179,7 +185,7 @@ def _evaluation(model: Model, row: dict[str, str], source: str) -> Evaluation:
         model_id=model.id,
         build_id=None,
         device_chipset=row["chipset"],
-        precision=row["precision"],
+        precision=registry_precision(row["precision"]),
         runtime=row.get("runtime") or "",
         component=None,
         provenance="published",
@@ -197,6 +203,7 @@ def _evaluation(model: Model, row: dict[str, str], source: str) -> Evaluation:
             "split": row.get("dataset_split_description"),
             "aihub_model_id": row["model_id"],
             "device_name": row.get("device_name"),
+            "aihub_precision": row["precision"],
         },
     )
 
