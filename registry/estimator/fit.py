@@ -38,7 +38,9 @@ def _default_perf() -> Path:
 
 SOURCE_RELEASE = "quic/ai-hub-models v0.46.1 (2026-02-12)"
 RUNTIMES = ("tflite", "qnn_dlc", "qnn_context_binary", "onnx", "precompiled_qnn_onnx")
-_BETA_PENALTY, _DEVICE_PC_PENALTY, _RUNTIME_PENALTY = 10.0, 20.0, 5.0  # in rows' worth of evidence
+# Ridge penalties, in rows' worth of evidence: betas shared by all precision classes, each class's deviation from
+# them (strongly shrunk: ~60 model/class points cannot support a free beta per class), device and runtime offsets.
+_BETA_PENALTY, _BETA_PC_PENALTY, _DEVICE_PC_PENALTY, _RUNTIME_PENALTY = 10.0, 1000.0, 20.0, 5.0
 _HUBER_K, _HUBER_ROUNDS = 0.15, 8  # log-space residual beyond which a row's weight falls off
 
 
@@ -133,7 +135,8 @@ class Fitter:
         self.p = np.array([PRECISION_CLASSES.index(r.pclass) for r in rows])
         self.d = np.array([self.devices.index(r.chipset) for r in rows])
         self.rt = np.array([RUNTIMES.index(r.runtime) for r in rows])
-        self.size = self.n_p * self.n_t + self.n_d + self.n_d * self.n_p + self.n_r * self.n_p
+        self.base = self.n_p * self.n_t + self.n_d + self.n_d * self.n_p + self.n_r * self.n_p
+        self.size = self.base + self.n_t - 1  # + one shared beta per term (the intercept is per class only)
         T = np.array([[terms(dict(zip(FEATURES, r.x, strict=True)))[k] for k in TERMS] for r in rows])
         A = np.zeros((len(rows), self.size))
         idx = np.arange(len(rows))
@@ -145,22 +148,26 @@ class Fitter:
         A[idx, b + self.d * self.n_p + self.p] = 1.0
         c = b + self.n_d * self.n_p
         A[idx, c + self.rt * self.n_p + self.p] = 1.0
+        A[:, self.base :] = T[:, 1:]
         self.A = A
         pen = np.zeros(self.size)
         for pc in range(self.n_p):
-            pen[pc * self.n_t : (pc + 1) * self.n_t] = _BETA_PENALTY
+            pen[pc * self.n_t : (pc + 1) * self.n_t] = _BETA_PC_PENALTY
             pen[pc * self.n_t] = 1e-6  # the intercept
         pen[a:b] = 1e-3
         pen[b:c] = _DEVICE_PC_PENALTY
-        pen[c:] = _RUNTIME_PENALTY
+        pen[c : self.base] = _RUNTIME_PENALTY
+        pen[self.base :] = _BETA_PENALTY
         self.penalty = np.diag(pen)
 
     def unpack(self, v: Any) -> tuple[Any, Any, Any, Any]:
+        """(beta per class with the shared part added, device, device_pc, runtime)."""
         a = self.n_p * self.n_t
         b = a + self.n_d
         c = b + self.n_d * self.n_p
-        return (v[:a].reshape(self.n_p, self.n_t), v[a:b], v[b:c].reshape(self.n_d, self.n_p),
-                v[c:].reshape(self.n_r, self.n_p))  # fmt: skip
+        beta = v[:a].reshape(self.n_p, self.n_t).copy()
+        beta[:, 1:] += v[self.base :]
+        return beta, v[a:b], v[b:c].reshape(self.n_d, self.n_p), v[c : self.base].reshape(self.n_r, self.n_p)
 
     def predict_log(self, v: Any, idx: Any = None) -> Any:
         return (self.A if idx is None else self.A[idx]) @ v
