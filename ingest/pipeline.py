@@ -299,6 +299,7 @@ def _finish(
             for precision, build in ok.items():
                 files = [Path(f) for comp in build["components"].values() for f in comp["files"]]
                 build["device_benchmarks"] = _device_benchmarks(files, precision, opts.devices, backend=backend)
+                build["device_benchmarks"] += _estimates(build, precision, opts.devices, say)
             report.published = publish(catalog, prep, report.version, ok, work_dir)
             say(f"{report.model}@{report.version}: {'published' if report.published.created else 'unchanged'}")
             if opts.record_mlflow:
@@ -330,6 +331,19 @@ def _device_benchmarks(
         compiled = backend.compile(precision, build_files, device)
         out.extend(backend.profile(compiled, device))
     return out
+
+
+def _estimates(build: dict[str, Any], precision: str, devices: tuple[str, ...], say: Progress) -> list[dict[str, Any]]:
+    """``estimated`` figures of the portable build on each requested device (every catalog device when none
+    was named), each with the estimator's version and its validated error for that device."""
+    from registry.estimator.predict import estimate_benchmarks
+
+    graphs = {None if name == "model" else name: Path(comp["files"][0]) for name, comp in build["components"].items()}
+    try:
+        return estimate_benchmarks(graphs, precision, devices or None)
+    except Exception as exc:  # an estimator that cannot read a graph must not cost the build its publish
+        say(f"{precision}: no per-device estimates: {type(exc).__name__}: {exc}")
+        return []
 
 
 def _sayer(progress: Progress | None, log: RunLog | None) -> Progress:

@@ -11,7 +11,7 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 import typer
 
-from registry.cli import catalog_cmds, db_cmds, ingest_cmds, lock_cmds, qaihub_cmds, server_cmds, ui_cmds
+from registry.cli import catalog_cmds, db_cmds, estimate_cmds, ingest_cmds, lock_cmds, qaihub_cmds, server_cmds, ui_cmds
 
 app = typer.Typer(
     name="registry",
@@ -28,6 +28,7 @@ ingest_cmds.register(app)
 ui_cmds.register(app)
 lock_cmds.register(app)
 qaihub_cmds.register(app)
+estimate_cmds.register(app)
 
 
 def main() -> None:

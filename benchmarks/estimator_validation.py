@@ -1,0 +1,93 @@
+"""Validation of the latency estimator: leave-one-model-family-out cross-validation on Qualcomm's published
+measurements, per device, per precision and per runtime (median APE, share within ±25%, Spearman rank correlation).
+
+    python benchmarks/estimator_validation.py [--perf PATH] [--no-docs]
+
+Refits from scratch (the same code as ``python -m registry.estimator.fit``), prints the tables and rewrites the
+validation section of docs/estimator.md between its markers. Target: median APE <= 25% and >= 60% within ±25%.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from registry.estimator import fit  # noqa: E402
+
+DOC = ROOT / "docs" / "estimator.md"
+BEGIN, END = "<!-- validation:begin -->", "<!-- validation:end -->"
+
+
+def _row(name: str, m: dict[str, Any]) -> str:
+    rho = "n/a" if math.isnan(m["spearman"]) else f"{m['spearman']:.2f}"
+    return f"| {name} | {m['n']} | {m['median_ape']:.1f}% | {m['within_25']:.0f}% | {rho} | {m['p68_ape']:.0f}% |"
+
+
+def render(report: dict[str, Any], params: dict[str, Any]) -> str:
+    head = "| {} | rows | median APE | within ±25% | Spearman | 68th pct APE |\n|---|---|---|---|---|---|"
+    o, u = report["overall"], report["uncalibrated_device"]
+    target = o["median_ape"] <= 25 and o["within_25"] >= 60
+    lines = [
+        f"Estimator {params['estimator_version']}; {params['calibration']['rows']} published rows of "
+        f"{len(params['calibration']['models'])} models in {params['calibration']['families']} families; "
+        "every prediction below is for a model family left out of the fit.",
+        "",
+        f"**Overall: median APE {o['median_ape']:.1f}%, {o['within_25']:.0f}% within ±25%, Spearman "
+        f"{o['spearman']:.2f}: target (<= 25%, >= 60%) {'met' if target else 'NOT met'}.**",
+        "",
+        f"A chipset with no published rows (device term from its NPU architecture's or all calibrated chipsets' "
+        f"median, judged by doing that to each calibrated chipset): median APE {u['median_ape']:.1f}%, "
+        f"{u['within_25']:.0f}% within ±25%.",
+        "",
+        f"Peak memory (published peak-memory max): median APE {report['memory']['median_ape']:.1f}%, "
+        f"{report['memory']['within_25']:.0f}% within ±25%.",
+        "",
+        "### By device",
+        "",
+        head.format("chipset"),
+        *[_row(k, v) for k, v in report["by_device"].items()],
+        "",
+        "### By precision",
+        "",
+        head.format("precision"),
+        *[_row(k, v) for k, v in report["by_precision"].items()],
+        "",
+        "### By runtime",
+        "",
+        head.format("runtime"),
+        *[_row(k, v) for k, v in report["by_runtime"].items()],
+        "",
+        "### By model (left out)",
+        "",
+        head.format("model"),
+        *[_row(k, v) for k, v in report["by_model"].items()],
+    ]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--perf", type=Path, default=None)
+    parser.add_argument("--no-docs", action="store_true", help="print only; leave docs/estimator.md alone")
+    args = parser.parse_args()
+    params, report = fit.run(args.perf or fit._default_perf())
+    text = render(report, params)
+    print(text)
+    if not args.no_docs and DOC.exists():
+        doc = DOC.read_text()
+        if BEGIN in doc and END in doc:
+            pre, rest = doc.split(BEGIN, 1)
+            post = rest.split(END, 1)[1]
+            DOC.write_text(f"{pre}{BEGIN}\n{text}\n{END}{post}")
+            print(f"\nwrote the validation section of {DOC.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,116 @@
+"""``registry inspect`` (graph cost of an ONNX file) and ``registry estimate`` (latency, memory and compute units
+per device, from the calibrated estimator)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from registry.cli.output import print_json, print_table
+
+
+def register(app: typer.Typer) -> None:
+    app.command("inspect")(inspect)
+    app.command("estimate")(estimate)
+    app.command("import-published")(import_published)
+
+
+def inspect(
+    model: Path = typer.Argument(..., help="An ONNX file (external data next to it is not read)."),
+    json_out: bool = typer.Option(False, "--json", help="Per-graph totals and every node as JSON."),
+) -> None:
+    """Cost analysis of an ONNX graph: MACs, FLOPs, parameter and activation bytes by op class; peak memory."""
+    from registry.estimator.graphcost import analyze_onnx
+
+    cost = analyze_onnx(model)
+    if json_out:
+        print_json(cost.to_json())
+        return
+    rows = [
+        (cls, t.nodes, _si(t.macs), _si(t.flops), _mb(t.param_bytes), _mb(t.act_bytes))
+        for cls, t in sorted(cost.by_class.items(), key=lambda kv: -kv[1].flops)
+    ]
+    rows.append(("total", cost.node_count, _si(cost.macs), _si(cost.flops), _mb(cost.param_bytes), ""))
+    print_table(
+        f"{model.name}: peak live activations {_mb(cost.peak_activation_bytes)} MB",
+        ["op class", "nodes", "MACs", "FLOPs", "params MB", "activations MB"],
+        rows,
+    )
+    if cost.unknown_shapes:
+        typer.echo(f"note: {cost.unknown_shapes} nodes have outputs of unknown shape; their cost counts as 0.")
+
+
+def estimate(
+    model: Path = typer.Argument(..., help="An ONNX file."),
+    device: str = typer.Option(..., "--device", help="A device name, slug or chipset, or 'all'."),
+    precision: str = typer.Option("float", "--precision", help="float, fp16, w8a8, w8a16, w4a16 or mixed."),
+    runtime: str = typer.Option("onnx", "--runtime", help="onnx, tflite, qnn_dlc, qnn_context_binary, ..."),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Predicted latency, peak memory and compute-unit split of an ONNX model on a device (an estimate, with its
+    validated error for that device)."""
+    from registry.estimator.graphcost import analyze_onnx
+    from registry.estimator.predict import estimate_all_devices, estimate_graph
+
+    cost = analyze_onnx(model)
+    if device.strip().lower() == "all":
+        results = estimate_all_devices(cost, precision=precision, runtime=runtime)
+    else:
+        results = [estimate_graph(cost, device=device, precision=precision, runtime=runtime)]
+    if json_out:
+        print_json(results if device.strip().lower() == "all" else results[0])
+        return
+    rows = [
+        (
+            r["device"],
+            r["marketing_name"],
+            f"~{r['latency_ms']:.3g} ms",
+            f"±{r['error_pct']:.0f}%",
+            f"{r['peak_memory_mb']:.1f}",
+            r["compute_units"]["primary"],
+            "yes" if r["calibrated"] else "no (prior)",
+        )
+        for r in results
+    ]
+    print_table(
+        f"{model.name} ({precision}, {runtime}): estimated by estimator {results[0]['estimator_version']}",
+        ["device", "name", "latency", "error", "peak MB", "unit", "calibrated"],
+        rows,
+    )
+
+
+def import_published(
+    perf_csv: Path = typer.Argument(..., help="aihub_published_perf.csv"),
+    numerics: Path | None = typer.Option(None, "--numerics", help="aihub_published_numerics.csv (accuracy)"),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Attach Qualcomm's published measurements to the catalog models of the same architecture (provenance
+    `published`, with the source release and AI Hub job ids)."""
+    from registry.cli.output import info
+    from registry.local import LocalCatalog
+    from registry.service.published import import_published as run_import
+
+    with LocalCatalog().session() as session:
+        report = run_import(session, perf_csv, numerics)
+    out = report.to_json()
+    if json_out:
+        print_json(out)
+        return
+    info(
+        f"published: {out['benchmarks']} benchmarks, {out['evaluations']} evaluations for "
+        f"{', '.join(out['models']) or 'no catalog model'}; {out['already_present']} already present"
+    )
+    if out["missing_models"]:
+        info(f"not in the catalog (nothing attached): {', '.join(out['missing_models'])}")
+
+
+def _si(n: float) -> str:
+    for unit, size in (("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(n) >= size:
+            return f"{n / size:.2f}{unit}"
+    return str(int(n))
+
+
+def _mb(n: float) -> str:
+    return f"{n / 1e6:.2f}"

@@ -1,0 +1,1 @@
+"""Latency, memory and compute-unit estimates per device from an ONNX graph's cost, calibrated on published figures."""

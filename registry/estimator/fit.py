@@ -1,0 +1,420 @@
+"""Fit the estimator on Qualcomm's published measurements and write ``registry/estimator/data/params.json``.
+
+    python -m registry.estimator.fit [--perf ../shared/data/aihub_published_perf.csv]
+
+Deterministic: the same CSV and calibration graphs give the same params.json. Needs numpy (``ml`` extra).
+The fit is robust least squares (soft-L1) in log space with small ridge penalties; validation leaves out whole
+model families (models whose graphs are identical, e.g. ESRGAN and Real-ESRGAN-x4plus, go out together).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from registry.estimator.model import FEATURES, PRECISION_CLASSES, TERMS, WEIGHT_BYTES, features, precision_class, terms
+
+ESTIMATOR_VERSION = "0.1.0"
+DATA_DIR = Path(__file__).parent / "data"
+GRAPHS_FILE = DATA_DIR / "calibration_graphs.json"
+PARAMS_FILE = DATA_DIR / "params.json"
+
+
+def _default_perf() -> Path:
+    """``shared/data/aihub_published_perf.csv`` in the first ancestor of the repo that has it."""
+    for parent in Path(__file__).resolve().parents:
+        candidate = parent / "shared" / "data" / "aihub_published_perf.csv"
+        if candidate.is_file():
+            return candidate
+    return Path("shared/data/aihub_published_perf.csv")
+
+
+SOURCE_RELEASE = "quic/ai-hub-models v0.46.1 (2026-02-12)"
+RUNTIMES = ("tflite", "qnn_dlc", "qnn_context_binary", "onnx", "precompiled_qnn_onnx")
+# Ridge penalties, in rows' worth of evidence: betas shared by all precision classes, each class's deviation from
+# them (strongly shrunk: ~60 model/class points cannot support a free beta per class), device and runtime offsets.
+_BETA_PENALTY, _BETA_PC_PENALTY, _DEVICE_PC_PENALTY, _RUNTIME_PENALTY = 10.0, 1000.0, 20.0, 5.0
+_HUBER_K, _HUBER_ROUNDS = 0.15, 8  # log-space residual beyond which a row's weight falls off
+
+
+@dataclass(frozen=True)
+class Row:
+    model_id: str
+    component: str
+    family: str
+    chipset: str
+    runtime: str
+    precision: str
+    pclass: str
+    latency_ms: float
+    memory_mb: float | None
+    layers: tuple[int, int, int]
+    x: tuple[float, ...]
+    weights_mb: float
+    act_mb: float
+
+
+def load_rows(perf_csv: Path, graphs_file: Path = GRAPHS_FILE) -> list[Row]:
+    """The published rows whose (model, component) has a calibration graph and a latency."""
+    graphs = {(g["model_id"], g["component"]): g for g in json.loads(graphs_file.read_text())["graphs"]}
+    family_of = _families(graphs)
+    rows: list[Row] = []
+    with perf_csv.open(newline="", encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            g = graphs.get((r["model_id"], r["component"]))
+            if g is None or r["runtime"] not in RUNTIMES or not r["inference_time_ms"]:
+                continue
+            try:
+                pclass = precision_class(r["precision"])
+            except ValueError:
+                continue
+            x = features(g)
+            mem = float(r["peak_memory_max_mb"]) if r["peak_memory_max_mb"] else None
+            layers = tuple(int(float(r[k] or 0)) for k in ("layers_npu", "layers_gpu", "layers_cpu"))
+            rows.append(
+                Row(
+                    model_id=r["model_id"],
+                    component=r["component"],
+                    family=family_of[(r["model_id"], r["component"])],
+                    chipset=r["chipset"],
+                    runtime=r["runtime"],
+                    precision=r["precision"],
+                    pclass=pclass,
+                    latency_ms=float(r["inference_time_ms"]),
+                    memory_mb=mem,
+                    layers=(layers[0], layers[1], layers[2]),
+                    x=tuple(x[k] for k in FEATURES),
+                    weights_mb=x["params"] * 100 * WEIGHT_BYTES[pclass],
+                    act_mb=float(g["peak_activation_bytes"]) / 1e6,
+                )
+            )
+    rows.sort(key=lambda r: (r.model_id, r.component, r.chipset, r.runtime, r.precision, r.latency_ms))
+    return rows
+
+
+def _families(graphs: Mapping[tuple[str, str], Mapping[str, Any]]) -> dict[tuple[str, str], str]:
+    """Group models that share an identical component graph (same MACs and node count); a family is named by its
+    first model id."""
+    parent: dict[str, str] = {}
+
+    def root(m: str) -> str:
+        while parent.setdefault(m, m) != m:
+            m = parent[m]
+        return m
+
+    owner: dict[tuple[int, int], str] = {}  # a component's fingerprint -> the first model that has it
+    for (mid, _), g in sorted(graphs.items()):
+        fp = (int(g["macs"]), int(g["node_count"]))
+        other = owner.setdefault(fp, mid)
+        a, b = sorted((root(mid), root(other)))
+        parent[b] = a
+    return {key: root(key[0]) for key in graphs}
+
+
+# --- the fit -------------------------------------------------------------------------------------------------------
+
+
+class Fitter:
+    """Ridge regression in log space, made robust by Huber reweighting, over beta[pclass, term],
+    device[chipset] + device_pc[chipset, pclass] and runtime[runtime, pclass]. Closed form: a fold fits in ms."""
+
+    def __init__(self, rows: Sequence[Row]) -> None:
+        import numpy as np
+
+        self.devices = sorted({r.chipset for r in rows})
+        self.n_p, self.n_t, self.n_d, self.n_r = len(PRECISION_CLASSES), len(TERMS), len(self.devices), len(RUNTIMES)
+        self.rows = rows
+        self.y = np.log(np.array([r.latency_ms for r in rows]))
+        self.p = np.array([PRECISION_CLASSES.index(r.pclass) for r in rows])
+        self.d = np.array([self.devices.index(r.chipset) for r in rows])
+        self.rt = np.array([RUNTIMES.index(r.runtime) for r in rows])
+        self.base = self.n_p * self.n_t + self.n_d + self.n_d * self.n_p + self.n_r * self.n_p
+        self.size = self.base + self.n_t - 1  # + one shared beta per term (the intercept is per class only)
+        T = np.array([[terms(dict(zip(FEATURES, r.x, strict=True)))[k] for k in TERMS] for r in rows])
+        A = np.zeros((len(rows), self.size))
+        idx = np.arange(len(rows))
+        for k in range(self.n_t):
+            A[idx, self.p * self.n_t + k] = T[:, k]
+        a = self.n_p * self.n_t
+        A[idx, a + self.d] = 1.0
+        b = a + self.n_d
+        A[idx, b + self.d * self.n_p + self.p] = 1.0
+        c = b + self.n_d * self.n_p
+        A[idx, c + self.rt * self.n_p + self.p] = 1.0
+        A[:, self.base :] = T[:, 1:]
+        self.A = A
+        pen = np.zeros(self.size)
+        for pc in range(self.n_p):
+            pen[pc * self.n_t : (pc + 1) * self.n_t] = _BETA_PC_PENALTY
+            pen[pc * self.n_t] = 1e-6  # the intercept
+        pen[a:b] = 1e-3
+        pen[b:c] = _DEVICE_PC_PENALTY
+        pen[c : self.base] = _RUNTIME_PENALTY
+        pen[self.base :] = _BETA_PENALTY
+        self.penalty = np.diag(pen)
+
+    def unpack(self, v: Any) -> tuple[Any, Any, Any, Any]:
+        """(beta per class with the shared part added, device, device_pc, runtime)."""
+        a = self.n_p * self.n_t
+        b = a + self.n_d
+        c = b + self.n_d * self.n_p
+        beta = v[:a].reshape(self.n_p, self.n_t).copy()
+        beta[:, 1:] += v[self.base :]
+        return beta, v[a:b], v[b:c].reshape(self.n_d, self.n_p), v[c : self.base].reshape(self.n_r, self.n_p)
+
+    def predict_log(self, v: Any, idx: Any = None) -> Any:
+        return (self.A if idx is None else self.A[idx]) @ v
+
+    def fit(self, idx: Any, start: Any = None) -> Any:
+        import numpy as np
+
+        A, y = self.A[idx], self.y[idx]
+        w = np.ones(len(y))
+        v = np.zeros(self.size)
+        for _ in range(_HUBER_ROUNDS):
+            Aw = A * w[:, None]
+            v = np.linalg.solve(A.T @ Aw + self.penalty, Aw.T @ y)
+            r = np.abs(A @ v - y)
+            w = np.minimum(1.0, _HUBER_K / np.maximum(r, 1e-9))
+        return v
+
+
+# --- validation ----------------------------------------------------------------------------------------------------
+
+
+def cross_validate(fitter: Fitter, full: Any) -> Any:
+    """Leave-one-family-out predictions (ms) for every row."""
+    import numpy as np
+
+    families = np.array([r.family for r in fitter.rows])
+    pred = np.zeros(len(fitter.rows))
+    for fam in sorted(set(families)):
+        test = families == fam
+        v = fitter.fit(np.where(~test)[0])
+        # a held-out model's rows may use a (device, runtime) the others never used: the penalised terms stay 0
+        pred[test] = fitter.predict_log(v, np.where(test)[0])
+    return np.exp(pred)
+
+
+def metrics(pred: Sequence[float], obs: Sequence[float]) -> dict[str, float]:
+    import numpy as np
+
+    p, o = np.asarray(pred), np.asarray(obs)
+    ape = np.abs(p - o) / o * 100
+    rho = float(np.corrcoef(_ranks(p), _ranks(o))[0, 1]) if len(p) > 2 and len(set(o.tolist())) > 1 else float("nan")
+    return {
+        "n": len(p),
+        "median_ape": float(np.median(ape)),
+        "within_25": float(np.mean(ape <= 25) * 100),
+        "spearman": rho,
+        "p68_ape": float(np.percentile(ape, 68)),
+    }
+
+
+def _ranks(values: Any) -> Any:
+    """Ranks with ties averaged (Spearman's rho is the Pearson correlation of these)."""
+    import numpy as np
+
+    order = np.argsort(values, kind="mergesort")
+    ranks = np.empty(len(values))
+    ranks[order] = np.arange(len(values), dtype=float)
+    for v in np.unique(values):
+        tied = values == v
+        if tied.sum() > 1:
+            ranks[tied] = ranks[tied].mean()
+    return ranks
+
+
+def _fallback_device(dev: Mapping[str, float], arch: Mapping[str, str | None], chipset: str | None) -> float:
+    """The device term of a chipset with no calibration rows: the median of calibrated chipsets of its NPU
+    architecture, else of all calibrated chipsets (``chipset`` itself is left out)."""
+    import statistics
+
+    others = {c: v for c, v in dev.items() if c != chipset}
+    want = arch.get(chipset) if chipset else None
+    same = [v for c, v in others.items() if want and arch.get(c) == want]
+    return statistics.median(same or list(others.values()))
+
+
+# --- memory and compute units --------------------------------------------------------------------------------------
+
+
+def fit_memory(rows: Sequence[Row]) -> tuple[dict[str, Any], list[tuple[Row, float]]]:
+    """log(peak MB) = a[runtime] + b log(1 + weights MB) + c log(1 + peak activations MB), least squares;
+    returns the coefficients and leave-one-family-out predictions."""
+    import numpy as np
+
+    mem_rows = [r for r in rows if r.memory_mb and r.memory_mb > 0]
+
+    def design(rs: Sequence[Row]) -> Any:
+        return np.array(
+            [
+                [1.0 if r.runtime == rt else 0.0 for rt in RUNTIMES] + [math.log1p(r.weights_mb), math.log1p(r.act_mb)]
+                for r in rs
+            ]
+        )
+
+    A, y = design(mem_rows), np.log(np.array([r.memory_mb for r in mem_rows]))
+
+    def solve(idx: Any) -> Any:
+        ridge = 1e-3 * np.eye(A.shape[1])
+        return np.linalg.solve(A[idx].T @ A[idx] + ridge, A[idx].T @ y[idx])
+
+    coef = solve(np.arange(len(mem_rows)))
+    fams = np.array([r.family for r in mem_rows])
+    cv: list[tuple[Row, float]] = []
+    for fam in sorted(set(fams)):
+        test = np.where(fams == fam)[0]
+        c = solve(np.where(fams != fam)[0])
+        cv += [(mem_rows[i], float(math.exp(A[i] @ c))) for i in test]
+    return (
+        {
+            "intercept": {rt: float(coef[i]) for i, rt in enumerate(RUNTIMES)},
+            "log_weights_mb": float(coef[-2]),
+            "log_activations_mb": float(coef[-1]),
+        },
+        cv,
+    )
+
+
+def compute_unit_table(perf_csv: Path) -> dict[str, dict[str, dict[str, float]]]:
+    """Per runtime and precision class, the published share of layers on NPU, GPU and CPU (all models)."""
+    sums: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0])
+    with perf_csv.open(newline="", encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            if r["runtime"] not in RUNTIMES or not r["total_layers"]:
+                continue
+            try:
+                pc = precision_class(r["precision"])
+            except ValueError:
+                continue
+            layers = [float(r[k] or 0) for k in ("layers_npu", "layers_gpu", "layers_cpu")]
+            total = sum(layers)
+            if total <= 0:
+                continue
+            acc = sums[(r["runtime"], pc)]
+            for i in range(3):
+                acc[i] += layers[i] / total
+            acc[3] += 1
+    out: dict[str, dict[str, dict[str, float]]] = defaultdict(dict)
+    for (rt, pc), (npu, gpu, cpu, n) in sorted(sums.items()):
+        out[rt][pc] = {"npu": round(npu / n, 4), "gpu": round(gpu / n, 4), "cpu": round(cpu / n, 4), "rows": int(n)}
+    return dict(out)
+
+
+# --- the whole run -------------------------------------------------------------------------------------------------
+
+
+def run(perf_csv: Path, graphs_file: Path = GRAPHS_FILE) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Fit, cross-validate and return (params, validation report)."""
+    import numpy as np
+
+    from registry.devices import load_device_specs
+
+    rows = load_rows(perf_csv, graphs_file)
+    if len({r.family for r in rows}) < 3:
+        raise ValueError("fewer than three calibration model families: nothing to fit or validate")
+    fitter = Fitter(rows)
+    full = fitter.fit(np.arange(len(rows)))
+    beta, dev, dev_pc, rt = fitter.unpack(full)
+    pred = cross_validate(fitter, full)
+    obs = np.array([r.latency_ms for r in rows])
+
+    arch = {s.chipset: s.npu_arch for s in load_device_specs()}
+    dev_terms = {c: float(dev[i]) for i, c in enumerate(fitter.devices)}
+    ape = np.abs(pred - obs) / obs * 100
+    error_pct = {c: round(float(np.percentile(ape[fitter.d == i], 68)), 1) for i, c in enumerate(fitter.devices)}
+    # An uncalibrated chipset: its device term is a fallback; its error is what that fallback does on calibrated ones.
+    shifted = pred * np.exp(
+        np.array([_fallback_device(dev_terms, arch, r.chipset) - dev_terms[r.chipset] for r in rows])
+    )
+    uncalibrated_error = round(float(np.percentile(np.abs(shifted - obs) / obs * 100, 68)), 1)
+
+    memory, memory_cv = fit_memory(rows)
+    report = _report(rows, pred, obs, shifted, memory_cv)
+    params = {
+        "estimator_version": ESTIMATOR_VERSION,
+        "form": "log(latency_ms) = device + device_pc[pclass] + runtime[pclass] + beta[pclass] . terms(graph)",
+        "source": f"fitted on {SOURCE_RELEASE} published measurements (aihub_published_perf.csv)",
+        "features": list(FEATURES),
+        "terms": list(TERMS),
+        "precision_classes": list(PRECISION_CLASSES),
+        "beta": {
+            pc: {k: round(float(beta[i, j]), 6) for j, k in enumerate(TERMS)} for i, pc in enumerate(PRECISION_CLASSES)
+        },
+        "device": {
+            c: {
+                "term": round(dev_terms[c], 6),
+                "pc": {pc: round(float(dev_pc[i, j]), 6) for j, pc in enumerate(PRECISION_CLASSES)},
+                "error_pct": error_pct[c],
+                "rows": int((fitter.d == i).sum()),
+            }
+            for i, c in enumerate(fitter.devices)
+        },
+        "uncalibrated_error_pct": uncalibrated_error,
+        "runtime": {
+            r_: {pc: round(float(rt[i, j]), 6) for j, pc in enumerate(PRECISION_CLASSES)}
+            for i, r_ in enumerate(RUNTIMES)
+        },
+        "memory": {
+            k: (round(v, 6) if isinstance(v, float) else {a: round(b, 6) for a, b in v.items()})
+            for k, v in memory.items()
+        },
+        "memory_error_pct": round(report["memory"]["p68_ape"], 1),
+        "compute_units": compute_unit_table(perf_csv),
+        "calibration": {
+            "rows": len(rows),
+            "models": sorted({r.model_id for r in rows}),
+            "families": len({r.family for r in rows}),
+        },
+        "validation": {k: report[k] for k in ("overall", "memory")},
+    }
+    return params, report
+
+
+def _report(
+    rows: Sequence[Row], pred: Any, obs: Any, shifted: Any, memory_cv: Sequence[tuple[Row, float]]
+) -> dict[str, Any]:
+    def grouped(key: str) -> dict[str, dict[str, float]]:
+        groups: dict[str, list[int]] = defaultdict(list)
+        for i, r in enumerate(rows):
+            groups[str(getattr(r, key))].append(i)
+        return {g: metrics(pred[idx], obs[idx]) for g, idx in sorted(groups.items())}
+
+    return {
+        "overall": metrics(pred, obs),
+        "uncalibrated_device": metrics(shifted, obs),
+        "by_device": grouped("chipset"),
+        "by_precision": grouped("precision"),
+        "by_runtime": grouped("runtime"),
+        "by_model": grouped("model_id"),
+        "memory": metrics([p for _, p in memory_cv], [r.memory_mb or 0 for r, _ in memory_cv]),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Fit the latency estimator; writes registry/estimator/data/params.json"
+    )
+    parser.add_argument("--perf", type=Path, default=None, help="default: shared/data/ above the repo")
+    parser.add_argument("--out", type=Path, default=PARAMS_FILE)
+    args = parser.parse_args(argv)
+    params, report = run(args.perf or _default_perf())
+    args.out.write_text(json.dumps(params, indent=1, sort_keys=True) + "\n")
+    o = report["overall"]
+    print(
+        f"estimator {ESTIMATOR_VERSION}: {o['n']} rows, leave-one-family-out median APE {o['median_ape']:.1f}%, "
+        f"{o['within_25']:.0f}% within ±25%, Spearman {o['spearman']:.3f}; wrote {args.out}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
