@@ -120,3 +120,22 @@ def test_dynamic_batch_keyed_by_input_name(tmp_path: Path) -> None:
         result = export_onnx(component, tmp_path / exporter, exporters=(exporter,))
         feed = {"image": np.ones((5, 3, 16, 16), dtype=np.float32), "scale": np.array([1.0], dtype=np.float32)}
         assert run_model(result.path, [feed])[0]["logits"].shape == (5, 5), exporter
+
+
+class IgnoresMask(nn.Module):
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return x * 2.0
+
+
+def test_an_unused_input_is_reported_not_fatal(tmp_path: Path) -> None:
+    component = Component(
+        name="model",
+        module=IgnoresMask().eval(),
+        example_inputs={"x": torch.rand(2, 3), "mask": torch.ones(2, 3)},
+        output_names=["y"],
+    )
+    for exporter in ("dynamo", "legacy"):
+        result = export_onnx(component, tmp_path / exporter, exporters=(exporter,))
+        taken = [i.name for i in onnx.load(str(result.path)).graph.input]
+        assert result.dropped_inputs == [n for n in ("x", "mask") if n not in taken], exporter
+        assert "x" in taken and result.max_abs_err == 0.0
