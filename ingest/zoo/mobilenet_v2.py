@@ -47,7 +47,9 @@ def build(size: str = "default") -> ZooModel:
     from transformers import MobileNetV2Config, MobileNetV2ForImageClassification
 
     if size not in SIZES:
-        raise ValueError(f"unknown size {size!r}; choose one of {sorted(SIZES)}")
+        from registry.errors import InvalidInput
+
+        raise InvalidInput(f"Unknown size {size!r} for this zoo model.", hint=f"Choose one of {sorted(SIZES)}.")
     spec = SIZES[size]
     px = int(spec["image_size"])
     config = MobileNetV2Config(image_size=px, depth_multiplier=spec["depth_multiplier"])

@@ -231,7 +231,9 @@ def build(size: str = "default", checkpoint: str | Path | None = None) -> ZooMod
     import torch
 
     if size not in SIZES:
-        raise ValueError(f"unknown size {size!r}; choose one of {sorted(SIZES)}")
+        from registry.errors import InvalidInput
+
+        raise InvalidInput(f"Unknown size {size!r} for this zoo model.", hint=f"Choose one of {sorted(SIZES)}.")
     px = SIZES[size]
     torch.manual_seed(SEED)
     net = _modules()().eval()

@@ -120,3 +120,38 @@ def test_dynamic_batch_keyed_by_input_name(tmp_path: Path) -> None:
         result = export_onnx(component, tmp_path / exporter, exporters=(exporter,))
         feed = {"image": np.ones((5, 3, 16, 16), dtype=np.float32), "scale": np.array([1.0], dtype=np.float32)}
         assert run_model(result.path, [feed])[0]["logits"].shape == (5, 5), exporter
+
+
+class IgnoresMask(nn.Module):
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return x * 2.0
+
+
+def test_an_unused_input_is_reported_not_fatal(tmp_path: Path) -> None:
+    component = Component(
+        name="model",
+        module=IgnoresMask().eval(),
+        example_inputs={"x": torch.rand(2, 3), "mask": torch.ones(2, 3)},
+        output_names=["y"],
+    )
+    for exporter in ("dynamo", "legacy"):
+        result = export_onnx(component, tmp_path / exporter, exporters=(exporter,))
+        taken = [i.name for i in onnx.load(str(result.path)).graph.input]
+        assert result.dropped_inputs == [n for n in ("x", "mask") if n not in taken], exporter
+        assert "x" in taken and result.max_abs_err == 0.0
+
+
+def test_an_export_that_disagrees_with_torch_is_not_kept(tmp_path: Path) -> None:
+    class Noisy(nn.Module):
+        """Different random numbers at every call: torch and the ONNX graph cannot agree."""
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x + torch.rand_like(x)
+
+    component = Component(
+        name="model", module=Noisy().eval(), example_inputs={"x": torch.zeros(64)}, output_names=["y"]
+    )
+    with pytest.raises(ExportFailed, match="differs from torch") as info:
+        export_onnx(component, tmp_path, exporters=("legacy",))
+    assert "legacy" in info.value.extra["errors"]
+    assert list(tmp_path.iterdir()) == []

@@ -74,6 +74,8 @@ def test_digits_cnn_is_accurate_in_onnx_and_keeps_accuracy_at_w8a8(tmp_path: Pat
     assert model.card["training"]["held_out_samples"] == 360
     paths = export_all(model, tmp_path)
     assert_matches_torch(model, paths, samples=4)
+    again = export_onnx(model.components[0], tmp_path / "again")
+    assert again.path.read_bytes() == paths["model"].read_bytes()  # stable bytes: the stage cache's key
 
     fp32, count = model.task_metric.evaluate({"model": onnx_runner(paths["model"])})
     assert count == 360
@@ -144,6 +146,8 @@ def test_yolov8n_tiny_exports_and_loads_a_standard_checkpoint(tmp_path: Path) ->
         loaded.components[0].module.state_dict()[first_conv], module.state_dict()[first_conv].half().float()
     )
 
+    with pytest.raises(InvalidInput, match="Unknown size"):
+        yolov8.build("huge")
     bad = tmp_path / "other.pt"
     torch.save({"backbone.weight": torch.zeros(3)}, bad)
     with pytest.raises(InvalidInput, match="not a YOLOv8n state dict") as info:
