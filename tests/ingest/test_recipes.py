@@ -19,7 +19,7 @@ from ingest.zoo_pipeline import prepare_recipes
 from registry.errors import InvalidInput
 from registry.local import LocalCatalog
 from registry.models import IngestRun
-from registry.service.catalog import show_model
+from registry.service.catalog import list_devices, show_model
 from tests.helpers import cli_env
 from tests.ingest.zoo_fixture import make_local, write_recipe
 
@@ -100,7 +100,14 @@ def test_a_recipe_builds_evaluates_publishes_and_a_reingest_changes_nothing(
     cosine = next(e for e in builds["w8a8"].evaluations if e.metric == "cosine")
     assert cosine.kind == "fidelity" and cosine.sample_count == 8 and cosine.value > 0.99
     assert builds["w8a8"].details["export"]["model"]["exporter"]
-    assert all(b.provenance == "measured-host" for b in builds["w8a8"].benchmarks)
+    host = [b for b in builds["w8a8"].benchmarks if b.provenance == "measured-host"]
+    estimated = [b for b in builds["w8a8"].benchmarks if b.provenance == "estimated"]
+    assert host and len(host) + len(estimated) == len(builds["w8a8"].benchmarks)  # nothing unlabelled
+    # Without --devices, every catalog device gets an estimate, each with its estimator and validated error.
+    with local.session() as s:
+        n_devices = len(list_devices(s))
+    assert len({b.device for b in estimated}) == n_devices
+    assert all(b.error_pct is not None and b.source.startswith("estimator ") for b in estimated)
 
     [again] = _ingest(local, tmp_path, recipe)
     assert again.ran_stages == 0 and again.cached_stages == first.ran_stages + first.cached_stages
