@@ -33,6 +33,7 @@ class Component:
     example_inputs: dict[str, torch.Tensor]  # ordered as forward() takes them
     output_names: list[str]
     dynamic_shapes: dict[str, Any] | None = None
+    exporters: tuple[str, ...] | None = None  # export order override, e.g. ("legacy", "dynamo"); None: dynamo first
 
 
 @dataclass
