@@ -1,7 +1,7 @@
 """A small Stable Diffusion (random weights) as three components, from transformers and diffusers configs.
 
 - ``text_encoder`` (CLIP text transformer): ``input_ids`` [1, seq] (int64) -> ``last_hidden_state`` [1, seq, dim];
-- ``unet`` (diffusers UNet2DConditionModel): ``sample`` [1, 4, L, L] + ``timestep`` [1] (int64) +
+- ``unet`` (diffusers UNet2DConditionModel): ``sample`` [1, 4, L, L] + ``timestep`` [1] (float32) +
   ``encoder_hidden_states`` [1, seq, dim] -> ``out_sample`` [1, 4, L, L] (predicted noise);
 - ``vae_decoder`` (diffusers AutoencoderKL decoder, scaling factor applied): ``latent_sample`` [1, 4, L, L]
   -> ``sample`` [1, 3, 8L, 8L] (an image in about [-1, 1]).
@@ -165,7 +165,7 @@ def build(size: str = "default") -> ZooModel:
             return [
                 {
                     "sample": rng.standard_normal(latent_shape).astype(np.float32),
-                    "timestep": np.asarray([step], dtype=np.int64),
+                    "timestep": np.asarray([step], dtype=np.float32),
                     "encoder_hidden_states": hidden_states(tokens(p)),
                 }
                 for p, step in zip(prompts, steps, strict=True)
@@ -184,7 +184,7 @@ def build(size: str = "default") -> ZooModel:
             unet,
             {
                 "sample": latents,
-                "timestep": torch.tensor([500], dtype=torch.int64),
+                "timestep": torch.tensor([500.0], dtype=torch.float32),
                 "encoder_hidden_states": torch.from_numpy(hidden_states(ids)),
             },
             ["out_sample"],
@@ -218,7 +218,7 @@ def build(size: str = "default") -> ZooModel:
                 "unet": {
                     "inputs": {
                         "sample": list(latent_shape),
-                        "timestep": [1],
+                        "timestep": [1],  # float32: no int->float Cast, so fp16 conversion works
                         "encoder_hidden_states": [1, seq_len, c["text_dim"]],
                     },
                     "outputs": ["out_sample"],
