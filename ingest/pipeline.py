@@ -301,6 +301,8 @@ def _finish(
             for precision, build in ok.items():
                 files = [Path(f) for comp in build["components"].values() for f in comp["files"]]
                 if opts.backend == "qai-hub":
+                    if display:
+                        display.stage(report.model, precision, "AI Hub: compile -> profile on devices")
                     _hub_builds(prep, precision, build, opts, backend, say)
                 build["device_benchmarks"] = _device_benchmarks(files, precision, opts.devices, backend=backend)
             report.published = publish(catalog, prep, report.version, ok, work_dir)

@@ -203,6 +203,8 @@ class QaiHubBackend:
             )
         if not devices:
             raise InvalidInput("No devices given for the qai-hub backend.", hint="Pass --devices sd8g3,...")
+        portable_key = (precision, _onnx_key(model_files.values()))
+        self._portable[portable_key] = (None, set(devices))  # if this run fails, the protocol adds no jobs either
         client = self.connect()
         hub_devices = self.hub_devices(devices)
         self._hub_names.update({name: device.name for name, device in zip(devices, hub_devices, strict=True)})
@@ -227,7 +229,7 @@ class QaiHubBackend:
                 self._download(plan)
         self._profile(client, store, plans, inputs, fp32_outputs if single else None)
         portable = next((p.build for p in plans if (p.runtime, p.target) == ("onnx", "any")), None)
-        self._portable[(precision, _onnx_key(model_files.values()))] = (portable, set(devices))
+        self._portable[portable_key] = (portable, set(devices))
         return [plan.build for plan in plans]
 
     # --- the pipeline's Backend protocol (compile, then profile, per device) --------------------------------
