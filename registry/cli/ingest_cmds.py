@@ -89,7 +89,12 @@ def ingest(
     )
     catalog = LocalCatalog()
     root = work_dir or catalog.settings.home / "ingest"
-    get_backend(backend, work_dir=root)  # a clear error before any work (qai-hub: no token, API unreachable)
+    hub = get_backend(backend, work_dir=root)  # a clear error before any work (qai-hub: no token, API unreachable)
+    if backend == "qai-hub":
+        from ingest.backends.qaihub import QaiHubBackend
+
+        assert isinstance(hub, QaiHubBackend)
+        hub.hub_devices(opts.devices)  # every device one AI Hub offers, else an error now
     pool = make_executor(executor, workers)
     log = RunLog(catalog.settings.home / "ingest" / "logs" / f"{new_run_id()}.log")
     display = Display(enabled=None if not json_out else False)

@@ -159,7 +159,12 @@ def test_ingest_with_qai_hub_publishes_device_builds_and_reattaches_after_a_kill
     assert (pulled["runtime"], pulled["target"]) == ("qnn_context_binary", SD8G3)
     assert Path(pulled["files"][0]["path"]).read_bytes().startswith(b"AIHUB-STANDIN qnn_context_binary")
 
-    # 5. The failed device build is on the run's row.
+    # 5. The same command once more: every job re-attached, same bytes, nothing new published or compiled.
+    again = cli(env, *INGEST[len(REG) :])
+    assert again["published"]["created"] is False and again["stages_run"] == 0
+    assert [kind for kind, _ in standin.submissions].count("compile") == 8
+
+    # 6. The failed device build is on the run's row.
     from registry.local import LocalCatalog
     from registry.models import IngestRun
     from registry.settings import get_settings
@@ -191,3 +196,12 @@ def test_qai_hub_needs_devices_and_local_builds_only_onnx(tmp_path: Path) -> Non
     local = [*INGEST[: INGEST.index("--backend")], "--runtimes", "onnx,tflite"]
     out = subprocess.run(local, env=env, capture_output=True, text=True)
     assert out.returncode == 2 and "builds the portable onnx runtime only, not tflite" in out.stderr
+
+
+def test_a_device_ai_hub_does_not_offer_fails_before_any_work(standin: StandIn, tmp_path: Path) -> None:
+    env = env_for(tmp_path, standin)
+    subprocess.run([*REG, "init"], env=env, check=True, capture_output=True)
+    standin.devices = [d for d in standin.devices if f"chipset:{SD8E}" not in d.attributes]  # AI Hub dropped it
+    out = subprocess.run(INGEST, env=env, capture_output=True, text=True)
+    assert out.returncode == 2 and f"AI Hub offers no device with chipset {SD8E}" in out.stderr
+    assert not standin.submissions and not (tmp_path / "home" / "ingest" / "cache").exists()
