@@ -146,6 +146,8 @@ def test_ingest_with_qai_hub_publishes_device_builds_and_reattaches_after_a_kill
     assert s24["details"]["job_url"] == f"https://app.aihub.qualcomm.com/jobs/{s24['details']['job_id']}/"
     assert s24["details"]["compile_job_id"] == float_hub[("tflite", "any")]["compile_jobs"]["model"]["job_id"]
     assert [f["path"].rsplit(".", 1)[-1] for f in tflite["files"]] == ["tflite"]
+    fidelity = [e for e in tflite["evaluations"] if e["provenance"] == "measured-device"]
+    assert {e["metric"] for e in fidelity} == {"psnr_db"} and len(fidelity) == 2  # per device, vs local FP32
     # The portable onnx build stays one build: AI Hub's figures and device fidelity are attached to it.
     portable = builds[("float", "onnx", "any")]
     assert {b["provenance"] for b in portable["benchmarks"]} == {"measured-host", "measured-device"}
