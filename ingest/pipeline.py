@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from ingest.zoo.base import TaskMetric
 
 DEFAULT_PRECISIONS = ("float", "fp16", "w8a8")
+HUB_RUNTIMES = ("onnx", "tflite", "qnn_context_binary")  # --backend qai-hub without --runtimes
 Progress = Callable[[str], None]
 Inputs = dict[str, Any]
 
@@ -61,6 +62,7 @@ class IngestOptions:
     devices: tuple[str, ...] = ()
     backend: str = "local"
     record_mlflow: bool = True
+    runtimes: tuple[str, ...] = ()  # qai-hub: the runtimes AI Hub compiles (default HUB_RUNTIMES)
 
 
 @dataclass
@@ -95,7 +97,7 @@ class IngestReport:
         }
 
 
-_BULKY = ("components", "events", "traceback")
+_BULKY = ("components", "events", "traceback", "hub_builds", "device_evaluations")
 
 
 def run_ingest(
@@ -174,7 +176,7 @@ def ingest_many(
     from ingest.executor import SerialExecutor
     from ingest.record import default_version, start_run
 
-    backend = get_backend(opts.backend)
+    backend = get_backend(opts.backend, work_dir=work_dir)
     runner = executor or SerialExecutor()
     say = _sayer(progress, log)
     cache_root = str(work_dir / "cache")
@@ -298,6 +300,10 @@ def _finish(
                 evaluate_builds(prep, ok, Path(work_dir / "cache"), report)
             for precision, build in ok.items():
                 files = [Path(f) for comp in build["components"].values() for f in comp["files"]]
+                if opts.backend == "qai-hub":
+                    if display:
+                        display.stage(report.model, precision, "AI Hub: compile -> profile on devices")
+                    _hub_builds(prep, precision, build, opts, backend, say)
                 build["device_benchmarks"] = _device_benchmarks(files, precision, opts.devices, backend=backend)
                 build["device_benchmarks"] += _estimates(build, precision, opts.devices, say)
             report.published = publish(catalog, prep, report.version, ok, work_dir)
@@ -313,6 +319,9 @@ def _finish(
         say(f"{report.model}: {exc}")
     built = len(ok) if report.error is None else 0
     report.status = "succeeded" if built == len(prep.precisions) else ("partial" if built else "failed")
+    hub_failed = any(d["status"] == "failed" for b in ok.values() for d in b.get("device_builds", []))
+    if report.status == "succeeded" and hub_failed:
+        report.status = "partial"
     finish_run(catalog, report)
     if display:
         for precision in ok:
@@ -344,6 +353,65 @@ def _estimates(build: dict[str, Any], precision: str, devices: tuple[str, ...], 
     except Exception as exc:  # an estimator that cannot read a graph must not cost the build its publish
         say(f"{precision}: no per-device estimates: {type(exc).__name__}: {exc}")
         return []
+
+
+def _hub_builds(
+    prep: Prepared, precision: str, build: dict[str, Any], opts: IngestOptions, backend: Backend, say: Progress
+) -> None:
+    """``--backend qai-hub``: AI Hub compiles this precision's build (the locally optimized ONNX, so the QDQ model
+    for quantized precisions) for every runtime and target, profiles it on every device and runs the evaluation
+    inputs there. Successful builds go to ``build["hub_builds"]`` (published as builds of their own); the
+    ``onnx``/``any`` one is the portable build already published, so its device fidelity goes to
+    ``build["device_evaluations"]`` and its benchmarks come through ``_device_benchmarks``. Every (runtime,
+    target) is summarized in ``build["device_builds"]``; a failure there stops nothing else."""
+    from ingest.backends.qaihub import QaiHubBackend
+    from ingest.fidelity import run_model
+    from registry.errors import RegistryError
+
+    assert isinstance(backend, QaiHubBackend)
+    comps = build["components"]
+    model_files = {(None if n == "model" else n): _onnx_file(c["files"]) for n, c in comps.items()}
+    single = next(iter(comps)) if len(comps) == 1 else None
+    evals = prep.eval.get(single) if single else None
+    runtimes = opts.runtimes or HUB_RUNTIMES
+    summaries: list[dict[str, Any]] = []
+    build["hub_builds"], build["device_evaluations"], build["device_builds"] = [], [], summaries
+    say(f"{prep.source.slug}/{precision}: AI Hub: {', '.join(runtimes)} on {', '.join(opts.devices)}")
+    try:
+        made = backend.run(
+            model_files,
+            precision,
+            runtimes,
+            opts.devices,
+            calibration=prep.calibration.get(single) if single else None,
+            eval_inputs=evals,
+            fp32_outputs=run_model(prep.source.components[single], evals) if single and evals else None,
+            label=prep.source.slug,
+        )
+    except RegistryError as exc:  # nothing compiled for this precision (upload refused, no such device...)
+        summaries.append({"runtime": "*", "target": "*", "status": "failed", "error": str(exc), "hint": exc.hint})
+        say(f"{prep.source.slug}/{precision}: AI Hub: failed: {exc}")
+        return
+    for hub in made:
+        summary: dict[str, Any] = {
+            "runtime": hub.runtime,
+            "target": hub.target,
+            "status": "failed" if hub.error else "built",
+            "devices": [b["device"] for b in hub.benchmarks],
+            **{k: hub.details[k] for k in ("device_errors", "reattached_jobs", "compile_jobs") if k in hub.details},
+        }
+        if hub.error:
+            summary["error"] = hub.error
+            say(f"{prep.source.slug}/{precision}/{hub.runtime}/{hub.target}: AI Hub: failed: {hub.error}")
+        elif (hub.runtime, hub.target) == ("onnx", "any"):
+            build["device_evaluations"].extend(hub.evaluations)
+        else:
+            build["hub_builds"].append(hub)
+        summaries.append(summary)
+
+
+def _onnx_file(files: list[str]) -> Path:
+    return next(Path(f) for f in files if Path(f).suffix == ".onnx")
 
 
 def _sayer(progress: Progress | None, log: RunLog | None) -> Progress:

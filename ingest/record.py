@@ -61,7 +61,11 @@ def finish_run(catalog: LocalCatalog, report: IngestReport) -> None:
         row.status = report.status
         row.finished_at = datetime.now(UTC)
         details: dict[str, Any] = {
-            p: {k: v for k, v in b.items() if k not in ("components", "events", "device_benchmarks")}
+            p: {
+                k: v
+                for k, v in b.items()
+                if k not in ("components", "events", "device_benchmarks", "hub_builds", "device_evaluations")
+            }
             for p, b in report.builds.items()
         }
         details["_run"] = {
@@ -74,6 +78,10 @@ def finish_run(catalog: LocalCatalog, report: IngestReport) -> None:
         row.details = json.loads(json.dumps(details, default=str))
         row.mlflow_run_id = (report.mlflow or {}).get("run_id")
         failed = {p: b["detail"] for p, b in report.builds.items() if b.get("status") == "failed"}
+        for p, b in report.builds.items():  # qai-hub device builds that failed, per (precision, runtime, target)
+            for d in b.get("device_builds", []):
+                if d["status"] == "failed":
+                    failed[f"{p}/{d['runtime']}/{d['target']}"] = d["error"]
         if report.error:
             failed["publish"] = report.error["detail"]
         row.error = json.dumps(failed) if failed else None
@@ -125,6 +133,7 @@ def publish(
             benchmarks += _host_benchmarks(comp, component)
             evaluations += _fidelity_evaluations(prep, comp, component)
         evaluations += build.get("accuracy", [])
+        evaluations += build.get("device_evaluations", [])  # qai-hub: the portable build run on devices
         benchmarks += build.get("device_benchmarks", [])
         if prep.export:
             details["export"] = prep.export
@@ -141,6 +150,7 @@ def publish(
                 "evaluations": evaluations,
             }
         )
+        entries += [_device_build_entry(root, hub) for hub in build.get("hub_builds", [])]
     manifest = {
         "model": {
             "slug": source.slug,
@@ -162,6 +172,24 @@ def publish(
     )
     with catalog.session() as s:
         return publish_directory(s, catalog.store, root)
+
+
+def _device_build_entry(root: Path, hub: Any) -> dict[str, Any]:
+    """A qai-hub ``DeviceBuild`` as a manifest build: its downloaded files linked under the publish root."""
+    from dataclasses import replace
+
+    folder = root / hub.precision / f"{hub.runtime}-{hub.target}"
+    placed = []
+    for f in hub.files:
+        dest = folder / f.parent.name / f.name  # the component folder ('model' for a single file) is kept
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(f, dest)
+        except OSError:  # another file system
+            shutil.copy2(f, dest)
+        placed.append(dest)
+    entry: dict[str, Any] = replace(hub, files=placed).manifest_entry(root)
+    return entry
 
 
 def _host_benchmarks(comp: dict[str, Any], component: str | None) -> list[dict[str, Any]]:

@@ -1,26 +1,27 @@
-"""Backends: where builds are compiled and profiled per device. ``local`` today; ``qai-hub`` is coming."""
+"""Backends: where builds are compiled and profiled per device: ``local`` (this host) and ``qai-hub``."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from ingest.backends.base import Backend, CompiledBuild
 from registry.errors import InvalidInput
 
 __all__ = ["BACKENDS", "Backend", "CompiledBuild", "get_backend"]
 
-BACKENDS = ("local",)
-COMING = ("qai-hub",)
+BACKENDS = ("local", "qai-hub")
 
 
-def get_backend(name: str) -> Backend:
-    """The backend called ``name``, or a clear error."""
+def get_backend(name: str, *, work_dir: Path | None = None) -> Backend:
+    """The backend called ``name``, or a clear error. ``qai-hub`` checks its token and API now (fails fast);
+    its job store and downloads go under ``work_dir`` (the ingest work dir), so a re-run re-attaches."""
     key = (name or "").strip().lower()
     if key == "local":
         from ingest.backends.local import LocalBackend
 
         return LocalBackend()
-    if key in COMING:
-        raise InvalidInput(
-            f"The {key} backend is not available yet.",
-            hint="Use --backend local for now (portable ONNX builds profiled on this host).",
-        )
+    if key == "qai-hub":
+        from ingest.backends.qaihub import make_backend
+
+        return make_backend(work_dir=work_dir)
     raise InvalidInput(f"Unknown backend '{name}'.", hint=f"Available: {', '.join(BACKENDS)}.")

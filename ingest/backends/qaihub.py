@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from ingest.backends.base import CompiledBuild
 from ingest.backends.qaihub_jobs import (
     HubConfig,
     JobStore,
@@ -46,6 +48,7 @@ from registry.settings import Settings
 
 PORTABLE_RUNTIMES = ("tflite", "qnn_dlc", "onnx")
 CHIPSET_RUNTIMES = ("qnn_context_binary", "precompiled_qnn_onnx")
+POLL_ENV = "REGISTRY_QAIHUB_POLL_SECONDS"  # how often a running job is polled (default 10 s)
 QUANT_DTYPES = {"w8a8": ("INT8", "INT8"), "w8a16": ("INT8", "INT16"), "w4a16": ("INT4", "INT16")}
 
 
@@ -63,26 +66,26 @@ class DeviceBuild:
     error: str | None = None
 
     def manifest_entry(self, root: Path) -> dict[str, Any]:
-        """The publish-manifest build dict, file paths relative to ``root``."""
+        """The publish-manifest build dict, file paths relative to ``root``; each file's component is the name
+        of the folder it sits in (``model`` for a single-file model)."""
         return {
             "precision": self.precision,
             "runtime": self.runtime,
             "target": self.target,
-            "files": [{"path": f.resolve().relative_to(root.resolve()).as_posix()} for f in self.files],
+            "files": [
+                {
+                    "path": f.resolve().relative_to(root.resolve()).as_posix(),
+                    "component": None if f.parent.name == "model" else f.parent.name,
+                }
+                for f in self.files
+            ],
             "details": self.details,
             "benchmarks": self.benchmarks,
             "evaluations": self.evaluations,
         }
 
 
-@dataclass(frozen=True)
-class HubBuild:
-    """The shape of ``ingest.backends.base.CompiledBuild``: what ``compile`` hands to ``profile``."""
-
-    precision: str
-    runtime: str
-    target: str
-    files: tuple[Path, ...]
+HubBuild = CompiledBuild  # what ``compile`` hands to ``profile`` in the pipeline's Backend protocol
 
 
 @dataclass
@@ -121,6 +124,11 @@ class QaiHubBackend:
         self.config: HubConfig | None = None
         self.protocol_runtimes: tuple[str, ...] = ("onnx",)
         self._made: dict[tuple[str, str, tuple[Path, ...]], DeviceBuild] = {}
+        # The portable (onnx, any) build of each full ``run()``, keyed by (precision, its ONNX files): the
+        # pipeline's compile/profile protocol then reports its figures instead of submitting the jobs again.
+        self._portable: dict[tuple[str, frozenset[str]], tuple[DeviceBuild | None, set[str]]] = {}
+        self._hub_names: dict[str, str] = {}  # a requested device name -> the AI Hub device it went to
+        self._download_root = self.work_dir / "qaihub"
 
     # --- connection --------------------------------------------------------------------------------------
     def connect(self) -> Any:
@@ -178,12 +186,14 @@ class QaiHubBackend:
         eval_inputs: Sequence[Mapping[str, np.ndarray]] | None = None,
         fp32_outputs: Sequence[Mapping[str, np.ndarray]] | None = None,
         job_store: JobStore | None = None,
+        label: str | None = None,
     ) -> list[DeviceBuild]:
         """Compile ``model_files`` (component -> ONNX; ``None`` for a single-file model) for each runtime,
         profile each build on each device, and compare its outputs on ``eval_inputs`` with ``fp32_outputs``.
 
         One ``DeviceBuild`` per (runtime, target); a build whose job failed, timed out or stayed rate-limited
-        carries ``error`` and the others go on. Evaluation inputs apply to single-component models.
+        carries ``error`` and the others go on. Evaluation inputs apply to single-component models. Downloads go
+        to ``work_dir/qaihub/<label>/`` (the pipeline passes the model's slug).
         """
         unknown = [r for r in runtimes if r not in PORTABLE_RUNTIMES + CHIPSET_RUNTIMES]
         if unknown or not runtimes:
@@ -193,8 +203,12 @@ class QaiHubBackend:
             )
         if not devices:
             raise InvalidInput("No devices given for the qai-hub backend.", hint="Pass --devices sd8g3,...")
+        portable_key = (precision, _onnx_key(model_files.values()))
+        self._portable[portable_key] = (None, set(devices))  # if this run fails, the protocol adds no jobs either
         client = self.connect()
         hub_devices = self.hub_devices(devices)
+        self._hub_names.update({name: device.name for name, device in zip(devices, hub_devices, strict=True)})
+        self._download_root = self.work_dir / "qaihub" / label if label else self.work_dir / "qaihub"
         store = job_store or JobStore(self.work_dir / "qaihub-jobs.json")
         plans = self._plans(precision, runtimes, hub_devices)
         try:
@@ -214,12 +228,17 @@ class QaiHubBackend:
             if plan.build.error is None:
                 self._download(plan)
         self._profile(client, store, plans, inputs, fp32_outputs if single else None)
+        portable = next((p.build for p in plans if (p.runtime, p.target) == ("onnx", "any")), None)
+        self._portable[portable_key] = (portable, set(devices))
         return [plan.build for plan in plans]
 
     # --- the pipeline's Backend protocol (compile, then profile, per device) --------------------------------
     def compile(self, precision: str, files: Sequence[Path], device: str | None) -> HubBuild:
         """The portable build compiled by AI Hub for ``device`` (runtime ``onnx``, target ``any``)."""
         if device is None:
+            return HubBuild(precision, "onnx", "any", tuple(files))
+        if device in self._portable.get((precision, _onnx_key(files)), (None, set()))[1]:
+            # a full run() already compiled and profiled it for this device: no new jobs
             return HubBuild(precision, "onnx", "any", tuple(files))
         single: dict[str | None, Path] = {None: Path(files[0])}
         if len(files) > 1:
@@ -229,7 +248,12 @@ class QaiHubBackend:
         return HubBuild(precision, made.runtime, made.target, tuple(made.files) or tuple(files))
 
     def profile(self, build: HubBuild, device: str) -> list[dict[str, Any]]:
-        """The ``measured-device`` benchmarks AI Hub took of ``build`` on ``device`` (none if its job failed)."""
+        """The ``measured-device`` benchmarks AI Hub took of ``build`` on ``device`` (none if its job failed, or if
+        the full run that built it did not include the ``onnx`` runtime)."""
+        portable, ran_on = self._portable.get((build.precision, _onnx_key(build.files)), (None, set()))
+        if device in ran_on:
+            hub_name = self._hub_names.get(device, device)
+            return [dict(b) for b in (portable.benchmarks if portable else []) if b["device"] == hub_name]
         made = next((b for (d, p, _), b in self._made.items() if d == device and p == build.precision), None)
         return list(made.benchmarks) if made is not None else []
 
@@ -337,7 +361,7 @@ class QaiHubBackend:
                 owners[key].build.error = failure
 
     def _download(self, plan: _Plan) -> None:
-        folder = self.work_dir / "qaihub" / f"{plan.build.precision}-{plan.runtime}-{plan.target}"
+        folder = self._download_root / f"{plan.build.precision}-{plan.runtime}-{plan.target}"
         for component, job in plan.compile_jobs.items():
             target = folder / (component or "model")
             target.mkdir(parents=True, exist_ok=True)
@@ -441,6 +465,11 @@ def _device_error(build: DeviceBuild, device: str, message: str) -> None:
     build.details.setdefault("device_errors", {})[device] = message
 
 
+def _onnx_key(files: Any) -> frozenset[str]:
+    """A build's identity for the protocol: its ONNX files (not their external-data files)."""
+    return frozenset(str(Path(f).resolve()) for f in files if Path(f).suffix == ".onnx")
+
+
 def _chipset(device: Any) -> str:
     for attribute in device.attributes:
         if attribute.startswith("chipset:"):
@@ -452,6 +481,11 @@ def make_backend(settings: Settings | None = None, *, work_dir: Path | None = No
     """The backend for ``get_backend("qai-hub")``: token and API checked now, so a bad setup fails before any work."""
     from registry.settings import get_settings
 
-    backend = QaiHubBackend(settings or get_settings(), work_dir=work_dir)
+    poll = os.environ.get(POLL_ENV, "").strip()
+    try:
+        poll_seconds = float(poll) if poll else 10.0
+    except ValueError:
+        raise InvalidInput(f"{POLL_ENV}={poll!r} is not a number of seconds.", hint=f"e.g. {POLL_ENV}=30") from None
+    backend = QaiHubBackend(settings or get_settings(), work_dir=work_dir, poll_seconds=poll_seconds)
     backend.connect()
     return backend

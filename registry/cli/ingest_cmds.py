@@ -1,6 +1,7 @@
 """``registry ingest``: fill the catalog with optimized, profiled, evaluated builds.
 
-registry ingest RECIPE|--all [--precisions ...] [--devices sd8g3,...] [--version X] [--backend local]
+registry ingest RECIPE|--all [--precisions ...] [--devices sd8g3,...] [--version X] [--backend local|qai-hub]
+                [--runtimes onnx,tflite,qnn_context_binary]
                 [--executor process|serial|dask://HOST:PORT] [--workers N] [--json]
 registry ingest --onnx model.onnx --name foo --task classification [...]
 registry ingest --torch model.pt --input-shape x:1x3x224x224 --name foo --task classification [...]
@@ -44,7 +45,14 @@ def ingest(
     ),
     devices: str | None = typer.Option(None, help="Comma-separated device names, e.g. sd8g3,sm8750."),
     version: str | None = typer.Option(None, help="Version to publish (default 1.0.0, or the latest)."),
-    backend: str = typer.Option("local", help="Where builds are compiled and profiled: local (qai-hub: coming)."),
+    backend: str = typer.Option(
+        "local", help="Where builds are compiled and profiled: local (this host) or qai-hub (Qualcomm AI Hub)."
+    ),
+    runtimes: str | None = typer.Option(
+        None,
+        help="qai-hub: comma-separated tflite,qnn_dlc,onnx,qnn_context_binary,precompiled_qnn_onnx "
+        "(default onnx,tflite,qnn_context_binary). local builds onnx only.",
+    ),
     executor: str = typer.Option("process", help="process, serial, or dask://HOST:PORT."),
     workers: int | None = typer.Option(None, help="Processes for --executor process (default min(2, CPUs))."),
     profile_runs: int = typer.Option(20, help="Timed runs per host profile."),
@@ -70,12 +78,24 @@ def ingest(
     from ingest.runlog import Display, RunLog, new_run_id
     from registry.local import LocalCatalog
 
-    get_backend(backend)  # a clear error before any work
     wanted = _precisions(precisions)
-    opts = IngestOptions(version=version, profile_runs=profile_runs, devices=_devices(devices), backend=backend)
-    pool = make_executor(executor, workers)
+    backend = backend.strip().lower()
+    opts = IngestOptions(
+        version=version,
+        profile_runs=profile_runs,
+        devices=_devices(devices),
+        backend=backend,
+        runtimes=_runtimes(runtimes, backend, bool(devices)),
+    )
     catalog = LocalCatalog()
     root = work_dir or catalog.settings.home / "ingest"
+    hub = get_backend(backend, work_dir=root)  # a clear error before any work (qai-hub: no token, API unreachable)
+    if backend == "qai-hub":
+        from ingest.backends.qaihub import QaiHubBackend
+
+        assert isinstance(hub, QaiHubBackend)
+        hub.hub_devices(opts.devices)  # every device one AI Hub offers, else an error now
+    pool = make_executor(executor, workers)
     log = RunLog(catalog.settings.home / "ingest" / "logs" / f"{new_run_id()}.log")
     display = Display(enabled=None if not json_out else False)
     progress = None if json_out or display.enabled else info
@@ -128,6 +148,30 @@ def _precisions(text: str | None) -> tuple[str, ...] | None:
     from registry.vocab import normalize_precision
 
     return tuple(dict.fromkeys(normalize_precision(p.strip()) for p in text.split(",") if p.strip()))
+
+
+def _runtimes(text: str | None, backend: str, has_devices: bool) -> tuple[str, ...]:
+    """The runtimes to build: ``onnx`` for local; for qai-hub the given ones (default HUB_RUNTIMES), which needs
+    --devices."""
+    from ingest.pipeline import HUB_RUNTIMES
+    from registry.errors import InvalidInput
+    from registry.vocab import normalize_runtime
+
+    asked = tuple(dict.fromkeys(normalize_runtime(r) for r in (text or "").split(",") if r.strip()))
+    if backend == "qai-hub":
+        if not has_devices:
+            raise InvalidInput(
+                "--backend qai-hub needs --devices: AI Hub compiles and profiles for real devices.",
+                hint='e.g. --devices sd8g3,"Samsung Galaxy S25"',
+            )
+        return asked or HUB_RUNTIMES
+    others = [r for r in asked if r != "onnx"]
+    if others:
+        raise InvalidInput(
+            f"--backend {backend} builds the portable onnx runtime only, not {', '.join(others)}.",
+            hint="Use --backend qai-hub for tflite, qnn_dlc, qnn_context_binary or precompiled_qnn_onnx builds.",
+        )
+    return ()
 
 
 def _devices(text: str | None) -> tuple[str, ...]:
@@ -288,4 +332,8 @@ def _report(reports: list[IngestReport], log_path: str, json_out: bool, *, singl
         info(line)
         if r.error:
             info(f"  {r.error['detail']} {r.error.get('hint') or ''}".rstrip())
+        for p, b in r.builds.items():  # qai-hub device builds
+            for d in b.get("device_builds", []):
+                where = f"{p}/{d['runtime']}/{d['target']}"
+                info(f"  AI Hub {where}: " + (f"failed: {d['error']}" if d["status"] == "failed" else "built"))
     info(f"log: {log_path}")

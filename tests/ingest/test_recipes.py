@@ -149,8 +149,9 @@ def test_cli_ingests_a_recipe_with_devices_and_writes_a_run_log(tmp_path: Path) 
     assert log.parent == tmp_path / "home" / "ingest" / "logs" and "tiny-digits/float: built" in log.read_text()
     bad = subprocess.run([*args[:5], "--devices", "sd8gen9"], env=env, capture_output=True, text=True)
     assert bad.returncode != 0 and "Unknown device 'sd8gen9'" in bad.stderr and "sd8g3" in bad.stderr
-    hub = subprocess.run([*args[:5], "--backend", "qai-hub"], env=env, capture_output=True, text=True)
-    assert hub.returncode != 0 and "qai-hub backend is not available yet" in hub.stderr
+    no_token = {**env, "QAIHUB_CLIENT_INI": str(tmp_path / "no-client.ini")}
+    hub = subprocess.run([*args, "--backend", "qai-hub"], env=no_token, capture_output=True, text=True)
+    assert hub.returncode != 0 and "No Qualcomm AI Hub token" in hub.stderr
 
 
 def test_run_rows_keep_the_log_path(local: LocalCatalog, tmp_path: Path) -> None:
