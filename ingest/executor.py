@@ -61,6 +61,9 @@ class ProcessExecutor:
         self._pool: ProcessPoolExecutor | None = None
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        if self._pool is not None and getattr(self._pool, "_broken", False):
+            self._pool.shutdown(wait=False, cancel_futures=True)  # a worker died; the pool cannot take work
+            self._pool = None
         if self._pool is None:
             import multiprocessing
 

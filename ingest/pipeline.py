@@ -11,6 +11,7 @@ Publishing, task evaluation and MLflow recording stay in this process (``ingest.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -181,7 +182,7 @@ def ingest_many(
     say = _sayer(progress, log)
     cache_root = str(work_dir / "cache")
     runs: dict[str, _ModelRun] = {}
-    futures: dict[Any, tuple[str, str]] = {}
+    futures: dict[Any, tuple[str, str, BuildJob]] = {}
     reports: list[IngestReport] = []
     try:
         for prep in items:
@@ -201,21 +202,42 @@ def ingest_many(
                     _record_build(run, precision, outcome, say, display)
             if run.pending == 0:
                 _finish(run, catalog, work_dir, opts, backend, say, display)
-        for future in runner.as_completed(list(futures)):
-            slug, precision = futures[future]
-            try:
-                outcome = future.result()
-            except Exception as exc:  # a worker died or the cluster went away
-                outcome = failure(exc)
-            run = runs[slug]
-            run.pending -= 1
-            _record_build(run, precision, outcome, say, display)
-            if run.pending == 0:
-                _finish(run, catalog, work_dir, opts, backend, say, display)
+        pending, retried = list(futures), set()
+        while pending:
+            resubmitted = []
+            for future in runner.as_completed(pending):
+                slug, precision, job = futures[future]
+                try:
+                    outcome = future.result()
+                except BrokenProcessPool as exc:
+                    # One worker died (the kernel's OOM killer, say) and took the pool with it: every build still
+                    # queued there fails the same way, guilty or not. Each gets one more try in a fresh pool.
+                    if (slug, precision) not in retried:
+                        retried.add((slug, precision))
+                        say(f"{slug}/{precision}: a worker process died; retrying once in a fresh process")
+                        again = runner.submit(run_build, job)
+                        futures[again] = (slug, precision, job)
+                        resubmitted.append(again)
+                        continue
+                    outcome = failure(exc, hint=_DIED_HINT)
+                except Exception as exc:  # the cluster went away
+                    outcome = failure(exc)
+                run = runs[slug]
+                run.pending -= 1
+                _record_build(run, precision, outcome, say, display)
+                if run.pending == 0:
+                    _finish(run, catalog, work_dir, opts, backend, say, display)
+            pending = resubmitted
     finally:
         if executor is None:
             runner.close()
     return reports
+
+
+_DIED_HINT = (
+    "A worker process died twice on this build, most likely killed for memory (see `dmesg`). Run it alone with "
+    "--workers 1, or give the machine more memory."
+)
 
 
 def _queue(
@@ -224,7 +246,7 @@ def _queue(
     cache_root: str,
     opts: IngestOptions,
     runner: Executor,
-    futures: dict[Any, tuple[str, str]],
+    futures: dict[Any, tuple[str, str, BuildJob]],
     display: Display | None,
 ) -> dict[str, Any] | None:
     """The build's outcome when it is known now (failed up front, or every stage cached); else submit it."""
@@ -254,7 +276,7 @@ def _queue(
         return cached
     if display:
         display.stage(slug, precision, "optimize -> fidelity -> profile")
-    futures[runner.submit(run_build, job)] = (slug, precision)
+    futures[runner.submit(run_build, job)] = (slug, precision, job)
     return None
 
 

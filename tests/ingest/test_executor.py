@@ -100,3 +100,19 @@ def test_the_progress_display_shows_each_model_and_precision_and_stays_off_witho
     assert not quiet.enabled
     with quiet:
         quiet.stage("m", "float", "x")  # a no-op, not an error
+
+
+def _die() -> int:
+    os._exit(9)  # what the kernel's OOM killer does to a worker, as far as the pool can tell
+
+
+def test_a_worker_killed_mid_build_breaks_only_that_pool_and_the_next_submit_gets_a_fresh_one() -> None:
+    from concurrent.futures.process import BrokenProcessPool
+
+    pool = ProcessExecutor(1)
+    try:
+        with pytest.raises(BrokenProcessPool):
+            pool.submit(_die).result(timeout=120)
+        assert pool.submit(os.getpid).result(timeout=120) != os.getpid()  # a retried build runs again
+    finally:
+        pool.close()
