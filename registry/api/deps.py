@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from registry.db import transaction
 from registry.errors import Forbidden, Unauthorized
@@ -23,7 +24,11 @@ SCOPE_RANK = {"read": 0, "publish": 1, "admin": 2}
 _bearer = HTTPBearer(auto_error=False, description="A token from `registry token create`.")
 
 
-def get_catalog(request: Request) -> LocalCatalog:
+# Dependencies that do no I/O are ``async def``: FastAPI runs a sync dependency in its thread pool, a hop that
+# costs more than the dependency itself (see docs/benchmarks.md, "Resolve vs MLflow's model registry").
+
+
+async def get_catalog(request: Request) -> LocalCatalog:
     catalog: LocalCatalog = request.app.state.catalog
     return catalog
 
@@ -31,11 +36,11 @@ def get_catalog(request: Request) -> LocalCatalog:
 CatalogDep = Annotated[LocalCatalog, Depends(get_catalog)]
 
 
-def get_settings_dep(catalog: CatalogDep) -> Settings:
+async def get_settings_dep(catalog: CatalogDep) -> Settings:
     return catalog.settings
 
 
-def get_store(catalog: CatalogDep) -> BlobStore:
+async def get_store(catalog: CatalogDep) -> BlobStore:
     return catalog.store
 
 
@@ -66,11 +71,12 @@ def _token_scope(catalog: LocalCatalog, credentials: HTTPAuthorizationCredential
         return row.scope
 
 
-def require_scope(scope: str) -> Callable[..., str | None]:
+def require_scope(scope: str) -> Callable[..., Awaitable[str | None]]:
     """A dependency that admits requests whose token has ``scope`` or a wider one."""
 
-    def check(catalog: CatalogDep, credentials: CredentialsDep) -> str | None:
-        have = _token_scope(catalog, credentials)
+    async def check(catalog: CatalogDep, credentials: CredentialsDep) -> str | None:
+        # No token, no database: an anonymous public read costs nothing here.
+        have = None if credentials is None else await run_in_threadpool(_token_scope, catalog, credentials)
         if scope == "read" and have is None and catalog.settings.public_read:
             return None
         if have is None:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query, Request
+from fastapi import APIRouter, Body, Path, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
-from registry.api.deps import AdminAccess, PublishAccess, ReadAccess, SessionDep
+from registry.api.deps import AdminAccess, CatalogDep, PublishAccess, ReadAccess, SessionDep
+from registry.db import transaction
+from registry.local import LocalCatalog
 from registry.service import lifecycle
 from registry.service.catalog import (
     ModelFilter,
@@ -17,7 +20,7 @@ from registry.service.catalog import (
     show_model,
 )
 from registry.service.entities import BuildInfo, DeviceInfo, ModelDetail, Resolution, VersionInfo
-from registry.service.resolve import resolve
+from registry.service.resolve import resolve, resolve_fast
 
 router = APIRouter(prefix="/v1", tags=["catalog"])
 Text = Annotated[str | None, Query(max_length=200)]
@@ -79,9 +82,9 @@ def device(session: SessionDep, name: str) -> DeviceInfo:
     return get_device(session, name)
 
 
-@router.get("/resolve", dependencies=[ReadAccess])
-def resolve_build(
-    session: SessionDep,
+@router.get("/resolve", dependencies=[ReadAccess], response_model=Resolution)
+async def resolve_build(
+    catalog: CatalogDep,
     request: Request,
     model: Annotated[str, Query(max_length=64)],
     device: Annotated[str, Query(max_length=120)],
@@ -89,10 +92,32 @@ def resolve_build(
     runtime: Text = None,
     version: Annotated[str | None, Query(max_length=64)] = None,
     alias: Annotated[str | None, Query(max_length=40)] = None,
-) -> Resolution:
+) -> Response:
     """The one build for (model, device, precision[, runtime]) at a version, an alias, or latest."""
-    r = resolve(session, model, device, precision, runtime=runtime, version=version, alias=alias)
-    return r.model_copy(update={"build": with_urls(r.build, request)})
+    # The hot path: one thread-pool hop for one SQL statement, then the entity serialized once by pydantic
+    # (returning a Response skips FastAPI's second validation of the response model; the JSON is the same).
+    r = await run_in_threadpool(_resolve, catalog, model, device, precision, runtime, version, alias)
+    url = str(request.url_for("get_blob", sha256="0"))[:-1]
+    files = [f.model_copy(update={"url": url + f.sha256}) for f in r.build.files]
+    r = r.model_copy(update={"build": r.build.model_copy(update={"files": files})})
+    return Response(r.model_dump_json(), media_type="application/json")
+
+
+def _resolve(
+    catalog: LocalCatalog,
+    model: str,
+    device: str,
+    precision: str,
+    runtime: str | None,
+    version: str | None,
+    alias: str | None,
+) -> Resolution:
+    def in_session(*args: Any, **kwargs: Any) -> Resolution:
+        with transaction(catalog.sessionmaker) as session:
+            return resolve(session, *args, **kwargs)
+
+    with catalog.engine.connect() as conn:
+        return resolve_fast(conn, in_session, model, device, precision, runtime=runtime, version=version, alias=alias)
 
 
 @router.put("/models/{model}/aliases/{alias}", dependencies=[PublishAccess])
