@@ -51,7 +51,10 @@ def get_session(catalog: CatalogDep) -> Iterator[Session]:
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 StoreDep = Annotated[BlobStore, Depends(get_store)]
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the transaction commits before the response is sent, so a client that got its 200 for a
+# write is sure it is stored and the very next request, to any API process, sees it (the default scope commits
+# after the response has gone out: a read racing right behind a write could miss it; tests/api/test_resolve_fresh).
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 CredentialsDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
