@@ -14,7 +14,7 @@ from registry.service.publish import publish_directory
 from registry.service.resolve import resolve, resolve_fast
 from tests.helpers import write_publish_dir
 
-BUILDS = [
+BUILDS: list[dict[str, Any]] = [
     {"precision": "float", "runtime": "onnx"},
     {"precision": "w8a8", "runtime": "onnx"},
     {"precision": "w8a8", "runtime": "tflite"},
