@@ -77,7 +77,8 @@ def _token_scope(catalog: LocalCatalog, credentials: HTTPAuthorizationCredential
 def require_scope(scope: str) -> Callable[..., Awaitable[str | None]]:
     """A dependency that admits requests whose token has ``scope`` or a wider one."""
 
-    async def check(catalog: CatalogDep, credentials: CredentialsDep) -> str | None:
+    async def check(request: Request, credentials: CredentialsDep) -> str | None:
+        catalog: LocalCatalog = request.app.state.catalog  # not a sub-dependency: one less to solve per request
         # No token, no database: an anonymous public read costs nothing here.
         have = None if credentials is None else await run_in_threadpool(_token_scope, catalog, credentials)
         if scope == "read" and have is None and catalog.settings.public_read:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -138,17 +139,23 @@ def resolve_fast(
     runtime: str | None = None,
     version: str | None = None,
     alias: str | None = None,
+    file_url: Callable[[str], str] | None = None,
 ) -> Resolution:
     """``resolve`` answered by one indexed SQL statement (model, device name, version, builds and their files).
 
     Only the ordinary answer is computed here; anything else (an unknown model, device, version or alias, a yanked
     alias target, no matching build) is handed to ``session_resolve`` (a callable running ``resolve`` in a
     session), so every error and hint stays exactly the one ``resolve`` gives. Nothing is cached: every call reads
-    the database, so a publish, alias move, deprecation or yank is seen by the very next call.
+    the database, so a publish, alias move, deprecation or yank is seen by the very next call. ``file_url`` maps a
+    sha256 to the download URL set on each file (the API's blob URL).
     """
 
     def slow() -> Resolution:
-        return session_resolve(model, device, precision, runtime=runtime, version=version, alias=alias)  # type: ignore[no-any-return]
+        r: Resolution = session_resolve(model, device, precision, runtime=runtime, version=version, alias=alias)
+        if file_url is None:
+            return r
+        files = [f.model_copy(update={"url": file_url(f.sha256)}) for f in r.build.files]
+        return r.model_copy(update={"build": r.build.model_copy(update={"files": files})})
 
     if version and alias:
         return slow()
@@ -199,7 +206,16 @@ def resolve_fast(
         precision=best.precision,
         runtime=best.runtime,
         target=best.target,
-        files=[FileInfo(path=f.path, sha256=f.blob_sha256, size=f.size, component=f.component) for f in files],
+        files=[
+            FileInfo(
+                path=f.path,
+                sha256=f.blob_sha256,
+                size=f.size,
+                component=f.component,
+                url=file_url(f.blob_sha256) if file_url else None,
+            )
+            for f in files
+        ],
         details=best.details or {},
         mlflow_model_name=best.mlflow_model_name,
         mlflow_model_version=best.mlflow_model_version,

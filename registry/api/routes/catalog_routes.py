@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import URLPath
 
-from registry.api.deps import AdminAccess, CatalogDep, PublishAccess, ReadAccess, SessionDep
+from registry.api.deps import AdminAccess, PublishAccess, ReadAccess, SessionDep
 from registry.db import transaction
 from registry.local import LocalCatalog
 from registry.service import lifecycle
@@ -84,7 +86,6 @@ def device(session: SessionDep, name: str) -> DeviceInfo:
 
 @router.get("/resolve", dependencies=[ReadAccess], response_model=Resolution)
 async def resolve_build(
-    catalog: CatalogDep,
     request: Request,
     model: Annotated[str, Query(max_length=64)],
     device: Annotated[str, Query(max_length=120)],
@@ -96,18 +97,27 @@ async def resolve_build(
     """The one build for (model, device, precision[, runtime]) at a version, an alias, or latest."""
     # The hot path: one thread-pool hop for one SQL statement, then the entity serialized once by pydantic
     # (returning a Response skips FastAPI's second validation of the response model; the JSON is the same).
-    args = (catalog, model, device, precision, runtime, version, alias)
+    catalog: LocalCatalog = request.app.state.catalog
+    args = (catalog, _blob_url(request), model, device, precision, runtime, version, alias)
     # SQLite answers from the local file in well under a millisecond, less than a hop to the thread pool and back
     # costs; a server database (a network round trip) is waited for in the pool so the event loop stays free.
     r = _resolve(*args) if catalog.engine.dialect.name == "sqlite" else await run_in_threadpool(_resolve, *args)
-    url = str(request.url_for("get_blob", sha256="0"))[:-1]
-    files = [f.model_copy(update={"url": url + f.sha256}) for f in r.build.files]
-    r = r.model_copy(update={"build": r.build.model_copy(update={"files": files})})
     return Response(r.model_dump_json(), media_type="application/json")
+
+
+def _blob_url(request: Request) -> Callable[[str], str]:
+    """``request.url_for("get_blob", ...)`` with the route lookup done once per app, not once per file."""
+    prefix: URLPath | None = getattr(request.app.state, "blob_path_prefix", None)
+    if prefix is None:
+        path = request.app.url_path_for("get_blob", sha256="0")
+        prefix = request.app.state.blob_path_prefix = URLPath(path[:-1], protocol=path.protocol)
+    base = str(prefix.make_absolute_url(base_url=request.base_url))
+    return lambda sha256: base + sha256
 
 
 def _resolve(
     catalog: LocalCatalog,
+    file_url: Callable[[str], str],
     model: str,
     device: str,
     precision: str,
@@ -120,7 +130,9 @@ def _resolve(
             return resolve(session, *args, **kwargs)
 
     with catalog.engine.connect() as conn:
-        return resolve_fast(conn, in_session, model, device, precision, runtime=runtime, version=version, alias=alias)
+        return resolve_fast(
+            conn, in_session, model, device, precision, runtime=runtime, version=version, alias=alias, file_url=file_url
+        )
 
 
 @router.put("/models/{model}/aliases/{alias}", dependencies=[PublishAccess])
