@@ -10,7 +10,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import URLPath
 
 from registry.api.deps import AdminAccess, PublishAccess, ReadAccess, SessionDep
-from registry.db import transaction
 from registry.local import LocalCatalog
 from registry.service import lifecycle
 from registry.service.catalog import (
@@ -22,7 +21,7 @@ from registry.service.catalog import (
     show_model,
 )
 from registry.service.entities import BuildInfo, DeviceInfo, ModelDetail, Resolution, VersionInfo
-from registry.service.resolve import resolve, resolve_fast
+from registry.service.resolve import resolve_on
 
 router = APIRouter(prefix="/v1", tags=["catalog"])
 Text = Annotated[str | None, Query(max_length=200)]
@@ -125,14 +124,17 @@ def _resolve(
     version: str | None,
     alias: str | None,
 ) -> Resolution:
-    def in_session(*args: Any, **kwargs: Any) -> Resolution:
-        with transaction(catalog.sessionmaker) as session:
-            return resolve(session, *args, **kwargs)
-
-    with catalog.engine.connect() as conn:
-        return resolve_fast(
-            conn, in_session, model, device, precision, runtime=runtime, version=version, alias=alias, file_url=file_url
-        )
+    return resolve_on(
+        catalog.engine,
+        catalog.sessionmaker,
+        model,
+        device,
+        precision,
+        runtime=runtime,
+        version=version,
+        alias=alias,
+        file_url=file_url,
+    )
 
 
 @router.put("/models/{model}/aliases/{alias}", dependencies=[PublishAccess])
