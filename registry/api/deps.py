@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from registry.db import transaction
 from registry.errors import Forbidden, Unauthorized
@@ -23,7 +24,11 @@ SCOPE_RANK = {"read": 0, "publish": 1, "admin": 2}
 _bearer = HTTPBearer(auto_error=False, description="A token from `registry token create`.")
 
 
-def get_catalog(request: Request) -> LocalCatalog:
+# Dependencies that do no I/O are ``async def``: FastAPI runs a sync dependency in its thread pool, a hop that
+# costs more than the dependency itself (see docs/benchmarks.md, "Resolve vs MLflow's model registry").
+
+
+async def get_catalog(request: Request) -> LocalCatalog:
     catalog: LocalCatalog = request.app.state.catalog
     return catalog
 
@@ -31,11 +36,11 @@ def get_catalog(request: Request) -> LocalCatalog:
 CatalogDep = Annotated[LocalCatalog, Depends(get_catalog)]
 
 
-def get_settings_dep(catalog: CatalogDep) -> Settings:
+async def get_settings_dep(catalog: CatalogDep) -> Settings:
     return catalog.settings
 
 
-def get_store(catalog: CatalogDep) -> BlobStore:
+async def get_store(catalog: CatalogDep) -> BlobStore:
     return catalog.store
 
 
@@ -46,7 +51,10 @@ def get_session(catalog: CatalogDep) -> Iterator[Session]:
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 StoreDep = Annotated[BlobStore, Depends(get_store)]
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the transaction commits before the response is sent, so a client that got its 200 for a
+# write is sure it is stored and the very next request, to any API process, sees it (the default scope commits
+# after the response has gone out: a read racing right behind a write could miss it; tests/api/test_resolve_fresh).
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 CredentialsDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
@@ -66,11 +74,13 @@ def _token_scope(catalog: LocalCatalog, credentials: HTTPAuthorizationCredential
         return row.scope
 
 
-def require_scope(scope: str) -> Callable[..., str | None]:
+def require_scope(scope: str) -> Callable[..., Awaitable[str | None]]:
     """A dependency that admits requests whose token has ``scope`` or a wider one."""
 
-    def check(catalog: CatalogDep, credentials: CredentialsDep) -> str | None:
-        have = _token_scope(catalog, credentials)
+    async def check(request: Request, credentials: CredentialsDep) -> str | None:
+        catalog: LocalCatalog = request.app.state.catalog  # not a sub-dependency: one less to solve per request
+        # No token, no database: an anonymous public read costs nothing here.
+        have = None if credentials is None else await run_in_threadpool(_token_scope, catalog, credentials)
         if scope == "read" and have is None and catalog.settings.public_read:
             return None
         if have is None:
