@@ -103,7 +103,11 @@ def prepare(job: Job) -> Prepared:
     pre_path = job.scratch / "preprocessed.onnx"
     details["preprocess"] = _preprocess(float_path, pre_path, target)
     pre_model = graph.load(pre_path)
-    if graph.name_nodes(pre_model):
+    named = graph.name_nodes(pre_model)
+    unshared = graph.unshare_biases(pre_model)
+    if unshared:
+        details["biases_unshared"] = unshared
+    if named or unshared:
         graph.save(pre_model, pre_path)
     reference = fidelity.run_model(pre_path, held_out)
     large = graph.total_size(pre_path) >= graph.EXTERNAL_DATA_THRESHOLD

@@ -105,3 +105,21 @@ def test_minilm_w4a16_leaves_the_embedding_table_out_of_the_share(
     assert details["weight_share_quantized"] >= 0.99
     assert details["embedding_bytes_float"] >= 30522 * 384 * 4  # the word-embedding table, left float
     assert details["fidelity"]["cosine"] >= 0.97
+
+
+def test_sd_vae_decoder_w8a8_builds_despite_a_shared_groupnorm_bias(tmp_path: Path) -> None:
+    from ingest.zoo.stable_diffusion import build as build_sd
+
+    zoo = build_sd("tiny")
+    component = next(c for c in zoo.components if c.name == "vae_decoder")
+    src = export_onnx(component, tmp_path / "src").path
+    samples = zoo.calibration("vae_decoder", 6)
+
+    # Before: onnxruntime copied the shared bias val_12 as "val_126", an existing activation feeding a Softmax,
+    # and the build failed with "Softmax ... Input rank must be >= 1".
+    result = optimize(src, "w8a8", tmp_path / "out", calibration=samples, options={"calibration_methods": ["MinMax"]})
+
+    assert result.details["biases_unshared"] >= 1
+    assert "transformer_graph" not in result.details and result.details["method"] == "static_qdq"
+    assert result.details["fidelity"]["cosine"] >= 0.99
+    assert _ops(result.path)["Softmax"] == _ops(src)["Softmax"] >= 1
