@@ -3,7 +3,9 @@
 "before": full static QDQ of every op (``transformer_schemes=["static_qdq"]``, the old w8a8);
 "after": the default (static QDQ of weighted MatMul/Gemm/Gather, then dynamic INT8, first with held-out
 cosine >= 0.99). Fidelity on 16 held-out eval sentences (never calibrated on), retrieval accuracy on the
-zoo's paraphrase pairs. Run: ``python benchmarks/minilm_w8a8_schemes.py [default|tiny]``.
+zoo's paraphrase pairs;
+p50 latency on 1 thread (ingest.profile_host, 20 runs).
+Run: ``python benchmarks/minilm_w8a8_schemes.py [default|tiny]``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 
 import onnxruntime as ort
 
-from ingest import fidelity
+from ingest import fidelity, profile_host
 from ingest.export import export_onnx
 from ingest.optimize import optimize
 from ingest.zoo.minilm import build
@@ -27,6 +29,10 @@ def _runner(path: Path) -> Any:
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     names = [o.name for o in session.get_outputs()]
     return lambda inputs: dict(zip(names, session.run(None, inputs), strict=True))
+
+
+def _p50(path: Path, inputs: list[dict[str, Any]]) -> float:
+    return round(profile_host.profile(path, inputs[:4], threads=(1,), runs=20).at(1).p50_ms, 2)
 
 
 def main(size: str = "default") -> None:
@@ -39,6 +45,7 @@ def main(size: str = "default") -> None:
         held_out = zoo.eval_inputs("model", 16)
         reference = fidelity.run_model(src, held_out)
         print("fp32 retrieval", zoo.task_metric.evaluate({"model": _runner(src)}), flush=True)
+        print("fp32 p50 1 thread ms", _p50(src, held_out), flush=True)
         for label, options in (("before", {"transformer_schemes": ["static_qdq"]}), ("after", {})):
             started = time.perf_counter()
             result = optimize(src, "w8a8", root / label, calibration=calibration, options=options)
@@ -51,6 +58,7 @@ def main(size: str = "default") -> None:
                 "retrieval": retrieval,
                 "candidates": result.details["scheme_candidates"],
                 "size_ratio": result.details["size_ratio"],
+                "p50_ms_1_thread": _p50(result.path, held_out),
                 "seconds": round(time.perf_counter() - started, 1),
             }
             print(label, json.dumps(row), flush=True)
