@@ -31,22 +31,27 @@ MIN_COSINE: Final = 0.99
 # Gather: the embedding tables (8-bit per tensor; 47% of MiniLM's bytes), cosine unchanged on MiniLM.
 QUANTIZED_OPS: Final = ["MatMul", "Gemm", "Gather"]
 OPTIONS: Final = frozenset({"transformer_schemes", "min_cosine"})
+MIN_MATMUL_SHARE: Final = 0.5
 ATTENTION_OPS: Final = frozenset({"LayerNormalization", "Attention", "MultiHeadAttention", "SkipLayerNormalization"})
 
 
 def detect(model: Any) -> str | None:
-    """Why ``model`` is treated as a transformer graph, or None (a CNN and the like)."""
-    ops = {node.op_type for node in model.graph.node}
-    found = sorted(ops & ATTENTION_OPS)
-    if found:
-        return f"{', '.join(found)} present"
+    """Why ``model`` is treated as a transformer graph, or None (a CNN, or a conv-heavy UNet with attention).
+
+    MatMul/Gemm must hold at least half of the non-embedding weights (the candidates quantize only those),
+    and the graph must have LayerNormalization, an attention op or a Softmax.
+    """
     weights = graph.weight_bytes_by_op(model)
     weights.pop("Gather", None)  # embedding tables
     total = sum(weights.values())
     share = (weights.get("MatMul", 0) + weights.get("Gemm", 0)) / total if total else 0.0
-    if "Softmax" in ops and share >= 0.5:
-        return f"Softmax present and MatMul/Gemm hold {share:.0%} of the non-embedding weights"
-    return None
+    if share < MIN_MATMUL_SHARE:
+        return None
+    ops = {node.op_type for node in model.graph.node}
+    found = sorted(ops & ATTENTION_OPS) or sorted(ops & {"Softmax"})
+    if not found:
+        return None
+    return f"{', '.join(found)} present; MatMul/Gemm hold {share:.0%} of the non-embedding weights"
 
 
 def schemes_from(job: Job) -> list[str]:

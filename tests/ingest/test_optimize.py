@@ -400,7 +400,7 @@ def test_w8a8_transformer_records_the_measured_scheme_choice(
 ) -> None:
     result = optimize(models["transformer"], "w8a8", tmp_path, calibration=text_data)
 
-    assert result.details["transformer_graph"] == "LayerNormalization present"
+    assert result.details["transformer_graph"].startswith("LayerNormalization present")
     assert result.details["scheme"] == "static_qdq_matmul"  # meets cosine 0.99: dynamic is not tried
     assert list(result.details["scheme_candidates"]) == ["static_qdq_matmul"]
     assert result.details["scheme_candidates"]["static_qdq_matmul"]["cosine"] >= 0.99

@@ -54,7 +54,7 @@ def test_minilm_w8a8_meets_cosine_099_by_a_measured_scheme_choice(
     result = optimize(src, "w8a8", tmp_path, calibration=calibration, options={"calibration_methods": ["MinMax"]})
     details = result.details
 
-    assert details["transformer_graph"] == "LayerNormalization present"
+    assert details["transformer_graph"].startswith("LayerNormalization present; MatMul/Gemm hold 100%")
     candidates = details["scheme_candidates"]
     assert list(candidates) == ["static_qdq_matmul", "dynamic_int8"]  # static tried first, fell short
     assert candidates["static_qdq_matmul"]["cosine"] < 0.99 <= candidates["dynamic_int8"]["cosine"]
@@ -123,3 +123,22 @@ def test_sd_vae_decoder_w8a8_builds_despite_a_shared_groupnorm_bias(tmp_path: Pa
     assert "transformer_graph" not in result.details and result.details["method"] == "static_qdq"
     assert result.details["fidelity"]["cosine"] >= 0.99
     assert _ops(result.path)["Softmax"] == _ops(src)["Softmax"] >= 1
+
+
+def test_sd_unet_with_attention_but_mostly_conv_weights_keeps_full_static_qdq(tmp_path: Path) -> None:
+    from ingest.zoo.stable_diffusion import build as build_sd
+
+    zoo = build_sd("tiny")
+    component = next(c for c in zoo.components if c.name == "unet")
+    src = export_onnx(component, tmp_path / "src").path
+    samples = zoo.calibration("unet", 4)
+
+    result = optimize(src, "w8a8", tmp_path / "out", calibration=samples, options={"calibration_methods": ["MinMax"]})
+
+    # LayerNormalization and Softmax are present, but Conv holds most weights: the transformer candidates
+    # (MatMul/Gemm only) would leave them float.
+    assert "transformer_graph" not in result.details and result.details["method"] == "static_qdq"
+    model = onnx.load(str(result.path))
+    dq_outputs = {n.output[0] for n in model.graph.node if n.op_type == "DequantizeLinear"}
+    convs = [n for n in model.graph.node if n.op_type == "Conv"]
+    assert convs and all(n.input[1] in dq_outputs for n in convs)  # every Conv weight is 8-bit
