@@ -96,6 +96,43 @@ def name_nodes(model: Any) -> int:
     return named
 
 
+BIAS_INPUTS: Final = {"Conv": 2, "ConvTranspose": 2, "Gemm": 2, "InstanceNormalization": 2, "LayerNormalization": 2}
+
+
+def unshare_biases(model: Any) -> int:
+    """Give each node its own copy of a bias initializer that several nodes share; returns the copies made.
+
+    onnxruntime's QDQ quantizer duplicates a shared bias itself, naming the copy ``<name><N>``: with the
+    dynamo exporter's ``val_<N>`` names that can be an existing activation (the SD VAE decoder's shared
+    GroupNorm bias ``val_12`` became ``val_126``, rewiring a Softmax input to a 1-D constant: "Softmax ...
+    Input rank must be >= 1"). Copies made here get collision-free names, so the quantizer has none to make.
+    """
+    initializers = {t.name: t for t in model.graph.initializer}
+    taken = set(initializers) | {name for node in model.graph.node for name in [*node.input, *node.output]}
+    taken |= {v.name for v in [*model.graph.input, *model.graph.output, *model.graph.value_info]}
+    seen: set[str] = set()
+    copies = 0
+    for node in model.graph.node:
+        index = BIAS_INPUTS.get(node.op_type)
+        if index is None or len(node.input) <= index or node.input[index] not in initializers:
+            continue
+        name = node.input[index]
+        if name not in seen:
+            seen.add(name)
+            continue
+        candidate = f"{name}__bias_of_{node.name or copies}"
+        while candidate in taken:
+            candidate += "_"
+        copy = type(initializers[name])()
+        copy.CopyFrom(initializers[name])
+        copy.name = candidate
+        model.graph.initializer.append(copy)
+        taken.add(candidate)
+        node.input[index] = candidate
+        copies += 1
+    return copies
+
+
 def onnx_opset(model: Any) -> int:
     for entry in model.opset_import:
         if entry.domain in ("", "ai.onnx"):

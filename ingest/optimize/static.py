@@ -103,7 +103,11 @@ def prepare(job: Job) -> Prepared:
     pre_path = job.scratch / "preprocessed.onnx"
     details["preprocess"] = _preprocess(float_path, pre_path, target)
     pre_model = graph.load(pre_path)
-    if graph.name_nodes(pre_model):
+    named = graph.name_nodes(pre_model)
+    unshared = graph.unshare_biases(pre_model)
+    if unshared:
+        details["biases_unshared"] = unshared
+    if named or unshared:
         graph.save(pre_model, pre_path)
     reference = fidelity.run_model(pre_path, held_out)
     large = graph.total_size(pre_path) >= graph.EXTERNAL_DATA_THRESHOLD
@@ -160,6 +164,7 @@ def quantize(
     *,
     cache: Path,
     exclude: list[str] | None = None,
+    op_types: list[str] | None = None,
 ) -> None:
     """One static QDQ quantization; calibration ranges are read from ``cache`` when it exists."""
     q = require("onnxruntime.quantization", "ml")
@@ -206,6 +211,7 @@ def quantize(
             activation_type=q.QuantType[scheme.activation],
             weight_type=q.QuantType[scheme.weight],
             nodes_to_exclude=exclude or None,
+            op_types_to_quantize=op_types or None,
             use_external_data_format=prepared.large,
             calibrate_method=q.CalibrationMethod[method],
             extra_options=extra,
@@ -220,7 +226,15 @@ def measure(path: Path, prepared: Prepared, samples: int | None = None) -> dict[
     return fidelity.compare(prepared.reference[:count], outputs)
 
 
-def choose_method(job: Job, prepared: Prepared, scheme: Scheme) -> tuple[Quantized, dict[str, Any]]:
+def choose_method(
+    job: Job,
+    prepared: Prepared,
+    scheme: Scheme,
+    *,
+    exclude: list[str] | None = None,
+    op_types: list[str] | None = None,
+    tag: str = "",
+) -> tuple[Quantized, dict[str, Any]]:
     """Quantize with each calibration method (time permitting) and keep the lowest held-out error."""
     methods = methods_from(job)
     budget = job.number("calibration_time_budget_s", 120.0, minimum=0.0)
@@ -234,10 +248,10 @@ def choose_method(job: Job, prepared: Prepared, scheme: Scheme) -> tuple[Quantiz
         if best is not None and elapsed + first_seconds * SLOWER_METHOD_FACTOR > budget:
             skipped[method] = f"time budget ({budget:.0f} s) would be exceeded"
             continue
-        out = job.scratch / f"{scheme.name}-{method}.onnx"
-        cache = job.scratch / f"calibration-{method}.json"
+        out = job.scratch / f"{scheme.name}{tag}-{method}.onnx"
+        cache = job.scratch / f"calibration{tag}-{method}.json"
         t0 = time.perf_counter()
-        quantize(job, prepared, scheme, method, out, cache=cache)
+        quantize(job, prepared, scheme, method, out, cache=cache, exclude=exclude, op_types=op_types)
         errors = measure(out, prepared)
         seconds = time.perf_counter() - t0
         first_seconds = first_seconds or seconds

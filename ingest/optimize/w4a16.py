@@ -35,12 +35,15 @@ def run(job: Job) -> tuple[Path, dict[str, Any]]:
     rewritten = gemm_to_matmul(model)
     eligible, eligible_bytes = eligible_matmuls(model)
     weights = graph.weight_bytes_by_op(model)
+    # Embedding tables (Gather) are looked up, not multiplied: MatMulNBits cannot take them, and they do not
+    # make a model less of a transformer. They stay float and are left out of the share.
+    embedding_bytes = weights.pop("Gather", 0)
     total = sum(weights.values())
     share = eligible_bytes / total if total else 0.0
     if not eligible or share < min_share:
         raise UnsupportedPrecision(
             f"w4a16 quantizes MatMul/Linear weights only; this model has {len(eligible)} such layer(s), "
-            f"holding {share:.0%} of its weights (most are in {_largest(weights)} layers).",
+            f"holding {share:.0%} of its non-embedding weights (most are in {_largest(weights)} layers).",
             hint="Use w8a8, w8a16, mixed or fp16 for this model; w4a16 suits transformer and LLM weights.",
         )
 
@@ -69,6 +72,8 @@ def run(job: Job) -> tuple[Path, dict[str, Any]]:
         "eligible_matmuls": len(eligible),
         "quantized_matmuls": ops.get("MatMulNBits", 0),
         "weight_share_quantized": round(share, 4),
+        "weight_share_basis": "non-embedding float weights (Gather tables excluded)",
+        "embedding_bytes_float": embedding_bytes,
     }
 
 

@@ -382,3 +382,25 @@ def test_no_temp_files_in_the_working_directory(
     optimize(models["transformer"], "w8a8", out, calibration=text_data[:4])
     assert list(cwd.iterdir()) == []
     assert [p.name for p in out.iterdir()] == ["transformer.onnx"]
+
+
+def test_w8a8_transformer_npu_stays_static_qdq(
+    models: dict[str, Path], text_data: list[dict[str, np.ndarray]], tmp_path: Path
+) -> None:
+    result = optimize(models["transformer"], "w8a8", tmp_path, calibration=text_data, options={"target": "npu"})
+
+    assert (result.details["method"], result.details["variant"]) == ("static_qdq", "qnn-htp")
+    assert "scheme_candidates" not in result.details  # the NPU needs static scales: no dynamic candidate
+    ops = Counter(node.op_type for node in onnx.load(str(result.path)).graph.node)
+    assert ops["QuantizeLinear"] >= 1 and ops["DynamicQuantizeLinear"] == 0
+
+
+def test_w8a8_transformer_records_the_measured_scheme_choice(
+    models: dict[str, Path], text_data: list[dict[str, np.ndarray]], tmp_path: Path
+) -> None:
+    result = optimize(models["transformer"], "w8a8", tmp_path, calibration=text_data)
+
+    assert result.details["transformer_graph"].startswith("LayerNormalization present")
+    assert result.details["scheme"] == "static_qdq_matmul"  # meets cosine 0.99: dynamic is not tried
+    assert list(result.details["scheme_candidates"]) == ["static_qdq_matmul"]
+    assert result.details["scheme_candidates"]["static_qdq_matmul"]["cosine"] >= 0.99
