@@ -203,6 +203,19 @@ def test_w8a8_time_budget_skips_slower_calibration(
     assert "Percentile" in result.details["calibration_skipped"]
 
 
+def test_w8a8_skips_a_histogram_calibration_that_would_not_fit_in_memory(
+    models: dict[str, Path], conv_data: list[dict[str, np.ndarray]], tmp_path: Path
+) -> None:
+    # Percentile keeps every activation of every sample: on Whisper's encoder that was 13.5 GB and the kernel
+    # killed the worker. Over the budget it is skipped with the reason, and MinMax still makes the build.
+    result = optimize(
+        models["conv"], "w8a8", tmp_path, calibration=conv_data, options={"calibration_memory_budget_mb": 0.001}
+    )
+    assert list(result.details["calibration_errors"]) == ["MinMax"]
+    assert "MB of activations" in result.details["calibration_skipped"]["Percentile"]
+    assert result.path.is_file()
+
+
 def test_w8a8_npu_variant_uses_qnn_layout(
     models: dict[str, Path], conv_data: list[dict[str, np.ndarray]], tmp_path: Path
 ) -> None:
