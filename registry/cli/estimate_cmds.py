@@ -81,7 +81,9 @@ def estimate(
 
 
 def import_published(
-    perf_csv: Path = typer.Argument(..., help="aihub_published_perf.csv"),
+    perf_csv: Path | None = typer.Argument(
+        None, help="aihub_published_perf.csv (default: the copy shipped with the package, with its numerics)"
+    ),
     numerics: Path | None = typer.Option(None, "--numerics", help="aihub_published_numerics.csv (accuracy)"),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
@@ -91,6 +93,11 @@ def import_published(
     from registry.local import LocalCatalog
     from registry.service.published import import_published as run_import
 
+    if perf_csv is None:
+        from registry.estimator.fit import PUBLISHED_DIR
+
+        perf_csv = PUBLISHED_DIR / "aihub_published_perf.csv"
+        numerics = numerics or PUBLISHED_DIR / "aihub_published_numerics.csv"
     with LocalCatalog().session() as session:
         report = run_import(session, perf_csv, numerics)
     out = report.to_json()

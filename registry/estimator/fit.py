@@ -1,6 +1,6 @@
 """Fit the estimator on Qualcomm's published measurements and write ``registry/estimator/data/params.json``.
 
-    python -m registry.estimator.fit [--perf ../shared/data/aihub_published_perf.csv]
+    python -m registry.estimator.fit [--perf aihub_published_perf.csv]
 
 Deterministic: the same CSV and calibration graphs give the same params.json. Needs numpy (``ml`` extra).
 The fit is robust least squares (soft-L1) in log space with small ridge penalties; validation leaves out whole
@@ -27,13 +27,13 @@ GRAPHS_FILE = DATA_DIR / "calibration_graphs.json"
 PARAMS_FILE = DATA_DIR / "params.json"
 
 
+PUBLISHED_DIR = Path(__file__).resolve().parent / "data" / "aihub"
+
+
 def _default_perf() -> Path:
-    """``shared/data/aihub_published_perf.csv`` in the first ancestor of the repo that has it."""
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / "shared" / "data" / "aihub_published_perf.csv"
-        if candidate.is_file():
-            return candidate
-    return Path("shared/data/aihub_published_perf.csv")
+    """The published measurements shipped with the package (``data/aihub/``: quic/ai-hub-models v0.46.1,
+    BSD-3-Clause; see its README), so a fit is reproducible from a clean checkout."""
+    return PUBLISHED_DIR / "aihub_published_perf.csv"
 
 
 SOURCE_RELEASE = "quic/ai-hub-models v0.46.1 (2026-02-12)"
@@ -403,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Fit the latency estimator; writes registry/estimator/data/params.json"
     )
-    parser.add_argument("--perf", type=Path, default=None, help="default: shared/data/ above the repo")
+    parser.add_argument("--perf", type=Path, default=None, help="default: the shipped copy in data/aihub/")
     parser.add_argument("--out", type=Path, default=PARAMS_FILE)
     args = parser.parse_args(argv)
     params, report = run(args.perf or _default_perf())

@@ -150,7 +150,8 @@ def test_ingest_with_qai_hub_publishes_device_builds_and_reattaches_after_a_kill
     assert {e["metric"] for e in fidelity} == {"psnr_db"} and len(fidelity) == 2  # per device, vs local FP32
     # The portable onnx build stays one build: AI Hub's figures and device fidelity are attached to it.
     portable = builds[("float", "onnx", "any")]
-    assert {b["provenance"] for b in portable["benchmarks"]} == {"measured-host", "measured-device"}
+    # Host figures, AI Hub's device figures and the estimator's figures, each labelled; never mixed up.
+    assert {b["provenance"] for b in portable["benchmarks"]} == {"measured-host", "measured-device", "estimated"}
     assert any(e["provenance"] == "measured-device" and e["metric"] == "psnr_db" for e in portable["evaluations"])
     context = builds[("w8a8", "qnn_context_binary", SD8G3)]
     (figure,) = context["benchmarks"]
