@@ -93,14 +93,20 @@ def download(file_url: str, sha256: str) -> bytes:
     try:
         with client().http().stream("GET", file_url, follow_redirects=True) as response:
             if not response.is_success:
-                raise RegistryError(f"HTTP {response.status_code} downloading {file_url}.")
+                raise RegistryError(
+                    f"HTTP {response.status_code} downloading {file_url}.",
+                    hint="Reload the page; if it persists, check the API's log.",
+                )
             for chunk in response.iter_bytes():
                 digest.update(chunk)
                 chunks.append(chunk)
     except httpx.HTTPError as exc:
         raise RegistryError(f"Download from {file_url} failed: {exc}", hint="Retry; check the API.") from exc
     if digest.hexdigest() != sha256:
-        raise RegistryError(f"The bytes from {file_url} do not match sha256 {sha256}; not saving them.")
+        raise RegistryError(
+            f"The bytes from {file_url} do not match sha256 {sha256}; not saving them.",
+            hint="The stored blob may be corrupt: tell the registry's operator; `registry pull` verifies too.",
+        )
     return b"".join(chunks)
 
 

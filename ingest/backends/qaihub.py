@@ -474,7 +474,10 @@ def _chipset(device: Any) -> str:
     for attribute in device.attributes:
         if attribute.startswith("chipset:"):
             return str(attribute.split(":", 1)[1])
-    raise InvalidInput(f"AI Hub device {device.name} names no chipset.")
+    raise InvalidInput(
+        f"AI Hub device {device.name} names no chipset.",
+        hint="Name the device by its chipset instead (e.g. sd8g3); `registry devices` lists them.",
+    )
 
 
 def make_backend(settings: Settings | None = None, *, work_dir: Path | None = None) -> QaiHubBackend:

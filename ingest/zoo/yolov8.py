@@ -207,7 +207,10 @@ def load_checkpoint(net: Any, path: Path) -> None:
             if isinstance(obj.get(key), dict):
                 obj = obj[key]
     if not isinstance(obj, dict):
-        raise InvalidInput(f"{path} holds a {type(obj).__name__}, not a state dict")
+        raise InvalidInput(
+            f"{path} holds a {type(obj).__name__}, not a state dict",
+            hint="Save the weights with torch.save(model.state_dict(), path) in the Ultralytics layout.",
+        )
     state = {k: v.float() for k, v in obj.items() if isinstance(v, torch.Tensor)}
     result = net.load_state_dict(state, strict=False)
     wanted = [k for k in result.missing_keys if not k.endswith("num_batches_tracked")]

@@ -312,7 +312,10 @@ def _set_status(ref: str, action: str, reason: str | None, json_out: bool) -> No
 
     name, version = split_ref(ref)
     if not version:
-        raise InvalidInput(f"Say which version to {action}: MODEL@VERSION, e.g. {name}@1.0.0.")
+        raise InvalidInput(
+            f"Say which version to {action}: MODEL@VERSION, e.g. {name}@1.0.0.",
+            hint=f"`registry show {name}` lists its versions.",
+        )
     with LocalCatalog().session() as session:
         v = getattr(lifecycle, action)(session, name, version, reason)
     if json_out:

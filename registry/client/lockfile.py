@@ -58,15 +58,22 @@ def read_requirements(path: Path) -> list[dict[str, str | None]]:
             )
         for key in ("name", "device", "precision"):
             if not isinstance(entry.get(key), str) or not entry[key].strip():
-                raise InvalidInput(f"{where}: '{key}' is required (a string).")
+                raise InvalidInput(
+                    f"{where}: '{key}' is required (a string).", hint="See docs/lockfiles.md for the format."
+                )
         if entry.get("version") and entry.get("alias"):
-            raise InvalidInput(f"{where} ({entry['name']}): give a version or an alias, not both.")
+            raise InvalidInput(
+                f"{where} ({entry['name']}): give a version or an alias, not both.", hint="Keep one of the two keys."
+            )
         out.append({k: (str(entry[k]).strip() if entry.get(k) is not None else None) for k in REQUIREMENT_KEYS})
     seen: set[tuple[str | None, ...]] = set()
     for r in out:
         ident = (r["name"], r["device"], r["precision"], r["runtime"])
         if ident in seen:
-            raise InvalidInput(f"{path.name}: {r['name']} for {r['device']}/{r['precision']} is listed twice.")
+            raise InvalidInput(
+                f"{path.name}: {r['name']} for {r['device']}/{r['precision']} is listed twice.",
+                hint="Keep one entry per (model, device, precision, runtime).",
+            )
         seen.add(ident)
     return out
 

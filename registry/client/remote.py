@@ -391,7 +391,10 @@ def _fetch_into(
             elif response.status == 206:
                 start = _content_range_start(response.getheader("content-range") or "")
                 if start != have:
-                    raise RegistryError(f"The server answered range {have}- with {start}-; refusing to splice.")
+                    raise RegistryError(
+                        f"The server answered range {have}- with {start}-; refusing to splice.",
+                        hint="Pull again: the partial file is kept and the download restarts from what is verified.",
+                    )
             elif response.status != 200:
                 raise error_from_body(response.status, response.read(), url)
             expected = response.length  # bytes this response promises (Content-Length)
@@ -416,7 +419,10 @@ def _fetch_into(
             return have
         finally:
             conn.close()
-    raise RegistryError(f"Too many redirects fetching {url}.")
+    raise RegistryError(
+        f"Too many redirects fetching {url}.",
+        hint="Check REGISTRY_URL and any proxy in front of the registry: they redirect in a loop.",
+    )
 
 
 def _content_range_start(value: str) -> int | None:

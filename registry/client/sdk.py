@@ -298,7 +298,7 @@ class Client:
         if version and alias:
             from registry.errors import InvalidInput
 
-            raise InvalidInput("Give a version or an alias, not both.")
+            raise InvalidInput("Give a version or an alias, not both.", hint="Drop one of version= and alias=.")
         from registry.client import fastpath
         from registry.client.cache import Cache
         from registry.client.pull import materialize
