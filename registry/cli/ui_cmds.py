@@ -26,7 +26,11 @@ def ui(
     host: str = typer.Option("127.0.0.1", help="Interface the UI binds (0.0.0.0 for all)."),
     port: int = typer.Option(8501, help="TCP port of the UI."),
     api: str = typer.Option(
-        "", "--api", help="URL of a running `registry serve`. Default: start one on the embedded catalog."
+        "",
+        "--api",
+        envvar="REGISTRY_URL",
+        help="URL of a running `registry serve` (default: REGISTRY_URL; without either, start one on the embedded "
+        "catalog).",
     ),
 ) -> None:
     """Browse, compare and download builds in the browser (Streamlit). Stops the API it started on exit."""
@@ -37,7 +41,9 @@ def ui(
     if not app_path.is_file():
         raise RegistryError(f"The UI app is missing at {app_path}.", hint="Reinstall edge-model-registry[ui].")
     if api and not api.startswith(("http://", "https://")):
-        raise InvalidInput(f"--api must be an http(s) URL, not '{api}'.", hint="e.g. --api http://127.0.0.1:8000")
+        raise InvalidInput(
+            f"--api (or REGISTRY_URL) must be an http(s) URL, not '{api}'.", hint="e.g. --api http://127.0.0.1:8000"
+        )
     server: subprocess.Popen[bytes] | None = None
     streamlit: subprocess.Popen[bytes] | None = None
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so `finally` stops the children

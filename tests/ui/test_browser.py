@@ -167,7 +167,20 @@ def test_registry_ui_refuses_an_api_that_is_not_a_url() -> None:
         timeout=60,
     )
     assert out.returncode == 2
-    assert "--api must be an http(s) URL" in out.stderr and "http://127.0.0.1:8000" in out.stderr
+    assert "--api (or REGISTRY_URL) must be an http(s) URL" in out.stderr and "http://127.0.0.1:8000" in out.stderr
+
+
+def test_registry_ui_takes_the_api_from_registry_url_like_every_other_command() -> None:
+    # REGISTRY_URL names the server for pull, lock and sync; `registry ui` must use it too, not start its own API.
+    out = subprocess.run(
+        [sys.executable, "-m", "registry", "ui"],
+        env=cli_env({"PYTHONPATH": str(ROOT), "REGISTRY_URL": "models.internal:8000"}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 2
+    assert "'models.internal:8000'" in out.stderr
 
 
 def test_registry_ui_says_to_init_when_the_embedded_catalog_is_not_set_up(
