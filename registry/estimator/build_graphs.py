@@ -502,7 +502,8 @@ def _specs() -> dict[tuple[str, str], tuple[Builder, str]]:
         ("real_esrgan_general_x4v3", "Real-ESRGAN-General-x4v3"): (lambda: (_srvgg(), _img(128)), exact),
         ("real_esrgan_x4plus", "Real-ESRGAN-x4plus"): (lambda: (_rrdbnet(), _img(128)), exact),
         ("esrgan", "ESRGAN"): (lambda: (_rrdbnet(), _img(128)), exact),
-        ("unet_segmentation", "Unet-Segmentation"): (lambda: (_unet_carvana(), _img(224)), exact),
+        # AI Hub profiles it at 640x1280 (its get_input_spec), not the 224x224 of aihub_models_info.csv
+        ("unet_segmentation", "Unet-Segmentation"): (lambda: (_unet_carvana(), _img(640, 1280)), exact),
         ("resnet_3d", "ResNet-3D"): (lambda: (_video_resnet("r3d"), (_zeros(1, 3, 16, 112, 112),)), exact),
         ("resnet_mixed", "ResNet-Mixed-Convolution"): (
             lambda: (_video_resnet("mc3"), (_zeros(1, 3, 16, 112, 112),)),
@@ -519,7 +520,19 @@ def _specs() -> dict[tuple[str, str], tuple[Builder, str]]:
     }
     for mid in ("opus_mt_en_es", "opus_mt_es_en", "opus_mt_en_zh", "opus_mt_zh_en"):
         s[(mid, "OpusMTEncoder")] = (_marian_encoder, exact)
+    import importlib
+
+    for name in EXTRA_SPEC_MODULES:
+        s.update(importlib.import_module(name).specs())
     return s
+
+
+# More calibration models, by kind; each module's ``specs()`` maps (model_id, component) -> (builder, fidelity).
+EXTRA_SPEC_MODULES = (
+    "registry.estimator.calib.detection",
+    "registry.estimator.calib.mobile",
+    "registry.estimator.calib.transformers",
+)
 
 
 def _zeros(*shape: int) -> Any:

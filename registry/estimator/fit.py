@@ -19,9 +19,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from registry.estimator.model import FEATURES, PRECISION_CLASSES, TERMS, WEIGHT_BYTES, features, precision_class, terms
+from registry.estimator.model import (
+    CONTEXT_TERMS,
+    FEATURES,
+    PRECISION_CLASSES,
+    TERMS,
+    WEIGHT_BYTES,
+    context_terms,
+    features,
+    precision_class,
+    terms,
+)
 
-ESTIMATOR_VERSION = "0.1.0"
+ESTIMATOR_VERSION = "0.2.0"
 DATA_DIR = Path(__file__).parent / "data"
 GRAPHS_FILE = DATA_DIR / "calibration_graphs.json"
 PARAMS_FILE = DATA_DIR / "params.json"
@@ -41,6 +51,7 @@ RUNTIMES = ("tflite", "qnn_dlc", "qnn_context_binary", "onnx", "precompiled_qnn_
 # Ridge penalties, in rows' worth of evidence: betas shared by all precision classes, each class's deviation from
 # them (strongly shrunk: ~60 model/class points cannot support a free beta per class), device and runtime offsets.
 _BETA_PENALTY, _BETA_PC_PENALTY, _DEVICE_PC_PENALTY, _RUNTIME_PENALTY = 10.0, 1000.0, 20.0, 5.0
+_DEVICE_RT_PENALTY, _CONTEXT_PENALTY = 1.0, 0.5
 _HUBER_K, _HUBER_ROUNDS = 0.15, 8  # log-space residual beyond which a row's weight falls off
 
 
@@ -122,57 +133,76 @@ def _families(graphs: Mapping[tuple[str, str], Mapping[str, Any]]) -> dict[tuple
 
 
 class Fitter:
-    """Ridge regression in log space, made robust by Huber reweighting, over beta[pclass, term],
-    device[chipset] + device_pc[chipset, pclass] and runtime[runtime, pclass]. Closed form: a fold fits in ms."""
+    """Ridge regression in log space, made robust by Huber reweighting, over beta[pclass, term] (a shared part plus
+    a strongly shrunk deviation per class), device[chipset] + device_pc[chipset, pclass] +
+    device_rt[chipset, runtime, pclass], runtime[runtime, pclass] and gamma[runtime, pclass, context term].
+    Closed form: a fold fits in milliseconds."""
 
     def __init__(self, rows: Sequence[Row]) -> None:
         import numpy as np
 
         self.devices = sorted({r.chipset for r in rows})
         self.n_p, self.n_t, self.n_d, self.n_r = len(PRECISION_CLASSES), len(TERMS), len(self.devices), len(RUNTIMES)
+        self.n_c = len(CONTEXT_TERMS)
         self.rows = rows
         self.y = np.log(np.array([r.latency_ms for r in rows]))
         self.p = np.array([PRECISION_CLASSES.index(r.pclass) for r in rows])
         self.d = np.array([self.devices.index(r.chipset) for r in rows])
         self.rt = np.array([RUNTIMES.index(r.runtime) for r in rows])
-        self.base = self.n_p * self.n_t + self.n_d + self.n_d * self.n_p + self.n_r * self.n_p
-        self.size = self.base + self.n_t - 1  # + one shared beta per term (the intercept is per class only)
-        T = np.array([[terms(dict(zip(FEATURES, r.x, strict=True)))[k] for k in TERMS] for r in rows])
-        A = np.zeros((len(rows), self.size))
-        idx = np.arange(len(rows))
-        for k in range(self.n_t):
-            A[idx, self.p * self.n_t + k] = T[:, k]
-        a = self.n_p * self.n_t
-        A[idx, a + self.d] = 1.0
-        b = a + self.n_d
-        A[idx, b + self.d * self.n_p + self.p] = 1.0
-        c = b + self.n_d * self.n_p
-        A[idx, c + self.rt * self.n_p + self.p] = 1.0
-        A[:, self.base :] = T[:, 1:]
-        self.A = A
-        pen = np.zeros(self.size)
-        for pc in range(self.n_p):
-            pen[pc * self.n_t : (pc + 1) * self.n_t] = _BETA_PC_PENALTY
-            pen[pc * self.n_t] = 1e-6  # the intercept
-        pen[a:b] = 1e-3
-        pen[b:c] = _DEVICE_PC_PENALTY
-        pen[c : self.base] = _RUNTIME_PENALTY
-        pen[self.base :] = _BETA_PENALTY
-        self.penalty = np.diag(pen)
+        xs = [dict(zip(FEATURES, r.x, strict=True)) for r in rows]
+        T = np.array([[terms(x)[k] for k in TERMS] for x in xs])
+        C = np.array([[context_terms(x)[k] for k in CONTEXT_TERMS] for x in xs])
+        n, idx = len(rows), np.arange(len(rows))
+        blocks: list[tuple[str, Any, float]] = []  # (name, columns, ridge penalty)
 
-    def unpack(self, v: Any) -> tuple[Any, Any, Any, Any]:
-        """(beta per class with the shared part added, device, device_pc, runtime)."""
-        a = self.n_p * self.n_t
-        b = a + self.n_d
-        c = b + self.n_d * self.n_p
-        beta = v[:a].reshape(self.n_p, self.n_t).copy()
-        beta[:, 1:] += v[self.base :]
-        return beta, v[a:b], v[b:c].reshape(self.n_d, self.n_p), v[c : self.base].reshape(self.n_r, self.n_p)
+        def block(name: str, width: int, penalty: float) -> Any:
+            cols = np.zeros((n, width))
+            blocks.append((name, cols, penalty))
+            return cols
+
+        b = block("beta_pc", self.n_p * self.n_t, _BETA_PC_PENALTY)
+        for k in range(self.n_t):
+            b[idx, self.p * self.n_t + k] = T[:, k]
+        block("device", self.n_d, 1e-3)[idx, self.d] = 1.0
+        block("device_pc", self.n_d * self.n_p, _DEVICE_PC_PENALTY)[idx, self.d * self.n_p + self.p] = 1.0
+        block("device_rt", self.n_d * self.n_r * self.n_p, _DEVICE_RT_PENALTY)[
+            idx, (self.d * self.n_r + self.rt) * self.n_p + self.p
+        ] = 1.0
+        block("runtime", self.n_r * self.n_p, _RUNTIME_PENALTY)[idx, self.rt * self.n_p + self.p] = 1.0
+        g = block("context", self.n_r * self.n_p * self.n_c, _CONTEXT_PENALTY)
+        for k in range(self.n_c):
+            g[idx, (self.rt * self.n_p + self.p) * self.n_c + k] = C[:, k]
+        block("beta", self.n_t - 1, _BETA_PENALTY)[:] = T[:, 1:]  # shared by all classes (the intercept is per class)
+        self.A = np.hstack([cols for _, cols, _ in blocks])
+        self.size = self.A.shape[1]
+        self.slices: dict[str, slice] = {}
+        pen, at = [], 0
+        for name, cols, penalty in blocks:
+            self.slices[name] = slice(at, at + cols.shape[1])
+            at += cols.shape[1]
+            pen += [penalty] * cols.shape[1]
+        pen_arr = np.array(pen)
+        pen_arr[[self.slices["beta_pc"].start + pc * self.n_t for pc in range(self.n_p)]] = 1e-6  # intercepts
+        self.penalty = np.diag(pen_arr)
+
+    def unpack(self, v: Any) -> dict[str, Any]:
+        """The fitted parameters by block; ``beta`` has the shared part added to each class."""
+        s = self.slices
+        beta = v[s["beta_pc"]].reshape(self.n_p, self.n_t).copy()
+        beta[:, 1:] += v[s["beta"]]
+        return {
+            "beta": beta,
+            "device": v[s["device"]],
+            "device_pc": v[s["device_pc"]].reshape(self.n_d, self.n_p),
+            "device_rt": v[s["device_rt"]].reshape(self.n_d, self.n_r, self.n_p),
+            "runtime": v[s["runtime"]].reshape(self.n_r, self.n_p),
+            "context": v[s["context"]].reshape(self.n_r, self.n_p, self.n_c),
+        }
 
     def predict_log(self, v: Any, idx: Any = None) -> Any:
         return (self.A if idx is None else self.A[idx]) @ v
 
-    def fit(self, idx: Any, start: Any = None) -> Any:
+    def fit(self, idx: Any) -> Any:
         import numpy as np
 
         A, y = self.A[idx], self.y[idx]
@@ -189,11 +219,11 @@ class Fitter:
 # --- validation ----------------------------------------------------------------------------------------------------
 
 
-def cross_validate(fitter: Fitter, full: Any) -> Any:
-    """Leave-one-family-out predictions (ms) for every row."""
+def cross_validate(fitter: Fitter, by: str = "family") -> Any:
+    """Leave-one-family-out (``by="model_id"``: leave-one-model-out) predictions (ms) for every row."""
     import numpy as np
 
-    families = np.array([r.family for r in fitter.rows])
+    families = np.array([getattr(r, by) for r in fitter.rows])
     pred = np.zeros(len(fitter.rows))
     for fam in sorted(set(families)):
         test = families == fam
@@ -233,7 +263,7 @@ def _ranks(values: Any) -> Any:
 
 
 def _fallback_device(dev: Mapping[str, float], arch: Mapping[str, str | None], chipset: str | None) -> float:
-    """The device term of a chipset with no calibration rows: the median of calibrated chipsets of its NPU
+    """The device share of a chipset with no calibration rows: the median of calibrated chipsets of its NPU
     architecture, else of all calibrated chipsets (``chipset`` itself is left out)."""
     import statistics
 
@@ -323,8 +353,9 @@ def run(perf_csv: Path, graphs_file: Path = GRAPHS_FILE) -> tuple[dict[str, Any]
         raise ValueError("fewer than three calibration model families: nothing to fit or validate")
     fitter = Fitter(rows)
     full = fitter.fit(np.arange(len(rows)))
-    beta, dev, dev_pc, rt = fitter.unpack(full)
-    pred = cross_validate(fitter, full)
+    fitted = fitter.unpack(full)
+    beta, dev, dev_pc, dev_rt, rt = (fitted[k] for k in ("beta", "device", "device_pc", "device_rt", "runtime"))
+    pred = cross_validate(fitter)
     obs = np.array([r.latency_ms for r in rows])
 
     arch = {s.chipset: s.npu_arch for s in load_device_specs()}
@@ -332,16 +363,30 @@ def run(perf_csv: Path, graphs_file: Path = GRAPHS_FILE) -> tuple[dict[str, Any]
     ape = np.abs(pred - obs) / obs * 100
     error_pct = {c: round(float(np.percentile(ape[fitter.d == i], 68)), 1) for i, c in enumerate(fitter.devices)}
     # An uncalibrated chipset: its device term is a fallback; its error is what that fallback does on calibrated ones.
+    # A device's whole share for a runtime and class: device + device_pc + device_rt.
+    def whole(rt_i: int, pc_i: int) -> dict[str, float]:
+        return {
+            c: float(dev[i] + dev_pc[i, pc_i] + dev_rt[i, rt_i, pc_i]) for i, c in enumerate(fitter.devices)
+        }
+
+    shares = {(a, b): whole(a, b) for a in range(fitter.n_r) for b in range(fitter.n_p)}
     shifted = pred * np.exp(
-        np.array([_fallback_device(dev_terms, arch, r.chipset) - dev_terms[r.chipset] for r in rows])
+        np.array(
+            [
+                _fallback_device(shares[(ri, pi)], arch, r.chipset) - shares[(ri, pi)][r.chipset]
+                for r, ri, pi in zip(rows, fitter.rt, fitter.p, strict=True)
+            ]
+        )
     )
     uncalibrated_error = round(float(np.percentile(np.abs(shifted - obs) / obs * 100, 68)), 1)
 
     memory, memory_cv = fit_memory(rows)
     report = _report(rows, pred, obs, shifted, memory_cv)
+    report["leave_one_model_out"] = metrics(cross_validate(fitter, by="model_id"), obs)
     params = {
         "estimator_version": ESTIMATOR_VERSION,
-        "form": "log(latency_ms) = device + device_pc[pclass] + runtime[pclass] + beta[pclass] . terms(graph)",
+        "form": "log(latency_ms) = device + device_pc[pclass] + device_rt[runtime, pclass] + runtime[pclass]"
+        " + beta[pclass] . terms(graph) + context[runtime, pclass] . context_terms(graph)",
         "source": f"fitted on {SOURCE_RELEASE} published measurements (aihub_published_perf.csv)",
         "features": list(FEATURES),
         "terms": list(TERMS),
@@ -353,6 +398,10 @@ def run(perf_csv: Path, graphs_file: Path = GRAPHS_FILE) -> tuple[dict[str, Any]
             c: {
                 "term": round(dev_terms[c], 6),
                 "pc": {pc: round(float(dev_pc[i, j]), 6) for j, pc in enumerate(PRECISION_CLASSES)},
+                "rt": {
+                    r_: {pc: round(float(dev_rt[i, k, j]), 6) for j, pc in enumerate(PRECISION_CLASSES)}
+                    for k, r_ in enumerate(RUNTIMES)
+                },
                 "error_pct": error_pct[c],
                 "rows": int((fitter.d == i).sum()),
             }
@@ -361,6 +410,14 @@ def run(perf_csv: Path, graphs_file: Path = GRAPHS_FILE) -> tuple[dict[str, Any]
         "uncalibrated_error_pct": uncalibrated_error,
         "runtime": {
             r_: {pc: round(float(rt[i, j]), 6) for j, pc in enumerate(PRECISION_CLASSES)}
+            for i, r_ in enumerate(RUNTIMES)
+        },
+        "context_terms": list(CONTEXT_TERMS),
+        "context": {
+            r_: {
+                pc: {k: round(float(fitted["context"][i, j, m]), 6) for m, k in enumerate(CONTEXT_TERMS)}
+                for j, pc in enumerate(PRECISION_CLASSES)
+            }
             for i, r_ in enumerate(RUNTIMES)
         },
         "memory": {
@@ -374,7 +431,7 @@ def run(perf_csv: Path, graphs_file: Path = GRAPHS_FILE) -> tuple[dict[str, Any]
             "models": sorted({r.model_id for r in rows}),
             "families": len({r.family for r in rows}),
         },
-        "validation": {k: report[k] for k in ("overall", "memory")},
+        "validation": {k: report[k] for k in ("overall", "leave_one_model_out", "memory")},
     }
     return params, report
 

@@ -101,6 +101,7 @@ class GraphCost:
     by_op: dict[str, int] = field(default_factory=dict)
     unknown_shapes: int = 0
     opsets: dict[str, int] = field(default_factory=dict)
+    conv3d_macs: int = 0  # MACs of volumetric (5-D) convolutions: runtimes differ most on these
 
     @property
     def macs(self) -> int:
@@ -129,6 +130,7 @@ class GraphCost:
             "by_op": dict(sorted(self.by_op.items())),
             "unknown_shapes": self.unknown_shapes,
             "opsets": self.opsets,
+            "conv3d_macs": self.conv3d_macs,
         }
 
     def to_json(self) -> dict[str, Any]:
@@ -212,6 +214,8 @@ def _analyze(model: Any, dims: dict[str, int]) -> GraphCost:
         by_class=dict(totals),
         by_op=dict(by_op),
         unknown_shapes=unknown,
+        conv3d_macs=sum(c.macs for c, n in zip(costs, order, strict=True) if not c.constant and n.op_type in CONV_OPS
+                        and len(shapes.get(n.input[0], [])) == 5),
         opsets={o.domain or "ai.onnx": int(o.version) for o in model.opset_import},
     )  # fmt: skip
 

@@ -1,11 +1,13 @@
 """The estimator's functional form, shared by fitting and prediction (plain Python, no numpy).
 
-    log(latency_ms) = device[chipset] + device_pc[chipset, pclass] + runtime[runtime, pclass]
-                      + beta[pclass] . terms(graph)
+    log(latency_ms) = device[chipset] + device_pc[chipset, pclass] + device_rt[chipset, runtime, pclass]
+                      + runtime[runtime, pclass] + beta[pclass] . terms(graph)
+                      + context[runtime, pclass] . context_terms(graph)
 
-``terms`` are logs of the graph's size (MACs, nodes, activation traffic, parameters, vector FLOPs) and the share
-of MACs per op class (conv, depthwise, matmul, attention); ``pclass`` is the precision class. In log space the
-device and runtime terms are per-device and per-runtime scale factors on a model term only the graph decides.
+``terms`` are the logs of the graph's work (MACs, vector FLOPs and a cost per node, in GMAC-equivalents) and of its
+parameter count; ``context_terms`` are graph properties whose cost depends on the runtime (transformer ops,
+volumetric convolutions); ``pclass`` is the precision class. In log space the device and runtime terms are scale
+factors on a model term the graph decides.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-FEATURES = ("overhead", "nodes", "conv", "dwconv", "matmul", "attention", "vector", "act", "params")
+FEATURES = ("overhead", "nodes", "conv", "dwconv", "matmul", "attention", "vector", "act", "params", "xformer", "conv3d")
 PRECISION_CLASSES = ("float", "w8a8", "a16")
 
 # Precision names (the registry's and AI Hub's) -> the class the estimator calibrates.
@@ -27,6 +29,12 @@ _PRECISION_CLASS = {
 # Bytes per weight of each precision class (for the memory estimate).
 WEIGHT_BYTES = {"float": 2.0, "w8a8": 1.0, "a16": 1.0}
 _NON_COMPUTE = ("quant", "movement")
+# Transformer-block ops (layer norm, GELU): in AI Hub's published profiles, quantized onnx-runtime builds of every
+# graph holding them run partly on the CPU (layers_cpu > 0) even on chipsets that keep CNNs wholly on the NPU.
+TRANSFORMER_OPS = frozenset(
+    {"LayerNormalization", "Erf", "Gelu", "FastGelu", "BiasGelu", "SkipLayerNormalization",
+     "SimplifiedLayerNormalization", "SkipSimplifiedLayerNormalization"}
+)  # fmt: skip
 
 
 def precision_class(precision: str) -> str:
@@ -62,46 +70,54 @@ def features(summary: Mapping[str, Any]) -> dict[str, float]:
         "vector": sum(total(c, "flops") for c in ("norm", "elementwise", "pool")) / 1e9,
         "act": act / 1e8,
         "params": params / 1e8,
+        "xformer": 1.0 if any(op in TRANSFORMER_OPS for op in summary.get("by_op", {})) else 0.0,
+        "conv3d": float(summary.get("conv3d_macs", 0)) / 1e9,
     }
 
 
-TERMS = (
-    "intercept",
-    "log_macs",
-    "log_nodes",
-    "log_act",
-    "log_params",
-    "log_vector",
-    "conv_share",
-    "dwconv_share",
-    "matmul_share",
-    "attention_share",
-)
+# The graph's work in GMAC-equivalents: MACs, vector FLOPs at VECTOR_COST each (the NPU's vector units are slower
+# than its tensor units) and a fixed cost per node of NODE_COST GMACs per 100 nodes (dispatch and synchronisation;
+# what makes small graphs slower than their MACs say). Chosen by leave-one-family-out validation.
+VECTOR_COST, NODE_COST = 4.0, 1.0
+
+TERMS = ("intercept", "log_work", "log_params")
 
 
 def terms(x: Mapping[str, float]) -> dict[str, float]:
-    """The regression terms of the model term: logs of the graph's size and the MAC shares by op class."""
+    """The regression terms of the model term: the log of the graph's work (GMAC-equivalents) and of its weights
+    (weight traffic). More terms (activation traffic, node count, MAC shares by op class) were tried: each made
+    leave-one-family-out predictions worse (docs/estimator.md)."""
     macs = x["conv"] + x["dwconv"] + x["matmul"] + x["attention"]
-    share = max(macs, 1e-9)
     return {
         "intercept": 1.0,
-        "log_macs": math.log(macs + 0.01),
-        "log_nodes": math.log(x["nodes"] + 0.05),
-        "log_act": math.log(x["act"] + 0.01),
+        "log_work": math.log(macs + VECTOR_COST * x["vector"] + NODE_COST * x["nodes"] + 0.01),
         "log_params": math.log(x["params"] + 0.001),
-        "log_vector": math.log(x["vector"] + 0.001),
-        "conv_share": x["conv"] / share,
-        "dwconv_share": x["dwconv"] / share,
-        "matmul_share": x["matmul"] / share,
-        "attention_share": x["attention"] / share,
     }
+
+
+# Graph terms whose effect depends on the runtime and precision class (fitted per runtime and class): transformer
+# ops (CPU fallback under quantized onnx) and the share of MACs in volumetric convolutions (slow under tflite).
+CONTEXT_TERMS = ("xformer", "conv3d_share")
+
+
+def context_terms(x: Mapping[str, float]) -> dict[str, float]:
+    macs = x["conv"] + x["dwconv"] + x["matmul"] + x["attention"]
+    return {"xformer": x.get("xformer", 0.0), "conv3d_share": min(x.get("conv3d", 0.0) / max(macs, 1e-9), 1.0)}
 
 
 def log_latency(
     params: Mapping[str, Any], x: Mapping[str, float], device_term: float, runtime: str, pclass: str
 ) -> float:
-    """log(latency ms) = device term + runtime term + beta[pclass] . terms(graph)."""
+    """log(latency ms) = device term + runtime term + beta[pclass] . terms(graph)
+    + context[runtime, pclass] . context_terms(graph); ``device_term`` is the device's whole share
+    (device + device_pc + device_rt for this runtime and class)."""
     beta = params["beta"][pclass]
     runtime_term = params["runtime"].get(runtime, {}).get(pclass, 0.0)
-    t = terms(x)
-    return device_term + float(runtime_term) + sum(float(beta[k]) * t[k] for k in TERMS)
+    gamma = params.get("context", {}).get(runtime, {}).get(pclass, {})
+    t, ct = terms(x), context_terms(x)
+    return (
+        device_term
+        + float(runtime_term)
+        + sum(float(beta[k]) * t[k] for k in TERMS)
+        + sum(float(gamma.get(k, 0.0)) * ct[k] for k in CONTEXT_TERMS)
+    )

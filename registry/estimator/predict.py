@@ -143,21 +143,28 @@ def estimator_version() -> str:
     return str(load_params()["estimator_version"])
 
 
-def _device_term(params: Mapping[str, Any], chipset: str, pclass: str, arch: str | None) -> tuple[float, float, bool]:
-    """(log-scale device term, error_pct, calibrated) for a chipset; uncalibrated chipsets get the median of the
-    calibrated ones of the same NPU architecture (else of all) and the validated error of that fallback."""
+def _device_term(
+    params: Mapping[str, Any], chipset: str, pclass: str, arch: str | None, runtime: str
+) -> tuple[float, float, bool]:
+    """(log-scale device share for this runtime and precision class, error_pct, calibrated) for a chipset;
+    uncalibrated chipsets get the median share of the calibrated ones of the same NPU architecture (else of all)
+    and the validated error of that fallback."""
     import statistics
 
     from registry.devices import load_device_specs
 
     devices: Mapping[str, Any] = params["device"]
+
+    def share(d: Mapping[str, Any]) -> float:
+        rt = d.get("rt", {}).get(runtime, {}).get(pclass, 0.0)
+        return float(d["term"]) + float(d["pc"][pclass]) + float(rt)
+
     if chipset in devices:
-        d = devices[chipset]
-        return float(d["term"]) + float(d["pc"][pclass]), float(d["error_pct"]), True
+        return share(devices[chipset]), float(devices[chipset]["error_pct"]), True
     arch_of = {s.chipset: s.npu_arch for s in load_device_specs()}
     same = [c for c in devices if arch and arch_of.get(c) == arch]
     pool = same or list(devices)
-    term = statistics.median(float(devices[c]["term"]) + float(devices[c]["pc"][pclass]) for c in pool)
+    term = statistics.median(share(devices[c]) for c in pool)
     return term, float(params["uncalibrated_error_pct"]), False
 
 
@@ -211,7 +218,7 @@ def _estimate(summary: Mapping[str, Any], spec: Any, precision: str, runtime: st
     pclass = precision_class(precision)
     if runtime not in params["runtime"]:
         raise InvalidInput(f"Unknown runtime '{runtime}'.", hint=f"Use one of: {', '.join(params['runtime'])}.")
-    term, error_pct, calibrated = _device_term(params, spec.chipset, pclass, spec.npu_arch)
+    term, error_pct, calibrated = _device_term(params, spec.chipset, pclass, spec.npu_arch, runtime)
     latency = math.exp(log_latency(params, features(summary), term, runtime, pclass))
     return {
         "device": spec.slug,
