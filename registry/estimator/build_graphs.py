@@ -103,14 +103,27 @@ def _mobilenet_v3(large: bool) -> Any:
     )
 
 
-def _quicksrnet(channels: int, hidden: int) -> Any:
-    """QuickSRNet (Berger et al. 2023): plain 3x3 convs with ReLU, then depth-to-space x3."""
+def _quicksrnet(channels: int, hidden: int, scale: int = 4) -> Any:
+    """QuickSRNet (Berger et al. 2023), as AI Hub builds it (x4): plain 3x3 convs with ReLU, the input repeated
+    scale^2 times added as an anchor, then depth-to-space."""
+
     nn = _nn()
-    layers: list[Any] = [nn.Conv2d(3, channels, 3, padding=1), nn.ReLU()]
-    for _ in range(hidden):
-        layers += [nn.Conv2d(channels, channels, 3, padding=1), nn.ReLU()]
-    layers += [nn.Conv2d(channels, 27, 3, padding=1), nn.PixelShuffle(3)]
-    return nn.Sequential(*layers)
+
+    class QuickSRNet(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            layers: list[Any] = [nn.Conv2d(3, channels, 3, padding=1), nn.ReLU()]
+            for _ in range(hidden):
+                layers += [nn.Conv2d(channels, channels, 3, padding=1), nn.ReLU()]
+            layers.append(nn.Conv2d(channels, 3 * scale * scale, 3, padding=1))
+            self.body = nn.Sequential(*layers)
+            self.shuffle = nn.PixelShuffle(scale)
+
+        def forward(self, x: Any) -> Any:
+            anchor = x.repeat(1, scale * scale, 1, 1)  # cost as repeat_interleave: one copy per output channel
+            return self.shuffle(self.body(x) + anchor)
+
+    return QuickSRNet()
 
 
 def _srvgg(num_feat: int = 64, num_conv: int = 32, scale: int = 4) -> Any:
@@ -221,10 +234,9 @@ def _video_resnet(kind: str) -> Any:
     class Block(nn.Module):  # type: ignore[misc,name-defined]
         def __init__(self, cin: int, cout: int, stride: int, layer: int) -> None:
             super().__init__()
-            mid1 = (cin * cout * 27) // (cin * 9 + 3 * cout)
-            mid2 = (cout * cout * 27) // (cout * 9 + 3 * cout)
-            self.c1 = nn.Sequential(conv(cin, cout, stride, layer, mid1), nn.BatchNorm3d(cout), nn.ReLU())
-            self.c2 = nn.Sequential(conv(cout, cout, 1, layer, mid2), nn.BatchNorm3d(cout))
+            mid = (cin * cout * 27) // (cin * 9 + 3 * cout)  # torchvision: both (2+1)D convs of a block use it
+            self.c1 = nn.Sequential(conv(cin, cout, stride, layer, mid), nn.BatchNorm3d(cout), nn.ReLU())
+            self.c2 = nn.Sequential(conv(cout, cout, 1, layer, mid), nn.BatchNorm3d(cout))
             self.down = (
                 nn.Sequential(nn.Conv3d(cin, cout, 1, stride, bias=False), nn.BatchNorm3d(cout))
                 if stride != 1 or cin != cout
@@ -294,13 +306,33 @@ def _first_output(model: Any) -> Any:
     return Wrapped()
 
 
-def _whisper_encoder(d: int, layers: int, heads: int, mels: int = 80) -> tuple[Any, tuple[Any, ...]]:
+def _whisper_encoder(
+    d: int, layers: int, heads: int, mels: int = 80, decoder_layers: int | None = None
+) -> tuple[Any, tuple[Any, ...]]:
+    """AI Hub's HfWhisperEncoder: the encoder, then every decoder layer's cross-attention key and value projections
+    of its output (the cross-attention cache the decoder steps read), as its outputs."""
     import torch
 
+    nn = _nn()
+    dec = decoder_layers or layers
     m = _hf("WhisperModel", "WhisperConfig", d_model=d, encoder_layers=layers, encoder_attention_heads=heads,
-            decoder_layers=1, decoder_attention_heads=heads, encoder_ffn_dim=4 * d, decoder_ffn_dim=4 * d,
+            decoder_layers=dec, decoder_attention_heads=heads, encoder_ffn_dim=4 * d, decoder_ffn_dim=4 * d,
             num_mel_bins=mels)  # fmt: skip
-    return _first_output(m.get_encoder()), (torch.zeros(1, mels, 3000),)
+
+    class EncoderWithCache(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder = m.get_encoder()
+            self.cross = nn.ModuleList([layer.encoder_attn for layer in m.get_decoder().layers])
+
+        def forward(self, features: Any) -> Any:
+            h = self.encoder(features)[0]
+            out = []
+            for attn in self.cross:
+                out += [attn.k_proj(h), attn.v_proj(h)]
+            return tuple(out)
+
+    return EncoderWithCache(), (torch.zeros(1, mels, 3000),)
 
 
 def _marian_encoder() -> tuple[Any, tuple[Any, ...]]:

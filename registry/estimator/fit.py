@@ -233,7 +233,7 @@ def cross_validate(fitter: Fitter, by: str = "family") -> Any:
     return np.exp(pred)
 
 
-def metrics(pred: Sequence[float], obs: Sequence[float]) -> dict[str, float]:
+def metrics(pred: Any, obs: Any) -> dict[str, float]:
     import numpy as np
 
     p, o = np.asarray(pred), np.asarray(obs)
@@ -339,6 +339,23 @@ def compute_unit_table(perf_csv: Path) -> dict[str, dict[str, dict[str, float]]]
     return dict(out)
 
 
+def cpu_fallback_table(rows: Sequence[Row]) -> dict[str, dict[str, dict[str, dict[str, float]]]]:
+    """Per chipset, runtime and precision class, the share of published profiles that ran layers on the CPU, apart
+    for graphs with transformer ops and for the others (quantized onnx-runtime builds of transformers fall back on
+    every chipset; on some chipsets every quantized onnx-runtime build does)."""
+    xformer = FEATURES.index("xformer")
+    counts: dict[tuple[str, str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for r in rows:
+        kind = "transformer" if r.x[xformer] else "other"
+        acc = counts[(r.chipset, r.runtime, r.pclass, kind)]
+        acc[0] += r.layers[2] > 0
+        acc[1] += 1
+    out: dict[str, dict[str, dict[str, dict[str, float]]]] = {}
+    for (chip, rt, pc, kind), (cpu, n) in sorted(counts.items()):
+        out.setdefault(chip, {}).setdefault(rt, {}).setdefault(pc, {})[kind] = round(cpu / n, 3)
+    return out
+
+
 # --- the whole run -------------------------------------------------------------------------------------------------
 
 
@@ -362,12 +379,11 @@ def run(perf_csv: Path, graphs_file: Path = GRAPHS_FILE) -> tuple[dict[str, Any]
     dev_terms = {c: float(dev[i]) for i, c in enumerate(fitter.devices)}
     ape = np.abs(pred - obs) / obs * 100
     error_pct = {c: round(float(np.percentile(ape[fitter.d == i], 68)), 1) for i, c in enumerate(fitter.devices)}
+
     # An uncalibrated chipset: its device term is a fallback; its error is what that fallback does on calibrated ones.
     # A device's whole share for a runtime and class: device + device_pc + device_rt.
     def whole(rt_i: int, pc_i: int) -> dict[str, float]:
-        return {
-            c: float(dev[i] + dev_pc[i, pc_i] + dev_rt[i, rt_i, pc_i]) for i, c in enumerate(fitter.devices)
-        }
+        return {c: float(dev[i] + dev_pc[i, pc_i] + dev_rt[i, rt_i, pc_i]) for i, c in enumerate(fitter.devices)}
 
     shares = {(a, b): whole(a, b) for a in range(fitter.n_r) for b in range(fitter.n_p)}
     shifted = pred * np.exp(
@@ -426,6 +442,7 @@ def run(perf_csv: Path, graphs_file: Path = GRAPHS_FILE) -> tuple[dict[str, Any]
         },
         "memory_error_pct": round(report["memory"]["p68_ape"], 1),
         "compute_units": compute_unit_table(perf_csv),
+        "cpu_fallback": cpu_fallback_table(rows),
         "calibration": {
             "rows": len(rows),
             "models": sorted({r.model_id for r in rows}),

@@ -16,7 +16,9 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-FEATURES = ("overhead", "nodes", "conv", "dwconv", "matmul", "attention", "vector", "act", "params", "xformer", "conv3d")
+FEATURES = (
+    "overhead", "nodes", "conv", "dwconv", "matmul", "attention", "vector", "act", "params", "xformer", "conv3d",
+)  # fmt: skip
 PRECISION_CLASSES = ("float", "w8a8", "a16")
 
 # Precision names (the registry's and AI Hub's) -> the class the estimator calibrates.

@@ -168,17 +168,28 @@ def _device_term(
     return term, float(params["uncalibrated_error_pct"]), False
 
 
-def compute_units(summary: Mapping[str, Any], runtime: str, pclass: str) -> dict[str, Any]:
-    """The compute-unit split: the published layer shares for this runtime and precision (all calibration models)
-    and the op types of this graph that the documented NPU op table does not cover (they run on the CPU)."""
-    table = load_params()["compute_units"].get(runtime, {}).get(pclass)
-    fallback = sorted(op for op in summary.get("by_op", {}) if op not in NPU_OPS)
-    fallback_nodes = sum(int(summary["by_op"][op]) for op in fallback)
+def compute_units(summary: Mapping[str, Any], runtime: str, pclass: str, chipset: str | None = None) -> dict[str, Any]:
+    """The compute-unit split: the published layer shares for this runtime and precision (all calibration models),
+    the op types of this graph that the documented NPU op table does not cover (they run on the CPU), and how often
+    published profiles of graphs like this one (with or without transformer ops) ran layers on the CPU on this
+    chipset, runtime and precision."""
+    from registry.estimator.model import TRANSFORMER_OPS
+
+    params = load_params()
+    table = params["compute_units"].get(runtime, {}).get(pclass)
+    by_op: Mapping[str, Any] = summary.get("by_op", {})
+    fallback = sorted(op for op in by_op if op not in NPU_OPS)
+    fallback_nodes = sum(int(by_op[op]) for op in fallback)
     total = max(int(summary.get("node_count", 0)), 1)
+    kind = "transformer" if any(op in TRANSFORMER_OPS for op in by_op) else "other"
+    seen = params.get("cpu_fallback", {}).get(chipset or "", {}).get(runtime, {}).get(pclass, {})
+    cpu_share = seen.get(kind)
     if runtime == "tflite" or runtime.startswith("qnn") or runtime == "precompiled_qnn_onnx":
         primary = "NPU"
     else:
         primary = "NPU" if fallback_nodes / total < 0.5 else "CPU"
+    if primary == "NPU" and cpu_share is not None and cpu_share >= 0.5:
+        primary = "NPU+CPU"
     return {
         "primary": primary,
         "published_layer_share": table,
@@ -187,6 +198,8 @@ def compute_units(summary: Mapping[str, Any], runtime: str, pclass: str) -> dict
         "fallback_nodes": fallback_nodes,
         "npu_node_share": round(1 - fallback_nodes / total, 4),
         "op_table": OP_TABLE_SOURCE,
+        "published_cpu_fallback_share": cpu_share,
+        "published_cpu_fallback_of": f"{kind} graphs on this chipset, runtime and precision",
     }
 
 
@@ -228,7 +241,7 @@ def _estimate(summary: Mapping[str, Any], spec: Any, precision: str, runtime: st
         "runtime": runtime,
         "latency_ms": round(latency, 4),
         "peak_memory_mb": round(peak_memory_mb(params, summary, runtime, pclass), 2),
-        "compute_units": compute_units(summary, runtime, pclass),
+        "compute_units": compute_units(summary, runtime, pclass, spec.chipset),
         "estimator_version": params["estimator_version"],
         "error_pct": error_pct,
         "memory_error_pct": params["memory_error_pct"],
