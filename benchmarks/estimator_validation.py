@@ -46,7 +46,7 @@ def sensitivity(perf: Path) -> list[tuple[str, str, dict[str, Any]]]:
 
     rows = fit.load_rows(perf)
     obs = np.array([r.latency_ms for r in rows])
-    out = []
+    out: list[tuple[str, str, dict[str, Any]]] = []
     for mod, name, factors in SETTINGS:
         chosen = getattr(mod, name)
         for f in (1.0, *factors):
