@@ -277,24 +277,28 @@ def _fallback_device(dev: Mapping[str, float], arch: Mapping[str, str | None], c
 
 
 def fit_memory(rows: Sequence[Row]) -> tuple[dict[str, Any], list[tuple[Row, float]]]:
-    """log(peak MB) = a[runtime] + b log(1 + weights MB) + c log(1 + peak activations MB), least squares;
-    returns the coefficients and leave-one-family-out predictions."""
+    """log(peak MB) = a[runtime] + d[chipset] + b log(1 + weights MB) + c log(1 + peak activations MB), least
+    squares with the device offsets shrunk towards 0 (an uncalibrated chipset gets 0, the average); returns the
+    coefficients and leave-one-family-out predictions."""
     import numpy as np
 
     mem_rows = [r for r in rows if r.memory_mb and r.memory_mb > 0]
+    devices = sorted({r.chipset for r in mem_rows})
 
     def design(rs: Sequence[Row]) -> Any:
         return np.array(
             [
-                [1.0 if r.runtime == rt else 0.0 for rt in RUNTIMES] + [math.log1p(r.weights_mb), math.log1p(r.act_mb)]
+                [1.0 if r.runtime == rt else 0.0 for rt in RUNTIMES]
+                + [1.0 if r.chipset == d else 0.0 for d in devices]
+                + [math.log1p(r.weights_mb), math.log1p(r.act_mb)]
                 for r in rs
             ]
         )
 
     A, y = design(mem_rows), np.log(np.array([r.memory_mb for r in mem_rows]))
+    ridge = np.diag([1e-3] * len(RUNTIMES) + [1.0] * len(devices) + [1e-3, 1e-3])
 
     def solve(idx: Any) -> Any:
-        ridge = 1e-3 * np.eye(A.shape[1])
         return np.linalg.solve(A[idx].T @ A[idx] + ridge, A[idx].T @ y[idx])
 
     coef = solve(np.arange(len(mem_rows)))
@@ -304,9 +308,11 @@ def fit_memory(rows: Sequence[Row]) -> tuple[dict[str, Any], list[tuple[Row, flo
         test = np.where(fams == fam)[0]
         c = solve(np.where(fams != fam)[0])
         cv += [(mem_rows[i], float(math.exp(A[i] @ c))) for i in test]
+    n_r = len(RUNTIMES)
     return (
         {
             "intercept": {rt: float(coef[i]) for i, rt in enumerate(RUNTIMES)},
+            "device": {d: float(coef[n_r + i]) for i, d in enumerate(devices)},
             "log_weights_mb": float(coef[-2]),
             "log_activations_mb": float(coef[-1]),
         },

@@ -203,7 +203,9 @@ def compute_units(summary: Mapping[str, Any], runtime: str, pclass: str, chipset
     }
 
 
-def peak_memory_mb(params: Mapping[str, Any], summary: Mapping[str, Any], runtime: str, pclass: str) -> float:
+def peak_memory_mb(
+    params: Mapping[str, Any], summary: Mapping[str, Any], runtime: str, pclass: str, chipset: str | None = None
+) -> float:
     from registry.estimator.model import WEIGHT_BYTES
 
     mem = params["memory"]
@@ -211,6 +213,7 @@ def peak_memory_mb(params: Mapping[str, Any], summary: Mapping[str, Any], runtim
     weights_mb = x["params"] * 100 * WEIGHT_BYTES[pclass]
     act_mb = float(summary.get("peak_activation_bytes", 0)) / 1e6
     intercept = float(mem["intercept"].get(runtime, mem["intercept"]["onnx"]))
+    intercept += float(mem.get("device", {}).get(chipset or "", 0.0))
     return math.exp(
         intercept
         + float(mem["log_weights_mb"]) * math.log1p(weights_mb)
@@ -240,7 +243,7 @@ def _estimate(summary: Mapping[str, Any], spec: Any, precision: str, runtime: st
         "precision": precision,
         "runtime": runtime,
         "latency_ms": round(latency, 4),
-        "peak_memory_mb": round(peak_memory_mb(params, summary, runtime, pclass), 2),
+        "peak_memory_mb": round(peak_memory_mb(params, summary, runtime, pclass, spec.chipset), 2),
         "compute_units": compute_units(summary, runtime, pclass, spec.chipset),
         "estimator_version": params["estimator_version"],
         "error_pct": error_pct,
