@@ -225,8 +225,10 @@ def _video_resnet(kind: str) -> Any:
             mid2 = (cout * cout * 27) // (cout * 9 + 3 * cout)
             self.c1 = nn.Sequential(conv(cin, cout, stride, layer, mid1), nn.BatchNorm3d(cout), nn.ReLU())
             self.c2 = nn.Sequential(conv(cout, cout, 1, layer, mid2), nn.BatchNorm3d(cout))
+            # mc3's (1,3,3) layers downsample space only, so their shortcut does too
+            down_stride = (1, stride, stride) if kind == "mc3" and layer > 0 else (stride, stride, stride)
             self.down = (
-                nn.Sequential(nn.Conv3d(cin, cout, 1, stride, bias=False), nn.BatchNorm3d(cout))
+                nn.Sequential(nn.Conv3d(cin, cout, 1, down_stride, bias=False), nn.BatchNorm3d(cout))
                 if stride != 1 or cin != cout
                 else nn.Identity()
             )
