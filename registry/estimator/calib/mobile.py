@@ -216,6 +216,261 @@ def _ffnet(depths: list[int], head: str, narrow: bool = False, pre_down: bool = 
     return FFNet()
 
 
+def _ddrnet23_slim() -> tuple[Any, tuple[Any, ...]]:
+    """DDRNet-23-slim (Hong et al. 2021, chenjun2hao/DDRNet.pytorch): dual-resolution ResNet (planes 32), bilateral
+    fusions, DAPPM (128 branch planes), 64-plane head without the auxiliary one, 19 classes at 1/8 of the input."""
+    import torch
+
+    nn = _nn()
+    f = torch.nn.functional
+
+    def bn_conv(cin: int, cout: int, k: int, s: int = 1, relu: bool = False) -> Any:
+        layers = [nn.Conv2d(cin, cout, k, s, k // 2, bias=False), nn.BatchNorm2d(cout)]
+        return nn.Sequential(*layers, nn.ReLU()) if relu else nn.Sequential(*layers)
+
+    class Block(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self, cin: int, planes: int, s: int, bottleneck: bool, relu_out: bool) -> None:
+            super().__init__()
+            cout = planes * 2 if bottleneck else planes
+            if bottleneck:
+                self.body = nn.Sequential(
+                    bn_conv(cin, planes, 1, relu=True),
+                    bn_conv(planes, planes, 3, s, relu=True),
+                    bn_conv(planes, cout, 1),
+                )
+            else:
+                self.body = nn.Sequential(bn_conv(cin, planes, 3, s, relu=True), bn_conv(planes, planes, 3))
+            self.down = bn_conv(cin, cout, 1, s) if s != 1 or cin != cout else nn.Identity()
+            self.relu_out = relu_out
+
+        def forward(self, x: Any) -> Any:
+            y = self.body(x) + self.down(x)
+            return torch.relu(y) if self.relu_out else y
+
+    def layer(cin: int, planes: int, n: int, s: int = 1, bottleneck: bool = False) -> Any:
+        cout = planes * 2 if bottleneck else planes
+        blocks = [Block(cin, planes, s, bottleneck, not bottleneck)]  # the last block of a layer has no ReLU
+        blocks += [Block(cout, planes, 1, bottleneck, i < n - 2) for i in range(n - 1)]
+        return nn.Sequential(*blocks)
+
+    def pre(cin: int, cout: int, k: int) -> Any:  # BN-ReLU-conv, as in DAPPM and the head
+        return nn.Sequential(nn.BatchNorm2d(cin), nn.ReLU(), nn.Conv2d(cin, cout, k, 1, k // 2, bias=False))
+
+    class DAPPM(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self, cin: int, mid: int, cout: int) -> None:
+            super().__init__()
+            pools: list[Any] = [nn.AvgPool2d(k, s, k // 2) for k, s in ((5, 2), (9, 4), (17, 8))]
+            pools.append(nn.AdaptiveAvgPool2d(1))
+            self.scales = nn.ModuleList([nn.Sequential(pool, pre(cin, mid, 1)) for pool in pools])
+            self.scale0 = pre(cin, mid, 1)
+            self.process = nn.ModuleList([pre(mid, mid, 3) for _ in range(4)])
+            self.compression, self.shortcut = pre(mid * 5, cout, 1), pre(cin, cout, 1)
+
+        def forward(self, x: Any) -> Any:
+            outs = [self.scale0(x)]
+            for scale, proc in zip(self.scales, self.process, strict=True):
+                outs.append(proc(f.interpolate(scale(x), size=x.shape[2:], mode="bilinear") + outs[-1]))
+            return self.compression(torch.cat(outs, 1)) + self.shortcut(x)
+
+    class DDRNet(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            p = 32
+            self.stem = nn.Sequential(
+                nn.Conv2d(3, p, 3, 2, 1), nn.BatchNorm2d(p), nn.ReLU(), nn.Conv2d(p, p, 3, 2, 1), nn.BatchNorm2d(p),
+                nn.ReLU(),
+            )  # fmt: skip
+            self.layer1, self.layer2 = layer(p, p, 2), layer(p, 2 * p, 2, 2)
+            self.layer3, self.layer4 = layer(2 * p, 4 * p, 2, 2), layer(4 * p, 8 * p, 2, 2)
+            self.layer3_, self.layer4_ = layer(2 * p, 2 * p, 2), layer(2 * p, 2 * p, 2)
+            self.layer5_, self.layer5 = layer(2 * p, 2 * p, 1, bottleneck=True), layer(8 * p, 8 * p, 1, 2, True)
+            self.compression3, self.compression4 = bn_conv(4 * p, 2 * p, 1), bn_conv(8 * p, 2 * p, 1)
+            self.down3 = bn_conv(2 * p, 4 * p, 3, 2)
+            self.down4 = nn.Sequential(bn_conv(2 * p, 4 * p, 3, 2, relu=True), bn_conv(4 * p, 8 * p, 3, 2))
+            self.spp = DAPPM(16 * p, 128, 4 * p)
+            self.head = nn.Sequential(pre(4 * p, 64, 3), nn.BatchNorm2d(64), nn.ReLU(), nn.Conv2d(64, 19, 1))
+
+        def forward(self, image: Any) -> Any:
+            mean = torch.tensor([0.485, 0.456, 0.406]).reshape(1, 3, 1, 1)
+            std = torch.tensor([0.229, 0.224, 0.225]).reshape(1, 3, 1, 1)
+            size = (image.shape[2] // 8, image.shape[3] // 8)
+            x1 = self.layer1(self.stem((image - mean) / std))
+            x2 = self.layer2(torch.relu(x1))
+            x = self.layer3(torch.relu(x2))
+            hi = self.layer3_(torch.relu(x2))
+            x, hi = (
+                x + self.down3(torch.relu(hi)),
+                hi + f.interpolate(self.compression3(torch.relu(x)), size=size, mode="bilinear"),
+            )
+            x = self.layer4(torch.relu(x))
+            hi = self.layer4_(torch.relu(hi))
+            x, hi = (
+                x + self.down4(torch.relu(hi)),
+                hi + f.interpolate(self.compression4(torch.relu(x)), size=size, mode="bilinear"),
+            )
+            hi = self.layer5_(torch.relu(hi))
+            x = f.interpolate(self.spp(self.layer5(torch.relu(x))), size=size, mode="bilinear")
+            return self.head(x + hi)
+
+    return DDRNet(), _img(1024, 2048)
+
+
+def _bisenet() -> tuple[Any, tuple[Any, ...]]:
+    """BiSeNet (Yu et al. 2018, ooooverflow/BiSeNet) with a ResNet-18 context path, 12 CamVid classes at 720x960:
+    3-conv spatial path, attention refinement (1x1 conv + sigmoid) on the 1/16 and 1/32 features, global-mean tail,
+    bilinear resize to the spatial path, feature fusion, x8 bilinear upsampling then a 1x1 conv."""
+    import torch
+
+    nn = _nn()
+    f = torch.nn.functional
+
+    def cbr(cin: int, cout: int, k: int = 3, s: int = 1, bias: bool = False, relu: bool = True) -> Any:
+        layers = [nn.Conv2d(cin, cout, k, s, k // 2, bias=bias), nn.BatchNorm2d(cout)]
+        return nn.Sequential(*layers, nn.ReLU()) if relu else nn.Sequential(*layers)
+
+    class Basic(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self, cin: int, cout: int, s: int) -> None:
+            super().__init__()
+            self.body = nn.Sequential(cbr(cin, cout, 3, s), cbr(cout, cout, 3, relu=False))
+            self.down = cbr(cin, cout, 1, s, relu=False) if s != 1 or cin != cout else nn.Identity()
+
+        def forward(self, x: Any) -> Any:
+            return torch.relu(self.body(x) + self.down(x))
+
+    class ARM(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self, c: int) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(c, c, 1)
+
+        def forward(self, x: Any) -> Any:
+            return x * torch.sigmoid(self.conv(f.adaptive_avg_pool2d(x, 1)))
+
+    class BiSeNet(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self, classes: int = 12) -> None:
+            super().__init__()
+            self.spatial = nn.Sequential(cbr(3, 64, 3, 2, True), cbr(64, 128, 3, 2, True), cbr(128, 256, 3, 2, True))
+            self.stem = nn.Sequential(cbr(3, 64, 7, 2), nn.MaxPool2d(3, 2, 1))
+            self.stages = nn.ModuleList(
+                [nn.Sequential(Basic(a, b, 1 if a == b else 2), Basic(b, b, 1)) for a, b in
+                 ((64, 64), (64, 128), (128, 256), (256, 512))]
+            )  # fmt: skip
+            self.arm1, self.arm2 = ARM(256), ARM(512)
+            self.ffm_conv = cbr(1024, classes, 3, 1, True)
+            self.ffm_att = nn.Sequential(nn.Conv2d(classes, classes, 1), nn.ReLU(), nn.Conv2d(classes, classes, 1))
+            self.conv = nn.Conv2d(classes, classes, 1)
+
+        def forward(self, image: Any) -> Any:
+            mean = torch.tensor([0.485, 0.456, 0.406]).reshape(1, 3, 1, 1)
+            std = torch.tensor([0.229, 0.224, 0.225]).reshape(1, 3, 1, 1)
+            x = (image - mean) / std
+            sx = self.spatial(x)
+            c = self.stem(x)
+            feats = []
+            for st in self.stages:
+                c = st(c)
+                feats.append(c)
+            tail = feats[3].mean(3, keepdim=True).mean(2, keepdim=True)
+            cx1, cx2 = self.arm1(feats[2]), self.arm2(feats[3]) * tail
+            size = sx.shape[2:]
+            cx = torch.cat([f.interpolate(t, size=size, mode="bilinear") for t in (cx1, cx2)], 1)
+            feat = self.ffm_conv(torch.cat([sx, cx], 1))
+            att = torch.sigmoid(self.ffm_att(f.adaptive_avg_pool2d(feat, 1)))
+            out = feat * att + feat
+            return self.conv(f.interpolate(out, scale_factor=8.0, mode="bilinear"))
+
+    return BiSeNet(), _img(720, 960)
+
+
+def _hrnet_pose() -> tuple[Any, tuple[Any, ...]]:
+    """HRNet-W32 pose (Sun et al. 2019, leoxiaobin/deep-high-resolution-net.pytorch, w32_256x192): bottleneck stem
+    stage, then 2/3/4 parallel branches (32/64/128/256 channels, 4 basic blocks each, 1/4/3 modules) with
+    exchange units, the last module keeping only the high-resolution branch; 17 heatmaps at 64x48."""
+    import torch
+
+    nn = _nn()
+
+    def cb(cin: int, cout: int, k: int, s: int = 1, relu: bool = True) -> list[Any]:
+        layers = [nn.Conv2d(cin, cout, k, s, k // 2, bias=False), nn.BatchNorm2d(cout)]
+        return [*layers, nn.ReLU()] if relu else layers
+
+    class Res(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self, cin: int, planes: int, bottleneck: bool) -> None:
+            super().__init__()
+            cout = planes * 4 if bottleneck else planes
+            if bottleneck:
+                body = cb(cin, planes, 1) + cb(planes, planes, 3) + cb(planes, cout, 1, relu=False)
+            else:
+                body = cb(cin, planes, 3) + cb(planes, planes, 3, relu=False)
+            self.body = nn.Sequential(*body)
+            self.down = nn.Sequential(*cb(cin, cout, 1, relu=False)) if cin != cout else nn.Identity()
+
+        def forward(self, x: Any) -> Any:
+            return torch.relu(self.body(x) + self.down(x))
+
+    class Module(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self, chans: list[int], n_out: int) -> None:
+            super().__init__()
+            self.branches = nn.ModuleList([nn.Sequential(*[Res(c, c, False) for _ in range(4)]) for c in chans])
+            fuse: list[Any] = []
+            for i in range(n_out):
+                row: list[Any] = []
+                for j, c in enumerate(chans):
+                    if j > i:
+                        row.append(
+                            nn.Sequential(*cb(c, chans[i], 1, relu=False), nn.Upsample(scale_factor=2 ** (j - i)))
+                        )
+                    elif j == i:
+                        row.append(nn.Identity())
+                    else:
+                        steps: list[Any] = []
+                        for k in range(i - j):
+                            last = k == i - j - 1
+                            steps += cb(c, chans[i] if last else c, 3, 2, relu=not last)
+                        row.append(nn.Sequential(*steps))
+                fuse.append(nn.ModuleList(row))
+            self.fuse = nn.ModuleList(fuse)
+
+        def forward(self, xs: list[Any]) -> list[Any]:
+            xs = [b(x) for b, x in zip(self.branches, xs, strict=True)]
+            outs = []
+            for row in self.fuse:
+                y = row[0](xs[0])
+                for j in range(1, len(xs)):
+                    y = y + row[j](xs[j])
+                outs.append(torch.relu(y))
+            return outs
+
+    class HRNet(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            self.stem = nn.Sequential(*cb(3, 64, 3, 2), *cb(64, 64, 3, 2))
+            self.layer1 = nn.Sequential(Res(64, 64, True), *[Res(256, 64, True) for _ in range(3)])
+            self.trans1 = nn.ModuleList([nn.Sequential(*cb(256, 32, 3)), nn.Sequential(*cb(256, 64, 3, 2))])
+            self.stage2 = nn.ModuleList([Module([32, 64], 2)])
+            self.trans2 = nn.Sequential(*cb(64, 128, 3, 2))
+            self.stage3 = nn.ModuleList([Module([32, 64, 128], 3) for _ in range(4)])
+            self.trans3 = nn.Sequential(*cb(128, 256, 3, 2))
+            self.stage4 = nn.ModuleList([Module([32, 64, 128, 256], 4 if i < 2 else 1) for i in range(3)])
+            self.final = nn.Conv2d(32, 17, 1)
+
+        def forward(self, image: Any) -> Any:
+            mean = torch.tensor([0.485, 0.456, 0.406]).reshape(1, 3, 1, 1)
+            std = torch.tensor([0.229, 0.224, 0.225]).reshape(1, 3, 1, 1)
+            x = self.layer1(self.stem((image - mean) / std))
+            xs = [t(x) for t in self.trans1]
+            for m in self.stage2:
+                xs = m(xs)
+            xs = [*xs, self.trans2(xs[-1])]
+            for m in self.stage3:
+                xs = m(xs)
+            xs = [*xs, self.trans3(xs[-1])]
+            for m in self.stage4:
+                xs = m(xs)
+            return self.final(xs[0])
+
+    return HRNet(), _img(256, 192)
+
+
 def _params(model: Any) -> float:
     return float(sum(p.numel() for p in model.parameters())) / 1e6
 
@@ -234,6 +489,13 @@ def specs() -> dict[tuple[str, str], tuple[Any, str]]:
             same + "513x513, logits; 5.82M params vs 5.80M published",
         ),
     }
+    out[("ddrnet23_slim", "DDRNet23-Slim")] = (
+        _ddrnet23_slim,
+        same + "2048x1024; 5.70M params vs 6.13M published, but the published float size (21.7 MB) is exactly "
+        "5.70M fp32 weights, and the DDRNet paper gives 5.7M",
+    )
+    out[("bisenet", "BiseNet")] = (_bisenet, same + "720x960; 11.99M params vs 12.0M published")
+    out[("hrnet_pose", "HRNetPose")] = (_hrnet_pose, same + "256x192; 28.54M params vs 28.5M published")
     ffnets = [
         ("ffnet_40s", "FFNet-40S", [4, 5, 6, 4], "B", False, False, 2048, "13.91M vs 13.9M"),
         ("ffnet_54s", "FFNet-54S", [5, 8, 8, 5], "B", False, False, 2048, "18.04M vs 18.0M"),
