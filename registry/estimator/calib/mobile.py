@@ -76,7 +76,8 @@ def _posenet_mobilenet() -> tuple[Any, tuple[Any, ...]]:
 def _deeplabv3_plus_mobilenet() -> tuple[Any, tuple[Any, ...]]:
     """DeepLabV3+ (jfzhang95/pytorch-deeplab-xception, backbone "mobilenet", output stride 16): MobileNetV2 without
     its 1280 head, explicit fixed padding before each inverted residual, ASPP (rates 1/6/12/18 + image pooling),
-    decoder with the stride-4 24-channel features, 21 classes, bilinear upsampling to the input."""
+    decoder with the stride-4 24-channel features, 21 classes, bilinear upsampling to the input, then AI Hub's argmax
+    to a uint8 mask. AI Hub profiles it at 520x520 (get_input_spec), not the 513x513 of its model card."""
     import torch
 
     nn = _nn()
@@ -133,9 +134,10 @@ def _deeplabv3_plus_mobilenet() -> tuple[Any, tuple[Any, ...]]:
             x = self.project(torch.cat([b(x) for b in self.aspp] + [pooled], 1))
             x = f.interpolate(x, size=low.shape[2:], mode="bilinear", align_corners=True)
             x = self.head(torch.cat([x, self.reduce(low)], 1))
-            return f.interpolate(x, size=image.shape[2:], mode="bilinear", align_corners=True)
+            x = f.interpolate(x, size=image.shape[2:], mode="bilinear", align_corners=True)
+            return x.argmax(1).to(torch.uint8)  # AI Hub's wrapper returns the class mask
 
-    return DeepLab(), _img(513)
+    return DeepLab(), _img(520)
 
 
 def _ffnet(depths: list[int], head: str, narrow: bool = False, pre_down: bool = False) -> Any:
@@ -486,7 +488,7 @@ def specs() -> dict[tuple[str, str], tuple[Any, str]]:
         ),
         ("deeplabv3_plus_mobilenet", "DeepLabV3-Plus-MobileNet"): (
             _deeplabv3_plus_mobilenet,
-            same + "513x513, logits; 5.82M params vs 5.80M published",
+            same + "520x520 as get_input_spec (card: 513x513), argmax mask; 5.82M params vs 5.80M published",
         ),
     }
     out[("ddrnet23_slim", "DDRNet23-Slim")] = (
