@@ -7,6 +7,12 @@ from typing import Any
 from registry.estimator.build_graphs import _img, _nn, _zeros
 
 
+def _hw(t: Any) -> list[int]:
+    """A feature map's height and width as Python ints, so the traced graph holds constant sizes (as AI Hub's
+    compiled, static-shape graph does) rather than Shape/Gather chains."""
+    return [int(t.shape[2]), int(t.shape[3])]
+
+
 def _yamnet() -> tuple[Any, tuple[Any, ...]]:
     """YAMNet (torch_audioset port): MobileNetV1 on a 96x64 log-mel patch, TF "SAME" padding, 521 sigmoid scores."""
     import torch
@@ -130,11 +136,11 @@ def _deeplabv3_plus_mobilenet() -> tuple[Any, tuple[Any, ...]]:
             std = torch.tensor([0.229, 0.224, 0.225]).reshape(1, 3, 1, 1)
             low = self.low((image - mean) / std)
             x = self.high(low)
-            pooled = f.interpolate(self.pool(x), size=x.shape[2:], mode="bilinear", align_corners=True)
+            pooled = f.interpolate(self.pool(x), size=_hw(x), mode="bilinear", align_corners=True)
             x = self.project(torch.cat([b(x) for b in self.aspp] + [pooled], 1))
-            x = f.interpolate(x, size=low.shape[2:], mode="bilinear", align_corners=True)
+            x = f.interpolate(x, size=_hw(low), mode="bilinear", align_corners=True)
             x = self.head(torch.cat([x, self.reduce(low)], 1))
-            x = f.interpolate(x, size=image.shape[2:], mode="bilinear", align_corners=True)
+            x = f.interpolate(x, size=_hw(image), mode="bilinear", align_corners=True)
             return x.argmax(1).to(torch.uint8)  # AI Hub's wrapper returns the class mask
 
     return DeepLab(), _img(520)
@@ -209,9 +215,9 @@ def _ffnet(depths: list[int], head: str, narrow: bool = False, pre_down: bool = 
             sm = [self.sm[3](feats[3])]
             x = feats[3]
             for i in (2, 1, 0):
-                x = f.interpolate(self.up[i](x), size=feats[i].shape[2:], mode="nearest") + feats[i]
+                x = f.interpolate(self.up[i](x), size=_hw(feats[i]), mode="nearest") + feats[i]
                 sm.insert(0, self.sm[i](x))
-            size = sm[0].shape[2:]
+            size = _hw(sm[0])
             cat = torch.cat([sm[0]] + [f.interpolate(t, size=size, mode="nearest") for t in sm[1:]], 1)
             return self.head(cat)
 
@@ -271,7 +277,7 @@ def _ddrnet23_slim() -> tuple[Any, tuple[Any, ...]]:
         def forward(self, x: Any) -> Any:
             outs = [self.scale0(x)]
             for scale, proc in zip(self.scales, self.process, strict=True):
-                outs.append(proc(f.interpolate(scale(x), size=x.shape[2:], mode="bilinear") + outs[-1]))
+                outs.append(proc(f.interpolate(scale(x), size=_hw(x), mode="bilinear") + outs[-1]))
             return self.compression(torch.cat(outs, 1)) + self.shortcut(x)
 
     class DDRNet(nn.Module):  # type: ignore[misc,name-defined]
@@ -295,7 +301,7 @@ def _ddrnet23_slim() -> tuple[Any, tuple[Any, ...]]:
         def forward(self, image: Any) -> Any:
             mean = torch.tensor([0.485, 0.456, 0.406]).reshape(1, 3, 1, 1)
             std = torch.tensor([0.229, 0.224, 0.225]).reshape(1, 3, 1, 1)
-            size = (image.shape[2] // 8, image.shape[3] // 8)
+            size = [d // 8 for d in _hw(image)]
             x1 = self.layer1(self.stem((image - mean) / std))
             x2 = self.layer2(torch.relu(x1))
             x = self.layer3(torch.relu(x2))
@@ -373,7 +379,7 @@ def _bisenet() -> tuple[Any, tuple[Any, ...]]:
                 feats.append(c)
             tail = feats[3].mean(3, keepdim=True).mean(2, keepdim=True)
             cx1, cx2 = self.arm1(feats[2]), self.arm2(feats[3]) * tail
-            size = sx.shape[2:]
+            size = _hw(sx)
             cx = torch.cat([f.interpolate(t, size=size, mode="bilinear") for t in (cx1, cx2)], 1)
             feat = self.ffm_conv(torch.cat([sx, cx], 1))
             att = torch.sigmoid(self.ffm_att(f.adaptive_avg_pool2d(feat, 1)))
