@@ -237,8 +237,10 @@ def _video_resnet(kind: str) -> Any:
             mid = (cin * cout * 27) // (cin * 9 + 3 * cout)  # torchvision: both (2+1)D convs of a block use it
             self.c1 = nn.Sequential(conv(cin, cout, stride, layer, mid), nn.BatchNorm3d(cout), nn.ReLU())
             self.c2 = nn.Sequential(conv(cout, cout, 1, layer, mid), nn.BatchNorm3d(cout))
+            # mc3's (1,3,3) layers downsample space only, so their shortcut does too
+            down_stride = (1, stride, stride) if kind == "mc3" and layer > 0 else (stride, stride, stride)
             self.down = (
-                nn.Sequential(nn.Conv3d(cin, cout, 1, stride, bias=False), nn.BatchNorm3d(cout))
+                nn.Sequential(nn.Conv3d(cin, cout, 1, down_stride, bias=False), nn.BatchNorm3d(cout))
                 if stride != 1 or cin != cout
                 else nn.Identity()
             )
