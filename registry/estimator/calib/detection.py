@@ -432,6 +432,105 @@ def yolov11_seg() -> tuple[Any, tuple[Any, ...]]:
     return _ultralytics_segmentor(_ultralytics(_V11, 0.5, 0.25, "v11-seg")), _img(640)
 
 
+# --- YOLOv7-tiny (WongKinYiu/yolov7, cfg/training/yolov7-tiny.yaml) ------------------------------------------------
+
+
+def _elan(c: int, out: int) -> list[list[Any]]:
+    """YOLOv7-tiny's ELAN block: two 1x1 branches, two 3x3 on the second, concat of the four, 1x1."""
+    layers: list[list[Any]] = [[-1, "Conv", [c, 1, 1]], [-2, "Conv", [c, 1, 1]], [-1, "Conv", [c, 3, 1]],
+                               [-1, "Conv", [c, 3, 1]], [[-1, -2, -3, -4], "Concat", []],
+                               [-1, "Conv", [out, 1, 1]]]  # fmt: skip
+    return layers
+
+
+_V7_TINY: list[list[Any]] = [
+    [-1, "Conv", [32, 3, 2]], [-1, "Conv", [64, 3, 2]], *_elan(32, 64),  # 0-7
+    [-1, "MP", []], *_elan(64, 128),  # 8-14
+    [-1, "MP", []], *_elan(128, 256),  # 15-21
+    [-1, "MP", []], *_elan(256, 512),  # 22-28
+    [-1, "Conv", [256, 1, 1]], [-2, "Conv", [256, 1, 1]], [-1, "SP", [5]], [-2, "SP", [9]], [-3, "SP", [13]],
+    [[-1, -2, -3, -4], "Concat", []], [-1, "Conv", [256, 1, 1]], [[-1, -7], "Concat", []],
+    [-1, "Conv", [256, 1, 1]],  # 37
+    [-1, "Conv", [128, 1, 1]], [-1, "Upsample", []], [21, "Conv", [128, 1, 1]], [[-1, -2], "Concat", []],
+    *_elan(64, 128),  # 47
+    [-1, "Conv", [64, 1, 1]], [-1, "Upsample", []], [14, "Conv", [64, 1, 1]], [[-1, -2], "Concat", []],
+    *_elan(32, 64),  # 57
+    [-1, "Conv", [128, 3, 2]], [[-1, 47], "Concat", []], *_elan(64, 128),  # 65
+    [-1, "Conv", [256, 3, 2]], [[-1, 37], "Concat", []], *_elan(128, 256),  # 73
+    [57, "Conv", [128, 3, 1]], [65, "Conv", [256, 3, 1]], [73, "Conv", [512, 3, 1]],  # 74-76
+]  # fmt: skip
+_V7_TINY_ANCHORS = ((9, 6, 13, 16, 29, 11), (29, 28, 66, 26, 51, 62), (115, 54, 134, 119, 308, 147))
+
+
+def _yolov7_tiny(hw: int = 640) -> Any:
+    """Feature extractor (Conv-BN-LeakyReLU(0.1), ELAN, SPPCSP-tiny, PAN) and AI Hub's _YoloV7Detector: per level a
+    1x1 conv to 3 x 85, sigmoid, grid / anchor decoding split into xy, wh and scores, then the split post-process."""
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    def conv(c1: int, c2: int, k: int, s: int) -> Any:
+        return nn.Sequential(nn.Conv2d(c1, c2, k, s, k // 2, bias=False), nn.BatchNorm2d(c2), nn.LeakyReLU(0.1))
+
+    modules: list[Any] = []
+    channels: list[int] = []
+    for f, name, args in _V7_TINY:
+        c1 = (channels[f] if channels else 3) if isinstance(f, int) else 0
+        if name == "Conv":
+            m, c2 = conv(c1, args[0], args[1], args[2]), args[0]
+        elif name == "MP":
+            m, c2 = nn.MaxPool2d(2, 2), c1
+        elif name == "SP":
+            m, c2 = nn.MaxPool2d(args[0], 1, args[0] // 2), c1
+        elif name == "Upsample":
+            m, c2 = nn.Upsample(scale_factor=2.0, mode="nearest"), c1
+        else:
+            m, c2 = None, sum(channels[i] for i in f)
+        modules.append(m)
+        channels.append(c2)
+    na, no = 3, NUM_CLASSES + 5
+
+    class YoloV7Tiny(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = nn.ModuleList(m if m is not None else nn.Identity() for m in modules)
+            self.heads = nn.ModuleList(nn.Conv2d(c, na * no, 1) for c in channels[-3:])
+            self.anchor_grid = [torch.tensor(a, dtype=torch.float).view(1, na, 1, 2) for a in _V7_TINY_ANCHORS]
+
+        def features(self, x: Any) -> list[Any]:
+            ys: list[Any] = []
+            for (f, name, _), m in zip(_V7_TINY, self.model, strict=True):
+                x = torch.cat([ys[j] for j in f], 1) if name == "Concat" else m(x if f == -1 else ys[f])
+                ys.append(x)
+            return ys[-3:]
+
+        def forward(self, image: Any) -> tuple[Any, Any, Any]:
+            all_xy, all_wh, all_scores = [], [], []
+            for i, (x, stride) in enumerate(zip(self.features(image), STRIDES, strict=True)):
+                g = hw // stride
+                y = self.heads[i](x).sigmoid().reshape(-1, na, no, g, g).permute(0, 1, 3, 4, 2).contiguous()
+                y = F.pad(y, (0, max(7 - no, 0)))
+                yv, xv = torch.meshgrid([torch.arange(g), torch.arange(g)], indexing="ij")
+                grid = torch.stack((xv, yv), 2).view((1, 1, g, g, 2)).float()
+                all_xy.append(((y[..., 0:2] * 2.0 - 0.5 + grid) * stride).reshape(-1, na * g * g, 2))
+                wh = (y[..., 2:4].reshape(-1, na, g * g, 2) * 2) ** 2 * self.anchor_grid[i]
+                all_wh.append(wh.reshape(-1, na * g * g, 2))
+                all_scores.append(y[..., 4:].reshape(-1, na * g * g, no - 4))
+            xy, wh, scores = torch.cat(all_xy, 1), torch.cat(all_wh, 1), torch.cat(all_scores, 1)
+            cx, cy = xy.unbind(dim=-1)
+            w, h = (wh * 0.5).unbind(dim=-1)
+            boxes = torch.stack((cx - w, cy - h, cx + w, cy + h), -1)
+            conf, per_class = scores.split_with_sizes([1, scores.shape[-1] - 1], dim=-1)
+            best, idx = torch.max(per_class, -1, keepdim=False)
+            return boxes, best * conf.squeeze(-1), idx.to(torch.uint8)
+
+    return YoloV7Tiny()
+
+
+def yolov7() -> tuple[Any, tuple[Any, ...]]:
+    return _yolov7_tiny(), _img(640)
+
+
 def param_count(builder: Any) -> int:
     """Parameters of a builder's module (what the fidelity notes compare with AI Hub's published count)."""
     module, _ = builder()
@@ -447,4 +546,5 @@ def specs() -> dict[tuple[str, str], tuple[Any, str]]:
         ("yolov8_seg", "YOLOv8-Segmentation"): (yolov8_seg, f"{same}; YOLOv8N-Seg, 3.41M params vs 3.43M published"),
         ("yolov10_det", "YOLOv10-Detection"): (yolov10_det, f"{same}; {v10}, 2.31M params vs 2.33M published"),
         ("yolov11_seg", "YOLOv11-Segmentation"): (yolov11_seg, f"{same}; YOLO11N-Seg, 2.88M params vs 2.89M published"),
+        ("yolov7", "Yolo-v7"): (yolov7, f"{same}; YOLOv7-tiny, 6.23M params vs 6.24M published"),
     }
