@@ -432,6 +432,18 @@ def yolov11_seg() -> tuple[Any, tuple[Any, ...]]:
     return _ultralytics_segmentor(_ultralytics(_V11, 0.5, 0.25, "v11-seg")), _img(640)
 
 
+def _split_postprocess(xy: Any, wh: Any, scores: Any) -> tuple[Any, Any, Any]:
+    """AI Hub's detect_postprocess_split_input: xyxy boxes, best class score times objectness, class index."""
+    import torch
+
+    cx, cy = xy.unbind(dim=-1)
+    w, h = (wh * 0.5).unbind(dim=-1)
+    boxes = torch.stack((cx - w, cy - h, cx + w, cy + h), -1)
+    conf, per_class = scores.split_with_sizes([1, scores.shape[-1] - 1], dim=-1)
+    best, idx = torch.max(per_class, -1, keepdim=False)
+    return boxes, best * conf.squeeze(-1), idx.to(torch.uint8)
+
+
 # --- YOLOv7-tiny (WongKinYiu/yolov7, cfg/training/yolov7-tiny.yaml) ------------------------------------------------
 
 
@@ -516,19 +528,109 @@ def _yolov7_tiny(hw: int = 640) -> Any:
                 wh = (y[..., 2:4].reshape(-1, na, g * g, 2) * 2) ** 2 * self.anchor_grid[i]
                 all_wh.append(wh.reshape(-1, na * g * g, 2))
                 all_scores.append(y[..., 4:].reshape(-1, na * g * g, no - 4))
-            xy, wh, scores = torch.cat(all_xy, 1), torch.cat(all_wh, 1), torch.cat(all_scores, 1)
-            cx, cy = xy.unbind(dim=-1)
-            w, h = (wh * 0.5).unbind(dim=-1)
-            boxes = torch.stack((cx - w, cy - h, cx + w, cy + h), -1)
-            conf, per_class = scores.split_with_sizes([1, scores.shape[-1] - 1], dim=-1)
-            best, idx = torch.max(per_class, -1, keepdim=False)
-            return boxes, best * conf.squeeze(-1), idx.to(torch.uint8)
+            return _split_postprocess(torch.cat(all_xy, 1), torch.cat(all_wh, 1), torch.cat(all_scores, 1))
 
     return YoloV7Tiny()
 
 
 def yolov7() -> tuple[Any, tuple[Any, ...]]:
     return _yolov7_tiny(), _img(640)
+
+
+# --- YOLOX (Megvii-BaseDetection/YOLOX: CSPDarknet, YOLOPAFPN, decoupled YOLOXHead) --------------------------------
+
+
+def _yolox(depth: float, width: float, hw: int = 640) -> Any:
+    """YOLOX with AI Hub's wrapper: input x 255, head outputs kept split (xy, wh, objectness + class scores)."""
+    import torch
+    from torch import nn
+
+    b = _blocks()
+
+    def conv(c1: int, c2: int, k: int, s: int = 1) -> Any:
+        return b.Conv(c1, c2, k, s)
+
+    def csp(c1: int, c2: int, n: int, shortcut: bool = True) -> Any:
+        return b.C3(c1, c2, n, shortcut, 0.5, k=1)
+
+    class SPPBottleneck(nn.Module):
+        def __init__(self, c: int) -> None:
+            super().__init__()
+            self.conv1, self.conv2 = conv(c, c // 2, 1), conv(c // 2 * 4, c, 1)
+            self.m = nn.ModuleList(nn.MaxPool2d(k, 1, k // 2) for k in (5, 9, 13))
+
+        def forward(self, x: Any) -> Any:
+            x = self.conv1(x)
+            return self.conv2(torch.cat([x] + [m(x) for m in self.m], 1))
+
+    c = [int(64 * width * 2**i) for i in range(5)]  # 32, 64, 128, 256, 512 for YOLOX-S
+    n = max(round(3 * depth), 1)
+
+    class YoloX(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.stem = conv(12, c[0], 3)  # after Focus (space-to-depth)
+            self.dark2 = nn.Sequential(conv(c[0], c[1], 3, 2), csp(c[1], c[1], n))
+            self.dark3 = nn.Sequential(conv(c[1], c[2], 3, 2), csp(c[2], c[2], 3 * n))
+            self.dark4 = nn.Sequential(conv(c[2], c[3], 3, 2), csp(c[3], c[3], 3 * n))
+            self.dark5 = nn.Sequential(conv(c[3], c[4], 3, 2), SPPBottleneck(c[4]), csp(c[4], c[4], n, False))
+            self.up = nn.Upsample(scale_factor=2.0, mode="nearest")
+            self.lateral_conv0, self.c3_p4 = conv(c[4], c[3], 1), csp(c[4], c[3], n, False)
+            self.reduce_conv1, self.c3_p3 = conv(c[3], c[2], 1), csp(c[3], c[2], n, False)
+            self.bu_conv2, self.c3_n3 = conv(c[2], c[2], 3, 2), csp(c[3], c[3], n, False)
+            self.bu_conv1, self.c3_n4 = conv(c[3], c[3], 3, 2), csp(c[4], c[4], n, False)
+            hidden = int(256 * width)
+            self.stems = nn.ModuleList(conv(ci, hidden, 1) for ci in c[2:])
+            self.cls_convs = nn.ModuleList(
+                nn.Sequential(conv(hidden, hidden, 3), conv(hidden, hidden, 3)) for _ in STRIDES
+            )
+            self.reg_convs = nn.ModuleList(
+                nn.Sequential(conv(hidden, hidden, 3), conv(hidden, hidden, 3)) for _ in STRIDES
+            )
+            self.cls_preds = nn.ModuleList(nn.Conv2d(hidden, NUM_CLASSES, 1) for _ in STRIDES)
+            self.reg_preds = nn.ModuleList(nn.Conv2d(hidden, 4, 1) for _ in STRIDES)
+            self.obj_preds = nn.ModuleList(nn.Conv2d(hidden, 1, 1) for _ in STRIDES)
+            grids, strides = [], []
+            for s in STRIDES:
+                g = hw // s
+                yv, xv = torch.meshgrid([torch.arange(g), torch.arange(g)], indexing="ij")
+                grids.append(torch.stack((xv, yv), 2).view(1, -1, 2))
+                strides.append(torch.full((1, g * g, 1), s))
+            self.grids: Any = torch.cat(grids, 1).float()
+            self.strides: Any = torch.cat(strides, 1).float()
+
+        def backbone(self, x: Any) -> tuple[Any, Any, Any]:
+            x = torch.cat((x[..., ::2, ::2], x[..., 1::2, ::2], x[..., ::2, 1::2], x[..., 1::2, 1::2]), 1)
+            x3 = self.dark3(self.dark2(self.stem(x)))
+            x4 = self.dark4(x3)
+            x5 = self.dark5(x4)
+            fpn_out0 = self.lateral_conv0(x5)
+            f_out0 = self.c3_p4(torch.cat([self.up(fpn_out0), x4], 1))
+            fpn_out1 = self.reduce_conv1(f_out0)
+            pan_out2 = self.c3_p3(torch.cat([self.up(fpn_out1), x3], 1))
+            pan_out1 = self.c3_n3(torch.cat([self.bu_conv2(pan_out2), fpn_out1], 1))
+            pan_out0 = self.c3_n4(torch.cat([self.bu_conv1(pan_out1), fpn_out0], 1))
+            return pan_out2, pan_out1, pan_out0
+
+        def forward(self, image: Any) -> tuple[Any, Any, Any]:
+            raw, probs = [], []
+            for k, x in enumerate(self.backbone(image * 255)):
+                x = self.stems[k](x)
+                cls_out = self.cls_preds[k](self.cls_convs[k](x))
+                reg_feat = self.reg_convs[k](x)
+                raw.append(self.reg_preds[k](reg_feat).flatten(start_dim=2))
+                probs.append(torch.cat((self.obj_preds[k](reg_feat).sigmoid(), cls_out.sigmoid()), 1).flatten(2))
+            xywh = torch.cat(raw, 2).permute(0, 2, 1)
+            scores = torch.cat(probs, 2).permute(0, 2, 1)
+            xy = (xywh[..., 0:2] + self.grids) * self.strides
+            wh = torch.exp(xywh[..., 2:4]) * self.strides
+            return _split_postprocess(xy, wh, scores)
+
+    return YoloX()
+
+
+def yolox() -> tuple[Any, tuple[Any, ...]]:
+    return _yolox(0.33, 0.5), _img(640)
 
 
 def param_count(builder: Any) -> int:
@@ -546,5 +648,6 @@ def specs() -> dict[tuple[str, str], tuple[Any, str]]:
         ("yolov8_seg", "YOLOv8-Segmentation"): (yolov8_seg, f"{same}; YOLOv8N-Seg, 3.41M params vs 3.43M published"),
         ("yolov10_det", "YOLOv10-Detection"): (yolov10_det, f"{same}; {v10}, 2.31M params vs 2.33M published"),
         ("yolov11_seg", "YOLOv11-Segmentation"): (yolov11_seg, f"{same}; YOLO11N-Seg, 2.88M params vs 2.89M published"),
+        ("yolox", "Yolo-X"): (yolox, f"{same}; YOLOX-S, 8.97M params vs 8.98M published"),
         ("yolov7", "Yolo-v7"): (yolov7, f"{same}; YOLOv7-tiny, 6.23M params vs 6.24M published"),
     }
