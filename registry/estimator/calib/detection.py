@@ -27,9 +27,11 @@ def _blocks() -> SimpleNamespace:
     class Conv(nn.Module):
         """Conv2d (no bias) -> BatchNorm -> SiLU (or no activation)."""
 
-        def __init__(self, c1: int, c2: int, k: int = 1, s: int = 1, g: int = 1, act: bool = True) -> None:
+        def __init__(
+            self, c1: int, c2: int, k: int = 1, s: int = 1, p: int | None = None, g: int = 1, act: bool = True
+        ) -> None:
             super().__init__()
-            self.conv = nn.Conv2d(c1, c2, k, s, k // 2, groups=g, bias=False)
+            self.conv = nn.Conv2d(c1, c2, k, s, k // 2 if p is None else p, groups=g, bias=False)
             self.bn = nn.BatchNorm2d(c2, eps=0.001, momentum=0.03)
             self.act = nn.SiLU() if act else nn.Identity()
 
@@ -321,17 +323,27 @@ _V11 = [[-1, 1, "Conv", [64, 3, 2]], [-1, 1, "Conv", [128, 3, 2]], [-1, 2, "C3k2
         [-1, 1, "Conv", [512, 3, 2]], [[-1, 10], 1, "Concat", []], [-1, 2, "C3k2", [1024, True]]]  # fmt: skip
 
 
-def _ultralytics(layers: list[list[Any]], depth: float, width: float, head: str, hw: int = 640) -> Any:
-    """Ultralytics' parse_model for the modules above, ending in a Detect / Segment head on the last three C2f /
-    C3k2 outputs (P3, P4, P5); ``head`` is ``v8``, ``v8-seg``, ``v10`` or ``v11-seg``."""
+def _ultralytics(
+    layers: list[list[Any]],
+    depth: float,
+    width: float,
+    legacy: bool = True,
+    seg: bool = False,
+    hw: int = 640,
+    anchors: tuple[tuple[int, ...], ...] | None = None,
+) -> Any:
+    """Ultralytics' parse_model for the modules above, ending in a head on the last three C2f / C3k2 / C3 outputs
+    (P3, P4, P5): Detect (or Segment), whose ``legacy`` form (v5u, v8) has a plain 3x3 class branch and the other
+    (v10, v11) a depthwise one, or with ``anchors`` the anchor-based head of YOLOv5 / YOLOv7."""
     from torch import nn
 
     b = _blocks()
     heads = _heads(b)
-    repeated = {"C2f", "C3k2", "C2fCIB", "C2PSA"}
+    repeated = {"C2f", "C3k2", "C2fCIB", "C2PSA", "C3"}
     modules: list[Any] = []
     sources: list[int | list[int]] = []
     channels: list[int] = []
+    m: Any
     for f, n, name, args in layers:
         c1 = (channels[f] if channels else 3) if isinstance(f, int) else channels[f[0]]
         n = max(round(n * depth), 1) if n > 1 else n
@@ -353,10 +365,12 @@ def _ultralytics(layers: list[list[Any]], depth: float, width: float, head: str,
         channels.append(c2)
     outs = [i for i, (_, _, name, _) in enumerate(layers) if name in repeated][-3:]
     ch = tuple(channels[i] for i in outs)
-    if head.endswith("seg"):
-        modules.append(heads.Segment(ch, head.startswith("v8"), hw, _make_divisible(256 * width)))
+    if anchors:
+        modules.append(_anchor_detector(ch, anchors, hw))
+    elif seg:
+        modules.append(heads.Segment(ch, legacy, hw, _make_divisible(256 * width)))
     else:
-        modules.append(heads.Detect(ch, head == "v8", hw))
+        modules.append(heads.Detect(ch, legacy, hw))
     sources.append(outs)
 
     class Net(nn.Module):
@@ -417,19 +431,19 @@ def _img(hw: int) -> tuple[Any, ...]:
 
 
 def yolov8_det() -> tuple[Any, tuple[Any, ...]]:
-    return _ultralytics_detector(_ultralytics(_V8_BACKBONE + _V8_HEAD, 0.33, 0.25, "v8")), _img(640)
+    return _ultralytics_detector(_ultralytics(_V8_BACKBONE + _V8_HEAD, 0.33, 0.25)), _img(640)
 
 
 def yolov8_seg() -> tuple[Any, tuple[Any, ...]]:
-    return _ultralytics_segmentor(_ultralytics(_V8_BACKBONE + _V8_HEAD, 0.33, 0.25, "v8-seg")), _img(640)
+    return _ultralytics_segmentor(_ultralytics(_V8_BACKBONE + _V8_HEAD, 0.33, 0.25, seg=True)), _img(640)
 
 
 def yolov10_det() -> tuple[Any, tuple[Any, ...]]:
-    return _ultralytics_detector(_ultralytics(_V10N, 0.33, 0.25, "v10")), _img(640)
+    return _ultralytics_detector(_ultralytics(_V10N, 0.33, 0.25, legacy=False)), _img(640)
 
 
 def yolov11_seg() -> tuple[Any, tuple[Any, ...]]:
-    return _ultralytics_segmentor(_ultralytics(_V11, 0.5, 0.25, "v11-seg")), _img(640)
+    return _ultralytics_segmentor(_ultralytics(_V11, 0.5, 0.25, legacy=False, seg=True)), _img(640)
 
 
 def _split_postprocess(xy: Any, wh: Any, scores: Any) -> tuple[Any, Any, Any]:
@@ -442,6 +456,23 @@ def _split_postprocess(xy: Any, wh: Any, scores: Any) -> tuple[Any, Any, Any]:
     conf, per_class = scores.split_with_sizes([1, scores.shape[-1] - 1], dim=-1)
     best, idx = torch.max(per_class, -1, keepdim=False)
     return boxes, best * conf.squeeze(-1), idx.to(torch.uint8)
+
+
+_V5 = [[-1, 1, "Conv", [64, 6, 2, 2]], [-1, 1, "Conv", [128, 3, 2]], [-1, 3, "C3", [128]],
+       [-1, 1, "Conv", [256, 3, 2]], [-1, 6, "C3", [256]], [-1, 1, "Conv", [512, 3, 2]], [-1, 9, "C3", [512]],
+       [-1, 1, "Conv", [1024, 3, 2]], [-1, 3, "C3", [1024]], [-1, 1, "SPPF", [1024, 5]],
+       [-1, 1, "Conv", [512, 1, 1]], [-1, 1, "Upsample", []], [[-1, 6], 1, "Concat", []], [-1, 3, "C3", [512, False]],
+       [-1, 1, "Conv", [256, 1, 1]], [-1, 1, "Upsample", []], [[-1, 4], 1, "Concat", []], [-1, 3, "C3", [256, False]],
+       [-1, 1, "Conv", [256, 3, 2]], [[-1, 14], 1, "Concat", []], [-1, 3, "C3", [512, False]],
+       [-1, 1, "Conv", [512, 3, 2]], [[-1, 10], 1, "Concat", []], [-1, 3, "C3", [1024, False]]]  # fmt: skip
+
+
+_V5_ANCHORS = ((10, 13, 16, 30, 33, 23), (30, 61, 62, 45, 59, 119), (116, 90, 156, 198, 373, 326))
+
+
+def yolov5() -> tuple[Any, tuple[Any, ...]]:
+    """YOLOv5m v6+ (ultralytics/yolov5 models/yolov5m.yaml), anchor-based head with the split decoder."""
+    return _ultralytics(_V5, 0.67, 0.75, anchors=_V5_ANCHORS), _img(640)
 
 
 # --- YOLOv7-tiny (WongKinYiu/yolov7, cfg/training/yolov7-tiny.yaml) ------------------------------------------------
@@ -478,7 +509,6 @@ def _yolov7_tiny(hw: int = 640) -> Any:
     """Feature extractor (Conv-BN-LeakyReLU(0.1), ELAN, SPPCSP-tiny, PAN) and AI Hub's _YoloV7Detector: per level a
     1x1 conv to 3 x 85, sigmoid, grid / anchor decoding split into xy, wh and scores, then the split post-process."""
     import torch
-    import torch.nn.functional as F
     from torch import nn
 
     def conv(c1: int, c2: int, k: int, s: int) -> Any:
@@ -500,14 +530,12 @@ def _yolov7_tiny(hw: int = 640) -> Any:
             m, c2 = None, sum(channels[i] for i in f)
         modules.append(m)
         channels.append(c2)
-    na, no = 3, NUM_CLASSES + 5
 
     class YoloV7Tiny(nn.Module):
         def __init__(self) -> None:
             super().__init__()
             self.model = nn.ModuleList(m if m is not None else nn.Identity() for m in modules)
-            self.heads = nn.ModuleList(nn.Conv2d(c, na * no, 1) for c in channels[-3:])
-            self.anchor_grid = [torch.tensor(a, dtype=torch.float).view(1, na, 1, 2) for a in _V7_TINY_ANCHORS]
+            self.detector = _anchor_detector(tuple(channels[-3:]), _V7_TINY_ANCHORS, hw)
 
         def features(self, x: Any) -> list[Any]:
             ys: list[Any] = []
@@ -517,10 +545,31 @@ def _yolov7_tiny(hw: int = 640) -> Any:
             return ys[-3:]
 
         def forward(self, image: Any) -> tuple[Any, Any, Any]:
+            return self.detector(self.features(image))  # type: ignore[no-any-return]
+
+    return YoloV7Tiny()
+
+
+def _anchor_detector(ch: tuple[int, ...], anchors: tuple[tuple[int, ...], ...], hw: int) -> Any:
+    """AI Hub's _YoloV7Detector: per level a 1x1 conv to 3 x 85, sigmoid, grid / anchor decoding into split xy, wh
+    and scores (YOLOv5's decoding is the same), then detect_postprocess_split_input."""
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    na, no = 3, NUM_CLASSES + 5
+
+    class AnchorDetector(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.m = nn.ModuleList(nn.Conv2d(c, na * no, 1) for c in ch)
+            self.anchor_grid = [torch.tensor(a, dtype=torch.float).view(1, na, 1, 2) for a in anchors]
+
+        def forward(self, xs: list[Any]) -> tuple[Any, Any, Any]:
             all_xy, all_wh, all_scores = [], [], []
-            for i, (x, stride) in enumerate(zip(self.features(image), STRIDES, strict=True)):
+            for i, (x, stride) in enumerate(zip(xs, STRIDES, strict=True)):
                 g = hw // stride
-                y = self.heads[i](x).sigmoid().reshape(-1, na, no, g, g).permute(0, 1, 3, 4, 2).contiguous()
+                y = self.m[i](x).sigmoid().reshape(-1, na, no, g, g).permute(0, 1, 3, 4, 2).contiguous()
                 y = F.pad(y, (0, max(7 - no, 0)))
                 yv, xv = torch.meshgrid([torch.arange(g), torch.arange(g)], indexing="ij")
                 grid = torch.stack((xv, yv), 2).view((1, 1, g, g, 2)).float()
@@ -530,7 +579,7 @@ def _yolov7_tiny(hw: int = 640) -> Any:
                 all_scores.append(y[..., 4:].reshape(-1, na * g * g, no - 4))
             return _split_postprocess(torch.cat(all_xy, 1), torch.cat(all_wh, 1), torch.cat(all_scores, 1))
 
-    return YoloV7Tiny()
+    return AnchorDetector()
 
 
 def yolov7() -> tuple[Any, tuple[Any, ...]]:
@@ -648,6 +697,13 @@ def specs() -> dict[tuple[str, str], tuple[Any, str]]:
         ("yolov8_seg", "YOLOv8-Segmentation"): (yolov8_seg, f"{same}; YOLOv8N-Seg, 3.41M params vs 3.43M published"),
         ("yolov10_det", "YOLOv10-Detection"): (yolov10_det, f"{same}; {v10}, 2.31M params vs 2.33M published"),
         ("yolov11_seg", "YOLOv11-Segmentation"): (yolov11_seg, f"{same}; YOLO11N-Seg, 2.88M params vs 2.89M published"),
+        ("yolov5", "Yolo-v5"): (
+            yolov5,
+            "YOLOv5-M (v6+ layout: 6x6 stem, C3, SPPF) with the anchor-based head: 21.19M params vs 21.2M published, "
+            "and 81.1 MB float, which fit the original YOLOv5m and not the anchor-free yolov5mu (25.1M) that AI Hub's "
+            "current model.py loads; decoded with the split xy / wh / scores decoder AI Hub uses for YOLOv7 (same "
+            "math as YOLOv5's Detect); random weights",
+        ),
         ("yolox", "Yolo-X"): (yolox, f"{same}; YOLOX-S, 8.97M params vs 8.98M published"),
         ("yolov7", "Yolo-v7"): (yolov7, f"{same}; YOLOv7-tiny, 6.23M params vs 6.24M published"),
     }
