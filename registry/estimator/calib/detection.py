@@ -682,6 +682,120 @@ def yolox() -> tuple[Any, tuple[Any, ...]]:
     return _yolox(0.33, 0.5), _img(640)
 
 
+# --- YOLOv6-N v3.0 (meituan/YOLOv6 release 0.4.0: EfficientRep + RepBiFPAN + efficient decoupled head) -----------
+
+
+def _yolov6(depth: float = 0.33, width: float = 0.25, hw: int = 640) -> Any:
+    """As AI Hub loads it (``load_checkpoint(fuse=True)``, RepVGG blocks switched to deploy): every conv carries its
+    folded BatchNorm as a bias; ReLU in backbone and neck, SiLU in the head; anchor-free decoding to [1, N, 85]
+    (xywh, a constant objectness of 1, class scores), then AI Hub's detect_postprocess."""
+    import torch
+    from torch import nn
+
+    def conv(c1: int, c2: int, k: int = 3, s: int = 1, act: Any = nn.ReLU) -> Any:
+        return nn.Sequential(nn.Conv2d(c1, c2, k, s, k // 2), act())
+
+    def rep_block(c1: int, c2: int, n: int) -> Any:
+        return nn.Sequential(conv(c1, c2), *(conv(c2, c2) for _ in range(n - 1)))
+
+    class SimCSPSPPF(nn.Module):
+        def __init__(self, c1: int, c2: int) -> None:
+            super().__init__()
+            c_ = c2 // 2
+            self.cv1, self.cv2, self.cv3, self.cv4 = conv(c1, c_, 1), conv(c1, c_, 1), conv(c_, c_, 3), conv(c_, c_, 1)
+            self.m = nn.MaxPool2d(5, 1, 2)
+            self.cv5, self.cv6, self.cv7 = conv(4 * c_, c_, 1), conv(c_, c_, 3), conv(2 * c_, c2, 1)
+
+        def forward(self, x: Any) -> Any:
+            x1 = self.cv4(self.cv3(self.cv1(x)))
+            y1 = self.m(x1)
+            y2 = self.m(y1)
+            y3 = self.cv6(self.cv5(torch.cat([x1, y1, y2, self.m(y2)], 1)))
+            return self.cv7(torch.cat((self.cv2(x), y3), 1))
+
+    class BiFusion(nn.Module):
+        def __init__(self, c_lateral: int, c_below: int, c2: int) -> None:
+            super().__init__()
+            self.cv1, self.cv2, self.cv3 = conv(c_lateral, c2, 1), conv(c_below, c2, 1), conv(3 * c2, c2, 1)
+            self.upsample = nn.ConvTranspose2d(c2, c2, 2, 2, bias=True)
+            self.downsample = conv(c2, c2, 3, 2)
+
+        def forward(self, above: Any, lateral: Any, below: Any) -> Any:
+            up, down = self.upsample(above), self.downsample(self.cv2(below))
+            return self.cv3(torch.cat((up, self.cv1(lateral), down), 1))
+
+    ch = [_make_divisible(c * width) for c in (64, 128, 256, 512, 1024, 256, 128, 128, 256, 256, 512)]
+    n = [max(round(r * depth), 1) if r > 1 else r for r in (1, 6, 12, 18, 6, 12, 12, 12, 12)]
+
+    class YoloV6(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.stem = conv(3, ch[0], 3, 2)
+            self.erblocks = nn.ModuleList(
+                nn.Sequential(conv(ch[i - 1], ch[i], 3, 2), rep_block(ch[i], ch[i], n[i])) for i in range(1, 5)
+            )
+            self.sppf = SimCSPSPPF(ch[4], ch[4])
+            self.reduce_layer0, self.bifusion0 = conv(ch[4], ch[5], 1), BiFusion(ch[3], ch[2], ch[5])
+            self.rep_p4 = rep_block(ch[5], ch[5], n[5])
+            self.reduce_layer1, self.bifusion1 = conv(ch[5], ch[6], 1), BiFusion(ch[2], ch[1], ch[6])
+            self.rep_p3 = rep_block(ch[6], ch[6], n[6])
+            self.downsample2, self.rep_n3 = conv(ch[6], ch[7], 3, 2), rep_block(ch[6] + ch[7], ch[8], n[7])
+            self.downsample1, self.rep_n4 = conv(ch[8], ch[9], 3, 2), rep_block(ch[5] + ch[9], ch[10], n[8])
+            head_ch = (ch[6], ch[8], ch[10])
+            self.stems = nn.ModuleList(conv(c, c, 1, act=nn.SiLU) for c in head_ch)
+            self.cls_convs = nn.ModuleList(conv(c, c, 3, act=nn.SiLU) for c in head_ch)
+            self.reg_convs = nn.ModuleList(conv(c, c, 3, act=nn.SiLU) for c in head_ch)
+            self.cls_preds = nn.ModuleList(nn.Conv2d(c, NUM_CLASSES, 1) for c in head_ch)
+            self.reg_preds = nn.ModuleList(nn.Conv2d(c, 4, 1) for c in head_ch)
+            anchors, strides = [], []
+            for s in STRIDES:
+                g = hw // s
+                sy, sx = torch.meshgrid(torch.arange(g) + 0.5, torch.arange(g) + 0.5, indexing="ij")
+                anchors.append(torch.stack((sx, sy), -1).view(-1, 2))
+                strides.append(torch.full((g * g, 1), float(s)))
+            self.anchor_points: Any = torch.cat(anchors)
+            self.stride_tensor: Any = torch.cat(strides)
+
+        def features(self, x: Any) -> tuple[Any, Any, Any]:
+            x = self.stem(x)
+            outs = []
+            for i, block in enumerate(self.erblocks):
+                x = block(x)
+                outs.append(self.sppf(x) if i == 3 else x)
+            x3, x2, x1, x0 = outs
+            fpn_out0 = self.reduce_layer0(x0)
+            f_out0 = self.rep_p4(self.bifusion0(fpn_out0, x1, x2))
+            fpn_out1 = self.reduce_layer1(f_out0)
+            pan_out2 = self.rep_p3(self.bifusion1(fpn_out1, x2, x3))
+            pan_out1 = self.rep_n3(torch.cat([self.downsample2(pan_out2), fpn_out1], 1))
+            pan_out0 = self.rep_n4(torch.cat([self.downsample1(pan_out1), fpn_out0], 1))
+            return pan_out2, pan_out1, pan_out0
+
+        def forward(self, image: Any) -> tuple[Any, Any, Any]:
+            cls_list, reg_list = [], []
+            for i, x in enumerate(self.features(image)):
+                b, _, h, w = x.shape
+                x = self.stems[i](x)
+                cls_list.append(torch.sigmoid(self.cls_preds[i](self.cls_convs[i](x))).reshape([b, NUM_CLASSES, h * w]))
+                reg_list.append(self.reg_preds[i](self.reg_convs[i](x)).reshape([b, 4, h * w]))
+            cls = torch.cat(cls_list, -1).permute(0, 2, 1)
+            lt, rb = torch.split(torch.cat(reg_list, -1).permute(0, 2, 1), 2, -1)
+            x1y1, x2y2 = self.anchor_points - lt, self.anchor_points + rb
+            boxes = torch.cat([(x1y1 + x2y2) / 2, x2y2 - x1y1], -1) * self.stride_tensor
+            pred = torch.cat([boxes, torch.ones((b, boxes.shape[1], 1)), cls], -1)
+            # AI Hub's detect_postprocess
+            xyxy = _xywh2xyxy(pred[:, :, :4])
+            scores = pred[:, :, 5:] * pred[:, :, 4:5]
+            best, idx = _best_class(scores)
+            return xyxy, best, idx.to(torch.uint8)
+
+    return YoloV6()
+
+
+def yolov6() -> tuple[Any, tuple[Any, ...]]:
+    return _yolov6(), _img(640)
+
+
 def param_count(builder: Any) -> int:
     """Parameters of a builder's module (what the fidelity notes compare with AI Hub's published count)."""
     module, _ = builder()
@@ -703,6 +817,10 @@ def specs() -> dict[tuple[str, str], tuple[Any, str]]:
             "and 81.1 MB float, which fit the original YOLOv5m and not the anchor-free yolov5mu (25.1M) that AI Hub's "
             "current model.py loads; decoded with the split xy / wh / scores decoder AI Hub uses for YOLOv7 (same "
             "math as YOLOv5's Detect); random weights",
+        ),
+        ("yolov6", "Yolo-v6"): (
+            yolov6,
+            f"{same}; YOLOv6-N v3.0 (deployed RepVGG, fused BN), 4.65M params vs 4.68M published",
         ),
         ("yolox", "Yolo-X"): (yolox, f"{same}; YOLOX-S, 8.97M params vs 8.98M published"),
         ("yolov7", "Yolo-v7"): (yolov7, f"{same}; YOLOv7-tiny, 6.23M params vs 6.24M published"),
