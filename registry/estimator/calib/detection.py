@@ -407,8 +407,9 @@ def _ultralytics_detector(net: Any) -> Any:
     return Detector()
 
 
-def _ultralytics_segmentor(net: Any) -> Any:
-    """AI Hub's UltralyticsMulticlassSegmentor forward (float precision: class index as float32)."""
+def _ultralytics_segmentor(net: Any, float_classes: bool) -> Any:
+    """AI Hub's UltralyticsMulticlassSegmentor forward; the class index is float32 when the model is built with
+    ``precision=float`` (YOLOv8-Seg), else uint8 (YOLO11-Seg)."""
     import torch
 
     class Segmentor(torch.nn.Module):
@@ -419,7 +420,8 @@ def _ultralytics_segmentor(net: Any) -> Any:
         def forward(self, image: Any) -> tuple[Any, Any, Any, Any, Any]:
             boxes, scores, mask_coeffs, protos = self.model(image)
             best, idx = _best_class(scores.permute(0, 2, 1))
-            return _xywh2xyxy(boxes.permute(0, 2, 1)), best, mask_coeffs.permute(0, 2, 1), idx.float(), protos
+            idx = idx.float() if float_classes else idx.to(torch.uint8)
+            return _xywh2xyxy(boxes.permute(0, 2, 1)), best, mask_coeffs.permute(0, 2, 1), idx, protos
 
     return Segmentor()
 
@@ -435,7 +437,7 @@ def yolov8_det() -> tuple[Any, tuple[Any, ...]]:
 
 
 def yolov8_seg() -> tuple[Any, tuple[Any, ...]]:
-    return _ultralytics_segmentor(_ultralytics(_V8_BACKBONE + _V8_HEAD, 0.33, 0.25, seg=True)), _img(640)
+    return _ultralytics_segmentor(_ultralytics(_V8_BACKBONE + _V8_HEAD, 0.33, 0.25, seg=True), True), _img(640)
 
 
 def yolov10_det() -> tuple[Any, tuple[Any, ...]]:
@@ -443,7 +445,7 @@ def yolov10_det() -> tuple[Any, tuple[Any, ...]]:
 
 
 def yolov11_seg() -> tuple[Any, tuple[Any, ...]]:
-    return _ultralytics_segmentor(_ultralytics(_V11, 0.5, 0.25, legacy=False, seg=True)), _img(640)
+    return _ultralytics_segmentor(_ultralytics(_V11, 0.5, 0.25, legacy=False, seg=True), False), _img(640)
 
 
 def _split_postprocess(xy: Any, wh: Any, scores: Any) -> tuple[Any, Any, Any]:
