@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from registry.estimator.build_graphs import _detr, _img
+from registry.estimator.build_graphs import _detr, _img, _nn
 
 
 def _openai_clip() -> tuple[Any, tuple[Any, ...]]:
@@ -98,6 +98,86 @@ def _detr_dc5(depths: list[int]) -> tuple[Any, tuple[Any, ...]]:
     return DetrDC5(), inputs
 
 
+def _cba(cin: int, cout: int, k: int = 1, s: int = 1, groups: int = 1, bias: bool = False, bn: bool = True,
+         act: Any = None) -> Any:  # fmt: skip
+    """Conv (same padding) + optional BatchNorm + optional activation module."""
+    nn = _nn()
+    layers = [nn.Conv2d(cin, cout, k, s, k // 2, groups=groups, bias=bias)]
+    if bn:
+        layers.append(nn.BatchNorm2d(cout))
+    if act is not None:
+        layers.append(act)
+    return nn.Sequential(*layers)
+
+
+def _efficientvit_b2() -> Any:
+    """EfficientViT-B2 classifier (MIT Han lab): MBConv stages, then LiteMLA (ReLU linear attention) blocks."""
+    import torch
+
+    nn = _nn()
+
+    class Residual(torch.nn.Module):
+        def __init__(self, main: Any) -> None:
+            super().__init__()
+            self.main = main
+
+        def forward(self, x: Any) -> Any:
+            return x + self.main(x)
+
+    def mbconv(cin: int, cout: int, s: int, expand: int, fewer_norm: bool) -> Any:
+        mid = cin * expand
+        if expand == 1:
+            return nn.Sequential(_cba(cin, cin, 3, s, cin, act=nn.Hardswish()), _cba(cin, cout))
+        return nn.Sequential(
+            _cba(cin, mid, bias=fewer_norm, bn=not fewer_norm, act=nn.Hardswish()),
+            _cba(mid, mid, 3, s, mid, bias=fewer_norm, bn=not fewer_norm, act=nn.Hardswish()),
+            _cba(mid, cout),
+        )
+
+    class LiteMLA(torch.nn.Module):
+        def __init__(self, c: int, dim: int = 32) -> None:
+            super().__init__()
+            total = c // dim * dim
+            self.dim = dim
+            self.qkv = _cba(c, 3 * total, bn=False)
+            self.aggreg = nn.Sequential(
+                nn.Conv2d(3 * total, 3 * total, 5, 1, 2, groups=3 * total, bias=False),
+                nn.Conv2d(3 * total, 3 * total, 1, groups=3 * (c // dim), bias=False),
+            )
+            self.proj = _cba(2 * total, c)
+
+        def forward(self, x: Any) -> Any:
+            b, _, h, w = x.shape
+            qkv = self.qkv(x)
+            qkv = torch.cat([qkv, self.aggreg(qkv)], 1)
+            qkv = qkv.reshape(b, -1, 3 * self.dim, h * w).transpose(-1, -2)
+            q, k, v = qkv[..., : self.dim], qkv[..., self.dim : 2 * self.dim], qkv[..., 2 * self.dim :]
+            q, k = torch.relu(q), torch.relu(k)
+            v = torch.nn.functional.pad(v, (0, 1), mode="constant", value=1.0)
+            out = q @ (k.transpose(-1, -2) @ v)
+            out = out[..., :-1] / (out[..., -1:] + 1e-15)
+            return self.proj(out.transpose(-1, -2).reshape(b, -1, h, w))
+
+    widths, depths = [24, 48, 96, 192, 384], [1, 3, 4, 4, 6]
+    layers: list[Any] = [_cba(3, widths[0], 3, 2, act=nn.Hardswish())]
+    layers += [Residual(mbconv(widths[0], widths[0], 1, 1, False)) for _ in range(depths[0])]
+    cin = widths[0]
+    for w, d in zip(widths[1:3], depths[1:3], strict=True):
+        for i in range(d):
+            block = mbconv(cin, w, 2 if i == 0 else 1, 4, False)
+            layers.append(block if i == 0 else Residual(block))
+            cin = w
+    for w, d in zip(widths[3:], depths[3:], strict=True):
+        layers.append(mbconv(cin, w, 2, 4, True))
+        cin = w
+        for _ in range(d):
+            layers.append(Residual(LiteMLA(w)))
+            layers.append(Residual(mbconv(w, w, 1, 4, True)))
+    head = [_cba(384, 2304, act=nn.Hardswish()), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+            nn.Linear(2304, 2560, bias=False), nn.LayerNorm(2560), nn.Hardswish(), nn.Linear(2560, 1000)]  # fmt: skip
+    return nn.Sequential(*layers, *head)
+
+
 def specs() -> dict[tuple[str, str], tuple[Any, str]]:
     """(model_id, component) -> (builder returning (module, example inputs), fidelity note)."""
     same = "same architecture and input (random weights); {} params vs {} published"
@@ -117,5 +197,9 @@ def specs() -> dict[tuple[str, str], tuple[Any, str]]:
         ("detr_resnet101_dc5", "DETR-ResNet101-DC5"): (
             lambda: _detr_dc5([3, 4, 23, 3]),
             same.format("60.5M", "~58M (232 MB)") + "; 480x480, dilated stage 4, with post-processing",
+        ),
+        ("efficientvit_b2_cls", "EfficientViT-b2-cls"): (
+            lambda: (_efficientvit_b2(), _img(224)),
+            same.format("24.3M", "24.3M") + "; 224x224",
         ),
     }
