@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from registry.estimator.build_graphs import _detr, _img, _nn
+from registry.estimator.build_graphs import _conv_bn_act, _detr, _img, _nn
 
 
 def _openai_clip() -> tuple[Any, tuple[Any, ...]]:
@@ -178,6 +178,76 @@ def _efficientvit_b2() -> Any:
     return nn.Sequential(*layers, *head)
 
 
+def _efficientformer_l1() -> Any:
+    """EfficientFormer-L1 (v1): pooling Meta4D blocks in 4D, one attention Meta3D block at the end, distilled head."""
+    import itertools
+
+    import torch
+
+    nn = _nn()
+
+    class Meta4D(torch.nn.Module):
+        def __init__(self, c: int) -> None:
+            super().__init__()
+            self.pool = nn.AvgPool2d(3, 1, 1, count_include_pad=False)
+            self.mlp = nn.Sequential(nn.Conv2d(c, 4 * c, 1), nn.BatchNorm2d(4 * c), nn.GELU(), nn.Conv2d(4 * c, c, 1),
+                                     nn.BatchNorm2d(c))  # fmt: skip
+            self.ls1 = nn.Parameter(torch.ones(c, 1, 1))
+            self.ls2 = nn.Parameter(torch.ones(c, 1, 1))
+
+        def forward(self, x: Any) -> Any:
+            x = x + self.ls1 * (self.pool(x) - x)
+            return x + self.ls2 * self.mlp(x)
+
+    class Meta3D(torch.nn.Module):
+        def __init__(self, c: int, heads: int = 8, key_dim: int = 32, ratio: int = 4, res: int = 7) -> None:
+            super().__init__()
+            self.heads, self.key_dim, self.d = heads, key_dim, ratio * key_dim
+            self.norm1, self.norm2 = nn.LayerNorm(c), nn.LayerNorm(c)
+            self.qkv = nn.Linear(c, heads * (2 * key_dim + self.d))
+            self.proj = nn.Linear(heads * self.d, c)
+            points = list(itertools.product(range(res), range(res)))
+            offsets: dict[tuple[int, int], int] = {}
+            idxs = [
+                offsets.setdefault((abs(a[0] - b[0]), abs(a[1] - b[1])), len(offsets)) for a in points for b in points
+            ]
+            self.biases = nn.Parameter(torch.zeros(heads, len(offsets)))
+            self.register_buffer("idxs", torch.tensor(idxs).view(len(points), len(points)))
+            self.mlp = nn.Sequential(nn.Linear(c, 4 * c), nn.GELU(), nn.Linear(4 * c, c))
+            self.ls1, self.ls2 = nn.Parameter(torch.ones(c)), nn.Parameter(torch.ones(c))
+
+        def forward(self, x: Any) -> Any:
+            b, n, _ = x.shape
+            qkv = self.qkv(self.norm1(x)).reshape(b, n, self.heads, -1)
+            q, k, v = qkv.split([self.key_dim, self.key_dim, self.d], dim=3)
+            q, k, v = q.permute(0, 2, 1, 3), k.permute(0, 2, 1, 3), v.permute(0, 2, 1, 3)
+            attn = (q @ k.transpose(-2, -1)) * self.key_dim**-0.5 + self.biases[:, self.idxs]
+            y = (attn.softmax(-1) @ v).transpose(1, 2).reshape(b, n, -1)
+            x = x + self.ls1 * self.proj(y)
+            return x + self.ls2 * self.mlp(self.norm2(x))
+
+    class EfficientFormer(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            dims, depths = [48, 96, 224, 448], [3, 2, 6, 4]
+            layers: list[Any] = [_conv_bn_act(3, 24, 3, 2), _conv_bn_act(24, 48, 3, 2)]
+            for i, (c, d) in enumerate(zip(dims, depths, strict=True)):
+                if i > 0:
+                    layers += [nn.Conv2d(dims[i - 1], c, 3, 2, 1), nn.BatchNorm2d(c)]
+                layers += [Meta4D(c) for _ in range(d if i < 3 else d - 1)]
+            self.features = nn.Sequential(*layers)
+            self.meta3d = Meta3D(448)
+            self.norm = nn.LayerNorm(448)
+            self.head, self.dist_head = nn.Linear(448, 1000), nn.Linear(448, 1000)
+
+        def forward(self, x: Any) -> Any:
+            x = self.features(x).flatten(2).transpose(1, 2)
+            x = self.norm(self.meta3d(x)).mean(1)
+            return (self.head(x) + self.dist_head(x)) / 2
+
+    return EfficientFormer()
+
+
 def specs() -> dict[tuple[str, str], tuple[Any, str]]:
     """(model_id, component) -> (builder returning (module, example inputs), fidelity note)."""
     same = "same architecture and input (random weights); {} params vs {} published"
@@ -201,5 +271,9 @@ def specs() -> dict[tuple[str, str], tuple[Any, str]]:
         ("efficientvit_b2_cls", "EfficientViT-b2-cls"): (
             lambda: (_efficientvit_b2(), _img(224)),
             same.format("24.3M", "24.3M") + "; 224x224",
+        ),
+        ("efficientformer", "EfficientFormer"): (
+            lambda: (_efficientformer_l1(), _img(224)),
+            same.format("12.3M", "12.3M") + "; efficientformer_l1, 224x224",
         ),
     }
