@@ -178,10 +178,18 @@ def _efficientvit_b2() -> Any:
     return nn.Sequential(*layers, *head)
 
 
-def _efficientformer_l1() -> Any:
-    """EfficientFormer-L1 (v1): pooling Meta4D blocks in 4D, one attention Meta3D block at the end, distilled head."""
+def _bias_index(res: int) -> tuple[int, list[int]]:
+    """LeViT-style relative attention bias: (number of distinct offsets, flat index of each query/key pair)."""
     import itertools
 
+    points = list(itertools.product(range(res), range(res)))
+    offsets: dict[tuple[int, int], int] = {}
+    idxs = [offsets.setdefault((abs(a[0] - b[0]), abs(a[1] - b[1])), len(offsets)) for a in points for b in points]
+    return len(offsets), idxs
+
+
+def _efficientformer_l1() -> Any:
+    """EfficientFormer-L1 (v1): pooling Meta4D blocks in 4D, one attention Meta3D block at the end, distilled head."""
     import torch
 
     nn = _nn()
@@ -206,13 +214,9 @@ def _efficientformer_l1() -> Any:
             self.norm1, self.norm2 = nn.LayerNorm(c), nn.LayerNorm(c)
             self.qkv = nn.Linear(c, heads * (2 * key_dim + self.d))
             self.proj = nn.Linear(heads * self.d, c)
-            points = list(itertools.product(range(res), range(res)))
-            offsets: dict[tuple[int, int], int] = {}
-            idxs = [
-                offsets.setdefault((abs(a[0] - b[0]), abs(a[1] - b[1])), len(offsets)) for a in points for b in points
-            ]
-            self.biases = nn.Parameter(torch.zeros(heads, len(offsets)))
-            self.register_buffer("idxs", torch.tensor(idxs).view(len(points), len(points)))
+            n_off, idxs = _bias_index(res)
+            self.biases = nn.Parameter(torch.zeros(heads, n_off))
+            self.register_buffer("idxs", torch.tensor(idxs).view(res * res, res * res))
             self.mlp = nn.Sequential(nn.Linear(c, 4 * c), nn.GELU(), nn.Linear(4 * c, c))
             self.ls1, self.ls2 = nn.Parameter(torch.ones(c)), nn.Parameter(torch.ones(c))
 
@@ -248,6 +252,99 @@ def _efficientformer_l1() -> Any:
     return EfficientFormer()
 
 
+def _mobilesam_encoder() -> tuple[Any, tuple[Any, ...]]:
+    """MobileSAM image encoder: TinyViT-5M at 1024x1024 (last merge at stride 1, 64x64 out) and SAM's 256-d neck."""
+    import torch
+
+    nn = _nn()
+
+    def cbn(cin: int, cout: int, k: int = 1, s: int = 1, groups: int = 1) -> Any:
+        return nn.Sequential(nn.Conv2d(cin, cout, k, s, k // 2, groups=groups, bias=False), nn.BatchNorm2d(cout))
+
+    class MBConv(torch.nn.Module):
+        def __init__(self, c: int) -> None:
+            super().__init__()
+            self.body = nn.Sequential(cbn(c, 4 * c), nn.GELU(), cbn(4 * c, 4 * c, 3, 1, 4 * c), nn.GELU(),
+                                      cbn(4 * c, c))  # fmt: skip
+
+        def forward(self, x: Any) -> Any:
+            return torch.nn.functional.gelu(x + self.body(x))
+
+    class Merge(torch.nn.Module):
+        def __init__(self, cin: int, cout: int, res: int, stride: int) -> None:
+            super().__init__()
+            self.res = res
+            self.body = nn.Sequential(cbn(cin, cout), nn.GELU(), cbn(cout, cout, 3, stride, cout), nn.GELU(),
+                                      cbn(cout, cout))  # fmt: skip
+
+        def forward(self, x: Any) -> Any:
+            if x.ndim == 3:
+                x = x.view(1, self.res, self.res, -1).permute(0, 3, 1, 2)
+            return self.body(x).flatten(2).transpose(1, 2)
+
+    class Block(torch.nn.Module):
+        def __init__(self, c: int, heads: int, window: int, res: int) -> None:
+            super().__init__()
+            self.c, self.heads, self.window, self.res = c, heads, window, res
+            self.norm = nn.LayerNorm(c)
+            self.qkv = nn.Linear(c, 3 * c)
+            self.proj = nn.Linear(c, c)
+            # in eval mode TinyViT caches the bias gathered per (query, key) pair: a constant of the graph (random, so
+            # that the export does not merge identical initializers)
+            self.register_buffer("ab", torch.randn(heads, window * window, window * window))
+            self.local = cbn(c, c, 3, 1, c)
+            self.mlp = nn.Sequential(nn.LayerNorm(c), nn.Linear(c, 4 * c), nn.GELU(), nn.Linear(4 * c, c))
+
+        def attn(self, x: Any) -> Any:
+            b, n, _ = x.shape
+            d = self.c // self.heads
+            q, k, v = self.qkv(self.norm(x)).view(b, n, self.heads, -1).split([d, d, d], dim=3)
+            q, k, v = q.permute(0, 2, 1, 3), k.permute(0, 2, 1, 3), v.permute(0, 2, 1, 3)
+            a = (q @ k.transpose(-2, -1)) * d**-0.5 + self.ab
+            return self.proj((a.softmax(-1) @ v).transpose(1, 2).reshape(b, n, self.c))
+
+        def forward(self, x: Any) -> Any:
+            h, w, c = self.res, self.window, self.c
+            pad = (w - h % w) % w
+            p = h + pad
+            y = torch.nn.functional.pad(x.view(1, h, h, c), (0, 0, 0, pad, 0, pad))
+            y = y.view(1, p // w, w, p // w, w, c).transpose(2, 3).reshape(-1, w * w, c)
+            y = self.attn(y).view(1, p // w, p // w, w, w, c).transpose(2, 3).reshape(1, p, p, c)
+            x = x + y[:, :h, :h].contiguous().view(1, h * h, c)
+            x = self.local(x.transpose(1, 2).reshape(1, c, h, h)).view(1, c, h * h).transpose(1, 2)
+            return x + self.mlp(x)
+
+    class LayerNorm2d(torch.nn.Module):
+        def __init__(self, c: int) -> None:
+            super().__init__()
+            self.weight, self.bias = nn.Parameter(torch.ones(c)), nn.Parameter(torch.zeros(c))
+
+        def forward(self, x: Any) -> Any:
+            u = x.mean(1, keepdim=True)
+            s = (x - u).pow(2).mean(1, keepdim=True)
+            return self.weight[:, None, None] * ((x - u) / torch.sqrt(s + 1e-6)) + self.bias[:, None, None]
+
+    class Encoder(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.register_buffer("mean", torch.tensor([123.675, 116.28, 103.53]).view(1, 3, 1, 1) / 255)
+            self.register_buffer("std", torch.tensor([58.395, 57.12, 57.375]).view(1, 3, 1, 1) / 255)
+            layers: list[Any] = [cbn(3, 32, 3, 2), nn.GELU(), cbn(32, 64, 3, 2), MBConv(64), MBConv(64),
+                                 Merge(64, 128, 256, 2)]  # fmt: skip
+            layers += [Block(128, 4, 7, 128) for _ in range(2)] + [Merge(128, 160, 128, 2)]
+            layers += [Block(160, 5, 14, 64) for _ in range(6)] + [Merge(160, 320, 64, 1)]
+            layers += [Block(320, 10, 7, 64) for _ in range(2)]
+            self.body = nn.Sequential(*layers)
+            self.neck = nn.Sequential(nn.Conv2d(320, 256, 1, bias=False), LayerNorm2d(256),
+                                      nn.Conv2d(256, 256, 3, padding=1, bias=False), LayerNorm2d(256))  # fmt: skip
+
+        def forward(self, image: Any) -> Any:
+            x = self.body((image - self.mean) / self.std)
+            return self.neck(x.view(1, 64, 64, 320).permute(0, 3, 1, 2))
+
+    return Encoder(), _img(1024)
+
+
 def specs() -> dict[tuple[str, str], tuple[Any, str]]:
     """(model_id, component) -> (builder returning (module, example inputs), fidelity note)."""
     same = "same architecture and input (random weights); {} params vs {} published"
@@ -275,5 +372,11 @@ def specs() -> dict[tuple[str, str], tuple[Any, str]]:
         ("efficientformer", "EfficientFormer"): (
             lambda: (_efficientformer_l1(), _img(224)),
             same.format("12.3M", "12.3M") + "; efficientformer_l1, 224x224",
+        ),
+        ("mobilesam", "MobileSAMEncoder"): (
+            _mobilesam_encoder,
+            same.format("6.94M in the graph", "6.95M")
+            + " (counting the attention biases expanded per window position, as the exported graph holds them)"
+            + "; TinyViT-5M + neck at 1024x1024 (AI Hub's input spec)",
         ),
     }
