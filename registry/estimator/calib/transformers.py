@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from registry.estimator.build_graphs import _conv_bn_act, _detr, _img, _nn
+from registry.estimator.build_graphs import _conv_bn_act, _detr, _img, _nn, _zeros
 
 
 def _openai_clip() -> tuple[Any, tuple[Any, ...]]:
@@ -345,6 +345,126 @@ def _mobilesam_encoder() -> tuple[Any, tuple[Any, ...]]:
     return Encoder(), _img(1024)
 
 
+def _mobilesam_decoder() -> tuple[Any, tuple[Any, ...]]:
+    """SAM prompt encoder (points) + two-way mask decoder with AI Hub's QNN patches: linears as 1x1 convs, attention
+    split per head; single-mask output; the dense positional encoding and no-mask embedding are graph constants."""
+    import math
+
+    import torch
+
+    nn = _nn()
+
+    class Lin(torch.nn.Module):  # Linear run as a 1x1 Conv2d over (B, D, 1, L)
+        def __init__(self, cin: int, cout: int) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(cin, cout, 1)
+
+        def forward(self, x: Any) -> Any:
+            nd = x.ndim
+            x = x.unsqueeze(0).unsqueeze(1) if nd == 2 else x.unsqueeze(1)
+            x = self.conv(x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
+            return x.squeeze(1).squeeze(0) if nd == 2 else x.squeeze(1)
+
+    class MLP(torch.nn.Module):
+        def __init__(self, cin: int, hidden: int, cout: int) -> None:
+            super().__init__()
+            self.layers = nn.ModuleList([Lin(cin, hidden), Lin(hidden, hidden), Lin(hidden, cout)])
+
+        def forward(self, x: Any) -> Any:
+            for i, layer in enumerate(self.layers):
+                x = layer(x) if i == len(self.layers) - 1 else torch.relu(layer(x))
+            return x
+
+    class Attn(torch.nn.Module):
+        def __init__(self, downsample: int, dim: int = 256, heads: int = 8) -> None:
+            super().__init__()
+            self.heads, self.hd = heads, dim // downsample // heads
+            self.q = nn.ModuleList(Lin(dim, self.hd) for _ in range(heads))
+            self.k = nn.ModuleList(Lin(dim, self.hd) for _ in range(heads))
+            self.v = nn.ModuleList(Lin(dim, self.hd) for _ in range(heads))
+            self.out = nn.Linear(dim // downsample, dim)
+
+        def forward(self, q: Any, k: Any, v: Any) -> Any:
+            outs = []
+            for i in range(self.heads):
+                a = self.q[i](q) @ self.k[i](k).transpose(-2, -1) / math.sqrt(self.hd)
+                outs.append(torch.softmax(a, -1) @ self.v[i](v))
+            return self.out(torch.cat(outs, -1))
+
+    class TwoWayBlock(torch.nn.Module):
+        def __init__(self, skip_pe: bool) -> None:
+            super().__init__()
+            self.skip_pe = skip_pe
+            self.self_attn, self.t2i, self.i2t = Attn(1), Attn(2), Attn(2)
+            self.norms = nn.ModuleList(nn.LayerNorm(256) for _ in range(4))
+            self.lin1, self.lin2 = Lin(256, 2048), Lin(2048, 256)
+
+        def forward(self, queries: Any, keys: Any, qpe: Any, kpe: Any) -> Any:
+            if self.skip_pe:
+                queries = self.self_attn(queries, queries, queries)
+            else:
+                q = queries + qpe
+                queries = queries + self.self_attn(q, q, queries)
+            queries = self.norms[0](queries)
+            queries = self.norms[1](queries + self.t2i(queries + qpe, keys + kpe, keys))
+            queries = self.norms[2](queries + self.lin2(torch.relu(self.lin1(queries))))
+            keys = self.norms[3](keys + self.i2t(keys + kpe, queries + qpe, queries))
+            return queries, keys
+
+    class LayerNorm2d(torch.nn.Module):
+        def __init__(self, c: int) -> None:
+            super().__init__()
+            self.weight, self.bias = nn.Parameter(torch.ones(c)), nn.Parameter(torch.zeros(c))
+
+        def forward(self, x: Any) -> Any:
+            u = x.mean(1, keepdim=True)
+            s = (x - u).pow(2).mean(1, keepdim=True)
+            return self.weight[:, None, None] * ((x - u) / torch.sqrt(s + 1e-6)) + self.bias[:, None, None]
+
+    class Decoder(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.register_buffer("gaussian", torch.randn(2, 128))
+            self.point_embeddings = nn.Parameter(torch.randn(4, 256))
+            self.not_a_point = nn.Parameter(torch.randn(1, 256))
+            self.register_buffer("image_pe", torch.randn(1, 256, 64, 64))  # get_dense_pe(), constant-folded
+            self.register_buffer("dense", torch.randn(1, 256, 64, 64))  # no-mask embedding broadcast to 64x64
+            self.output_tokens = nn.Parameter(torch.randn(5, 256))  # IoU token + 4 mask tokens
+            self.blocks = nn.ModuleList([TwoWayBlock(True), TwoWayBlock(False)])
+            self.final_attn, self.norm_final = Attn(2), nn.LayerNorm(256)
+            self.upscale = nn.Sequential(nn.ConvTranspose2d(256, 64, 2, 2), LayerNorm2d(64), nn.GELU(),
+                                         nn.ConvTranspose2d(64, 32, 2, 2), nn.GELU())  # fmt: skip
+            self.hyper = nn.ModuleList(MLP(256, 256, 32) for _ in range(4))
+            self.iou_head = MLP(256, 256, 4)
+
+        def forward(self, image_embeddings: Any, point_coords: Any, point_labels: Any) -> Any:
+            coords = 2 * ((point_coords + 0.5) / 1024) - 1
+            coords = 2 * math.pi * (coords @ self.gaussian)
+            sparse = torch.cat([torch.sin(coords), torch.cos(coords)], -1)
+            labels = point_labels.unsqueeze(-1).expand_as(sparse)
+            sparse = sparse * (labels != -1) + self.not_a_point * (labels == -1)
+            for i in range(4):
+                sparse = sparse + self.point_embeddings[i] * (labels == i)
+            tokens = torch.cat([self.output_tokens.unsqueeze(0), sparse], 1)
+            src = image_embeddings + self.dense
+            keys = src.flatten(2).permute(0, 2, 1)
+            image_pe: Any = self.image_pe
+            kpe = image_pe.flatten(2).permute(0, 2, 1)
+            queries = tokens
+            for block in self.blocks:
+                queries, keys = block(queries, keys, tokens, kpe)
+            queries = self.norm_final(queries + self.final_attn(queries + tokens, keys + kpe, keys))
+            up = self.upscale(keys.transpose(1, 2).view(1, 256, 64, 64))
+            hyper_in = torch.stack([mlp(queries[:, 1 + i, :]) for i, mlp in enumerate(self.hyper)], 1)
+            masks = (hyper_in @ up.view(1, 32, 256 * 256)).view(1, -1, 256, 256)
+            iou = self.iou_head(queries[:, 0, :])
+            score = iou + (point_coords.shape[1] - 2.5) * torch.tensor([[1000.0, 0.0, 0.0, 0.0]])
+            best = torch.argmax(score, dim=1)
+            return masks[torch.arange(1), best].unsqueeze(1), iou[torch.arange(1), best].unsqueeze(1)
+
+    return Decoder(), (_zeros(1, 256, 64, 64), _zeros(1, 2, 2), _zeros(1, 2))
+
+
 def specs() -> dict[tuple[str, str], tuple[Any, str]]:
     """(model_id, component) -> (builder returning (module, example inputs), fidelity note)."""
     same = "same architecture and input (random weights); {} params vs {} published"
@@ -378,5 +498,11 @@ def specs() -> dict[tuple[str, str], tuple[Any, str]]:
             same.format("6.94M in the graph", "6.95M")
             + " (counting the attention biases expanded per window position, as the exported graph holds them)"
             + "; TinyViT-5M + neck at 1024x1024 (AI Hub's input spec)",
+        ),
+        ("mobilesam", "MobileSAMDecoder"): (
+            _mobilesam_decoder,
+            same.format("6.16M in the graph", "6.16M")
+            + " (4.06M weights + the 64x64 positional encoding and no-mask embedding, graph constants)"
+            + "; 2 points, single-mask output",
         ),
     }
