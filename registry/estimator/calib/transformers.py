@@ -479,11 +479,13 @@ def specs() -> dict[tuple[str, str], tuple[Any, str]]:
         ),
         ("detr_resnet50_dc5", "DETR-ResNet50-DC5"): (
             lambda: _detr_dc5([3, 4, 6, 3]),
-            same.format("41.5M", "~40M (160 MB)") + "; 480x480, dilated stage 4, with post-processing",
+            same.format("41.5M", "no count; 160 MB float = ~41.9M")
+            + "; 480x480 (info CSV; AI Hub's latest code defaults to 640x640), dilated stage 4, with post-processing",
         ),
         ("detr_resnet101_dc5", "DETR-ResNet101-DC5"): (
             lambda: _detr_dc5([3, 4, 23, 3]),
-            same.format("60.5M", "~58M (232 MB)") + "; 480x480, dilated stage 4, with post-processing",
+            same.format("60.5M", "no count; 232 MB float = ~60.8M")
+            + "; 480x480 (info CSV; AI Hub's latest code defaults to 640x640), dilated stage 4, with post-processing",
         ),
         ("efficientvit_b2_cls", "EfficientViT-b2-cls"): (
             lambda: (_efficientvit_b2(), _img(224)),
