@@ -31,6 +31,7 @@ MATMUL_OPS = frozenset(
      "QGemm", "DynamicQuantizeMatMul", "MatMulBnb4", "GatherBlockQuantized"}
 )  # fmt: skip
 ATTENTION_OPS = frozenset({"Attention", "MultiHeadAttention", "GroupQueryAttention", "PackedAttention"})
+RECURRENT_OPS = frozenset({"LSTM", "GRU", "RNN", "DynamicQuantizeLSTM"})  # weight matmuls at every time step
 NORM_OPS = frozenset(
     {"LayerNormalization", "BatchNormalization", "InstanceNormalization", "GroupNormalization",
      "SkipLayerNormalization", "SimplifiedLayerNormalization", "SkipSimplifiedLayerNormalization", "RMSNormalization",
@@ -341,6 +342,8 @@ def _op_class(node: Any, attrs: Mapping[str, Any], shapes: Mapping[str, list[int
         x = shapes.get(node.input[0]) if node.input else None
         channels = x[1] if x and len(x) > 1 else 0
         return "dwconv" if group > 1 and group == channels else "conv"
+    if op in RECURRENT_OPS:
+        return "matmul"
     if op in MATMUL_OPS or op == "Einsum":
         inputs = [i for i in node.input[:2] if i]
         return "attention" if len(inputs) == 2 and not any(i in const for i in inputs) else "matmul"
@@ -374,6 +377,11 @@ def _macs(node: Any, attrs: Mapping[str, Any], shapes: Mapping[str, list[int]], 
             x = inp[0]
             return _numel(x) * (w[1]) * kernel if x else 0  # W is [Cin, Cout/group, k...]
         return _numel(out) * (w[1]) * kernel if group >= 1 else 0  # W is [Cout, Cin/group, k...]
+    if op in RECURRENT_OPS:
+        # X is [seq, batch, input] (or [batch, seq, input]); W and R hold every gate of every direction, so each
+        # (step, batch row) multiplies the input by W and the hidden state by R
+        x, w, r = (inp[i] if len(inp) > i else None for i in range(3))
+        return _numel(x[:2]) * (_numel(w) + _numel(r)) if x and w and r else 0
     if op == "MatMulNBits":
         a = inp[0]
         k, n = int(attrs.get("K", 0)), int(attrs.get("N", 0))

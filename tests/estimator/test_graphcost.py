@@ -113,3 +113,17 @@ def test_matmulnbits_and_attention_matmul(tmp_path: Path) -> None:
     assert by_name["mnb"].macs == 10 * k * n
     assert by_name["mnb"].param_bytes == n * (k // block) * (block // 2) + n * (k // block) * 4
     assert by_name["qk"].macs == 10 * 10 * n and by_name["qk"].op_class == "attention"
+
+
+def test_lstm_counts_its_weight_matmuls_at_every_step() -> None:
+    # bidirectional LSTM over 20 steps, batch 2, input 8, hidden 16: W [2, 64, 8], R [2, 64, 16]
+    nodes = [helper.make_node("LSTM", ["x", "W", "R"], ["y"], hidden_size=16, direction="bidirectional")]
+    model = _model(
+        nodes,
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [20, 2, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [20, 2, 2, 16])],
+        [_f32("W", [2, 64, 8]), _f32("R", [2, 64, 16])],
+    )
+    cost = analyze_onnx(model)
+    assert cost.macs == 20 * 2 * (2 * 64 * 8 + 2 * 64 * 16)
+    assert cost.by_class["matmul"].nodes == 1 and cost.by_class["matmul"].param_bytes == 4 * (2 * 64 * 24)
