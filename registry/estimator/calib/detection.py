@@ -19,6 +19,7 @@ from registry.estimator.calib.yolo_parts import (
     V10N,
     V11,
     anchor_detector,
+    anchor_grid,
     best_class,
     blocks,
     make_divisible,
@@ -297,14 +298,7 @@ def _yolov6(depth: float = 0.33, width: float = 0.25, hw: int = 640) -> Any:
             self.reg_convs = nn.ModuleList(conv(c, c, 3, act=nn.SiLU) for c in head_ch)
             self.cls_preds = nn.ModuleList(nn.Conv2d(c, NUM_CLASSES, 1) for c in head_ch)
             self.reg_preds = nn.ModuleList(nn.Conv2d(c, 4, 1) for c in head_ch)
-            anchors, strides = [], []
-            for s in STRIDES:
-                g = hw // s
-                sy, sx = torch.meshgrid(torch.arange(g) + 0.5, torch.arange(g) + 0.5, indexing="ij")
-                anchors.append(torch.stack((sx, sy), -1).view(-1, 2))
-                strides.append(torch.full((g * g, 1), float(s)))
-            self.anchor_points: Any = torch.cat(anchors)
-            self.stride_tensor: Any = torch.cat(strides)
+            self.anchor_points, self.stride_tensor = anchor_grid(hw)
 
         def features(self, x: Any) -> tuple[Any, Any, Any]:
             x = self.stem(x)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from registry.estimator.build_graphs import _img, _nn, _zeros
@@ -11,6 +12,32 @@ def _hw(t: Any) -> list[int]:
     """A feature map's height and width as Python ints, so the traced graph holds constant sizes (as AI Hub's
     compiled, static-shape graph does) rather than Shape/Gather chains."""
     return [int(t.shape[2]), int(t.shape[3])]
+
+
+def _cbr(cin: int, cout: int, k: int = 3, s: int = 1, bias: bool = False, relu: bool = True) -> Any:
+    """Conv (same padding), batch norm, optionally ReLU."""
+    nn = _nn()
+    layers = [nn.Conv2d(cin, cout, k, s, k // 2, bias=bias), nn.BatchNorm2d(cout)]
+    return nn.Sequential(*layers, nn.ReLU()) if relu else nn.Sequential(*layers)
+
+
+@cache
+def _basic_block() -> Any:
+    """ResNet's basic block class (two 3x3 conv-BN, a 1x1 conv-BN shortcut where the shape changes)."""
+    import torch
+
+    nn = _nn()
+
+    class Basic(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self, cin: int, cout: int, s: int) -> None:
+            super().__init__()
+            self.body = nn.Sequential(_cbr(cin, cout, 3, s), _cbr(cout, cout, 3, relu=False))
+            self.down = _cbr(cin, cout, 1, s, relu=False) if s != 1 or cin != cout else nn.Identity()
+
+        def forward(self, x: Any) -> Any:
+            return torch.relu(self.body(x) + self.down(x))
+
+    return Basic
 
 
 def _yamnet() -> tuple[Any, tuple[Any, ...]]:
@@ -157,18 +184,7 @@ def _ffnet(depths: list[int], head: str, narrow: bool = False, pre_down: bool = 
     nn = _nn()
     f = torch.nn.functional
 
-    def cbr(cin: int, cout: int, k: int, s: int = 1, relu: bool = True) -> Any:
-        layers = [nn.Conv2d(cin, cout, k, s, k // 2, bias=False), nn.BatchNorm2d(cout)]
-        return nn.Sequential(*layers, nn.ReLU()) if relu else nn.Sequential(*layers)
-
-    class Basic(nn.Module):  # type: ignore[misc,name-defined]
-        def __init__(self, cin: int, cout: int, s: int) -> None:
-            super().__init__()
-            self.body = nn.Sequential(cbr(cin, cout, 3, s), cbr(cout, cout, 3, relu=False))
-            self.down = cbr(cin, cout, 1, s, relu=False) if s != 1 or cin != cout else nn.Identity()
-
-        def forward(self, x: Any) -> Any:
-            return torch.relu(self.down(x) + self.body(x))
+    cbr, Basic = _cbr, _basic_block()
 
     def stage(cin: int, cout: int, n: int, s: int) -> Any:
         return nn.Sequential(Basic(cin, cout, s), *[Basic(cout, cout, 1) for _ in range(n - 1)])
@@ -332,18 +348,7 @@ def _bisenet() -> tuple[Any, tuple[Any, ...]]:
     nn = _nn()
     f = torch.nn.functional
 
-    def cbr(cin: int, cout: int, k: int = 3, s: int = 1, bias: bool = False, relu: bool = True) -> Any:
-        layers = [nn.Conv2d(cin, cout, k, s, k // 2, bias=bias), nn.BatchNorm2d(cout)]
-        return nn.Sequential(*layers, nn.ReLU()) if relu else nn.Sequential(*layers)
-
-    class Basic(nn.Module):  # type: ignore[misc,name-defined]
-        def __init__(self, cin: int, cout: int, s: int) -> None:
-            super().__init__()
-            self.body = nn.Sequential(cbr(cin, cout, 3, s), cbr(cout, cout, 3, relu=False))
-            self.down = cbr(cin, cout, 1, s, relu=False) if s != 1 or cin != cout else nn.Identity()
-
-        def forward(self, x: Any) -> Any:
-            return torch.relu(self.body(x) + self.down(x))
+    cbr, Basic = _cbr, _basic_block()
 
     class ARM(nn.Module):  # type: ignore[misc,name-defined]
         def __init__(self, c: int) -> None:

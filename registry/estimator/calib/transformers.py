@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from registry.estimator.build_graphs import _conv_bn_act, _detr, _img, _nn, _zeros
@@ -252,6 +253,26 @@ def _efficientformer_l1() -> Any:
     return EfficientFormer()
 
 
+@cache
+def _layer_norm_2d() -> Any:
+    """SAM's LayerNorm2d class: layer norm over the channels of an NCHW map."""
+    import torch
+
+    nn = torch.nn
+
+    class LayerNorm2d(nn.Module):
+        def __init__(self, c: int) -> None:
+            super().__init__()
+            self.weight, self.bias = nn.Parameter(torch.ones(c)), nn.Parameter(torch.zeros(c))
+
+        def forward(self, x: Any) -> Any:
+            u = x.mean(1, keepdim=True)
+            s = (x - u).pow(2).mean(1, keepdim=True)
+            return self.weight[:, None, None] * ((x - u) / torch.sqrt(s + 1e-6)) + self.bias[:, None, None]
+
+    return LayerNorm2d
+
+
 def _mobilesam_encoder() -> tuple[Any, tuple[Any, ...]]:
     """MobileSAM image encoder: TinyViT-5M at 1024x1024 (last merge at stride 1, 64x64 out) and SAM's 256-d neck."""
     import torch
@@ -314,15 +335,7 @@ def _mobilesam_encoder() -> tuple[Any, tuple[Any, ...]]:
             x = self.local(x.transpose(1, 2).reshape(1, c, h, h)).view(1, c, h * h).transpose(1, 2)
             return x + self.mlp(x)
 
-    class LayerNorm2d(torch.nn.Module):
-        def __init__(self, c: int) -> None:
-            super().__init__()
-            self.weight, self.bias = nn.Parameter(torch.ones(c)), nn.Parameter(torch.zeros(c))
-
-        def forward(self, x: Any) -> Any:
-            u = x.mean(1, keepdim=True)
-            s = (x - u).pow(2).mean(1, keepdim=True)
-            return self.weight[:, None, None] * ((x - u) / torch.sqrt(s + 1e-6)) + self.bias[:, None, None]
+    LayerNorm2d = _layer_norm_2d()
 
     class Encoder(torch.nn.Module):
         def __init__(self) -> None:
@@ -411,15 +424,7 @@ def _mobilesam_decoder() -> tuple[Any, tuple[Any, ...]]:
             keys = self.norms[3](keys + self.i2t(keys + kpe, queries + qpe, queries))
             return queries, keys
 
-    class LayerNorm2d(torch.nn.Module):
-        def __init__(self, c: int) -> None:
-            super().__init__()
-            self.weight, self.bias = nn.Parameter(torch.ones(c)), nn.Parameter(torch.zeros(c))
-
-        def forward(self, x: Any) -> Any:
-            u = x.mean(1, keepdim=True)
-            s = (x - u).pow(2).mean(1, keepdim=True)
-            return self.weight[:, None, None] * ((x - u) / torch.sqrt(s + 1e-6)) + self.bias[:, None, None]
+    LayerNorm2d = _layer_norm_2d()
 
     class Decoder(torch.nn.Module):
         def __init__(self) -> None:

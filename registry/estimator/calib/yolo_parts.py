@@ -11,6 +11,20 @@ NUM_CLASSES = 80
 STRIDES = (8, 16, 32)
 
 
+def anchor_grid(hw: int) -> tuple[Any, Any]:
+    """Anchor-free heads' cell centres ([N, 2], x then y, in cells) and each cell's stride ([N, 1]) over the three
+    output strides of a hw x hw input."""
+    import torch
+
+    points, strides = [], []
+    for s in STRIDES:
+        g = hw // s
+        sy, sx = torch.meshgrid(torch.arange(g) + 0.5, torch.arange(g) + 0.5, indexing="ij")
+        points.append(torch.stack((sx, sy), -1).view(-1, 2))
+        strides.append(torch.full((g * g, 1), float(s)))
+    return torch.cat(points), torch.cat(strides)
+
+
 def make_divisible(x: float, divisor: int = 8) -> int:
     return int(math.ceil(x / divisor) * divisor)
 
@@ -224,14 +238,9 @@ def heads(b: SimpleNamespace) -> SimpleNamespace:
                     for x in ch
                 )
             self.dfl = DFL(self.reg_max)
-            anchors, strides = [], []
-            for s in STRIDES:
-                g = hw // s
-                sy, sx = torch.meshgrid(torch.arange(g) + 0.5, torch.arange(g) + 0.5, indexing="ij")
-                anchors.append(torch.stack((sx, sy), -1).view(-1, 2))
-                strides.append(torch.full((g * g, 1), float(s)))
-            self.anchors: Any = torch.cat(anchors).transpose(0, 1).unsqueeze(0)  # constants in the graph
-            self.strides: Any = torch.cat(strides).transpose(0, 1)
+            points, strides = anchor_grid(hw)
+            self.anchors: Any = points.transpose(0, 1).unsqueeze(0)  # constants in the graph
+            self.strides: Any = strides.transpose(0, 1)
 
         def forward(self, xs: list[Any]) -> tuple[Any, Any]:
             n = xs[0].shape[0]
