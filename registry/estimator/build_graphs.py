@@ -566,6 +566,9 @@ EXTRA_SPEC_MODULES = (
     "registry.estimator.calib.detection",
     "registry.estimator.calib.mobile",
     "registry.estimator.calib.transformers",
+    "registry.estimator.calib.faces",
+    "registry.estimator.calib.vision",
+    "registry.estimator.calib.sequence",
 )
 
 
