@@ -1,10 +1,194 @@
-"""Calibration graphs: faces models of Qualcomm's published AI Hub measurements (see build_graphs.py)."""
+"""Calibration graphs: faces models of Qualcomm's published AI Hub measurements (see build_graphs.py).
+
+Plain torch definitions (random weights; only shapes count) of AI Hub's face / person / hand models, each wrapped as
+``qai_hub_models/models/<model_id>/model.py`` exports it, at its ``get_input_spec`` shape.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from registry.estimator.build_graphs import _nn, _zeros
+from registry.estimator.calib.yolo_parts import best_class, xywh2xyxy
+
+
+def _cba(cin: int, cout: int, k: int = 3, s: int = 1, p: int | None = None, act: bool = True, eps: float = 1e-5) -> Any:
+    """Conv (no bias), batch norm, optionally ReLU; padding k // 2 unless given."""
+    nn = _nn()
+    layers = [nn.Conv2d(cin, cout, k, s, k // 2 if p is None else p, bias=False), nn.BatchNorm2d(cout, eps=eps)]
+    return nn.Sequential(*layers, nn.ReLU()) if act else nn.Sequential(*layers)
+
+
+def _face_det_lite() -> tuple[Any, tuple[Any, ...]]:
+    """AI Hub's FaceDetLite (Qualcomm face detector): a MobileNetV3-small-like backbone on a 1-channel 480x640 image
+    whose blocks use full 3x3 convs (not depthwise; the "5" blocks a second 3x3) with SE at stride 16/32, an FPN-like
+    neck (1x1 lateral CBAs, nearest upsample + 3x3 CBA), an SSH-like context module at stride 8 and 1x1 heads for
+    centre heatmap, box and 10 landmark coordinates."""
+    import torch
+
+    nn = _nn()
+
+    class Se(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self, c: int) -> None:
+            super().__init__()
+            self.f = nn.Sequential(nn.AdaptiveAvgPool2d(1), _cba(c, c // 4, 1), _cba(c // 4, c, 1, act=False),
+                                   nn.Sigmoid())  # fmt: skip
+
+        def forward(self, x: Any) -> Any:
+            return x * self.f(x)
+
+    class Block(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self, k: int, cin: int, exp: int, cout: int, se: bool, s: int) -> None:
+            super().__init__()
+            convs = [_cba(cin, exp, 1), _cba(exp, cout, 3, s if k == 3 else 1)]
+            if k == 5:
+                convs.append(_cba(cout, cout, 3, s))
+            if se:
+                convs.append(Se(cout))
+            self.body = nn.Sequential(*convs)
+            self.res = s == 1
+            self.short = _cba(cin, cout, 1, act=False) if s == 1 and cin != cout else nn.Identity()
+
+        def forward(self, x: Any) -> Any:
+            out = self.body(x)
+            return out + self.short(x) if self.res else out
+
+    cfg = [(3, 16, 16, 16, False, 2), (3, 16, 64, 32, False, 2), (3, 32, 96, 32, False, 1),
+           (5, 32, 96, 32, True, 2), (5, 32, 224, 32, True, 1), (5, 32, 224, 32, True, 1),
+           (5, 32, 128, 64, True, 1), (5, 64, 160, 64, True, 1), (5, 64, 256, 96, True, 2)]  # fmt: skip
+
+    class Context(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self, c: int) -> None:
+            super().__init__()
+            w = c // 4
+            self.inc, self.up, self.down, self.down2 = _cba(c, w), _cba(w, w), _cba(w, w), _cba(w, w)
+
+        def forward(self, x: Any) -> Any:
+            x = self.inc(x)
+            return torch.cat([self.up(x), self.down2(self.down(x))], 1)
+
+    class FaceDetLite(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self, wide: int = 32) -> None:
+            super().__init__()
+            self.stem = _cba(1, 16, 3, 2)
+            self.blocks = nn.ModuleList(Block(*c) for c in cfg)
+            self.conv3 = _cba(96, wide, 1)
+            self.connect1, self.connect2 = _cba(32, wide, 1, p=0), _cba(64, wide, 1, p=0)
+            self.up0 = nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), _cba(wide, wide))
+            self.up1 = nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), _cba(wide, wide))
+            self.det_up, self.context = _cba(wide, wide // 2), Context(wide)
+            self.heads = nn.ModuleList(nn.Conv2d(wide, n, 1) for n in (1, 4, 10))
+            self.bridge = nn.Conv2d(wide * 2, wide, 1, bias=False)  # defined (and so counted) but unused
+
+        def forward(self, image: Any) -> tuple[Any, ...]:
+            x = self.stem((image - 0.442) / 0.280)
+            feats = []
+            for i, block in enumerate(self.blocks):
+                x = block(x)
+                if i in (2, 7):
+                    feats.append(x)
+            s16 = self.up0(self.conv3(x)) + self.connect2(feats[1])
+            s8 = self.up1(s16) + self.connect1(feats[0])
+            y = torch.cat([self.det_up(s8), self.context(s8)], 1)
+            return tuple(h(y) for h in self.heads)
+
+    return FaceDetLite(), (_zeros(1, 1, 480, 640),)
+
+
+def _double_blaze(cin: int, cout: int, k: int = 5, eps: float = 1e-3) -> Any:
+    """A stride-1 double BlazeBlock: (depthwise kxk-BN, 1x1-BN to the hidden width, ReLU) twice, the second back
+    to cout; a biased 1x1 conv on the shortcut when the width changes; ReLU after the sum."""
+    nn = _nn()
+    hid = max(cin, cout) // 2
+
+    def dw_pw(a: int, b: int) -> list[Any]:
+        return [nn.Conv2d(a, a, k, 1, k // 2, groups=a, bias=False), nn.BatchNorm2d(a, eps=eps),
+                nn.Conv2d(a, b, 1, bias=False), nn.BatchNorm2d(b, eps=eps)]  # fmt: skip
+
+    class DoubleBlaze(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            self.body = nn.Sequential(*dw_pw(cin, hid), nn.ReLU(), *dw_pw(hid, cout))
+            self.short = nn.Conv2d(cin, cout, 1) if cin != cout else nn.Identity()
+
+        def forward(self, x: Any) -> Any:
+            return (self.body(x) + self.short(x)).relu()
+
+    return DoubleBlaze()
+
+
+def _gear_guard_net() -> tuple[Any, tuple[Any, ...]]:
+    """AI Hub's GearGuardNet (PPE detector): a YOLOv5s-style layout (width 0.5, depth 0.33) whose C3 blocks are
+    double BlazeBlocks and SPPF is a 3x3 conv, ReLU activations, 2 classes; YOLOv5 anchor decoding and AI Hub's
+    detect_postprocess (xyxy boxes, objectness x class score, best class) in the graph; 320x192 RGB input."""
+    import torch
+
+    nn = _nn()
+    eps = 1e-3
+
+    def cbr(cin: int, cout: int, k: int, s: int, p: int | None = None) -> Any:
+        return _cba(cin, cout, k, s, p, eps=eps)
+
+    anchors = torch.tensor([[[10, 13], [16, 30], [33, 23]], [[30, 61], [62, 45], [59, 119]],
+                            [[116, 90], [156, 198], [373, 326]]], dtype=torch.float32)  # fmt: skip
+
+    class GearGuard(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            self.b0 = nn.Sequential(cbr(3, 32, 6, 2, 2), cbr(32, 64, 3, 2), _double_blaze(64, 64),
+                                    cbr(64, 128, 3, 2), _double_blaze(128, 128))  # fmt: skip
+            self.b1 = nn.Sequential(cbr(128, 256, 3, 2), *[_double_blaze(256, 256) for _ in range(3)])
+            self.b2 = nn.Sequential(cbr(256, 512, 3, 2), _double_blaze(512, 512), cbr(512, 512, 3, 1),
+                                    cbr(512, 256, 1, 1))  # fmt: skip
+            self.up = nn.Upsample(scale_factor=2, mode="nearest")
+            self.h13, self.h14 = _double_blaze(512, 256), cbr(256, 128, 1, 1)
+            self.h17, self.h18 = _double_blaze(256, 128), cbr(128, 128, 3, 2)
+            self.h20, self.h21 = _double_blaze(256, 256), cbr(256, 256, 3, 2)
+            self.h23 = _double_blaze(512, 512)
+            self.detect = nn.ModuleList(nn.Conv2d(c, 3 * 7, 1) for c in (128, 256, 512))
+
+        def decode(self, out: Any, level: int) -> Any:
+            stride = 8 * 2**level
+            n, _, h, w = (int(d) for d in out.shape)
+            p = out.permute(0, 2, 3, 1).reshape(n, h, w, 3, 7)
+            gy, gx = torch.meshgrid(torch.arange(h), torch.arange(w), indexing="ij")
+            gx = gx.reshape(1, h, w, 1).expand(n, h, w, 3).reshape(n, -1)
+            gy = gy.reshape(1, h, w, 1).expand(n, h, w, 3).reshape(n, -1)
+            anc = anchors[level].repeat(h * w, 1).unsqueeze(0)
+            obj, cls = p[..., 4].sigmoid().reshape(n, -1), p[..., 5:].sigmoid().reshape(n, -1, 2)
+            flat = p.reshape(n, -1, 7)
+            bx = (flat[..., 0].sigmoid() * 2 - 0.5 + gx) * stride
+            by = (flat[..., 1].sigmoid() * 2 - 0.5 + gy) * stride
+            bw = 4 * flat[..., 2].sigmoid() ** 2 * anc[..., 0]
+            bh = 4 * flat[..., 3].sigmoid() ** 2 * anc[..., 1]
+            return torch.cat([torch.stack([bx, by, bw, bh, obj], 2), cls], 2)
+
+        def forward(self, x: Any) -> tuple[Any, Any, Any]:
+            c4 = self.b0(x)
+            c6 = self.b1(c4)
+            c10 = self.b2(c6)
+            c14 = self.h14(self.h13(torch.cat([self.up(c10), c6], 1)))
+            p17 = self.h17(torch.cat([self.up(c14), c4], 1))
+            p20 = self.h20(torch.cat([self.h18(p17), c14], 1))
+            p23 = self.h23(torch.cat([self.h21(p20), c10], 1))
+            feats = (p17, p20, p23)
+            pred = torch.cat([self.decode(self.detect[i](f), i) for i, f in enumerate(feats)], 1)
+            scores, idx = best_class(pred[..., 4:5] * pred[..., 5:])
+            return xywh2xyxy(pred[..., :4]), scores, idx
+
+    return GearGuard(), (_zeros(1, 3, 320, 192),)
+
 
 def specs() -> dict[tuple[str, str], tuple[Any, str]]:
     """(model_id, component) -> (builder returning (module, example inputs), fidelity note)."""
-    return {}
+    same = "same architecture and input (random weights); "
+    return {
+        ("face_det_lite", "Lightweight-Face-Detection"): (
+            _face_det_lite,
+            same + "1x1x480x640 grayscale; heatmap, box and landmark maps; 0.883M params vs 878K published",
+        ),
+        ("gear_guard_net", "PPE-Detection"): (
+            _gear_guard_net,
+            same + "1x3x320x192; anchor decoding and detect_postprocess in the graph; 6.20M params vs 6.19M published",
+        ),
+    }
