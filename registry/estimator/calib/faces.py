@@ -6,6 +6,8 @@ Plain torch definitions (random weights; only shapes count) of AI Hub's face / p
 
 from __future__ import annotations
 
+from functools import cache
+from types import SimpleNamespace
 from typing import Any
 
 from registry.estimator.build_graphs import _nn, _zeros
@@ -19,11 +21,11 @@ def _cba(cin: int, cout: int, k: int = 3, s: int = 1, p: int | None = None, act:
     return nn.Sequential(*layers, nn.ReLU()) if act else nn.Sequential(*layers)
 
 
-def _face_det_lite() -> tuple[Any, tuple[Any, ...]]:
-    """AI Hub's FaceDetLite (Qualcomm face detector): a MobileNetV3-small-like backbone on a 1-channel 480x640 image
-    whose blocks use full 3x3 convs (not depthwise; the "5" blocks a second 3x3) with SE at stride 16/32, an FPN-like
-    neck (1x1 lateral CBAs, nearest upsample + 3x3 CBA), an SSH-like context module at stride 8 and 1x1 heads for
-    centre heatmap, box and 10 landmark coordinates."""
+@cache
+def _qfd_parts() -> SimpleNamespace:
+    """Blocks shared by Qualcomm's face / person detectors (face_det_lite, foot_track_net): a MobileNetV3-like
+    block whose convs are full 3x3 (not depthwise; kernel "5" means a second 3x3) with optional SE, and an SSH-like
+    context / detect module."""
     import torch
 
     nn = _nn()
@@ -53,30 +55,48 @@ def _face_det_lite() -> tuple[Any, tuple[Any, ...]]:
             out = self.body(x)
             return out + self.short(x) if self.res else out
 
-    cfg = [(3, 16, 16, 16, False, 2), (3, 16, 64, 32, False, 2), (3, 32, 96, 32, False, 1),
-           (5, 32, 96, 32, True, 2), (5, 32, 224, 32, True, 1), (5, 32, 224, 32, True, 1),
-           (5, 32, 128, 64, True, 1), (5, 64, 160, 64, True, 1), (5, 64, 256, 96, True, 2)]  # fmt: skip
+    class Detect(nn.Module):  # type: ignore[misc,name-defined]
+        """3x3 CBA to half the width, concatenated with the context branch (3x3 CBA to a quarter, then one and two
+        further 3x3 CBAs)."""
 
-    class Context(nn.Module):  # type: ignore[misc,name-defined]
         def __init__(self, c: int) -> None:
             super().__init__()
             w = c // 4
-            self.inc, self.up, self.down, self.down2 = _cba(c, w), _cba(w, w), _cba(w, w), _cba(w, w)
+            self.halfconv, self.inc, self.up, self.down, self.down2 = (
+                _cba(c, c // 2),
+                _cba(c, w),
+                *(_cba(w, w) for _ in range(3)),
+            )
 
         def forward(self, x: Any) -> Any:
-            x = self.inc(x)
-            return torch.cat([self.up(x), self.down2(self.down(x))], 1)
+            y = self.inc(x)
+            return torch.cat([self.halfconv(x), self.up(y), self.down2(self.down(y))], 1)
+
+    def up(c: int) -> Any:
+        return nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), _cba(c, c))
+
+    return SimpleNamespace(Block=Block, Detect=Detect, up=up)
+
+
+def _face_det_lite() -> tuple[Any, tuple[Any, ...]]:
+    """AI Hub's FaceDetLite (Qualcomm face detector): the 9-block backbone on a 1-channel 480x640 image with SE at
+    stride 16/32, an FPN-like neck (1x1 lateral CBAs, nearest upsample + 3x3 CBA) down to stride 8, the context /
+    detect module and 1x1 heads for centre heatmap, box and 10 landmark coordinates."""
+    nn = _nn()
+    q = _qfd_parts()
+    cfg = [(3, 16, 16, 16, False, 2), (3, 16, 64, 32, False, 2), (3, 32, 96, 32, False, 1),
+           (5, 32, 96, 32, True, 2), (5, 32, 224, 32, True, 1), (5, 32, 224, 32, True, 1),
+           (5, 32, 128, 64, True, 1), (5, 64, 160, 64, True, 1), (5, 64, 256, 96, True, 2)]  # fmt: skip
 
     class FaceDetLite(nn.Module):  # type: ignore[misc,name-defined]
         def __init__(self, wide: int = 32) -> None:
             super().__init__()
             self.stem = _cba(1, 16, 3, 2)
-            self.blocks = nn.ModuleList(Block(*c) for c in cfg)
+            self.blocks = nn.ModuleList(q.Block(*c) for c in cfg)
             self.conv3 = _cba(96, wide, 1)
             self.connect1, self.connect2 = _cba(32, wide, 1, p=0), _cba(64, wide, 1, p=0)
-            self.up0 = nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), _cba(wide, wide))
-            self.up1 = nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), _cba(wide, wide))
-            self.det_up, self.context = _cba(wide, wide // 2), Context(wide)
+            self.up0, self.up1 = q.up(wide), q.up(wide)
+            self.detect = q.Detect(wide)
             self.heads = nn.ModuleList(nn.Conv2d(wide, n, 1) for n in (1, 4, 10))
             self.bridge = nn.Conv2d(wide * 2, wide, 1, bias=False)  # defined (and so counted) but unused
 
@@ -88,11 +108,60 @@ def _face_det_lite() -> tuple[Any, tuple[Any, ...]]:
                 if i in (2, 7):
                     feats.append(x)
             s16 = self.up0(self.conv3(x)) + self.connect2(feats[1])
-            s8 = self.up1(s16) + self.connect1(feats[0])
-            y = torch.cat([self.det_up(s8), self.context(s8)], 1)
+            y = self.detect(self.up1(s16) + self.connect1(feats[0]))
             return tuple(h(y) for h in self.heads)
 
     return FaceDetLite(), (_zeros(1, 1, 480, 640),)
+
+
+def _foot_track_net() -> tuple[Any, tuple[Any, ...]]:
+    """AI Hub's FootTrackNet (Qualcomm person / face / foot detector): input x255, a 1x1 conv + BN normaliser, the
+    15-block backbone, an FPN-like neck down to stride 4 (wide 64), the context / detect module and heads with a
+    3x3 CBA before each 1x1 conv: three sigmoid heatmaps, three boxes, 34 landmark coordinates, 17 sigmoid
+    visibilities; 480x640 RGB input."""
+    import torch
+
+    nn = _nn()
+    q = _qfd_parts()
+    cfg = [(3, 16, 16, 16, False, 1), (3, 16, 64, 16, False, 2), (3, 16, 64, 16, False, 1),
+           (5, 16, 96, 32, True, 2), (5, 32, 96, 32, True, 1), (5, 32, 128, 32, True, 1),
+           (3, 32, 128, 64, False, 2), (3, 64, 128, 64, False, 1), (3, 64, 160, 64, False, 1),
+           (3, 64, 160, 64, False, 1), (3, 64, 256, 64, True, 1), (3, 64, 320, 64, True, 1),
+           (5, 64, 320, 64, True, 1), (5, 64, 320, 96, True, 2), (5, 96, 480, 96, True, 1)]  # fmt: skip
+
+    def head(wide: int, n: int) -> Any:
+        return nn.Sequential(_cba(wide, wide), nn.Conv2d(wide, n, 1))
+
+    class FootTrackNet(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self, wide: int = 64) -> None:
+            super().__init__()
+            self.norm = nn.Sequential(nn.Conv2d(3, 3, 1, bias=False), nn.BatchNorm2d(3))
+            self.stem = _cba(3, 16, 3, 2)
+            self.blocks = nn.ModuleList(q.Block(*c) for c in cfg)
+            self.conv3 = _cba(96, wide, 1)
+            self.connect = nn.ModuleList(_cba(c, wide, 1, p=0) for c in (16, 32, 64))
+            self.ups = nn.ModuleList(q.up(wide) for _ in range(3))
+            self.detect = q.Detect(wide)
+            self.heatmaps = nn.ModuleList(head(wide, 1) for _ in range(3))
+            self.boxes = nn.ModuleList(head(wide, 4) for _ in range(3))
+            self.landmark, self.landmark_vis = head(wide, 34), head(wide, 17)
+
+        def forward(self, image: Any) -> tuple[Any, ...]:
+            x = self.stem(self.norm(image * 255.0))
+            feats = []
+            for i, block in enumerate(self.blocks):
+                x = block(x)
+                if i in (2, 5, 12):
+                    feats.append(x)
+            x = self.conv3(x)
+            for up, lateral, f in zip(self.ups, self.connect[::-1], feats[::-1], strict=True):
+                x = up(x) + lateral(f)
+            y = self.detect(x)
+            heat = torch.cat([h(y).sigmoid() for h in self.heatmaps], 1)
+            box = torch.cat([h(y) for h in self.boxes], 1)
+            return heat, box, self.landmark(y), self.landmark_vis(y).sigmoid()
+
+    return FootTrackNet(), (_zeros(1, 3, 480, 640),)
 
 
 def _double_blaze(cin: int, cout: int, k: int = 5, eps: float = 1e-3) -> Any:
@@ -190,5 +259,9 @@ def specs() -> dict[tuple[str, str], tuple[Any, str]]:
         ("gear_guard_net", "PPE-Detection"): (
             _gear_guard_net,
             same + "1x3x320x192; anchor decoding and detect_postprocess in the graph; 6.20M params vs 6.19M published",
+        ),
+        ("foot_track_net", "Person-Foot-Detection"): (
+            _foot_track_net,
+            same + "1x3x480x640; 4 output maps at stride 4; 2.54M params vs 2.53M published",
         ),
     }
