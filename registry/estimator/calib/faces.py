@@ -248,6 +248,123 @@ def _gear_guard_net() -> tuple[Any, tuple[Any, ...]]:
     return GearGuard(), (_zeros(1, 3, 320, 192),)
 
 
+@cache
+def _blaze_block() -> Any:
+    """MediaPipePyTorch's BlazeBlock (BN folded into biased convs): depthwise kxk then 1x1, added to the input (max
+    pooled at stride 2, where the depthwise conv gets TFLite's asymmetric zero padding; channels zero padded or a
+    1x1 projection where the width grows), then ReLU or PReLU."""
+    import torch.nn.functional as F
+
+    nn = _nn()
+
+    class BlazeBlock(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(
+            self, cin: int, cout: int, k: int = 3, s: int = 1, prelu: bool = False, proj: bool = False
+        ) -> None:
+            super().__init__()
+            self.k, self.s, self.pad_c = k, s, cout - cin
+            self.convs = nn.Sequential(nn.Conv2d(cin, cin, k, s, 0 if s == 2 else k // 2, groups=cin),
+                                       nn.Conv2d(cin, cout, 1))  # fmt: skip
+            self.pool = nn.MaxPool2d(2, 2) if s == 2 else nn.Identity()
+            self.proj = nn.Conv2d(cin, cout, 1) if proj else None
+            self.act = nn.PReLU(cout) if prelu else nn.ReLU()
+
+        def forward(self, x: Any) -> Any:
+            h = x
+            if self.s == 2:
+                h = F.pad(x, [0, 2, 0, 2] if self.k == 3 else [1, 2, 1, 2])
+                x = self.pool(x)
+            if self.proj is not None:
+                x = self.proj(x)
+            elif self.pad_c > 0:
+                x = F.pad(x, [0, 0, 0, 0, 0, self.pad_c])
+            return self.act(self.convs(h) + x)
+
+    return BlazeBlock
+
+
+def _blaze_seq(spec: list[tuple[int, int, int]], k: int = 3, prelu: bool = False, proj: bool = False) -> list[Any]:
+    """BlazeBlocks from (cin, cout, stride) triples; ``proj`` gives the stride-2 blocks a 1x1 skip projection."""
+    bb = _blaze_block()
+    return [bb(ci, co, k, st, prelu, proj and st == 2) for ci, co, st in spec]
+
+
+def _runs(*runs: tuple[int, int, int]) -> list[tuple[int, int, int]]:
+    """(cin, cout, n) runs: one stride-2 block cin -> cout (stride 1 when cin == cout and the run is the first),
+    then n - 1 stride-1 blocks at cout; written out as (cin, cout, stride) triples."""
+    out: list[tuple[int, int, int]] = []
+    for cin, cout, n in runs:
+        out += [(cin, cout, 2)] + [(cout, cout, 1)] * (n - 1)
+    return out
+
+
+def _flat(t: Any, per: int) -> Any:
+    """An NCHW head output as (N, H*W*anchors, per), the NHWC order TFLite uses."""
+    return t.permute(0, 2, 3, 1).reshape(int(t.shape[0]), -1, per)
+
+
+def _blazeface_back() -> tuple[Any, tuple[Any, ...]]:
+    """MediaPipe's BlazeFace "back" (full-range) detector as AI Hub exports it (MediaPipePyTorch, back_model=True):
+    a 5x5 stride-2 stem, 31 single BlazeBlocks (24 -> 24 -> 48 -> 96 channels), a final stride-2 depthwise block,
+    1x1 classifier / regressor heads at stride 16 and 32; AI Hub pads the input symmetrically (2 px) and returns
+    the two box and two score tensors unconcatenated; 256x256 input."""
+    import torch.nn.functional as F
+
+    nn = _nn()
+
+    class Final(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self, c: int) -> None:
+            super().__init__()
+            self.convs = nn.Sequential(nn.Conv2d(c, c, 3, 2, 0, groups=c), nn.Conv2d(c, c, 1), nn.ReLU())
+
+        def forward(self, x: Any) -> Any:
+            return self.convs(F.pad(x, [0, 2, 0, 2]))
+
+    spec = [(24, 24, 1)] * 7 + _runs((24, 24, 8), (24, 48, 8), (48, 96, 8))
+
+    class BlazeFace(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            self.backbone = nn.Sequential(nn.Conv2d(3, 24, 5, 2), nn.ReLU(), *_blaze_seq(spec))
+            self.final = Final(96)
+            self.cls8, self.cls16 = nn.Conv2d(96, 2, 1), nn.Conv2d(96, 6, 1)
+            self.reg8, self.reg16 = nn.Conv2d(96, 32, 1), nn.Conv2d(96, 96, 1)
+
+        def forward(self, x: Any) -> tuple[Any, Any, Any, Any]:
+            x = self.backbone(F.pad(x, [2, 2, 2, 2]))
+            h = self.final(x)
+            return _flat(self.reg8(x), 16), _flat(self.reg16(h), 16), _flat(self.cls8(x), 1), _flat(self.cls16(h), 1)
+
+    return BlazeFace(), (_zeros(1, 3, 256, 256),)
+
+
+def _blazeface_landmark() -> tuple[Any, tuple[Any, ...]]:
+    """MediaPipe's face mesh landmark model (MediaPipePyTorch BlazeFaceLandmark): PReLU BlazeBlocks 16 -> 128
+    channels, a 468x3 landmark branch and a face-flag branch; 192x192 input."""
+    import torch.nn.functional as F
+
+    nn = _nn()
+
+    class Landmark(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            s1 = [(16, 16, 1)] * 2 + _runs((16, 32, 3), (32, 64, 3), (64, 128, 3), (128, 128, 3))
+            self.backbone1 = nn.Sequential(nn.Conv2d(3, 16, 3, 2), nn.PReLU(16), *_blaze_seq(s1, prelu=True))
+            self.branch_a = nn.Sequential(*_blaze_seq([(128, 128, 2), (128, 128, 1), (128, 128, 1)], prelu=True),
+                                          nn.Conv2d(128, 32, 1), nn.PReLU(32), *_blaze_seq([(32, 32, 1)], prelu=True),
+                                          nn.Conv2d(32, 1404, 3))  # fmt: skip
+            self.branch_b = nn.Sequential(*_blaze_seq([(128, 128, 2)], prelu=True), nn.Conv2d(128, 32, 1),
+                                          nn.PReLU(32), *_blaze_seq([(32, 32, 1)], prelu=True),
+                                          nn.Conv2d(32, 1, 3))  # fmt: skip
+
+        def forward(self, x: Any) -> tuple[Any, Any]:
+            x = self.backbone1(F.pad(x, [0, 1, 0, 1]))
+            landmarks = self.branch_a(x).view(-1, 468, 3) / 192
+            return self.branch_b(x).sigmoid().view(-1), landmarks
+
+    return Landmark(), (_zeros(1, 3, 192, 192),)
+
+
 def specs() -> dict[tuple[str, str], tuple[Any, str]]:
     """(model_id, component) -> (builder returning (module, example inputs), fidelity note)."""
     same = "same architecture and input (random weights); "
@@ -263,5 +380,10 @@ def specs() -> dict[tuple[str, str], tuple[Any, str]]:
         ("foot_track_net", "Person-Foot-Detection"): (
             _foot_track_net,
             same + "1x3x480x640; 4 output maps at stride 4; 2.54M params vs 2.53M published",
+        ),
+        ("mediapipe_face", "FaceDetector"): (_blazeface_back, same + "1x3x256x256; 136K params vs 135K published"),
+        ("mediapipe_face", "FaceLandmarkDetector"): (
+            _blazeface_landmark,
+            same + "1x3x192x192; 605K params vs 603K published",
         ),
     }
