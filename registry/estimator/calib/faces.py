@@ -365,6 +365,85 @@ def _blazeface_landmark() -> tuple[Any, tuple[Any, ...]]:
     return Landmark(), (_zeros(1, 3, 192, 192),)
 
 
+def _blazepalm() -> tuple[Any, tuple[Any, ...]]:
+    """MediaPipe's palm detector (MediaPipePyTorch BlazePalm, 256x256): BlazeBlocks 32 -> 256 channels down to
+    stride 32, two transposed-conv top-down steps, 1x1 heads at stride 8/16/32 concatenated into 2944 anchors
+    (boxes with 7 keypoints, scores)."""
+    import torch
+    import torch.nn.functional as F
+
+    nn = _nn()
+    s1 = [(32, 32, 1)] * 7 + _runs((32, 64, 8), (64, 128, 8))
+
+    class BlazePalm(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            bb = _blaze_block()
+            self.backbone1 = nn.Sequential(nn.Conv2d(3, 32, 3, 2), nn.ReLU(), *_blaze_seq(s1))
+            self.backbone2 = nn.Sequential(*_blaze_seq(_runs((128, 256, 8))))
+            self.backbone3 = nn.Sequential(*_blaze_seq(_runs((256, 256, 8))))
+            self.up1, self.blaze1 = nn.ConvTranspose2d(256, 256, 2, 2), bb(256, 256)
+            self.up2, self.blaze2 = nn.ConvTranspose2d(256, 128, 2, 2), bb(128, 128)
+            self.cls = nn.ModuleList([nn.Conv2d(128, 2, 1), nn.Conv2d(256, 2, 1), nn.Conv2d(256, 6, 1)])
+            self.reg = nn.ModuleList([nn.Conv2d(128, 36, 1), nn.Conv2d(256, 36, 1), nn.Conv2d(256, 108, 1)])
+
+        def forward(self, x: Any) -> tuple[Any, Any]:
+            x = self.backbone1(F.pad(x, [0, 1, 0, 1]))
+            y = self.backbone2(x)
+            z = self.backbone3(y)
+            y = self.blaze1(y + F.relu(self.up1(z)))
+            x = self.blaze2(x + F.relu(self.up2(y)))
+            feats = (x, y, z)
+            r = torch.cat([_flat(m(f), 18) for m, f in zip(self.reg, feats, strict=True)], 1)
+            c = torch.cat([_flat(m(f), 1) for m, f in zip(self.cls, feats, strict=True)], 1)
+            return r, c
+
+    return BlazePalm(), (_zeros(1, 3, 256, 256),)
+
+
+def _blazehand_landmark() -> tuple[Any, tuple[Any, ...]]:
+    """MediaPipe's hand landmark model (MediaPipePyTorch BlazeHandLandmark, 256x256): 5x5 BlazeBlocks with a
+    bilinear-upsampling top-down path back to stride 4, then a 29-block tower to 288 channels at stride 128 and
+    2x2 heads for hand flag, handedness and 21x3 landmarks."""
+    import torch.nn.functional as F
+
+    nn = _nn()
+
+    def seq(*spec: tuple[int, int, int]) -> Any:
+        return nn.Sequential(*_blaze_seq(list(spec), k=5))
+
+    tower = [(48, 48, 1)] * 4 + _runs((48, 96, 5), (96, 288, 5), (288, 288, 5), (288, 288, 5), (288, 288, 5))
+
+    class HandLandmark(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            self.backbone1 = nn.Sequential(nn.Conv2d(3, 24, 3, 2), nn.ReLU(), *_blaze_seq(
+                [(24, 24, 1), (24, 24, 1), (24, 48, 2)], k=5))  # fmt: skip
+            self.backbone2 = seq((48, 48, 1), (48, 48, 1), (48, 96, 2))
+            self.backbone3 = seq((96, 96, 1), (96, 96, 1), (96, 96, 2))
+            self.backbone4 = seq((96, 96, 1), (96, 96, 1), (96, 96, 2))
+            self.blaze5, self.blaze6 = seq((96, 96, 1)), seq((96, 96, 1))
+            self.conv7 = nn.Conv2d(96, 48, 1)
+            self.backbone8 = nn.Sequential(*_blaze_seq(tower, k=5))
+            self.flag, self.handed, self.landmarks = (nn.Conv2d(288, n, 2) for n in (1, 1, 63))
+
+        def forward(self, x: Any) -> tuple[Any, Any, Any]:
+            x = self.backbone1(F.pad(x, [0, 1, 0, 1]))
+            y = self.backbone2(x)
+            z = self.backbone3(y)
+            w = self.backbone4(z)
+            z = self.blaze5(z + F.interpolate(w, scale_factor=2.0, mode="bilinear"))
+            y = self.conv7(self.blaze6(y + F.interpolate(z, scale_factor=2.0, mode="bilinear")))
+            x = self.backbone8(x + F.interpolate(y, scale_factor=2.0, mode="bilinear"))
+            return (
+                self.flag(x).view(-1).sigmoid(),
+                self.handed(x).view(-1).sigmoid(),
+                self.landmarks(x).view(-1, 21, 3) / 256,
+            )
+
+    return HandLandmark(), (_zeros(1, 3, 256, 256),)
+
+
 def specs() -> dict[tuple[str, str], tuple[Any, str]]:
     """(model_id, component) -> (builder returning (module, example inputs), fidelity note)."""
     same = "same architecture and input (random weights); "
@@ -385,5 +464,10 @@ def specs() -> dict[tuple[str, str], tuple[Any, str]]:
         ("mediapipe_face", "FaceLandmarkDetector"): (
             _blazeface_landmark,
             same + "1x3x192x192; 605K params vs 603K published",
+        ),
+        ("mediapipe_hand", "HandDetector"): (_blazepalm, same + "1x3x256x256; 1.76M params vs 1.76M published"),
+        ("mediapipe_hand", "HandLandmarkDetector"): (
+            _blazehand_landmark,
+            same + "1x3x256x256; 2.01M params vs 2.01M published",
         ),
     }
