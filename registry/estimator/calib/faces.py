@@ -444,6 +444,84 @@ def _blazehand_landmark() -> tuple[Any, tuple[Any, ...]]:
     return HandLandmark(), (_zeros(1, 3, 256, 256),)
 
 
+def _blazepose() -> tuple[Any, tuple[Any, ...]]:
+    """MediaPipe's pose detector (MediaPipePyTorch BlazePose, 128x128): a 5x5 stride-1 stem, 5x5 BlazeBlocks
+    (stride-2 ones with 1x1 skip projections) 48 -> 256 channels, 1x1 heads at stride 8/16; AI Hub pads the input
+    (1, 2, 2, 2) and returns the two box and two score tensors unconcatenated."""
+    import torch.nn.functional as F
+
+    nn = _nn()
+    s1 = [(48, 48, 1)] * 3 + _runs((48, 64, 4), (64, 96, 7), (96, 128, 8))
+
+    class BlazePose(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            self.backbone1 = nn.Sequential(nn.Conv2d(3, 48, 5, 1, 2), nn.ReLU(), *_blaze_seq(s1, k=5, proj=True))
+            self.backbone2 = nn.Sequential(*_blaze_seq(_runs((128, 256, 7)), k=5, proj=True))
+            self.cls8, self.cls16 = nn.Conv2d(128, 2, 1), nn.Conv2d(256, 6, 1)
+            self.reg8, self.reg16 = nn.Conv2d(128, 24, 1), nn.Conv2d(256, 72, 1)
+
+        def forward(self, x: Any) -> tuple[Any, Any, Any, Any]:
+            x = self.backbone1(F.pad(x, [1, 2, 2, 2]))
+            h = self.backbone2(x)
+            return _flat(self.reg8(x), 12), _flat(self.reg16(h), 12), _flat(self.cls8(x), 1), _flat(self.cls16(h), 1)
+
+    return BlazePose(), (_zeros(1, 3, 128, 128),)
+
+
+def _blazepose_landmark() -> tuple[Any, tuple[Any, ...]]:
+    """MediaPipe's pose landmark model (MediaPipePyTorch BlazePoseLandmark, 256x256): a BlazeBlock encoder to 288
+    channels, a depthwise-separable top-down path, a second encoder fed from it, 2x2 heads for the pose flag and
+    31x4 landmarks (AI Hub keeps the first 25) plus the segmentation branch it computes but does not output."""
+    import torch.nn.functional as F
+
+    nn = _nn()
+
+    def sep(cin: int, cout: int) -> Any:
+        return nn.Sequential(nn.Conv2d(cin, cin, 3, 1, 1, groups=cin), nn.Conv2d(cin, cout, 1), nn.ReLU())
+
+    def seq(spec: list[tuple[int, int, int]]) -> Any:
+        return nn.Sequential(*_blaze_seq(spec))
+
+    class PoseLandmark(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            self.backbone1 = nn.Sequential(nn.Conv2d(3, 24, 3, 2), nn.ReLU(), *_blaze_seq([(24, 24, 1)] * 2))
+            self.backbone2 = seq(_runs((24, 48, 4)))
+            self.backbone3 = seq(_runs((48, 96, 5)))
+            self.backbone4 = seq(_runs((96, 192, 6)))
+            self.backbone5 = seq(_runs((192, 288, 7)))
+            self.up1, self.up2, self.up3, self.up4 = sep(288, 48), sep(192, 48), sep(96, 48), sep(48, 48)
+            self.block1, self.up5 = seq(_runs((48, 96, 5))), sep(96, 96)
+            self.block2, self.up6 = seq(_runs((96, 192, 6))), sep(192, 192)
+            self.block3, self.up7 = seq(_runs((192, 288, 7))), sep(288, 288)
+            self.block4 = seq(_runs((288, 288, 8), (288, 288, 7)))
+            self.up8, self.up9, self.block5, self.block6 = sep(48, 8), sep(24, 8), seq([(288, 288, 1)]), sep(8, 8)
+            self.flag, self.segmentation = nn.Conv2d(288, 1, 2), nn.Conv2d(8, 1, 3, padding=1)
+            self.landmarks = nn.Conv2d(288, 124, 2)
+
+        def forward(self, x: Any) -> tuple[Any, Any]:
+            def up2(t: Any) -> Any:
+                return F.interpolate(t, scale_factor=2.0, mode="bilinear")
+
+            x = self.backbone1(F.pad(x, [0, 1, 0, 1]))
+            y = self.backbone2(x)
+            z = self.backbone3(y)
+            w = self.backbone4(z)
+            v = self.backbone5(w)
+            w1 = self.up2(w) + up2(self.up1(v))
+            z1 = self.up3(z) + up2(w1)
+            y1 = self.up4(y) + up2(z1)
+            out = self.block1(y1) + self.up5(z)
+            out = self.block2(out) + self.up6(w)
+            out = self.block3(out) + self.up7(v)
+            out = self.block5(self.block4(out))
+            flag = self.flag(out).view(-1).sigmoid()
+            return flag, (self.landmarks(out).view(-1, 31, 4) / 256)[:, :25]
+
+    return PoseLandmark(), (_zeros(1, 3, 256, 256),)
+
+
 def specs() -> dict[tuple[str, str], tuple[Any, str]]:
     """(model_id, component) -> (builder returning (module, example inputs), fidelity note)."""
     same = "same architecture and input (random weights); "
@@ -469,5 +547,10 @@ def specs() -> dict[tuple[str, str], tuple[Any, str]]:
         ("mediapipe_hand", "HandLandmarkDetector"): (
             _blazehand_landmark,
             same + "1x3x256x256; 2.01M params vs 2.01M published",
+        ),
+        ("mediapipe_pose", "PoseDetector"): (_blazepose, same + "1x3x128x128; 818K params vs 815K published"),
+        ("mediapipe_pose", "PoseLandmarkDetector"): (
+            _blazepose_landmark,
+            same + "1x3x256x256; unused segmentation branch left out; 3.38M params vs 3.36M published",
         ),
     }
