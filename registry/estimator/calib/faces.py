@@ -522,6 +522,77 @@ def _blazepose_landmark() -> tuple[Any, tuple[Any, ...]]:
     return PoseLandmark(), (_zeros(1, 3, 256, 256),)
 
 
+def _selfie_segmentation() -> tuple[Any, tuple[Any, ...]]:
+    """AI Hub's MediaPipe selfie segmentation ("square" model, 256x256): a MobileNetV3-like encoder of biased
+    convs (ReLU / hard-swish, SE gates whose pooling is an AvgPool over the whole map) to stride 16, a top-down
+    decoder that upsamples bilinearly and fuses each skip through a pooled sigmoid gate plus a depthwise residual,
+    and a 2x2 transposed conv to the full-resolution sigmoid mask."""
+    import torch
+
+    nn = _nn()
+
+    class Bottleneck(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self, cin: int, exp: int, cout: int, k: int, s: int, hs: bool, se: int, pool: int) -> None:
+            super().__init__()
+            act = nn.Hardswish if hs else nn.ReLU
+            self.expand = nn.Sequential(nn.Conv2d(cin, exp, 1), act(), nn.Conv2d(exp, exp, k, s, k // 2, groups=exp),
+                                        act())  # fmt: skip
+            self.se = nn.Sequential(nn.AvgPool2d(pool), nn.Conv2d(exp, se, 1), nn.ReLU(), nn.Conv2d(se, exp, 1),
+                                    nn.Sigmoid()) if se else None  # fmt: skip
+            self.project = nn.Conv2d(exp, cout, 1)
+            self.res = s == 1 and cin == cout
+
+        def forward(self, x: Any) -> Any:
+            h = self.expand(x)
+            if self.se is not None:
+                h = self.se(h) * h
+            h = self.project(h)
+            return h + x if self.res else h
+
+    class Fuse(nn.Module):  # type: ignore[misc,name-defined]
+        """Upsampled decoder features (1x1 to the skip's width) gated with the skip, then a depthwise residual."""
+
+        def __init__(self, cin: int, c: int, pool: int) -> None:
+            super().__init__()
+            self.up = nn.Sequential(nn.Upsample(scale_factor=2, mode="bilinear"), nn.Conv2d(cin, c, 1))
+            self.gate = nn.Sequential(nn.AvgPool2d(pool), nn.Conv2d(c, c, 1), nn.ReLU(), nn.Conv2d(c, c, 1),
+                                      nn.Sigmoid())  # fmt: skip
+            self.post = nn.Sequential(nn.Conv2d(c, c, 1), nn.ReLU())
+            self.dw = nn.Sequential(nn.Conv2d(c, c, 3, 1, 1, groups=c), nn.ReLU())
+
+        def forward(self, x: Any, skip: Any) -> Any:
+            u = self.up(x)
+            y = self.post(u + skip * self.gate(skip + u))
+            return y + self.dw(y)
+
+    class Selfie(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            self.stem = nn.Sequential(nn.Conv2d(3, 16, 3, 2, 1), nn.Hardswish())
+            self.b1 = Bottleneck(16, 16, 16, 3, 2, False, 8, 64)
+            self.b2 = nn.Sequential(
+                Bottleneck(16, 72, 24, 3, 2, False, 0, 0), Bottleneck(24, 88, 24, 3, 1, False, 0, 0)
+            )
+            self.b3 = nn.Sequential(Bottleneck(24, 96, 32, 5, 2, True, 24, 16),
+                                    *(Bottleneck(32, 128, 32, 5, 1, True, 32, 16) for _ in range(2)),
+                                    *(Bottleneck(32, 96, 32, 5, 1, True, 24, 16) for _ in range(2)))  # fmt: skip
+            self.head = nn.Sequential(nn.Conv2d(32, 128, 1), nn.ReLU())
+            self.head_gate = nn.Sequential(nn.AvgPool2d(16), nn.Conv2d(32, 128, 1), nn.Sigmoid())
+            self.fuse2, self.fuse1, self.fuse0 = Fuse(128, 24, 32), Fuse(24, 16, 64), Fuse(16, 16, 128)
+            self.out = nn.ConvTranspose2d(16, 1, 2, 2)
+
+        def forward(self, image: Any) -> Any:
+            x1 = self.stem(image)
+            x3 = self.b1(x1)
+            x2 = self.b2(x3)
+            x = self.b3(x2)
+            x = self.head(x) * self.head_gate(x)
+            x = self.fuse0(self.fuse1(self.fuse2(x, x2), x3), x1)
+            return torch.sigmoid(self.out(x))
+
+    return Selfie(), (_zeros(1, 3, 256, 256),)
+
+
 def specs() -> dict[tuple[str, str], tuple[Any, str]]:
     """(model_id, component) -> (builder returning (module, example inputs), fidelity note)."""
     same = "same architecture and input (random weights); "
@@ -552,5 +623,9 @@ def specs() -> dict[tuple[str, str], tuple[Any, str]]:
         ("mediapipe_pose", "PoseLandmarkDetector"): (
             _blazepose_landmark,
             same + "1x3x256x256; unused segmentation branch left out; 3.38M params vs 3.36M published",
+        ),
+        ("mediapipe_selfie", "MediaPipe-Selfie-Segmentation"): (
+            _selfie_segmentation,
+            same + "1x3x256x256 (square model); 106K params vs 106K published",
         ),
     }
