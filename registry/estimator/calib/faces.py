@@ -593,6 +593,95 @@ def _selfie_segmentation() -> tuple[Any, tuple[Any, ...]]:
     return Selfie(), (_zeros(1, 3, 256, 256),)
 
 
+def _hand_landmark_full() -> tuple[Any, tuple[Any, ...]]:
+    """MediaPipe's hand_landmark_full model as AI Hub re-implements it for the gesture pipeline (224x224): a
+    MobileNetV2-style network of biased convs with ReLU6 and TFLite's explicit "SAME" pads (inverted residuals
+    24 -> 192 channels, 3x3 and 5x5 depthwise), a 1152-wide 1x1 + depthwise 3x3, global mean and four linear heads
+    (21x3 landmarks, sigmoid presence, sigmoid handedness, 21x3 world landmarks)."""
+    import torch
+    import torch.nn.functional as F
+
+    nn = _nn()
+
+    def same_pad(k: int, s: int) -> list[int]:
+        if s == 2:
+            return [0, 1, 0, 1] if k == 3 else [1, 2, 1, 2]
+        return [k // 2] * 4
+
+    class InvRes(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self, cin: int, exp: int, cout: int, k: int, s: int) -> None:
+            super().__init__()
+            self.expand = nn.Conv2d(cin, exp, 1) if exp != cin else None
+            self.pad = same_pad(k, s)
+            self.dw = nn.Conv2d(exp, exp, k, s, groups=exp)
+            self.project = nn.Conv2d(exp, cout, 1)
+            self.res = s == 1 and cin == cout
+
+        def forward(self, x: Any) -> Any:
+            h = x if self.expand is None else torch.clamp(self.expand(x), 0.0, 6.0)
+            h = self.project(torch.clamp(self.dw(F.pad(h, self.pad)), 0.0, 6.0))
+            return h + x if self.res else h
+
+    cfg = [(24, 24, 16, 3, 1), (16, 64, 24, 3, 2), (24, 144, 24, 3, 1), (24, 144, 40, 5, 2), (40, 240, 40, 5, 1),
+           (40, 240, 80, 3, 2), (80, 480, 80, 3, 1), (80, 480, 80, 3, 1), (80, 480, 112, 5, 1),
+           (112, 672, 112, 5, 1), (112, 672, 112, 5, 1), (112, 672, 192, 5, 2)]  # fmt: skip
+    cfg += [(192, 1152, 192, 5, 1)] * 3
+
+    class HandLandmarkFull(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            self.stem = nn.Conv2d(3, 24, 3, 2)
+            self.blocks = nn.Sequential(*(InvRes(*c) for c in cfg))
+            self.expand, self.dw = nn.Conv2d(192, 1152, 1), nn.Conv2d(1152, 1152, 3, groups=1152)
+            self.heads = nn.ModuleList(nn.Linear(1152, n) for n in (1, 1, 63, 63))
+
+        def forward(self, x: Any) -> tuple[Any, Any, Any, Any]:
+            x = self.blocks(torch.clamp(self.stem(F.pad(x, [0, 1, 0, 1])), 0.0, 6.0))
+            x = torch.clamp(self.dw(F.pad(torch.clamp(self.expand(x), 0.0, 6.0), [1, 1, 1, 1])), 0.0, 6.0)
+            f = x.mean(dim=(2, 3))
+            score, lr, landmarks, world = (h(f) for h in self.heads)
+            return landmarks, torch.sigmoid(score), torch.sigmoid(lr), world
+
+    return HandLandmarkFull(), (_zeros(1, 3, 224, 224),)
+
+
+def _canned_gesture_classifier() -> tuple[Any, tuple[Any, ...]]:
+    """MediaPipe's gesture embedder + canned gesture classifier as AI Hub re-implements it: a shared residual MLP
+    (64 -> 128, seven 128x128 residual linears with BN / SiLU) on the hand and its mirror, summed, BN / SiLU /
+    linear embedding, a scale-and-shift, ReLU, an 8-way linear and softmax; two 1x64 inputs."""
+    import torch
+
+    nn = _nn()
+
+    def bn_act() -> Any:
+        return nn.Sequential(nn.BatchNorm1d(128, eps=1e-3), nn.SiLU())
+
+    class Embedder(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc0, self.pre = nn.Linear(64, 128), nn.ModuleList(bn_act() for _ in range(7))
+            self.fcs = nn.ModuleList(nn.Linear(128, 128) for _ in range(7))
+
+        def forward(self, x: Any) -> Any:
+            s = self.fc0(x)
+            for pre, fc in zip(self.pre, self.fcs, strict=True):
+                s = s + fc(pre(s))
+            return s
+
+    class Classifier(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            self.embed, self.out = Embedder(), nn.Sequential(bn_act(), nn.Linear(128, 128))
+            self.gamma, self.beta = nn.Parameter(torch.ones(128)), nn.Parameter(torch.zeros(128))
+            self.fc = nn.Linear(128, 8)
+
+        def forward(self, hand: Any, mirrored: Any) -> Any:
+            emb = self.out(self.embed(hand) + self.embed(mirrored))
+            return torch.softmax(self.fc(torch.relu(emb * self.gamma + self.beta)), -1)
+
+    return Classifier(), (_zeros(1, 64), _zeros(1, 64))
+
+
 def specs() -> dict[tuple[str, str], tuple[Any, str]]:
     """(model_id, component) -> (builder returning (module, example inputs), fidelity note)."""
     same = "same architecture and input (random weights); "
@@ -627,5 +716,17 @@ def specs() -> dict[tuple[str, str], tuple[Any, str]]:
         ("mediapipe_selfie", "MediaPipe-Selfie-Segmentation"): (
             _selfie_segmentation,
             same + "1x3x256x256 (square model); 106K params vs 106K published",
+        ),
+        ("mediapipe_hand_gesture", "PalmDetector"): (
+            _blazepalm,
+            same + "1x3x256x256 (BlazePalm as mediapipe_hand); 1.76M params vs 1.76M published",
+        ),
+        ("mediapipe_hand_gesture", "HandLandmarkDetector"): (
+            _hand_landmark_full,
+            same + "1x3x224x224; 2.72M params vs 2.72M published",
+        ),
+        ("mediapipe_hand_gesture", "CannedGestureClassifier"): (
+            _canned_gesture_classifier,
+            same + "two 1x64 inputs; 144K params vs 143K published",
         ),
     }
