@@ -11,6 +11,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from registry.estimator.build_graphs import _nn, _zeros
+from registry.estimator.calib.mobile import _basic_block, _cbr
 from registry.estimator.calib.yolo_parts import best_class, xywh2xyxy
 
 
@@ -682,6 +683,30 @@ def _canned_gesture_classifier() -> tuple[Any, tuple[Any, ...]]:
     return Classifier(), (_zeros(1, 64), _zeros(1, 64))
 
 
+def _facemap_3dmm() -> tuple[Any, tuple[Any, ...]]:
+    """AI Hub's FaceMap 3DMM regressor (resnet18_wd2): input x255, a biased 1x1 conv to one grey channel, a
+    half-width ResNet-18 (7x7 stem, zero-pad + 3x3 max pool, basic blocks 32/64/128/256 whose very last unit keeps
+    512 channels), a 4x4 average pool and a linear layer to 265 3DMM parameters; 128x128 input."""
+    nn = _nn()
+    basic = _basic_block()
+    units = [(32, 32, 1), (32, 32, 1), (32, 64, 2), (64, 64, 1), (64, 128, 2), (128, 128, 1), (128, 256, 2),
+             (256, 512, 1)]  # fmt: skip
+
+    class FaceMap(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            self.gray = nn.Conv2d(3, 1, 1)
+            self.features = nn.Sequential(_cbr(1, 32, 7, 2), nn.ZeroPad2d((0, 1, 0, 1)), nn.MaxPool2d(3, 2),
+                                          *(basic(*u) for u in units), nn.AvgPool2d(4, 1))  # fmt: skip
+            self.output = nn.Linear(512, 265)
+
+        def forward(self, image: Any) -> Any:
+            x = self.features(self.gray(image * 255))
+            return self.output(x.view(int(x.shape[0]), -1))
+
+    return FaceMap(), (_zeros(1, 3, 128, 128),)
+
+
 def specs() -> dict[tuple[str, str], tuple[Any, str]]:
     """(model_id, component) -> (builder returning (module, example inputs), fidelity note)."""
     same = "same architecture and input (random weights); "
@@ -728,5 +753,9 @@ def specs() -> dict[tuple[str, str], tuple[Any, str]]:
         ("mediapipe_hand_gesture", "CannedGestureClassifier"): (
             _canned_gesture_classifier,
             same + "two 1x64 inputs; 144K params vs 143K published",
+        ),
+        ("facemap_3dmm", "Facial-Landmark-Detection"): (
+            _facemap_3dmm,
+            same + "1x3x128x128; 5.42M params vs 5.42M published",
         ),
     }
