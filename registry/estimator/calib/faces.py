@@ -707,6 +707,74 @@ def _facemap_3dmm() -> tuple[Any, tuple[Any, ...]]:
     return FaceMap(), (_zeros(1, 3, 128, 128),)
 
 
+def _hrnet_face() -> tuple[Any, tuple[Any, ...]]:
+    """HRNetV2-W18 face alignment (HRNet-Facial-Landmark-Detection, COFW config), as AI Hub exports it: ImageNet
+    normalisation in the graph, two stride-2 3x3 stem convs, four bottlenecks, then 2/3/4 parallel branches
+    (18/36/72/144 channels, 4 basic blocks per branch, 1/4/3 modules, every module fusing to all resolutions), all
+    branches bilinearly upsampled and concatenated (270 channels), 1x1 conv-BN-ReLU and a 1x1 conv to 29 heatmaps
+    at 64x64; 256x256 input."""
+    import torch
+    import torch.nn.functional as F
+
+    nn = _nn()
+    basic = _basic_block()
+
+    class Bottleneck(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self, cin: int) -> None:
+            super().__init__()
+            self.body = nn.Sequential(_cbr(cin, 64, 1), _cbr(64, 64, 3), _cbr(64, 256, 1, relu=False))
+            self.down = _cbr(cin, 256, 1, relu=False) if cin != 256 else nn.Identity()
+
+        def forward(self, x: Any) -> Any:
+            return torch.relu(self.body(x) + self.down(x))
+
+    def link(cin: int, cout: int, up: int) -> Any:
+        """Exchange path from a branch of width cin to one of width cout, 2**up times finer (negative: coarser)."""
+        if up > 0:
+            return nn.Sequential(_cbr(cin, cout, 1, relu=False), nn.Upsample(scale_factor=2**up, mode="nearest"))
+        steps = [_cbr(cin, cin, 3, 2) for _ in range(-up - 1)]
+        return nn.Sequential(*steps, _cbr(cin, cout, 3, 2, relu=False))
+
+    class Exchange(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self, chans: list[int]) -> None:
+            super().__init__()
+            self.branches = nn.ModuleList(nn.Sequential(*(basic(c, c, 1) for _ in range(4))) for c in chans)
+            self.links = nn.ModuleList(
+                nn.ModuleList(nn.Identity() if i == j else link(cj, ci, j - i) for j, cj in enumerate(chans))
+                for i, ci in enumerate(chans)
+            )
+
+        def forward(self, xs: list[Any]) -> list[Any]:
+            xs = [b(x) for b, x in zip(self.branches, xs, strict=True)]
+            return [torch.relu(sum(m(x) for m, x in zip(row, xs, strict=True))) for row in self.links]
+
+    chans = [18, 36, 72, 144]
+
+    class HRNetFace(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            self.register_buffer("mean", torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1))
+            self.register_buffer("std", torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1))
+            self.stem = nn.Sequential(_cbr(3, 64, 3, 2), _cbr(64, 64, 3, 2), Bottleneck(64),
+                                      *(Bottleneck(256) for _ in range(3)))  # fmt: skip
+            self.trans1 = nn.ModuleList([_cbr(256, 18, 3), _cbr(256, 36, 3, 2)])
+            self.stage2 = nn.Sequential(Exchange(chans[:2]))
+            self.trans2, self.stage3 = _cbr(36, 72, 3, 2), nn.Sequential(*(Exchange(chans[:3]) for _ in range(4)))
+            self.trans3, self.stage4 = _cbr(72, 144, 3, 2), nn.Sequential(*(Exchange(chans) for _ in range(3)))
+            self.head = nn.Sequential(nn.Conv2d(270, 270, 1), nn.BatchNorm2d(270), nn.ReLU(), nn.Conv2d(270, 29, 1))
+
+        def forward(self, image: Any) -> Any:
+            x = self.stem((image - self.mean) / self.std)
+            xs = self.stage2([t(x) for t in self.trans1])
+            xs = self.stage3([*xs, self.trans2(xs[-1])])
+            xs = self.stage4([*xs, self.trans3(xs[-1])])
+            size = [int(xs[0].shape[2]), int(xs[0].shape[3])]
+            ups = [F.interpolate(t, size=size, mode="bilinear", align_corners=False) for t in xs[1:]]
+            return self.head(torch.cat([xs[0], *ups], 1))
+
+    return HRNetFace(), (_zeros(1, 3, 256, 256),)
+
+
 def specs() -> dict[tuple[str, str], tuple[Any, str]]:
     """(model_id, component) -> (builder returning (module, example inputs), fidelity note)."""
     same = "same architecture and input (random weights); "
@@ -757,5 +825,9 @@ def specs() -> dict[tuple[str, str], tuple[Any, str]]:
         ("facemap_3dmm", "Facial-Landmark-Detection"): (
             _facemap_3dmm,
             same + "1x3x128x128; 5.42M params vs 5.42M published",
+        ),
+        ("hrnet_face", "HRNetFace"): (
+            _hrnet_face,
+            same + "1x3x256x256; 29 heatmaps at 64x64; 9.64M params vs 9.68M published",
         ),
     }
