@@ -775,6 +775,81 @@ def _hrnet_face() -> tuple[Any, tuple[Any, ...]]:
     return HRNetFace(), (_zeros(1, 3, 256, 256),)
 
 
+def _eyegaze() -> tuple[Any, tuple[Any, ...]]:
+    """EyeNet (david-wb/gaze-estimation; nstack 3, nfeatures 32, nlandmarks 34) on a 1x96x160 grey eye crop: a
+    pre-activation residual stem to stride 2, three depth-4 stacked hourglasses with intermediate supervision
+    merges, a soft-argmax over the last 34 heatmaps (float32 grids; AI Hub truncates 64-bit tensors), and a
+    second strided residual branch flattened with the landmarks into a 2-layer gaze MLP."""
+    import torch
+    import torch.nn.functional as F
+
+    nn = _nn()
+
+    def conv(cin: int, cout: int, k: int, s: int = 1, bn: bool = False, relu: bool = False) -> Any:
+        layers = [nn.Conv2d(cin, cout, k, s, (k - 1) // 2)]
+        layers += [nn.BatchNorm2d(cout)] if bn else []
+        return nn.Sequential(*layers, nn.ReLU()) if relu else nn.Sequential(*layers)
+
+    class Residual(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self, cin: int, cout: int) -> None:
+            super().__init__()
+            h = cout // 2
+            self.body = nn.Sequential(nn.BatchNorm2d(cin), nn.ReLU(), conv(cin, h, 1), nn.BatchNorm2d(h), nn.ReLU(),
+                                      conv(h, h, 3), nn.BatchNorm2d(h), nn.ReLU(), conv(h, cout, 1))  # fmt: skip
+            self.skip = conv(cin, cout, 1) if cin != cout else nn.Identity()
+
+        def forward(self, x: Any) -> Any:
+            return self.body(x) + self.skip(x)
+
+    class Hourglass(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self, n: int, f: int) -> None:
+            super().__init__()
+            self.up1, self.pool, self.low1 = Residual(f, f), nn.MaxPool2d(2, 2), Residual(f, f)
+            self.low2 = Hourglass(n - 1, f) if n > 1 else Residual(f, f)
+            self.low3 = Residual(f, f)
+
+        def forward(self, x: Any) -> Any:
+            low = self.low3(self.low2(self.low1(self.pool(x))))
+            return self.up1(x) + F.interpolate(low, size=[int(x.shape[2]), int(x.shape[3])])
+
+    nf, nl, nstack = 32, 34, 3
+
+    class EyeNet(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            self.pre = nn.Sequential(conv(1, 64, 7, bn=True, relu=True), Residual(64, 128), nn.MaxPool2d(2, 2),
+                                     Residual(128, 128), Residual(128, nf))  # fmt: skip
+            self.pre2 = nn.Sequential(conv(nf, 64, 7, 2, bn=True, relu=True), Residual(64, 128), nn.MaxPool2d(2, 2),
+                                      Residual(128, 128), Residual(128, nf))  # fmt: skip
+            self.hgs = nn.ModuleList(Hourglass(4, nf) for _ in range(nstack))
+            self.features = nn.ModuleList(nn.Sequential(Residual(nf, nf), conv(nf, nf, 1, bn=True, relu=True))
+                                          for _ in range(nstack))  # fmt: skip
+            self.outs = nn.ModuleList(conv(nf, nl, 1) for _ in range(nstack))
+            self.merge_features = nn.ModuleList(conv(nf, nf, 1) for _ in range(nstack - 1))
+            self.merge_preds = nn.ModuleList(conv(nl, nf, 1) for _ in range(nstack - 1))
+            self.gaze = nn.Sequential(nn.Linear(nf * 160 * 96 // 64 + 2 * nl, 256), nn.ReLU(), nn.Linear(256, 2))
+
+        def forward(self, imgs: Any) -> tuple[Any, Any, Any]:
+            x = self.pre(imgs.unsqueeze(1))
+            gaze_x = self.pre2(x).flatten(1)
+            preds, heatmaps = x, []
+            for i in range(nstack):
+                feature = self.features[i](self.hgs[i](x))
+                preds = self.outs[i](feature)
+                heatmaps.append(preds)
+                if i < nstack - 1:
+                    x = x + self.merge_preds[i](preds) + self.merge_features[i](feature)
+            h, w = int(preds.shape[2]), int(preds.shape[3])
+            prob = torch.softmax(100 * preds.reshape(1, nl, h * w), -1)
+            rows = torch.linspace(0, 1, h).view(h, 1).expand(h, w).reshape(1, 1, h * w)
+            cols = torch.linspace(0, 1, w).view(1, w).expand(h, w).reshape(1, 1, h * w)
+            landmarks = torch.stack([((h - 1) * prob * rows).sum(-1), ((w - 1) * prob * cols).sum(-1)], -1)
+            gaze = self.gaze(torch.cat((gaze_x, landmarks.flatten(1)), 1))
+            return torch.stack(heatmaps, 1), landmarks, gaze
+
+    return EyeNet(), (_zeros(1, 96, 160),)
+
+
 def specs() -> dict[tuple[str, str], tuple[Any, str]]:
     """(model_id, component) -> (builder returning (module, example inputs), fidelity note)."""
     same = "same architecture and input (random weights); "
@@ -829,5 +904,10 @@ def specs() -> dict[tuple[str, str], tuple[Any, str]]:
         ("hrnet_face", "HRNetFace"): (
             _hrnet_face,
             same + "1x3x256x256; 29 heatmaps at 64x64; 9.64M params vs 9.68M published",
+        ),
+        ("eyegaze", "EyeGaze"): (
+            _eyegaze,
+            same + "1x96x160 grey eye crop; profiled by AI Hub with --compute_unit cpu; 2.48M params vs 2.58M "
+            "published, but the published float size (9.6 MB) is 2.52M fp32 weights",
         ),
     }
