@@ -850,6 +850,51 @@ def _eyegaze() -> tuple[Any, tuple[Any, ...]]:
     return EyeNet(), (_zeros(1, 96, 160),)
 
 
+def _cavaface() -> tuple[Any, tuple[Any, ...]]:
+    """CavaFace IR-SE-100 (cavalleria/cavaface ArcFace-style backbone) as AI Hub wraps it: input rescaled to
+    [-1, 1], a 3x3 conv-BN-PReLU stem, 49 pre-BN improved-residual units (BN, 3x3 conv, PReLU, 3x3 conv (stride
+    on the first unit of each stage), BN, SE with reduction 16; 1x1 stride pooling or conv-BN shortcut) over
+    64/128/256/512 channels x 3/13/30/3 units, BN, flatten, a 25088 -> 512 linear, BN, then L2 normalisation;
+    112x112 input."""
+    import torch
+
+    nn = _nn()
+
+    class Unit(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self, cin: int, cout: int, s: int) -> None:
+            super().__init__()
+            self.short = nn.MaxPool2d(1, s) if cin == cout else nn.Sequential(nn.Conv2d(cin, cout, 1, s, bias=False),
+                                                                               nn.BatchNorm2d(cout))  # fmt: skip
+            self.res = nn.Sequential(nn.BatchNorm2d(cin), nn.Conv2d(cin, cout, 3, 1, 1, bias=False), nn.PReLU(cout),
+                                     nn.Conv2d(cout, cout, 3, s, 1, bias=False), nn.BatchNorm2d(cout))  # fmt: skip
+            self.se = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(cout, cout // 16, 1, bias=False), nn.ReLU(),
+                                    nn.Conv2d(cout // 16, cout, 1, bias=False), nn.Sigmoid())  # fmt: skip
+
+        def forward(self, x: Any) -> Any:
+            r = self.res(x)
+            return r * self.se(r) + self.short(x)
+
+    units: list[Any] = []
+    cin = 64
+    for cout, n in ((64, 3), (128, 13), (256, 30), (512, 3)):
+        units += [Unit(cin, cout, 2)] + [Unit(cout, cout, 1) for _ in range(n - 1)]
+        cin = cout
+
+    class CavaFace(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            self.stem = nn.Sequential(nn.Conv2d(3, 64, 3, 1, 1, bias=False), nn.BatchNorm2d(64), nn.PReLU(64))
+            self.body = nn.Sequential(*units)
+            self.out = nn.Sequential(nn.BatchNorm2d(512), nn.Flatten(), nn.Linear(512 * 7 * 7, 512),
+                                     nn.BatchNorm1d(512, affine=False))  # fmt: skip
+
+        def forward(self, image: Any) -> Any:
+            emb = self.out(self.body(self.stem((image * 255 - 127.5) / 128.0)))
+            return emb / (torch.norm(emb, dim=1, keepdim=True) + 1e-9)
+
+    return CavaFace(), (_zeros(1, 3, 112, 112),)
+
+
 def specs() -> dict[tuple[str, str], tuple[Any, str]]:
     """(model_id, component) -> (builder returning (module, example inputs), fidelity note)."""
     same = "same architecture and input (random weights); "
@@ -909,5 +954,9 @@ def specs() -> dict[tuple[str, str], tuple[Any, str]]:
             _eyegaze,
             same + "1x96x160 grey eye crop; profiled by AI Hub with --compute_unit cpu; 2.48M params vs 2.58M "
             "published, but the published float size (9.6 MB) is 2.52M fp32 weights",
+        ),
+        ("cavaface", "CavaFace"): (
+            _cavaface,
+            same + "1x3x112x112; L2-normalised 512-d embedding; 65.50M params vs 65.5M published",
         ),
     }
