@@ -73,39 +73,45 @@ class Row:
 
 
 def load_rows(perf_csv: Path, graphs_file: Path = GRAPHS_FILE) -> list[Row]:
-    """The published rows whose (model, component) has a calibration graph and a latency."""
+    """The published rows whose (model, component) has a calibration graph and a latency, leaving out models AI Hub
+    profiles on the CPU alone (every row without an NPU or GPU layer, e.g. EyeGaze, exported with
+    ``--compute_unit cpu``): the estimator predicts accelerated runs."""
     graphs = {(g["model_id"], g["component"]): g for g in json.loads(graphs_file.read_text())["graphs"]}
     family_of = _families(graphs)
-    rows: list[Row] = []
     with perf_csv.open(newline="", encoding="utf-8") as fh:
-        for r in csv.DictReader(fh):
-            g = graphs.get((r["model_id"], r["component"]))
-            if g is None or r["runtime"] not in RUNTIMES or not r["inference_time_ms"]:
-                continue
-            try:
-                pclass = precision_class(r["precision"])
-            except ValueError:
-                continue
-            x = features(g)
-            mem = float(r["peak_memory_max_mb"]) if r["peak_memory_max_mb"] else None
-            layers = tuple(int(float(r[k] or 0)) for k in ("layers_npu", "layers_gpu", "layers_cpu"))
-            rows.append(
-                Row(
-                    model_id=r["model_id"],
-                    component=r["component"],
-                    family=family_of[(r["model_id"], r["component"])],
-                    chipset=r["chipset"],
-                    runtime=r["runtime"],
-                    precision=r["precision"],
-                    pclass=pclass,
-                    latency_ms=float(r["inference_time_ms"]),
-                    memory_mb=mem,
-                    layers=(layers[0], layers[1], layers[2]),
-                    x=tuple(x[k] for k in FEATURES),
-                    weights_mb=x["params"] * 100 * WEIGHT_BYTES[pclass],
-                    act_mb=float(g["peak_activation_bytes"]) / 1e6,
-                )
+        published = list(csv.DictReader(fh))
+    accelerated = {
+        r["model_id"] for r in published if float(r["layers_npu"] or 0) > 0 or float(r["layers_gpu"] or 0) > 0
+    }
+    rows: list[Row] = []
+    for r in published:
+        g = graphs.get((r["model_id"], r["component"]))
+        if g is None or r["runtime"] not in RUNTIMES or not r["inference_time_ms"] or r["model_id"] not in accelerated:
+            continue
+        try:
+            pclass = precision_class(r["precision"])
+        except ValueError:
+            continue
+        x = features(g)
+        mem = float(r["peak_memory_max_mb"]) if r["peak_memory_max_mb"] else None
+        layers = tuple(int(float(r[k] or 0)) for k in ("layers_npu", "layers_gpu", "layers_cpu"))
+        rows.append(
+            Row(
+                model_id=r["model_id"],
+                component=r["component"],
+                family=family_of[(r["model_id"], r["component"])],
+                chipset=r["chipset"],
+                runtime=r["runtime"],
+                precision=r["precision"],
+                pclass=pclass,
+                latency_ms=float(r["inference_time_ms"]),
+                memory_mb=mem,
+                layers=(layers[0], layers[1], layers[2]),
+                x=tuple(x[k] for k in FEATURES),
+                weights_mb=x["params"] * 100 * WEIGHT_BYTES[pclass],
+                act_mb=float(g["peak_activation_bytes"]) / 1e6,
             )
+        )
     rows.sort(key=lambda r: (r.model_id, r.component, r.chipset, r.runtime, r.precision, r.latency_ms))
     return rows
 
