@@ -6,7 +6,15 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from registry.estimator.build_graphs import Builder, _img, _nn, _whisper_encoder
+from registry.estimator.build_graphs import (
+    Builder,
+    _img,
+    _nn,
+    _sd_text_encoder,
+    _sd_vae_decoder,
+    _whisper_encoder,
+    _zeros,
+)
 
 
 class ExternalDataBuilder:
@@ -98,9 +106,74 @@ def _sequencer2d(layers: list[int], patches: list[int], dims: list[int], hidden:
     return Sequencer()
 
 
+def _control_residuals() -> list[Any]:
+    """The 12 down-block residuals and the mid-block residual ControlNet adds to SD 1.5's UNet at a 64x64 latent."""
+    shapes = [(320, 64)] * 3 + [(320, 32), (640, 32), (640, 32), (640, 16), (1280, 16), (1280, 16)] + [(1280, 8)] * 4
+    return [_zeros(1, c, s, s) for c, s in shapes]
+
+
+def _sd15_unet_with_control() -> tuple[Any, tuple[Any, ...]]:
+    """AI Hub's controlnet_canny ``unet``: SD 1.5's UNet2DConditionModel with ControlNet's residuals as inputs."""
+    import diffusers
+
+    nn = _nn()
+    unet = diffusers.UNet2DConditionModel(sample_size=64, cross_attention_dim=768)  # type: ignore[no-untyped-call]
+
+    class ControlUnet(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            self.unet = unet
+
+        def forward(self, latent: Any, timestep: Any, text_emb: Any, *residuals: Any) -> Any:
+            return self.unet(latent, timestep, text_emb, down_block_additional_residuals=residuals[:12],
+                             mid_block_additional_residual=residuals[12], return_dict=False)[0]  # fmt: skip
+
+    inputs = (_zeros(1, 4, 64, 64), _zeros(1), _zeros(1, 77, 768), *_control_residuals())
+    return ControlUnet(), inputs
+
+
+def _sd15_controlnet() -> tuple[Any, tuple[Any, ...]]:
+    """AI Hub's controlnet_canny ``controlnet``: lllyasviel/sd-controlnet-canny (SD 1.5 ControlNetModel) on a 64x64
+    latent and a 512x512 canny image; outputs its 12 down-block residuals and the mid-block residual."""
+    import diffusers
+
+    nn = _nn()
+    cn = diffusers.ControlNetModel(cross_attention_dim=768)  # type: ignore[no-untyped-call]
+
+    class ControlNet(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            self.cn = cn
+
+        def forward(self, latent: Any, timestep: Any, text_emb: Any, image: Any) -> Any:
+            down, mid = self.cn(latent, timestep, text_emb, controlnet_cond=image, return_dict=False)
+            return (*down, mid)
+
+    return ControlNet(), (_zeros(1, 4, 64, 64), _zeros(1), _zeros(1, 77, 768), _zeros(1, 3, 512, 512))
+
+
 def specs() -> dict[tuple[str, str], tuple[Any, str]]:
     """(model_id, component) -> (builder returning (module, example inputs), fidelity note)."""
+    sd15 = "same architecture (SD 1.5 as AI Hub's controlnet_canny, random weights; AI Hub's on-device attention rewrite not applied)"
     return {
+        ("controlnet_canny", "text_encoder"): (
+            lambda: _sd_text_encoder(768, 12, 12, 3072),
+            "same architecture and input (SD 1.5's CLIP text encoder, 77 tokens); 123M params (the published 340M is "
+            "SD 2.1's OpenCLIP text encoder)",
+        ),
+        ("controlnet_canny", "vae"): (
+            _sd_vae_decoder,
+            f"{sd15}: VAE decoder on a 64x64 latent; 49.5M params vs 83M "
+            "published for the whole VAE (encoder and decoder)",
+        ),
+        ("controlnet_canny", "unet"): (
+            ExternalDataBuilder(_sd15_unet_with_control),
+            f"{sd15}: UNet with the 13 control residuals as inputs, 64x64 latent; 860M params vs 865M published",
+        ),
+        ("controlnet_canny", "controlnet"): (
+            _sd15_controlnet,
+            f"{sd15}: 64x64 latent, 512x512 canny image; 361M params vs 361M published",
+        ),
         ("sequencer2d", "Sequencer2D"): (
             lambda: (_sequencer2d([4, 3, 8, 3], [7, 2, 1, 1], [192, 384, 384, 384], [48, 96, 96, 96]), _img(224)),
             "same architecture and input (timm sequencer2d_s, random weights); 27.6M params vs 27.6M published",
@@ -108,6 +181,6 @@ def specs() -> dict[tuple[str, str], tuple[Any, str]]:
         ("whisper_large_v3_turbo", "HfWhisperEncoder"): (
             ExternalDataBuilder(lambda: _whisper_encoder(1280, 32, 20, mels=128, decoder_layers=4)),
             "same architecture and input (encoder of whisper-large-v3-turbo, 128x3000 mel, plus the cross-attention "
-            "cache of its 4 decoder layers; random weights); 647M params, none published",
+            "cache of its 4 decoder layers; random weights); 650M params, none published (the whole model has 809M)",
         ),
     }
