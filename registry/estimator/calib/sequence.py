@@ -40,7 +40,7 @@ class ExternalDataBuilder:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "model.onnx"
             with torch.no_grad():
-                torch.onnx.export(model, inputs, str(path), dynamo=False, opset_version=17, do_constant_folding=True)  # type: ignore[arg-type]
+                torch.onnx.export(model, inputs, str(path), dynamo=False, opset_version=17, do_constant_folding=True)
             del model
             proto = onnx.load(str(path), load_external_data=False)
         return analyze_onnx(proto).summary()
@@ -117,7 +117,7 @@ def _sd15_unet_with_control() -> tuple[Any, tuple[Any, ...]]:
     import diffusers
 
     nn = _nn()
-    unet = diffusers.UNet2DConditionModel(sample_size=64, cross_attention_dim=768)  # type: ignore[no-untyped-call]
+    unet: Any = diffusers.UNet2DConditionModel(sample_size=64, cross_attention_dim=768)  # type: ignore[no-untyped-call]
 
     class ControlUnet(nn.Module):  # type: ignore[misc,name-defined]
         def __init__(self) -> None:
@@ -136,9 +136,14 @@ def _sd15_controlnet() -> tuple[Any, tuple[Any, ...]]:
     """AI Hub's controlnet_canny ``controlnet``: lllyasviel/sd-controlnet-canny (SD 1.5 ControlNetModel) on a 64x64
     latent and a 512x512 canny image; outputs its 12 down-block residuals and the mid-block residual."""
     import diffusers
+    import torch
 
     nn = _nn()
-    cn = diffusers.ControlNetModel(cross_attention_dim=768)  # type: ignore[no-untyped-call]
+    cn: Any = diffusers.ControlNetModel(cross_attention_dim=768)  # type: ignore[no-untyped-call]
+    with torch.no_grad():  # its zero-initialised convolutions would otherwise be deduplicated as equal initializers
+        for p in cn.parameters():
+            if not p.any():
+                p.normal_(0.0, 0.02)
 
     class ControlNet(nn.Module):  # type: ignore[misc,name-defined]
         def __init__(self) -> None:
@@ -152,9 +157,80 @@ def _sd15_controlnet() -> tuple[Any, tuple[Any, ...]]:
     return ControlNet(), (_zeros(1, 4, 64, 64), _zeros(1), _zeros(1, 77, 768), _zeros(1, 3, 512, 512))
 
 
+def _efficientvit_l2() -> Any:
+    """MIT EfficientViT-L2 classifier (CVHub520/efficientvit, as AI Hub loads it): a conv stem and a residual
+    conv block; fused-MBConv stages (expansion 16 when downsampling, else 4) at widths 64 and 128, an MBConv stage at
+    256, an MBConv downsampling (expansion 24) to 512 then 8 blocks of multi-scale ReLU linear attention (5x5
+    aggregation, head dim 32) and MBConv (expansion 6); BN, GELU (tanh); head 1x1 conv to 3072, pool, linear to 3200
+    with LayerNorm, linear to 1000."""
+    import torch
+
+    nn = _nn()
+
+    def conv(cin: int, cout: int, k: int = 1, s: int = 1, groups: int = 1, bias: bool = False, bn: bool = True,
+             act: bool = True) -> Any:  # fmt: skip
+        layers = [nn.Conv2d(cin, cout, k, s, k // 2, groups=groups, bias=bias)]
+        layers += [nn.BatchNorm2d(cout)] if bn else []
+        layers += [nn.GELU(approximate="tanh")] if act else []
+        return nn.Sequential(*layers)
+
+    def fused_mb(cin: int, cout: int, s: int, e: int) -> Any:
+        return nn.Sequential(conv(cin, cin * e, 3, s), conv(cin * e, cout, act=False))
+
+    def mb(cin: int, cout: int, s: int, e: int) -> Any:  # the "fewer norm" MBConv: biases, BN only at the end
+        mid = cin * e
+        return nn.Sequential(conv(cin, mid, bias=True, bn=False), conv(mid, mid, 3, s, mid, bias=True, bn=False),
+                             conv(mid, cout, act=False))  # fmt: skip
+
+    class Residual(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self, body: Any) -> None:
+            super().__init__()
+            self.body = body
+
+        def forward(self, x: Any) -> Any:
+            return x + self.body(x)
+
+    class LiteMla(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self, c: int, dim: int = 32) -> None:
+            super().__init__()
+            self.dim, heads = dim, c // dim
+            self.qkv = nn.Conv2d(c, 3 * c, 1, bias=False)
+            self.aggreg = nn.Sequential(nn.Conv2d(3 * c, 3 * c, 5, 1, 2, groups=3 * c, bias=False),
+                                        nn.Conv2d(3 * c, 3 * c, 1, groups=3 * heads, bias=False))  # fmt: skip
+            self.proj = conv(2 * c, c, act=False)
+
+        def forward(self, x: Any) -> Any:
+            b, _, h, w = (int(s) for s in x.shape)
+            qkv = self.qkv(x)
+            qkv = torch.cat([qkv, self.aggreg(qkv)], dim=1).reshape(b, -1, 3 * self.dim, h * w).transpose(-1, -2)
+            q, k, v = qkv[..., : self.dim], qkv[..., self.dim : 2 * self.dim], qkv[..., 2 * self.dim :]
+            q, k = torch.relu(q), torch.relu(k)
+            v = torch.nn.functional.pad(v, (0, 1), mode="constant", value=1.0)
+            out = q @ (k.transpose(-1, -2) @ v)
+            out = out[..., :-1] / (out[..., -1:] + 1e-15)
+            return self.proj(out.transpose(-1, -2).reshape(b, -1, h, w))
+
+    layers: list[Any] = [conv(3, 32, 3, 2), Residual(nn.Sequential(conv(32, 32, 3), conv(32, 32, 3, act=False)))]
+    cin = 32
+    for stage, (w, d) in enumerate(zip([64, 128, 256], [2, 2, 8], strict=True), start=1):
+        block = fused_mb if stage <= 2 else mb
+        layers.append(block(cin, w, 2, 16))
+        layers += [Residual(block(w, w, 1, 4)) for _ in range(d)]
+        cin = w
+    layers.append(mb(cin, 512, 2, 24))
+    for _ in range(8):
+        layers += [Residual(LiteMla(512)), Residual(mb(512, 512, 1, 6))]
+    layers += [conv(512, 3072), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(3072, 3200, bias=False),
+               nn.LayerNorm(3200), nn.GELU(approximate="tanh"), nn.Linear(3200, 1000)]  # fmt: skip
+    return nn.Sequential(*layers)
+
+
 def specs() -> dict[tuple[str, str], tuple[Any, str]]:
     """(model_id, component) -> (builder returning (module, example inputs), fidelity note)."""
-    sd15 = "same architecture (SD 1.5 as AI Hub's controlnet_canny, random weights; AI Hub's on-device attention rewrite not applied)"
+    sd15 = (
+        "same architecture (SD 1.5 as AI Hub's controlnet_canny, random weights; AI Hub's on-device attention "
+        "rewrite not applied)"
+    )
     return {
         ("controlnet_canny", "text_encoder"): (
             lambda: _sd_text_encoder(768, 12, 12, 3072),
@@ -173,6 +249,10 @@ def specs() -> dict[tuple[str, str], tuple[Any, str]]:
         ("controlnet_canny", "controlnet"): (
             _sd15_controlnet,
             f"{sd15}: 64x64 latent, 512x512 canny image; 361M params vs 361M published",
+        ),
+        ("efficientvit_l2_cls", "EfficientViT-l2-cls"): (
+            lambda: (_efficientvit_l2(), _img(224)),
+            "same architecture and input (EfficientViT-L2 classifier, random weights); 63.7M params vs 63.7M published",
         ),
         ("sequencer2d", "Sequencer2D"): (
             lambda: (_sequencer2d([4, 3, 8, 3], [7, 2, 1, 1], [192, 384, 384, 384], [48, 96, 96, 96]), _img(224)),
