@@ -225,6 +225,47 @@ def _efficientvit_l2() -> Any:
     return nn.Sequential(*layers)
 
 
+def _zipformer_decoder(vocab: int = 6254, dim: int = 512) -> tuple[Any, tuple[Any, ...]]:
+    """AI Hub's ZipformerDecoder (icefall pruned_transducer_stateless7 stateless decoder): the embedding of the last
+    two tokens (masked where negative), a grouped 1D conv over them (kernel 2, groups dim/4), ReLU, then the joiner's
+    decoder projection."""
+    import torch
+
+    nn = _nn()
+
+    class Decoder(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            self.embedding = nn.Embedding(vocab, dim)
+            self.conv = nn.Conv1d(dim, dim, 2, groups=dim // 4, bias=False)
+            self.proj = nn.Linear(dim, dim)
+
+        def forward(self, y: Any) -> Any:
+            e = self.embedding(y.clamp(min=0)) * (y >= 0).unsqueeze(-1)
+            e = torch.relu(self.conv(e.permute(0, 2, 1)).permute(0, 2, 1))
+            return self.proj(e.squeeze(1))
+
+    return Decoder(), (torch.ones(1, 2, dtype=torch.long),)
+
+
+def _zipformer_joiner(vocab: int = 6254, dim: int = 512) -> tuple[Any, tuple[Any, ...]]:
+    """AI Hub's ZipformerJoiner: tanh of the sum of the projected encoder and decoder outputs, a linear to the
+    vocabulary."""
+    import torch
+
+    nn = _nn()
+
+    class Joiner(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            self.output_linear = nn.Linear(dim, vocab)
+
+        def forward(self, enc: Any, dec: Any) -> Any:
+            return self.output_linear(torch.tanh(enc + dec))
+
+    return Joiner(), (_zeros(1, dim), _zeros(1, dim))
+
+
 def specs() -> dict[tuple[str, str], tuple[Any, str]]:
     """(model_id, component) -> (builder returning (module, example inputs), fidelity note)."""
     sd15 = (
@@ -253,6 +294,15 @@ def specs() -> dict[tuple[str, str], tuple[Any, str]]:
         ("efficientvit_l2_cls", "EfficientViT-l2-cls"): (
             lambda: (_efficientvit_l2(), _img(224)),
             "same architecture and input (EfficientViT-L2 classifier, random weights); 63.7M params vs 63.7M published",
+        ),
+        ("zipformer", "ZipformerDecoder"): (
+            _zipformer_decoder,
+            "same architecture and input (icefall stateless decoder, vocabulary 6254, context 2, random weights); "
+            "3.47M params vs 3.47M published",
+        ),
+        ("zipformer", "ZipformerJoiner"): (
+            _zipformer_joiner,
+            "same architecture and input (the joiner's output layer, 512 to 6254); 3.21M params vs 3.21M published",
         ),
         ("sequencer2d", "Sequencer2D"): (
             lambda: (_sequencer2d([4, 3, 8, 3], [7, 2, 1, 1], [192, 384, 384, 384], [48, 96, 96, 96]), _img(224)),
