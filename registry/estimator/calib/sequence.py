@@ -15,6 +15,7 @@ from registry.estimator.build_graphs import (
     _whisper_encoder,
     _zeros,
 )
+from registry.estimator.calib.mobile import _basic_block, _cbr
 
 
 class ExternalDataBuilder:
@@ -266,12 +267,233 @@ def _zipformer_joiner(vocab: int = 6254, dim: int = 512) -> tuple[Any, tuple[Any
     return Joiner(), (_zeros(1, dim), _zeros(1, dim))
 
 
+_XMEM_H, _XMEM_W = 320, 576  # AI Hub's track_anything input spec (f16 is 20x36)
+
+
+def _normalize(x: Any) -> Any:
+    """torchvision's ImageNet normalisation, as AI Hub's wrappers apply it in the graph."""
+    import torch
+
+    mean = torch.tensor([0.485, 0.456, 0.406]).reshape(1, 3, 1, 1)
+    std = torch.tensor([0.229, 0.224, 0.225]).reshape(1, 3, 1, 1)
+    return (x - mean) / std
+
+
+def _resnet_trunk(bottleneck: bool, cin: int = 3) -> Any:
+    """ResNet-50 (bottleneck) or ResNet-18 (basic) stem and layers 1-3, returning the 1/16, 1/8 and 1/4 features;
+    XMem's value encoder pools before its stem ReLU."""
+    import torch
+
+    nn = _nn()
+
+    class Bottleneck(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self, cin: int, mid: int, s: int) -> None:
+            super().__init__()
+            self.body = nn.Sequential(_cbr(cin, mid, 1), _cbr(mid, mid, 3, s), _cbr(mid, 4 * mid, 1, relu=False))
+            self.down = _cbr(cin, 4 * mid, 1, s, relu=False) if s != 1 or cin != 4 * mid else nn.Identity()
+
+        def forward(self, x: Any) -> Any:
+            return torch.relu(self.body(x) + self.down(x))
+
+    def layer(c_in: int, width: int, n: int, s: int) -> tuple[Any, int]:
+        if bottleneck:
+            blocks = [Bottleneck(c_in if i == 0 else 4 * width, width, s if i == 0 else 1) for i in range(n)]
+            return nn.Sequential(*blocks), 4 * width
+        basic = _basic_block()
+        return nn.Sequential(*[basic(c_in if i == 0 else width, width, s if i == 0 else 1) for i in range(n)]), width
+
+    class Trunk(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            self.stem = nn.Sequential(nn.Conv2d(cin, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64))
+            self.pool = nn.MaxPool2d(3, 2, 1)
+            depths = [3, 4, 6] if bottleneck else [2, 2, 2]
+            self.layer1, c = layer(64, 64, depths[0], 1)
+            self.layer2, c = layer(c, 128, depths[1], 2)
+            self.layer3, c = layer(c, 256, depths[2], 2)
+
+        def forward(self, x: Any) -> Any:
+            x = self.stem(x)
+            x = torch.relu(self.pool(x)) if not bottleneck else self.pool(torch.relu(x))
+            f4 = self.layer1(x)
+            f8 = self.layer2(f4)
+            return self.layer3(f8), f8, f4
+
+    return Trunk()
+
+
+def _xmem_parts() -> Any:
+    """XMem's building blocks (Track-Anything's tracker): residual blocks over (batch, object) groups, CBAM, the
+    feature fusion block, the hidden-state updaters (GRU-like gates) and the upsampling block."""
+    import torch
+
+    nn = _nn()
+    f = torch.nn.functional
+
+    class GroupRes(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self, cin: int, cout: int) -> None:
+            super().__init__()
+            self.conv1, self.conv2 = nn.Conv2d(cin, cout, 3, 1, 1), nn.Conv2d(cout, cout, 3, 1, 1)
+            self.down = nn.Conv2d(cin, cout, 3, 1, 1) if cin != cout else None
+
+        def forward(self, g: Any) -> Any:  # g: (objects, C, H, W), one object here
+            out = self.conv2(f.relu(self.conv1(f.relu(g))))
+            return out + (self.down(g) if self.down is not None else g)
+
+    class Cbam(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self, c: int) -> None:
+            super().__init__()
+            self.mlp = nn.Sequential(nn.Linear(c, c // 16), nn.ReLU(), nn.Linear(c // 16, c))
+            self.spatial = nn.Conv2d(2, 1, 7, 1, 3)
+
+        def forward(self, x: Any) -> Any:
+            gate = self.mlp(x.mean(dim=(2, 3))) + self.mlp(x.amax(dim=(2, 3)))
+            x = x * torch.sigmoid(gate)[:, :, None, None]
+            pooled = torch.cat([x.amax(dim=1, keepdim=True), x.mean(dim=1, keepdim=True)], dim=1)
+            return x * torch.sigmoid(self.spatial(pooled))
+
+    class Fusion(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self, x_in: int, g_in: int, mid: int, out: int) -> None:
+            super().__init__()
+            self.block1, self.attention, self.block2 = GroupRes(x_in + g_in, mid), Cbam(mid), GroupRes(mid, out)
+
+        def forward(self, x: Any, g: Any) -> Any:
+            g = self.block1(torch.cat([x, g], dim=1))
+            return self.block2(g + self.attention(g))
+
+    def gates(values: Any, h: Any, hid: int) -> Any:
+        forget, update = torch.sigmoid(values[:, :hid]), torch.sigmoid(values[:, hid : 2 * hid])
+        return forget * h * (1 - update) + update * torch.tanh(values[:, 2 * hid :])
+
+    class Reinforcer(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self, g_dim: int, hid: int) -> None:
+            super().__init__()
+            self.hid, self.transform = hid, nn.Conv2d(g_dim + hid, 3 * hid, 3, 1, 1)
+
+        def forward(self, g: Any, h: Any) -> Any:
+            return gates(self.transform(torch.cat([g, h], dim=1)), h, self.hid)
+
+    class Updater(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self, dims: list[int], mid: int, hid: int) -> None:
+            super().__init__()
+            self.convs = nn.ModuleList([nn.Conv2d(d, mid, 1) for d in dims])
+            self.hid, self.transform = hid, nn.Conv2d(mid + hid, 3 * hid, 3, 1, 1)
+
+        def forward(self, g16: Any, g8: Any, g4: Any, h: Any) -> Any:
+            size = [int(s) for s in g16.shape[2:]]
+            g = self.convs[0](g16)  # AI Hub's patch: bilinear instead of area downsampling
+            g = g + self.convs[1](f.interpolate(g8, size=size, mode="bilinear", align_corners=False))
+            g = g + self.convs[2](f.interpolate(g4, size=size, mode="bilinear", align_corners=False))
+            return gates(self.transform(torch.cat([g, h], dim=1)), h, self.hid)
+
+    class Upsample(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self, skip_c: int, up_c: int, out_c: int) -> None:
+            super().__init__()
+            self.skip_conv, self.out_conv = nn.Conv2d(skip_c, up_c, 3, 1, 1), GroupRes(up_c, out_c)
+
+        def forward(self, skip: Any, up: Any) -> Any:
+            up = f.interpolate(up, scale_factor=2.0, mode="bilinear", align_corners=False)
+            return self.out_conv(self.skip_conv(skip) + up)
+
+    return GroupRes, Fusion, Reinforcer, Updater, Upsample
+
+
+def _track_anything_key(shrinkage: bool) -> tuple[Any, tuple[Any, ...]]:
+    """AI Hub's TrackAnythingEncodeKey*: normalisation, ResNet-50 to layer 3, the 3x3 key projection, the selection
+    (sigmoid) and, with shrinkage, the squared shrinkage projection."""
+    import torch
+
+    nn = _nn()
+
+    class EncodeKey(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            self.trunk = _resnet_trunk(bottleneck=True)
+            self.key_proj, self.e_proj = nn.Conv2d(1024, 64, 3, 1, 1), nn.Conv2d(1024, 64, 3, 1, 1)
+            self.d_proj = nn.Conv2d(1024, 1, 3, 1, 1) if shrinkage else None
+
+        def forward(self, image: Any) -> Any:
+            f16, f8, f4 = self.trunk(_normalize(image))
+            key, selection = self.key_proj(f16), torch.sigmoid(self.e_proj(f16))
+            if self.d_proj is not None:
+                return key, self.d_proj(f16) ** 2 + 1, selection, f16
+            return key, selection, f16, f8, f4
+
+    return EncodeKey(), _img(_XMEM_H, _XMEM_W)
+
+
+def _track_anything_value() -> tuple[Any, tuple[Any, ...]]:
+    """AI Hub's TrackAnythingEncodeValue: the mask's two-class probabilities, then XMem's value encoder (ResNet-18 to
+    layer 3 on the image with the mask and the other objects' mask, fusion with the key's f16 features) and its deep
+    hidden-state update."""
+    import torch
+
+    nn = _nn()
+    _, fusion, reinforcer, _, _ = _xmem_parts()
+    h16, w16 = _XMEM_H // 16, _XMEM_W // 16
+
+    class EncodeValue(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            self.trunk = _resnet_trunk(bottleneck=False, cin=5)
+            self.fuser, self.hidden_reinforce = fusion(1024, 256, 512, 512), reinforcer(512, 64)
+
+        def forward(self, image: Any, mask: Any, f16: Any, hidden: Any) -> Any:
+            new_mask = torch.cat([1 - mask, mask], dim=0).clamp(1e-7, 1 - 1e-7)
+            prob = torch.softmax(torch.log(new_mask / (1 - new_mask)), dim=0)
+            masks = prob[1:].unsqueeze(0)  # (1, 1 object, H, W)
+            g = torch.cat([_normalize(image), masks[:, 0:1], torch.zeros_like(masks[:, 0:1])], dim=1)
+            g = self.fuser(f16, self.trunk(g)[0])
+            h = self.hidden_reinforce(g, hidden.flatten(0, 1))
+            return prob, g.unsqueeze(1), h.unsqueeze(1)
+
+    inputs = (_zeros(1, 3, _XMEM_H, _XMEM_W), _zeros(1, _XMEM_H, _XMEM_W), _zeros(1, 1024, h16, w16),
+              _zeros(1, 1, 64, h16, w16))  # fmt: skip
+    return EncodeValue(), inputs
+
+
+def _track_anything_segment() -> tuple[Any, tuple[Any, ...]]:
+    """AI Hub's TrackAnythingSegment: XMem's decoder (fusion of f16 with the memory readout and hidden state,
+    upsampling blocks to 1/8 and 1/4, the mask logits, the hidden-state update) and the background aggregation."""
+    import torch
+
+    nn = _nn()
+    _, fusion, _, updater, upsample = _xmem_parts()
+    h16, w16 = _XMEM_H // 16, _XMEM_W // 16
+
+    class Segment(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            self.fuser = fusion(1024, 512 + 64, 512, 512)
+            self.up_16_8, self.up_8_4 = upsample(512, 512, 256), upsample(256, 256, 256)
+            self.pred = nn.Conv2d(256, 1, 3, 1, 1)
+            self.hidden_update = updater([512, 256, 257], 256, 64)
+
+        def forward(self, f16: Any, f8: Any, f4: Any, readout: Any, hidden: Any) -> Any:
+            h = hidden.flatten(0, 1)
+            g16 = self.fuser(f16, torch.cat([readout.flatten(0, 1), h], dim=1))
+            g8 = self.up_16_8(f8, g16)
+            g4 = self.up_8_4(f4, g8)
+            logits = self.pred(torch.relu(g4))
+            h = self.hidden_update(g16, g8, torch.cat([g4, logits], dim=1), h)
+            logits = torch.nn.functional.interpolate(logits, scale_factor=4.0, mode="bilinear", align_corners=False)
+            prob = torch.sigmoid(logits)
+            new_prob = torch.cat([1 - prob, prob], dim=1).clamp(1e-7, 1 - 1e-7)
+            prob = torch.softmax(torch.log(new_prob / (1 - new_prob)), dim=1)
+            return prob[0], h.unsqueeze(1)
+
+    inputs = (_zeros(1, 1024, h16, w16), _zeros(1, 512, 2 * h16, 2 * w16), _zeros(1, 256, 4 * h16, 4 * w16),
+              _zeros(1, 1, 512, h16, w16), _zeros(1, 1, 64, h16, w16))  # fmt: skip
+    return Segment(), inputs
+
+
 def specs() -> dict[tuple[str, str], tuple[Any, str]]:
     """(model_id, component) -> (builder returning (module, example inputs), fidelity note)."""
     sd15 = (
         "same architecture (SD 1.5 as AI Hub's controlnet_canny, random weights; AI Hub's on-device attention "
         "rewrite not applied)"
     )
+    xmem = "same architecture and input (XMem as in Track-Anything with AI Hub's patches, 320x576, one object)"
     return {
         ("controlnet_canny", "text_encoder"): (
             lambda: _sd_text_encoder(768, 12, 12, 3072),
@@ -303,6 +525,22 @@ def specs() -> dict[tuple[str, str], tuple[Any, str]]:
         ("zipformer", "ZipformerJoiner"): (
             _zipformer_joiner,
             "same architecture and input (the joiner's output layer, 512 to 6254); 3.21M params vs 3.21M published",
+        ),
+        ("track_anything", "TrackAnythingEncodeKeyWithShrinkage"): (
+            lambda: _track_anything_key(True),
+            f"{xmem}; 9.73M params vs 9.72M published",
+        ),
+        ("track_anything", "TrackAnythingEncodeKeyWithoutShrinkage"): (
+            lambda: _track_anything_key(False),
+            f"{xmem}; 9.72M params vs 9.71M published",
+        ),
+        ("track_anything", "TrackAnythingEncodeValue"): (
+            _track_anything_value,
+            f"{xmem}; 22.7M params vs 23.3M published",
+        ),
+        ("track_anything", "TrackAnythingSegment"): (
+            _track_anything_segment,
+            f"{xmem}; 29.8M params vs 30.1M published",
         ),
         ("sequencer2d", "Sequencer2D"): (
             lambda: (_sequencer2d([4, 3, 8, 3], [7, 2, 1, 1], [192, 384, 384, 384], [48, 96, 96, 96]), _img(224)),
