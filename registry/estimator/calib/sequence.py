@@ -487,6 +487,95 @@ def _track_anything_segment() -> tuple[Any, tuple[Any, ...]]:
     return Segment(), inputs
 
 
+def _sam2_parts() -> Any:
+    """SAM 2.1 hiera-tiny (transformers' Sam2Model; its default config is sam2.1_hiera_t), its window partitioning
+    with sizes as Python ints so the traced graph holds constant shapes (as AI Hub's static graph does)."""
+    import torch
+    import transformers
+    from transformers.models.sam2 import modeling_sam2
+
+    def partition(x: Any, w: int) -> tuple[Any, tuple[int, int]]:
+        b, h, wd, c = (int(d) for d in x.shape)
+        ph, pw = (-h) % w, (-wd) % w
+        if ph or pw:
+            x = torch.nn.functional.pad(x, (0, 0, 0, pw, 0, ph))
+        x = x.reshape(b, (h + ph) // w, w, (wd + pw) // w, w, c).permute(0, 1, 3, 2, 4, 5)
+        return x.reshape(-1, w, w, c), (h + ph, wd + pw)
+
+    def unpartition(x: Any, w: int, padded: tuple[Any, Any], size: tuple[Any, Any]) -> Any:
+        (hp, wp), (h, wd) = (int(d) for d in padded), (int(d) for d in size)
+        b = int(x.shape[0]) // ((hp // w) * (wp // w))
+        x = x.reshape(b, hp // w, wp // w, w, w, -1).permute(0, 1, 3, 2, 4, 5).reshape(b, hp, wp, -1)
+        return x[:, :h, :wd, :] if (hp, wp) != (h, wd) else x
+
+    modeling_sam2.window_partition = partition
+    modeling_sam2.window_unpartition = unpartition
+    return transformers.Sam2Model(transformers.Sam2Config())
+
+
+def _sam2_encoder() -> tuple[Any, tuple[Any, ...]]:
+    """AI Hub's SAM2Encoder: normalisation, the Hiera-tiny trunk and FPN neck on a 1024x1024 image, the mask
+    decoder's high-resolution projections (conv_s0, conv_s1), the no-memory embedding, and the point prompt
+    embedding (two points plus the padding point)."""
+    import torch
+
+    nn = _nn()
+    sam = _sam2_parts()
+    backbone = sam.vision_encoder.backbone
+    with torch.no_grad():  # the position embedding (interpolated, window-tiled) is a constant of the exported graph
+        backbone.pos_embed.normal_(0.0, 0.02)
+        backbone.pos_table = nn.Parameter(backbone._get_pos_embed((256, 256)))
+    backbone._get_pos_embed = lambda hw: backbone.pos_table
+
+    class Encoder(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            self.sam = sam
+
+        def forward(self, image: Any, coords: Any, labels: Any) -> Any:
+            feats = self.sam.get_image_features(_normalize(image), return_dict=True).fpn_hidden_states
+            feats[-1] = feats[-1] + self.sam.no_memory_embedding
+            sizes = [(256, 256), (128, 128), (64, 64)]
+            maps = [f.permute(1, 2, 0).reshape(1, -1, *size) for f, size in zip(feats, sizes, strict=True)]
+            sparse = self.sam.prompt_encoder._embed_points(coords, labels, pad=True)
+            return maps[2], maps[0], maps[1], sparse
+
+    inputs = (_zeros(1, 3, 1024, 1024), _zeros(1, 1, 2, 2), torch.ones(1, 1, 2, dtype=torch.long))
+    return Encoder(), inputs
+
+
+def _sam2_decoder() -> tuple[Any, tuple[Any, ...]]:
+    """AI Hub's SAM2Decoder: the mask decoder (two-way transformer, upscaling with the high-resolution features,
+    one mask and its IoU score) on the encoder's outputs, the no-mask dense embedding and the image-wide positional
+    encoding; no mask resizing."""
+    import torch
+
+    nn = _nn()
+    sam = _sam2_parts()
+    with torch.no_grad():  # constants of the exported graph: the image-wide positional encoding, the dense embedding
+        image_pe = nn.Parameter(sam.get_image_wide_positional_embeddings())
+        dense = nn.Parameter(sam.prompt_encoder.no_mask_embed.weight.reshape(1, -1, 1, 1).expand(1, -1, 64, 64) + 0)
+
+    class Decoder(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            self.mask_decoder, self.image_pe, self.dense = sam.mask_decoder, image_pe, dense
+
+        def forward(self, image_embeddings: Any, hr1: Any, hr2: Any, sparse: Any) -> Any:
+            out = self.mask_decoder(
+                image_embeddings=image_embeddings,
+                image_positional_embeddings=self.image_pe,
+                sparse_prompt_embeddings=sparse,
+                dense_prompt_embeddings=self.dense,
+                multimask_output=False,
+                high_resolution_features=[hr1, hr2],
+            )
+            return out[0], out[1]
+
+    inputs = (_zeros(1, 256, 64, 64), _zeros(1, 32, 256, 256), _zeros(1, 64, 128, 128), _zeros(1, 1, 3, 256))
+    return Decoder(), inputs
+
+
 def specs() -> dict[tuple[str, str], tuple[Any, str]]:
     """(model_id, component) -> (builder returning (module, example inputs), fidelity note)."""
     sd15 = (
@@ -541,6 +630,16 @@ def specs() -> dict[tuple[str, str], tuple[Any, str]]:
         ("track_anything", "TrackAnythingSegment"): (
             _track_anything_segment,
             f"{xmem}; 29.8M params vs 30.1M published",
+        ),
+        ("sam2", "SAM2Encoder"): (
+            _sam2_encoder,
+            "same architecture and input (SAM 2.1 hiera-tiny, transformers' definition, 1024x1024, "
+            "two points; random weights); 33.5M params (with the position-embedding constant) vs 33.5M published",
+        ),
+        ("sam2", "SAM2Decoder"): (
+            _sam2_decoder,
+            "same architecture and input (SAM 2.1 hiera-tiny mask decoder, one mask; random weights); "
+            "6.14M params (with the positional-encoding and dense-embedding constants) vs 6.22M published",
         ),
         ("sequencer2d", "Sequencer2D"): (
             lambda: (_sequencer2d([4, 3, 8, 3], [7, 2, 1, 1], [192, 384, 384, 384], [48, 96, 96, 96]), _img(224)),
