@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from registry.estimator.calib.mobile import _basic_block, _cbr
 class ExternalDataBuilder:
     """A builder whose model is too large for protobuf's 2 GiB in-memory limit: ``build_one`` calls its
     ``build_summary``, which exports to a temporary directory with external data and reads back the graph only
-    (graphcost needs initializer shapes, never their values)."""
+    (graphcost needs initializer shapes, never their values, except small ones such as Reshape targets)."""
 
     def __init__(self, builder: Builder) -> None:
         self.builder = builder
@@ -32,6 +33,7 @@ class ExternalDataBuilder:
     def build_summary(self) -> dict[str, Any]:
         import onnx
         import torch
+        from onnx import external_data_helper
 
         from registry.estimator.graphcost import analyze_onnx
 
@@ -44,6 +46,11 @@ class ExternalDataBuilder:
                 torch.onnx.export(model, inputs, str(path), dynamo=False, opset_version=17, do_constant_folding=True)
             del model
             proto = onnx.load(str(path), load_external_data=False)
+            for t in proto.graph.initializer:  # small tensors (shapes, scalars) are needed for shape inference
+                if external_data_helper.uses_external_data(t) and math.prod(t.dims) <= 65536:
+                    external_data_helper.load_external_data_for_tensor(t, tmp)
+                    t.data_location = onnx.TensorProto.DEFAULT
+                    del t.external_data[:]
         return analyze_onnx(proto).summary()
 
 
