@@ -585,6 +585,9 @@ def build_one(builder: Builder) -> dict[str, Any]:
 
     from registry.estimator.graphcost import analyze_onnx
 
+    custom = getattr(builder, "build_summary", None)
+    if custom is not None:  # a builder with its own export (e.g. external data for models over 2 GiB)
+        return custom()  # type: ignore[no-any-return]
     torch.manual_seed(0)
     model, inputs = builder()
     model.eval()
