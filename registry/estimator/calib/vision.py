@@ -47,6 +47,100 @@ def fastsam_x() -> tuple[Any, tuple[Any, ...]]:
     return _single_class_segmentor(net), _img(640, 640)
 
 
+# --- DLA-102-X (timm dla102x: Yu et al. 2018, ResNeXt bottlenecks, 32 groups x 4 channels) -------------------------
+
+
+def _imagenet_norm(image: Any) -> Any:
+    """AI Hub's ImagenetClassifier normalizes the [0, 1] image with torchvision's mean and std in the graph."""
+    import torch
+
+    mean = torch.tensor([0.485, 0.456, 0.406]).reshape(1, 3, 1, 1)
+    std = torch.tensor([0.229, 0.224, 0.225]).reshape(1, 3, 1, 1)
+    return (image - mean) / std
+
+
+def _dla(levels: tuple[int, ...], channels: tuple[int, ...], cardinality: int, base_width: int) -> Any:
+    import math
+
+    import torch
+    from torch import nn
+
+    def cbr(cin: int, cout: int, k: int, s: int = 1, relu: bool = True, groups: int = 1) -> Any:
+        layers = [nn.Conv2d(cin, cout, k, s, k // 2, groups=groups, bias=False), nn.BatchNorm2d(cout)]
+        return nn.Sequential(*layers, nn.ReLU()) if relu else nn.Sequential(*layers)
+
+    class Bottleneck(nn.Module):
+        def __init__(self, cin: int, cout: int, s: int) -> None:
+            super().__init__()
+            mid = int(math.floor(cout * base_width / 64) * cardinality) // 2
+            self.body = nn.Sequential(
+                cbr(cin, mid, 1), cbr(mid, mid, 3, s, groups=cardinality), cbr(mid, cout, 1, relu=False)
+            )
+
+        def forward(self, x: Any, shortcut: Any = None) -> Any:
+            return torch.relu(self.body(x) + (x if shortcut is None else shortcut))
+
+    class Root(nn.Module):
+        def __init__(self, cin: int, cout: int) -> None:
+            super().__init__()
+            self.conv = cbr(cin, cout, 1, relu=False)
+
+        def forward(self, xs: list[Any]) -> Any:
+            return torch.relu(self.conv(torch.cat(xs, 1)) + xs[0])  # residual root (shortcut_root=True)
+
+    class Tree(nn.Module):
+        def __init__(self, lv: int, cin: int, cout: int, s: int = 1, level_root: bool = False, root_dim: int = 0):
+            super().__init__()
+            root_dim = (root_dim or 2 * cout) + (cin if level_root else 0)
+            self.down = nn.MaxPool2d(s, s) if s > 1 else nn.Identity()
+            self.project = cbr(cin, cout, 1, relu=False) if cin != cout and lv == 1 else nn.Identity()
+            self.level_root, self.leaf = level_root, lv == 1
+            self.tree1: Any
+            self.tree2: Any
+            if self.leaf:
+                self.tree1, self.tree2 = Bottleneck(cin, cout, s), Bottleneck(cout, cout, 1)
+                self.root = Root(root_dim, cout)
+            else:
+                self.tree1 = Tree(lv - 1, cin, cout, s)
+                self.tree2 = Tree(lv - 1, cout, cout, root_dim=root_dim + cout)
+
+        def forward(self, x: Any, children: list[Any] | None = None) -> Any:
+            children = [] if children is None else children
+            bottom = self.down(x)
+            if self.level_root:
+                children.append(bottom)
+            if self.leaf:
+                x1 = self.tree1(x, self.project(bottom))
+                return self.root([self.tree2(x1), x1, *children])
+            x1 = self.tree1(x)
+            children.append(x1)
+            return self.tree2(x1, children)
+
+    class DLA(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            c = channels
+            self.stem = nn.Sequential(
+                cbr(3, c[0], 7),
+                *(cbr(c[0], c[0], 3) for _ in range(levels[0])),
+                *(cbr(c[0] if i == 0 else c[1], c[1], 3, 2 if i == 0 else 1) for i in range(levels[1])),
+            )
+            self.trees = nn.Sequential(
+                *(Tree(levels[i], c[i - 1], c[i], 2, level_root=i > 2) for i in range(2, len(levels)))
+            )
+            self.fc = nn.Conv2d(c[-1], 1000, 1)
+
+        def forward(self, image: Any) -> Any:
+            x = self.trees(self.stem(_imagenet_norm(image)))
+            return self.fc(x.mean((2, 3), keepdim=True)).flatten(1)
+
+    return DLA()
+
+
+def dla102x() -> tuple[Any, tuple[Any, ...]]:
+    return _dla((1, 1, 1, 3, 4, 1), (16, 32, 128, 256, 512, 1024), 32, 4), _img(224, 224)
+
+
 def param_count(builder: Any) -> int:
     module, _ = builder()
     return sum(p.numel() for p in module.parameters())
@@ -58,4 +152,9 @@ def specs() -> dict[tuple[str, str], tuple[Any, str]]:
     return {
         ("fastsam_s", "FastSam-S"): (fastsam_s, f"{same}; YOLOv8s-seg, one class, 11.79M params vs 11.8M published"),
         ("fastsam_x", "FastSam-X"): (fastsam_x, f"{same}; YOLOv8x-seg, one class, 71.75M params vs 72.2M published"),
+        ("dla102x", "DLA-102-X"): (
+            dla102x,
+            "same architecture and input (random weights); timm dla102x with AI Hub's ImageNet normalization, "
+            "26.31M params vs 26.3M published",
+        ),
     }
