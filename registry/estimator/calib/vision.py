@@ -141,6 +141,90 @@ def dla102x() -> tuple[Any, tuple[Any, ...]]:
     return _dla((1, 1, 1, 3, 4, 1), (16, 32, 128, 256, 512, 1024), 32, 4), _img(224, 224)
 
 
+# --- EasyOCR (JaidedAI/EasyOCR): CRAFT detector, generation-2 VGG + BiLSTM recognizer (english_g2) -----------------
+
+
+def easyocr_detector() -> tuple[Any, tuple[Any, ...]]:
+    """CRAFT (Baek et al. 2019): VGG16-BN up to conv5_2, a dilated fc6/fc7, four U-Net up-blocks, a 2-map head."""
+    import torch
+    from torch import nn
+
+    def cb(cin: int, cout: int) -> list[Any]:
+        return [nn.Conv2d(cin, cout, 3, 1, 1), nn.BatchNorm2d(cout)]
+
+    relu, pool = nn.ReLU, nn.MaxPool2d
+    # torchvision vgg16_bn features split where CRAFT taps them (each slice ends at a BN, before its ReLU)
+    slice1 = nn.Sequential(*cb(3, 64), relu(), *cb(64, 64), relu(), pool(2, 2), *cb(64, 128), relu(), *cb(128, 128))
+    slice2 = nn.Sequential(relu(), pool(2, 2), *cb(128, 256), relu(), *cb(256, 256))
+    slice3 = nn.Sequential(relu(), *cb(256, 256), relu(), pool(2, 2), *cb(256, 512), relu(), *cb(512, 512))
+    slice4 = nn.Sequential(relu(), *cb(512, 512), relu(), pool(2, 2), *cb(512, 512), relu(), *cb(512, 512))
+    slice5 = nn.Sequential(pool(3, 1, 1), nn.Conv2d(512, 1024, 3, padding=6, dilation=6), nn.Conv2d(1024, 1024, 1))
+
+    def up(cin: int, mid: int, cout: int) -> Any:
+        return nn.Sequential(nn.Conv2d(cin + mid, mid, 1), nn.BatchNorm2d(mid), relu(), *cb(mid, cout), relu())
+
+    class Craft(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.slices = nn.ModuleList([slice1, slice2, slice3, slice4, slice5])
+            self.ups = nn.ModuleList([up(1024, 512, 256), up(512, 256, 128), up(256, 128, 64), up(128, 64, 32)])
+            self.cls = nn.Sequential(
+                nn.Conv2d(32, 32, 3, 1, 1), relu(), nn.Conv2d(32, 32, 3, 1, 1), relu(),
+                nn.Conv2d(32, 16, 3, 1, 1), relu(), nn.Conv2d(16, 16, 1), relu(), nn.Conv2d(16, 2, 1),
+            )  # fmt: skip
+
+        def forward(self, image: Any) -> Any:
+            x, taps = _imagenet_norm(image), []
+            for sl in self.slices:
+                x = sl(x)
+                taps.append(x)
+            y = self.ups[0](torch.cat([taps[4], taps[3]], 1))
+            for i, tap in enumerate((taps[2], taps[1], taps[0])):
+                y = nn.functional.interpolate(y, size=[int(tap.shape[2]), int(tap.shape[3])], mode="bilinear")
+                y = self.ups[i + 1](torch.cat([y, tap], 1))
+            return self.cls(y).permute(0, 2, 3, 1)
+
+    return Craft(), _img(608, 800)
+
+
+def easyocr_recognizer() -> tuple[Any, tuple[Any, ...]]:
+    """english_g2: VGG feature extractor (32-64-128-256 channels), height pooled away, two BiLSTM(256) + linear
+    layers, 97 classes; AI Hub's wrapper maps the [0, 1] grey image to [-1, 1]."""
+    from torch import nn
+
+    class BiLSTM(nn.Module):
+        def __init__(self, cin: int, hidden: int, cout: int) -> None:
+            super().__init__()
+            self.rnn = nn.LSTM(cin, hidden, bidirectional=True, batch_first=True)
+            self.linear = nn.Linear(2 * hidden, cout)
+
+        def forward(self, x: Any) -> Any:
+            return self.linear(self.rnn(x)[0])
+
+    relu, pool = nn.ReLU, nn.MaxPool2d
+
+    class Recognizer(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.features = nn.Sequential(
+                nn.Conv2d(1, 32, 3, 1, 1), relu(), pool(2, 2),
+                nn.Conv2d(32, 64, 3, 1, 1), relu(), pool(2, 2),
+                nn.Conv2d(64, 128, 3, 1, 1), relu(), nn.Conv2d(128, 128, 3, 1, 1), relu(), pool((2, 1), (2, 1)),
+                nn.Conv2d(128, 256, 3, 1, 1, bias=False), nn.BatchNorm2d(256), relu(),
+                nn.Conv2d(256, 256, 3, 1, 1, bias=False), nn.BatchNorm2d(256), relu(), pool((2, 1), (2, 1)),
+                nn.Conv2d(256, 256, 2, 1, 0), relu(),
+            )  # fmt: skip
+            self.pool = nn.AdaptiveAvgPool2d((None, 1))
+            self.seq = nn.Sequential(BiLSTM(256, 256, 256), BiLSTM(256, 256, 256))
+            self.pred = nn.Linear(256, 97)
+
+        def forward(self, image: Any) -> Any:
+            v = self.pool(self.features((image - 0.5) / 0.5).permute(0, 3, 1, 2)).squeeze(3)
+            return self.pred(self.seq(v))
+
+    return Recognizer(), _img(64, 800, 1)
+
+
 def param_count(builder: Any) -> int:
     module, _ = builder()
     return sum(p.numel() for p in module.parameters())
@@ -156,5 +240,13 @@ def specs() -> dict[tuple[str, str], tuple[Any, str]]:
             dla102x,
             "same architecture and input (random weights); timm dla102x with AI Hub's ImageNet normalization, "
             "26.31M params vs 26.3M published",
+        ),
+        ("easyocr", "EasyOCRDetector"): (
+            easyocr_detector,
+            f"{same}; CRAFT (VGG16-BN), 608x800, score maps NHWC; 20.77M params vs 20.8M published",
+        ),
+        ("easyocr", "EasyOCRRecognizer"): (
+            easyocr_recognizer,
+            f"{same}; english_g2 VGG + 2 BiLSTM, 1x1x64x800 grey; 3.78M params vs 3.84M published",
         ),
     }
