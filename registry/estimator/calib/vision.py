@@ -225,6 +225,92 @@ def easyocr_recognizer() -> tuple[Any, tuple[Any, ...]]:
     return Recognizer(), _img(64, 800, 1)
 
 
+# --- DeepLabV3+ Xception65 (LikeLy-Journey/SegmenTron, pascal_voc_deeplabv3_plus.yaml, output stride 16) -----------
+
+
+def deeplab_xception() -> tuple[Any, tuple[Any, ...]]:
+    import torch
+    from torch import nn
+
+    f = nn.functional
+
+    def sep(cin: int, cout: int, dilation: int = 1, stride: int = 1, relu_first: bool = True) -> Any:
+        """SegmenTron's SeparableConv2d: depthwise 3x3 + BN, pointwise + BN; ReLU before (relu_first) or after
+        each BN."""
+        dw = [nn.Conv2d(cin, cin, 3, stride, dilation, dilation, groups=cin, bias=False), nn.BatchNorm2d(cin)]
+        pw = [nn.Conv2d(cin, cout, 1, bias=False), nn.BatchNorm2d(cout)]
+        if relu_first:
+            return nn.Sequential(nn.ReLU(), *dw, *pw)
+        return nn.Sequential(*dw, nn.ReLU(), *pw, nn.ReLU())
+
+    class Block(nn.Module):
+        def __init__(
+            self, ch: tuple[int, int, int, int], s: int = 1, d: int = 1, skip: str = "conv", relu_first: bool = True
+        ) -> None:
+            super().__init__()
+            self.seps = nn.ModuleList(
+                [
+                    sep(ch[0], ch[1], d, 1, relu_first),
+                    sep(ch[1], ch[2], d, 1, relu_first),
+                    sep(ch[2], ch[3], d, s, relu_first),
+                ]
+            )
+            self.skip = skip
+            if skip == "conv":
+                self.short = nn.Sequential(nn.Conv2d(ch[0], ch[3], 1, s, bias=False), nn.BatchNorm2d(ch[3]))
+
+        def forward(self, x: Any) -> tuple[Any, Any]:
+            sc2 = self.seps[1](self.seps[0](x))
+            y = self.seps[2](sc2)
+            if self.skip == "conv":
+                y = y + self.short(x)
+            elif self.skip == "sum":
+                y = y + x
+            return y, sc2
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.stem = nn.Sequential(
+                nn.Conv2d(3, 32, 3, 2, 1, bias=False), nn.BatchNorm2d(32), nn.ReLU(),
+                nn.Conv2d(32, 64, 3, 1, 1, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
+            )  # fmt: skip
+            self.entry = nn.ModuleList(
+                [Block((64, 128, 128, 128), 2), Block((128, 256, 256, 256), 2), Block((256, 728, 728, 728), 2)]
+            )
+            self.middle = nn.ModuleList(Block((728,) * 4, skip="sum") for _ in range(16))
+            self.exit = nn.ModuleList(
+                [Block((728, 728, 1024, 1024), 1, 1), Block((1024, 1536, 1536, 2048), 1, 2, "none", False)]
+            )
+            self.aspp0 = nn.Sequential(nn.Conv2d(2048, 256, 1, bias=False), nn.BatchNorm2d(256), nn.ReLU())
+            self.aspp = nn.ModuleList(sep(2048, 256, d, relu_first=False) for d in (6, 12, 18))
+            self.pool = nn.Sequential(
+                nn.AdaptiveAvgPool2d(1), nn.Conv2d(2048, 256, 1, bias=False), nn.BatchNorm2d(256), nn.ReLU()
+            )
+            self.project = nn.Sequential(nn.Conv2d(1280, 256, 1, bias=False), nn.BatchNorm2d(256), nn.ReLU())
+            self.c1_block = nn.Sequential(nn.Conv2d(256, 48, 1, bias=False), nn.BatchNorm2d(48), nn.ReLU())
+            self.head = nn.Sequential(
+                sep(304, 256, relu_first=False), sep(256, 256, relu_first=False), nn.Conv2d(256, 21, 1)
+            )
+
+        def forward(self, image: Any) -> Any:
+            x = self.stem((image - 0.5) / 0.5)
+            x, _ = self.entry[0](x)
+            x, c1 = self.entry[1](x)
+            x, _ = self.entry[2](x)
+            for b in [*self.middle, *self.exit]:
+                x, _ = b(x)
+            hw = [int(x.shape[2]), int(x.shape[3])]
+            pooled = f.interpolate(self.pool(x), size=hw, mode="bilinear", align_corners=True)
+            x = self.project(torch.cat([pooled, self.aspp0(x), *(a(x) for a in self.aspp)], 1))
+            x = f.interpolate(x, size=[int(c1.shape[2]), int(c1.shape[3])], mode="bilinear", align_corners=True)
+            x = self.head(torch.cat([x, self.c1_block(c1)], 1))
+            x = f.interpolate(x, size=[int(image.shape[2]), int(image.shape[3])], mode="bilinear", align_corners=True)
+            return x.argmax(1).to(torch.uint8)
+
+    return Net(), _img(480, 520)
+
+
 def param_count(builder: Any) -> int:
     module, _ = builder()
     return sum(p.numel() for p in module.parameters())
@@ -248,5 +334,9 @@ def specs() -> dict[tuple[str, str], tuple[Any, str]]:
         ("easyocr", "EasyOCRRecognizer"): (
             easyocr_recognizer,
             f"{same}; english_g2 VGG + 2 BiLSTM, 1x1x64x800 grey; 3.78M params vs 3.84M published",
+        ),
+        ("deeplab_xception", "DeepLabXception"): (
+            deeplab_xception,
+            f"{same}; SegmenTron DeepLabV3+ Xception65, OS 16, 480x520, argmax mask; 41.06M params vs 41.26M published",
         ),
     }
