@@ -311,6 +311,114 @@ def deeplab_xception() -> tuple[Any, tuple[Any, ...]]:
     return Net(), _img(480, 520)
 
 
+# --- MiDaS v2.1 small (isl-org/MiDaS midas_net_custom.py, midas_v21_small_256) --------------------------------------
+
+
+def _effnet_lite3_stages() -> Any:
+    """geffnet tf_efficientnet_lite3 (width 1.2, depth 1.4, ReLU6, no SE) as 7 stages after the 32-channel stem; TF
+    "same" padding: stride-2 convs pad explicitly (ZeroPad2d, more at the end), the others symmetrically."""
+    import math
+
+    from torch import nn
+
+    def conv(cin: int, cout: int, k: int, s: int, groups: int = 1) -> list[Any]:
+        if s == 1:
+            return [nn.Conv2d(cin, cout, k, 1, k // 2, groups=groups, bias=False)]
+        lo = (k - s) // 2
+        return [
+            nn.ZeroPad2d((lo, k - s - lo, lo, k - s - lo)),
+            nn.Conv2d(cin, cout, k, s, 0, groups=groups, bias=False),
+        ]
+
+    class IR(nn.Module):
+        def __init__(self, cin: int, cout: int, k: int, s: int, e: int) -> None:
+            super().__init__()
+            mid = cin * e
+            expand = [*conv(cin, mid, 1, 1), nn.BatchNorm2d(mid), nn.ReLU6()] if e != 1 else []
+            self.body = nn.Sequential(
+                *expand, *conv(mid, mid, k, s, mid), nn.BatchNorm2d(mid), nn.ReLU6(), *conv(mid, cout, 1, 1),
+                nn.BatchNorm2d(cout),
+            )  # fmt: skip
+            self.res = s == 1 and cin == cout
+
+        def forward(self, x: Any) -> Any:
+            return x + self.body(x) if self.res else self.body(x)
+
+    # (repeats, kernel, stride, expansion, channels) of EfficientNet-B0, scaled; first and last stage depth fixed
+    arch = [(1, 3, 1, 1, 24), (2, 3, 2, 6, 32), (2, 5, 2, 6, 48), (3, 3, 2, 6, 96), (3, 5, 1, 6, 136),
+            (4, 5, 2, 6, 232), (1, 3, 1, 6, 384)]  # fmt: skip
+    stages, cin = [], 32
+    for i, (r, k, s, e, c) in enumerate(arch):
+        n = r if i in (0, len(arch) - 1) else math.ceil(r * 1.4)
+        stages.append(nn.Sequential(*(IR(cin if j == 0 else c, c, k, s if j == 0 else 1, e) for j in range(n))))
+        cin = c
+    stem = nn.Sequential(*conv(3, 32, 3, 2), nn.BatchNorm2d(32), nn.ReLU6())
+    return stem, stages
+
+
+def midas() -> tuple[Any, tuple[Any, ...]]:
+    """MidasNet_small: EfficientNet-Lite3 encoder, expanded 64-128-256-512 scratch convs, four fusion blocks, output
+    head with ReLU; AI Hub's wrapper normalizes the image and keeps the [1, 1, H, W] depth map (squeeze removed)."""
+    from torch import nn
+
+    f = nn.functional
+
+    class RCU(nn.Module):
+        def __init__(self, c: int) -> None:
+            super().__init__()
+            self.conv1, self.conv2, self.act = nn.Conv2d(c, c, 3, 1, 1), nn.Conv2d(c, c, 3, 1, 1), nn.ReLU()
+
+        def forward(self, x: Any) -> Any:
+            return self.conv2(self.act(self.conv1(self.act(x)))) + x
+
+    class Fusion(nn.Module):
+        """FeatureFusionBlock_custom; the deepest block has no lateral input, so its unused first RCU is left out
+        (its weights are not in the exported graph)."""
+
+        def __init__(self, c: int, cout: int, lateral: bool) -> None:
+            super().__init__()
+            self.rcu1 = RCU(c) if lateral else None
+            self.rcu2, self.out = RCU(c), nn.Conv2d(c, cout, 1)
+
+        def forward(self, x: Any, skip: Any = None) -> Any:
+            if self.rcu1 is not None:
+                x = x + self.rcu1(skip)
+            x = f.interpolate(self.rcu2(x), scale_factor=2.0, mode="bilinear", align_corners=True)
+            return self.out(x)
+
+    stem, st = _effnet_lite3_stages()
+
+    class Midas(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.layers = nn.ModuleList(
+                [nn.Sequential(stem, st[0], st[1]), st[2], nn.Sequential(st[3], st[4]), nn.Sequential(st[5], st[6])]
+            )
+            self.rn = nn.ModuleList(
+                nn.Conv2d(a, b, 3, 1, 1, bias=False)
+                for a, b in zip((32, 48, 136, 384), (64, 128, 256, 512), strict=True)
+            )
+            self.fuse = nn.ModuleList(
+                [Fusion(64, 64, True), Fusion(128, 64, True), Fusion(256, 128, True), Fusion(512, 256, False)]
+            )
+            self.head = nn.Sequential(
+                nn.Conv2d(64, 32, 3, 1, 1), nn.Upsample(scale_factor=2.0, mode="bilinear", align_corners=True),
+                nn.Conv2d(32, 32, 3, 1, 1), nn.ReLU(), nn.Conv2d(32, 1, 1), nn.ReLU(),
+            )  # fmt: skip
+
+        def forward(self, image: Any) -> Any:
+            x, feats = _imagenet_norm(image), []
+            for layer, rn in zip(self.layers, self.rn, strict=True):
+                x = layer(x)
+                feats.append(rn(x))
+            p = self.fuse[3](feats[3])
+            for i in (2, 1, 0):
+                p = self.fuse[i](p, feats[i])
+            return self.head(p)
+
+    return Midas(), _img(256, 256)
+
+
 def param_count(builder: Any) -> int:
     module, _ = builder()
     return sum(p.numel() for p in module.parameters())
@@ -338,5 +446,10 @@ def specs() -> dict[tuple[str, str], tuple[Any, str]]:
         ("deeplab_xception", "DeepLabXception"): (
             deeplab_xception,
             f"{same}; SegmenTron DeepLabV3+ Xception65, OS 16, 480x520, argmax mask; 41.06M params vs 41.26M published",
+        ),
+        ("midas", "Midas-V2"): (
+            midas,
+            f"{same}; MiDaS v2.1 small (EfficientNet-Lite3), 256x256; 16.60M params in the graph vs 16.6M published "
+            "(the deepest fusion block's unused first residual unit, 4.7M weights, is not in the exported graph)",
         ),
     }
