@@ -419,6 +419,129 @@ def midas() -> tuple[Any, tuple[Any, ...]]:
     return Midas(), _img(256, 256)
 
 
+# --- PIDNet-S (XuJiacong/PIDNet models/pidnet.py, get_pred_model: planes 32, no auxiliary heads) -------------------
+
+
+def pidnet() -> tuple[Any, tuple[Any, ...]]:
+    import torch
+    from torch import nn
+
+    f = nn.functional
+
+    def bn_relu_conv(cin: int, cout: int, k: int = 1, groups: int = 1) -> Any:
+        return nn.Sequential(
+            nn.BatchNorm2d(cin), nn.ReLU(), nn.Conv2d(cin, cout, k, 1, k // 2, groups=groups, bias=False)
+        )
+
+    def conv_bn(cin: int, cout: int, k: int = 1, s: int = 1) -> Any:
+        return nn.Sequential(nn.Conv2d(cin, cout, k, s, k // 2, bias=False), nn.BatchNorm2d(cout))
+
+    class Block(nn.Module):
+        """BasicBlock (expansion 1) or Bottleneck (expansion 2); ``relu`` after the residual sum or not."""
+
+        def __init__(self, cin: int, c: int, s: int, bottleneck: bool, relu: bool) -> None:
+            super().__init__()
+            cout = 2 * c if bottleneck else c
+            if bottleneck:
+                self.body = nn.Sequential(
+                    *conv_bn(cin, c), nn.ReLU(), *conv_bn(c, c, 3, s), nn.ReLU(), *conv_bn(c, cout)
+                )
+            else:
+                self.body = nn.Sequential(*conv_bn(cin, c, 3, s), nn.ReLU(), *conv_bn(c, c, 3))
+            self.down = conv_bn(cin, cout, 1, s) if s != 1 or cin != cout else nn.Identity()
+            self.relu = relu
+
+        def forward(self, x: Any) -> Any:
+            y = self.body(x) + self.down(x)
+            return torch.relu(y) if self.relu else y
+
+    def layer(cin: int, c: int, n: int, s: int = 1, bottleneck: bool = False) -> Any:
+        """_make_layer: the last block has no ReLU when there are several; a Bottleneck never ends in one."""
+        e = 2 if bottleneck else 1
+        return nn.Sequential(
+            *(
+                Block(
+                    cin if i == 0 else c * e,
+                    c,
+                    s if i == 0 else 1,
+                    bottleneck,
+                    not bottleneck and (i < n - 1 or n == 1),
+                )
+                for i in range(n)
+            )
+        )
+
+    class PagFM(nn.Module):
+        def __init__(self, c: int, mid: int) -> None:
+            super().__init__()
+            self.f_x, self.f_y = conv_bn(c, mid), conv_bn(c, mid)
+
+        def forward(self, x: Any, y: Any) -> Any:
+            hw = [int(x.shape[2]), int(x.shape[3])]
+            y_q = f.interpolate(self.f_y(y), size=hw, mode="bilinear", align_corners=False)
+            sim = torch.sigmoid(torch.sum(self.f_x(x) * y_q, dim=1).unsqueeze(1))
+            return (1 - sim) * x + sim * f.interpolate(y, size=hw, mode="bilinear", align_corners=False)
+
+    class PAPPM(nn.Module):
+        def __init__(self, cin: int, br: int, cout: int) -> None:
+            super().__init__()
+            pools = [nn.AvgPool2d(5, 2, 2), nn.AvgPool2d(9, 4, 4), nn.AvgPool2d(17, 8, 8), nn.AdaptiveAvgPool2d(1)]
+            self.scales = nn.ModuleList(nn.Sequential(p, bn_relu_conv(cin, br)) for p in pools)
+            self.scale0 = bn_relu_conv(cin, br)
+            self.process = bn_relu_conv(4 * br, 4 * br, 3, groups=4)
+            self.compression, self.shortcut = bn_relu_conv(5 * br, cout), bn_relu_conv(cin, cout)
+
+        def forward(self, x: Any) -> Any:
+            hw = [int(x.shape[2]), int(x.shape[3])]
+            x0 = self.scale0(x)
+            ups = [f.interpolate(s(x), size=hw, mode="bilinear", align_corners=False) + x0 for s in self.scales]
+            return self.compression(torch.cat([x0, self.process(torch.cat(ups, 1))], 1)) + self.shortcut(x)
+
+    p = 32
+
+    class PIDNet(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv1 = nn.Sequential(
+                nn.Conv2d(3, p, 3, 2, 1), nn.BatchNorm2d(p), nn.ReLU(), nn.Conv2d(p, p, 3, 2, 1), nn.BatchNorm2d(p),
+                nn.ReLU(),
+            )  # fmt: skip
+            self.layer1, self.layer2 = layer(p, p, 2), layer(p, 2 * p, 2, 2)
+            self.layer3, self.layer4 = layer(2 * p, 4 * p, 3, 2), layer(4 * p, 8 * p, 3, 2)
+            self.layer5 = layer(8 * p, 8 * p, 2, 2, True)
+            self.compression3, self.compression4 = conv_bn(4 * p, 2 * p), conv_bn(8 * p, 2 * p)
+            self.pag3, self.pag4 = PagFM(2 * p, p), PagFM(2 * p, p)
+            self.layer3_, self.layer4_ = layer(2 * p, 2 * p, 2), layer(2 * p, 2 * p, 2)
+            self.layer5_ = layer(2 * p, 2 * p, 1, bottleneck=True)
+            self.layer3_d = Block(2 * p, p, 1, False, False)
+            self.layer4_d = layer(p, p, 1, bottleneck=True)
+            self.diff3, self.diff4 = conv_bn(4 * p, p, 3), conv_bn(8 * p, 2 * p, 3)
+            self.spp = PAPPM(16 * p, 96, 4 * p)
+            self.conv_p, self.conv_i = conv_bn(4 * p, 4 * p), conv_bn(4 * p, 4 * p)  # Light_Bag
+            self.layer5_d = layer(2 * p, 2 * p, 1, bottleneck=True)
+            self.final = nn.Sequential(
+                bn_relu_conv(4 * p, 128, 3), nn.BatchNorm2d(128), nn.ReLU(), nn.Conv2d(128, 19, 1)
+            )
+
+        def forward(self, image: Any) -> Any:
+            x = torch.relu(self.layer2(torch.relu(self.layer1(self.conv1(image)))))
+            x_, x_d = self.layer3_(x), self.layer3_d(x)
+            hw = [int(x_d.shape[2]), int(x_d.shape[3])]
+            x = torch.relu(self.layer3(x))
+            x_ = self.pag3(x_, self.compression3(x))
+            x_d = x_d + f.interpolate(self.diff3(x), size=hw, mode="bilinear", align_corners=False)
+            x = torch.relu(self.layer4(x))
+            x_, x_d = self.layer4_(torch.relu(x_)), self.layer4_d(torch.relu(x_d))
+            x_ = self.pag4(x_, self.compression4(x))
+            x_d = x_d + f.interpolate(self.diff4(x), size=hw, mode="bilinear", align_corners=False)
+            x_, x_d = self.layer5_(torch.relu(x_)), self.layer5_d(torch.relu(x_d))
+            x = f.interpolate(self.spp(self.layer5(x)), size=hw, mode="bilinear", align_corners=False)
+            edge = torch.sigmoid(x_d)
+            return self.final(self.conv_p((1 - edge) * x + x_) + self.conv_i(x + edge * x_))
+
+    return PIDNet(), _img(1024, 2048)
+
+
 def param_count(builder: Any) -> int:
     module, _ = builder()
     return sum(p.numel() for p in module.parameters())
@@ -451,5 +574,10 @@ def specs() -> dict[tuple[str, str], tuple[Any, str]]:
             midas,
             f"{same}; MiDaS v2.1 small (EfficientNet-Lite3), 256x256; 16.60M params in the graph vs 16.6M published "
             "(the deepest fusion block's unused first residual unit, 4.7M weights, is not in the exported graph)",
+        ),
+        ("pidnet", "PidNet"): (
+            pidnet,
+            f"{same}; PIDNet-S (get_pred_model, no auxiliary heads), 1024x2048, 1/8-scale logits; 7.63M params vs "
+            "8.06M published, but the published float size (29.1 MB) is exactly 7.63M fp32 weights (the paper: 7.6M)",
         ),
     }
