@@ -542,6 +542,55 @@ def pidnet() -> tuple[Any, tuple[Any, ...]]:
     return PIDNet(), _img(1024, 2048)
 
 
+# --- PSPNet (hszhao/semseg model/pspnet.py, ade20k_pspnet101: deep-stem ResNet-101, output stride 8, PPM) ---------
+
+
+def pspnet() -> tuple[Any, tuple[Any, ...]]:
+    """AI Hub's wrapper runs the image and its horizontal mirror as a batch of 2 and keeps the first result."""
+    import torch
+    from torch import nn
+
+    f = nn.functional
+
+    def cbr(cin: int, cout: int, k: int, s: int = 1, d: int = 1, relu: bool = True) -> list[Any]:
+        layers = [nn.Conv2d(cin, cout, k, s, d * (k // 2), d, bias=False), nn.BatchNorm2d(cout)]
+        return [*layers, nn.ReLU()] if relu else layers
+
+    class Bottleneck(nn.Module):
+        def __init__(self, cin: int, c: int, s: int, d: int) -> None:
+            super().__init__()
+            self.body = nn.Sequential(*cbr(cin, c, 1), *cbr(c, c, 3, s, d), *cbr(c, 4 * c, 1, relu=False))
+            self.down = nn.Sequential(*cbr(cin, 4 * c, 1, s, relu=False)) if cin != 4 * c or s != 1 else nn.Identity()
+
+        def forward(self, x: Any) -> Any:
+            return torch.relu(self.body(x) + self.down(x))
+
+    def stage(cin: int, c: int, n: int, s: int, d: int) -> Any:
+        return nn.Sequential(*(Bottleneck(cin if i == 0 else 4 * c, c, s if i == 0 else 1, d) for i in range(n)))
+
+    class PSPNet(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.backbone = nn.Sequential(
+                *cbr(3, 64, 3, 2), *cbr(64, 64, 3), *cbr(64, 128, 3), nn.MaxPool2d(3, 2, 1),
+                stage(128, 64, 3, 1, 1), stage(256, 128, 4, 2, 1), stage(512, 256, 23, 1, 2), stage(1024, 512, 3, 1, 4),
+            )  # fmt: skip
+            self.ppm = nn.ModuleList(nn.Sequential(nn.AdaptiveAvgPool2d(b), *cbr(2048, 512, 1)) for b in (1, 2, 3, 6))
+            self.cls = nn.Sequential(*cbr(4096, 512, 3), nn.Conv2d(512, 150, 1))
+
+        def forward(self, image: Any) -> Any:
+            h, w = int(image.shape[2]), int(image.shape[3])
+            x = self.backbone(torch.cat([image, image.flip(3)], 0))
+            hw = [int(x.shape[2]), int(x.shape[3])]
+            x = torch.cat(
+                [x, *(f.interpolate(p(x), size=hw, mode="bilinear", align_corners=True) for p in self.ppm)], 1
+            )
+            x = f.interpolate(self.cls(x), size=[h, w], mode="bilinear", align_corners=True)
+            return x[0].unsqueeze(0)
+
+    return PSPNet(), _img(473, 473)
+
+
 def param_count(builder: Any) -> int:
     module, _ = builder()
     return sum(p.numel() for p in module.parameters())
@@ -579,5 +628,10 @@ def specs() -> dict[tuple[str, str], tuple[Any, str]]:
             pidnet,
             f"{same}; PIDNet-S (get_pred_model, no auxiliary heads), 1024x2048, 1/8-scale logits; 7.63M params vs "
             "8.06M published, but the published float size (29.1 MB) is exactly 7.63M fp32 weights (the paper: 7.6M)",
+        ),
+        ("pspnet", "PSPNet"): (
+            pspnet,
+            f"{same}; PSPNet-101 (ADE20K, 150 classes), image and mirror as batch 2, 473x473; 65.77M params vs "
+            "65.7M published",
         ),
     }
