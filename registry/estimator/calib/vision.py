@@ -591,6 +591,42 @@ def pspnet() -> tuple[Any, tuple[Any, ...]]:
     return PSPNet(), _img(473, 473)
 
 
+# --- 3D-Deep-BOX VGG3DDetection (skhadem/3D-BoundingBox torch_lib/Model.py: VGG19-BN features, 2 bins) -------------
+
+
+def deepbox_vgg() -> tuple[Any, tuple[Any, ...]]:
+    from torch import nn
+
+    cfg = [64, 64, 0, 128, 128, 0, 256, 256, 256, 256, 0, 512, 512, 512, 512, 0, 512, 512, 512, 512, 0]
+    layers: list[Any] = []
+    cin = 3
+    for c in cfg:
+        if c == 0:
+            layers.append(nn.MaxPool2d(2, 2))
+        else:
+            layers += [nn.Conv2d(cin, c, 3, 1, 1), nn.BatchNorm2d(c), nn.ReLU()]
+            cin = c
+
+    def mlp(hidden: int, cout: int) -> Any:
+        return nn.Sequential(
+            nn.Linear(512 * 7 * 7, hidden), nn.ReLU(), nn.Dropout(), nn.Linear(hidden, hidden), nn.ReLU(),
+            nn.Dropout(), nn.Linear(hidden, cout),
+        )  # fmt: skip
+
+    class Model(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.features = nn.Sequential(*layers)
+            self.orientation, self.confidence, self.dimension = mlp(256, 4), mlp(256, 2), mlp(512, 3)
+
+        def forward(self, image: Any) -> tuple[Any, Any, Any]:
+            x = self.features(image).view(-1, 512 * 7 * 7)
+            orient = nn.functional.normalize(self.orientation(x).view(-1, 2, 2), dim=2)
+            return orient, self.confidence(x), self.dimension(x)
+
+    return Model(), _img(224, 224)
+
+
 def param_count(builder: Any) -> int:
     module, _ = builder()
     return sum(p.numel() for p in module.parameters())
@@ -633,5 +669,10 @@ def specs() -> dict[tuple[str, str], tuple[Any, str]]:
             pspnet,
             f"{same}; PSPNet-101 (ADE20K, 150 classes), image and mirror as batch 2, 473x473; 65.77M params vs "
             "65.7M published",
+        ),
+        ("deepbox", "VGG3DDetection"): (
+            deepbox_vgg,
+            f"{same}; VGG19-BN features + orientation / confidence / dimension MLPs, 224x224; 46.12M params vs "
+            "46.1M published",
         ),
     }
