@@ -627,6 +627,116 @@ def deepbox_vgg() -> tuple[Any, tuple[Any, ...]]:
     return Model(), _img(224, 224)
 
 
+# --- RTMPose-m wholebody (mmpose rtmpose-m_8xb64-270e_coco-wholebody-256x192: CSPNeXt-m + RTMCC head, 133 points) --
+
+
+def _cspnext(deepen: float, widen: float) -> Any:
+    """mmdet's CSPNeXt (P5 arch, expand ratio 0.5, channel attention, BN + SiLU); returns the last stage's map."""
+    import torch
+    from torch import nn
+
+    def cm(cin: int, cout: int, k: int = 1, s: int = 1, groups: int = 1) -> Any:
+        return nn.Sequential(
+            nn.Conv2d(cin, cout, k, s, k // 2, groups=groups, bias=False), nn.BatchNorm2d(cout), nn.SiLU()
+        )
+
+    class Block(nn.Module):
+        """CSPNeXtBlock: 3x3 conv, then depthwise-separable 5x5 conv, identity add."""
+
+        def __init__(self, c: int, add: bool) -> None:
+            super().__init__()
+            self.body = nn.Sequential(cm(c, c, 3), cm(c, c, 5, groups=c), cm(c, c, 1))
+            self.add = add
+
+        def forward(self, x: Any) -> Any:
+            return x + self.body(x) if self.add else self.body(x)
+
+    class CSPLayer(nn.Module):
+        def __init__(self, c: int, n: int, add: bool) -> None:
+            super().__init__()
+            mid = c // 2
+            self.main, self.short, self.final = cm(c, mid), cm(c, mid), cm(2 * mid, c)
+            self.blocks = nn.Sequential(*(Block(mid, add) for _ in range(n)))
+            self.fc = nn.Conv2d(2 * mid, 2 * mid, 1)  # ChannelAttention
+
+        def forward(self, x: Any) -> Any:
+            y = torch.cat([self.blocks(self.main(x)), self.short(x)], 1)
+            y = y * nn.functional.hardsigmoid(self.fc(y.mean((2, 3), keepdim=True)))
+            return self.final(y)
+
+    class SPP(nn.Module):
+        def __init__(self, c: int) -> None:
+            super().__init__()
+            self.conv1, self.conv2 = cm(c, c // 2), cm(c // 2 * 4, c)
+            self.pools = nn.ModuleList(nn.MaxPool2d(k, 1, k // 2) for k in (5, 9, 13))
+
+        def forward(self, x: Any) -> Any:
+            x = self.conv1(x)
+            return self.conv2(torch.cat([x, *(p(x) for p in self.pools)], 1))
+
+    def w(c: int) -> int:
+        return int(c * widen)
+
+    layers: list[Any] = [cm(3, w(32), 3, 2), cm(w(32), w(32), 3), cm(w(32), w(64), 3)]
+    for cin, cout, n, add, spp in [(64, 128, 3, True, False), (128, 256, 6, True, False), (256, 512, 6, True, False),
+                                   (512, 1024, 3, False, True)]:  # fmt: skip
+        layers.append(cm(w(cin), w(cout), 3, 2))
+        if spp:
+            layers.append(SPP(w(cout)))
+        layers.append(CSPLayer(w(cout), max(round(n * deepen), 1), add))
+    return nn.Sequential(*layers)
+
+
+def rtmpose_body2d() -> tuple[Any, tuple[Any, ...]]:
+    """AI Hub's wrapper: RGB -> BGR, mmpose mean / std, backbone and RTMCC head; returns the SimCC x / y logits."""
+    import math
+
+    import torch
+    from torch import nn
+
+    class ScaleNorm(nn.Module):
+        def __init__(self, dim: int) -> None:
+            super().__init__()
+            self.scale, self.g = dim**-0.5, nn.Parameter(torch.ones(1))
+
+        def forward(self, x: Any) -> Any:
+            return x / (torch.norm(x, dim=-1, keepdim=True) * self.scale).clamp(min=1e-5) * self.g
+
+    class GAU(nn.Module):
+        """RTMCCBlock, self-attention form: gated attention unit with squared-ReLU kernel, scaled residual."""
+
+        def __init__(self, d: int = 256, e: int = 512, s: int = 128) -> None:
+            super().__init__()
+            self.e, self.s = e, s
+            self.ln, self.uv, self.o = ScaleNorm(d), nn.Linear(d, 2 * e + s, bias=False), nn.Linear(e, d, bias=False)
+            self.gamma, self.beta = nn.Parameter(torch.rand(2, s)), nn.Parameter(torch.rand(2, s))
+            self.res_scale = nn.Parameter(torch.ones(d))
+
+        def forward(self, x: Any) -> Any:
+            u, v, base = torch.split(nn.functional.silu(self.uv(self.ln(x))), [self.e, self.e, self.s], dim=2)
+            q, k = torch.unbind(base.unsqueeze(2) * self.gamma[None, None, :] + self.beta, dim=2)
+            kernel = torch.square(torch.relu(torch.bmm(q, k.permute(0, 2, 1)) / math.sqrt(self.s)))
+            return x * self.res_scale + self.o(u * torch.bmm(kernel, v))
+
+    class RTMPose(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.backbone = _cspnext(0.67, 0.75)
+            self.final_layer = nn.Conv2d(768, 133, 7, 1, 3)
+            self.mlp = nn.Sequential(ScaleNorm(48), nn.Linear(48, 256, bias=False))
+            self.gau = GAU()
+            self.cls_x, self.cls_y = nn.Linear(256, 384, bias=False), nn.Linear(256, 512, bias=False)
+            self.mean = torch.tensor([123.675, 116.28, 103.53]).reshape(1, 3, 1, 1)
+            self.std = torch.tensor([58.395, 57.12, 57.375]).reshape(1, 3, 1, 1)
+
+        def forward(self, image: Any) -> tuple[Any, Any]:
+            x = (image[:, [2, 1, 0], ...] - self.mean) / self.std
+            feats = self.gau(self.mlp(torch.flatten(self.final_layer(self.backbone(x)), 2)))
+            return self.cls_x(feats), self.cls_y(feats)
+
+    return RTMPose(), _img(256, 192)
+
+
 def param_count(builder: Any) -> int:
     module, _ = builder()
     return sum(p.numel() for p in module.parameters())
@@ -674,5 +784,10 @@ def specs() -> dict[tuple[str, str], tuple[Any, str]]:
             deepbox_vgg,
             f"{same}; VGG19-BN features + orientation / confidence / dimension MLPs, 224x224; 46.12M params vs "
             "46.1M published",
+        ),
+        ("rtmpose_body2d", "RTMPose-Body2d"): (
+            rtmpose_body2d,
+            f"{same}; RTMPose-m COCO-WholeBody (CSPNeXt-m, RTMCC head, 133 keypoints), 256x192; 17.95M params vs "
+            "17.9M published",
         ),
     }
