@@ -737,6 +737,106 @@ def rtmpose_body2d() -> tuple[Any, tuple[Any, ...]]:
     return RTMPose(), _img(256, 192)
 
 
+# --- SINet (clovaai/ext_portrait_segmentation models/SINet.py, SINet(classes=2, p=2, q=8, chnn=1)) ----------------
+
+# S2 modules' two branches: (depthwise kernel, average-pool factor)
+_SINET_CONFIG = [[(3, 1), (5, 1)], [(3, 1), (3, 1)], [(3, 1), (5, 1)], [(3, 1), (3, 1)], [(5, 1), (3, 2)],
+                 [(5, 2), (3, 4)], [(3, 1), (3, 1)], [(5, 1), (5, 1)], [(3, 2), (3, 4)], [(3, 1), (5, 2)]]  # fmt: skip
+
+
+def sinet() -> tuple[Any, tuple[Any, ...]]:
+    import torch
+    from torch import nn
+
+    def bn(c: int) -> Any:
+        return nn.BatchNorm2d(c, eps=1e-3)
+
+    def cbr(cin: int, cout: int, k: int, s: int = 1) -> Any:
+        return nn.Sequential(nn.Conv2d(cin, cout, k, s, k // 2, bias=False), bn(cout), nn.PReLU(cout))
+
+    class SqueezeBlock(nn.Module):
+        """Global average -> dense layers with PReLU -> channel scale (no sigmoid)."""
+
+        def __init__(self, c: int, divide: int) -> None:
+            super().__init__()
+            layers = [nn.Linear(c, c // divide), nn.PReLU(c // divide)]
+            self.dense = (
+                nn.Sequential(*layers, nn.Linear(c // divide, c), nn.PReLU(c)) if divide > 1 else nn.Sequential(*layers)
+            )
+
+        def forward(self, x: Any) -> Any:
+            n, c = int(x.shape[0]), int(x.shape[1])
+            return self.dense(x.mean((2, 3))).view(n, c, 1, 1) * x
+
+    def se_sep_cbr(cin: int, cout: int, divide: int) -> Any:
+        return nn.Sequential(
+            nn.Conv2d(cin, cin, 3, 2, 1, groups=cin, bias=False), SqueezeBlock(cin, divide),
+            nn.Conv2d(cin, cout, 1, bias=False), bn(cout), nn.PReLU(cout),
+        )  # fmt: skip
+
+    class S2Block(nn.Module):
+        def __init__(self, cin: int, cout: int, k: int, avg: int) -> None:
+            super().__init__()
+            self.down = nn.AvgPool2d(avg, avg) if avg > 1 else nn.Identity()
+            self.up = nn.UpsamplingBilinear2d(scale_factor=avg) if avg > 1 else nn.Identity()
+            self.conv = nn.Sequential(
+                nn.Conv2d(cin, cin, k, 1, k // 2, groups=cin, bias=False), bn(cin), nn.PReLU(cin),
+                nn.Conv2d(cin, cout, 1, bias=False),
+            )  # fmt: skip
+            self.bn = bn(cout)
+
+        def forward(self, x: Any) -> Any:
+            return self.bn(self.up(self.conv(self.down(x))))
+
+    class S2Module(nn.Module):
+        """Grouped 1x1 reduce, channel shuffle, two S2 blocks on the same input, concat, residual, BN + PReLU."""
+
+        def __init__(self, cin: int, cout: int, cfg: list[tuple[int, int]], add: bool = True) -> None:
+            super().__init__()
+            n = cout // 2
+            self.c1 = nn.Conv2d(cin, n, 1, bias=False, groups=2)
+            self.d = nn.ModuleList([S2Block(n, cout - n, *cfg[0]), S2Block(n, n, *cfg[1])])
+            self.br, self.add = nn.Sequential(bn(cout), nn.PReLU(cout)), add
+
+        def forward(self, x: Any) -> Any:
+            y = self.c1(x)
+            n, c, h, w = (int(v) for v in y.shape)
+            y = y.view(n, 2, c // 2, h, w).transpose(1, 2).contiguous().view(n, c, h, w)
+            out = torch.cat([d(y) for d in self.d], 1)
+            return self.br(x + out if self.add else out)
+
+    class SINet(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.level1, self.level2_0 = cbr(3, 12, 3, 2), se_sep_cbr(12, 16, 1)
+            self.level2 = nn.Sequential(S2Module(16, 48, _SINET_CONFIG[0], False), S2Module(48, 48, _SINET_CONFIG[1]))
+            self.br2 = nn.Sequential(bn(64), nn.PReLU(64))
+            self.level3_0 = se_sep_cbr(64, 48, 2)
+            self.level3 = nn.Sequential(
+                S2Module(48, 96, _SINET_CONFIG[2], False), *(S2Module(96, 96, _SINET_CONFIG[i]) for i in range(3, 10))
+            )
+            self.br3 = nn.Sequential(bn(144), nn.PReLU(144))
+            self.enc_cls = nn.Conv2d(144, 2, 1, bias=False)
+            self.up = nn.UpsamplingBilinear2d(scale_factor=2)
+            self.bn_3, self.bn_2, self.level2_c = bn(2), bn(2), cbr(48, 2, 1)
+            self.classifier = nn.Sequential(
+                nn.UpsamplingBilinear2d(scale_factor=2), nn.Conv2d(2, 2, 3, 1, 1, bias=False)
+            )
+            self.mean = (torch.tensor([113.05697, 120.847824, 133.786]) / 255).reshape(1, 3, 1, 1)
+            self.std = torch.tensor([65.05263, 65.393776, 67.238205]).reshape(1, 3, 1, 1)
+
+        def forward(self, image: Any) -> Any:
+            out2_0 = self.level2_0(self.level1((image - self.mean) / self.std))
+            out2 = self.level2(out2_0)
+            out3_0 = self.level3_0(self.br2(torch.cat([out2_0, out2], 1)))
+            enc = self.enc_cls(self.br3(torch.cat([out3_0, self.level3(out3_0)], 1)))
+            stage1 = self.bn_3(self.up(enc))
+            gate = (1 - torch.max(torch.softmax(stage1, 1), dim=1)[0]).unsqueeze(1).expand_as(stage1)
+            return self.classifier(self.bn_2(self.up(self.level2_c(out2) * gate + stage1)))
+
+    return SINet(), _img(224, 224)
+
+
 def param_count(builder: Any) -> int:
     module, _ = builder()
     return sum(p.numel() for p in module.parameters())
@@ -789,5 +889,11 @@ def specs() -> dict[tuple[str, str], tuple[Any, str]]:
             rtmpose_body2d,
             f"{same}; RTMPose-m COCO-WholeBody (CSPNeXt-m, RTMCC head, 133 keypoints), 256x192; 17.95M params vs "
             "17.9M published",
+        ),
+        ("sinet", "SINet"): (
+            sinet,
+            "architecture identical to the source's SINet(classes=2, p=2, q=8) with AI Hub's normalization, 224x224 "
+            "(random weights); 86.9K params, the paper's 0.087M, vs 91.9K published (92.7K with the BatchNorm "
+            "running statistics, which the published count seems to include)",
         ),
     }
