@@ -837,6 +837,82 @@ def sinet() -> tuple[Any, tuple[Any, ...]]:
     return SINet(), _img(224, 224)
 
 
+# --- SalsaNext (TiagoCortinhal/SalsaNext train/tasks/semantic/modules/SalsaNext.py, 20 classes) --------------------
+
+
+def salsanext() -> tuple[Any, tuple[Any, ...]]:
+    """Range-image segmentation: 5x64x2048 LiDAR projection in, per-pixel softmax over 20 classes out."""
+    import torch
+    from torch import nn
+
+    def cab(cin: int, cout: int, k: int = 3, d: int = 1, pad: int = 1) -> Any:
+        """conv -> LeakyReLU -> BN, SalsaNext's order."""
+        return nn.Sequential(nn.Conv2d(cin, cout, k, 1, pad, d), nn.LeakyReLU(), nn.BatchNorm2d(cout))
+
+    class Context(nn.Module):
+        def __init__(self, cin: int, cout: int) -> None:
+            super().__init__()
+            self.conv1 = nn.Sequential(nn.Conv2d(cin, cout, 1), nn.LeakyReLU())
+            self.body = nn.Sequential(cab(cout, cout), cab(cout, cout, 3, 2, 2))
+
+        def forward(self, x: Any) -> Any:
+            s = self.conv1(x)
+            return s + self.body(s)
+
+    class Multi(nn.Module):
+        """3x3, dilated 3x3, dilated 2x2 convs in series, their outputs concatenated and fused by a 1x1."""
+
+        def __init__(self, cin: int, c: int) -> None:
+            super().__init__()
+            self.c1, self.c2, self.c3 = cab(cin, c), cab(c, c, 3, 2, 2), cab(c, c, 2, 2, 1)
+            self.fuse = nn.Sequential(nn.Conv2d(3 * c, c, 1), nn.LeakyReLU(), nn.BatchNorm2d(c))
+
+        def forward(self, x: Any) -> Any:
+            a = self.c1(x)
+            b = self.c2(a)
+            return self.fuse(torch.cat([a, b, self.c3(b)], 1))
+
+    class Res(nn.Module):
+        def __init__(self, cin: int, cout: int, pool: bool) -> None:
+            super().__init__()
+            self.short = nn.Sequential(nn.Conv2d(cin, cout, 1), nn.LeakyReLU())
+            self.multi = Multi(cin, cout)
+            self.pool = nn.AvgPool2d(3, 2, 1) if pool else None
+
+        def forward(self, x: Any) -> tuple[Any, Any]:
+            y = self.short(x) + self.multi(x)
+            return (self.pool(y) if self.pool is not None else y), y
+
+    class Up(nn.Module):
+        def __init__(self, cin: int, cout: int) -> None:
+            super().__init__()
+            self.shuffle, self.multi = nn.PixelShuffle(2), Multi(cin // 4 + 2 * cout, cout)
+
+        def forward(self, x: Any, skip: Any) -> Any:
+            return self.multi(torch.cat([self.shuffle(x), skip], 1))
+
+    class SalsaNext(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.context = nn.Sequential(Context(5, 32), Context(32, 32), Context(32, 32))
+            self.res = nn.ModuleList(
+                [Res(32, 64, True), Res(64, 128, True), Res(128, 256, True), Res(256, 256, True), Res(256, 256, False)]
+            )
+            self.up = nn.ModuleList([Up(256, 128), Up(128, 128), Up(128, 64), Up(64, 32)])
+            self.logits = nn.Conv2d(32, 20, 1)
+
+        def forward(self, lidar: Any) -> Any:
+            x, skips = self.context(lidar), []
+            for r in self.res:
+                x, skip = r(x)
+                skips.append(skip)
+            for up, skip in zip(self.up, reversed(skips[:4]), strict=True):
+                x = up(x, skip)
+            return torch.softmax(self.logits(x), 1)
+
+    return SalsaNext(), _img(64, 2048, 5)
+
+
 def param_count(builder: Any) -> int:
     module, _ = builder()
     return sum(p.numel() for p in module.parameters())
@@ -895,5 +971,9 @@ def specs() -> dict[tuple[str, str], tuple[Any, str]]:
             "architecture identical to the source's SINet(classes=2, p=2, q=8) with AI Hub's normalization, 224x224 "
             "(random weights); 86.9K params, the paper's 0.087M, vs 91.9K published (92.7K with the BatchNorm "
             "running statistics, which the published count seems to include)",
+        ),
+        ("salsanext", "SalsaNext"): (
+            salsanext,
+            f"{same}; 1x5x64x2048 range image, softmax over 20 classes; 6.71M params vs 6.71M published",
         ),
     }
