@@ -913,6 +913,146 @@ def salsanext() -> tuple[Any, tuple[Any, ...]]:
     return SalsaNext(), _img(64, 2048, 5)
 
 
+# --- BGNet (thograce/BGNet net/bgnet.py: Res2Net-50 v1b 26w x 4s, edge-aware module, EFM / CAM fusion) ------------
+
+
+def _res2net50_v1b() -> Any:
+    """Res2Net-50 v1b (deep stem, average-pool downsample shortcuts), returning the four stage outputs."""
+    import math
+
+    import torch
+    from torch import nn
+
+    def cbr(cin: int, cout: int, k: int, s: int = 1, relu: bool = True) -> list[Any]:
+        layers = [nn.Conv2d(cin, cout, k, s, k // 2, bias=False), nn.BatchNorm2d(cout)]
+        return [*layers, nn.ReLU()] if relu else layers
+
+    class Bottle2neck(nn.Module):
+        def __init__(self, cin: int, planes: int, s: int, stage: bool) -> None:
+            super().__init__()
+            w = math.floor(planes * 26 / 64)
+            self.w, self.stage = w, stage
+            self.conv1 = nn.Sequential(*cbr(cin, 4 * w, 1))
+            self.convs = nn.ModuleList(nn.Sequential(*cbr(w, w, 3, s)) for _ in range(3))
+            self.pool = nn.AvgPool2d(3, s, 1) if stage else None
+            self.conv3 = nn.Sequential(*cbr(4 * w, 4 * planes, 1, relu=False))
+            self.down = (
+                nn.Sequential(
+                    nn.AvgPool2d(s, s, ceil_mode=True, count_include_pad=False), *cbr(cin, 4 * planes, 1, relu=False)
+                )
+                if stage
+                else nn.Identity()
+            )
+
+        def forward(self, x: Any) -> Any:
+            spx = torch.split(self.conv1(x), self.w, 1)
+            outs: list[Any] = []
+            for i, conv in enumerate(self.convs):
+                outs.append(conv(spx[i] if i == 0 or self.stage else outs[-1] + spx[i]))
+            outs.append(self.pool(spx[3]) if self.pool is not None else spx[3])
+            return torch.relu(self.conv3(torch.cat(outs, 1)) + self.down(x))
+
+    class Res2Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.stem = nn.Sequential(*cbr(3, 32, 3, 2), *cbr(32, 32, 3), *cbr(32, 64, 3), nn.MaxPool2d(3, 2, 1))
+            stages, cin = [], 64
+            for planes, n, s in [(64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2)]:
+                stages.append(
+                    nn.Sequential(
+                        *(
+                            Bottle2neck(cin if i == 0 else 4 * planes, planes, s if i == 0 else 1, i == 0)
+                            for i in range(n)
+                        )
+                    )
+                )
+                cin = 4 * planes
+            self.stages = nn.ModuleList(stages)
+
+        def forward(self, x: Any) -> list[Any]:
+            x, feats = self.stem(x), []
+            for st in self.stages:
+                x = st(x)
+                feats.append(x)
+            return feats
+
+    return Res2Net()
+
+
+def bgnet() -> tuple[Any, tuple[Any, ...]]:
+    """AI Hub's wrapper normalizes the image and returns the finest prediction (o1); the coarser heads and the
+    edge map output are not in its graph."""
+    import math
+
+    import torch
+    from torch import nn
+
+    f = nn.functional
+
+    def cbr(cin: int, cout: int, k: int = 3, d: int = 1, bias: bool = False) -> Any:
+        pad = d if k == 3 else 0
+        return nn.Sequential(nn.Conv2d(cin, cout, k, 1, pad, d, bias=bias), nn.BatchNorm2d(cout), nn.ReLU())
+
+    def size(t: Any) -> list[int]:
+        return [int(t.shape[2]), int(t.shape[3])]
+
+    class EFM(nn.Module):
+        def __init__(self, c: int) -> None:
+            super().__init__()
+            t = int(abs((math.log(c, 2) + 1) / 2))
+            k = t if t % 2 else t + 1
+            self.conv2d, self.conv1d = cbr(c, c), nn.Conv1d(1, 1, k, padding=(k - 1) // 2, bias=False)
+
+        def forward(self, c: Any, att: Any) -> Any:
+            if size(c) != size(att):
+                att = f.interpolate(att, size(c), mode="bilinear", align_corners=False)
+            x = self.conv2d(c * att + c)
+            wei = self.conv1d(x.mean((2, 3), keepdim=True).squeeze(-1).transpose(-1, -2))
+            return x * torch.sigmoid(wei.transpose(-1, -2).unsqueeze(-1))
+
+    class CAM(nn.Module):
+        def __init__(self, hc: int, c: int) -> None:
+            super().__init__()
+            q = c // 4
+            self.conv1_1 = cbr(hc + c, c, 1, bias=True)
+            self.branches = nn.ModuleList(cbr(q, q, 3, d) for d in (1, 2, 3, 4))
+            self.conv1_2, self.conv3_3 = cbr(c, c, 1, bias=True), cbr(c, c)
+
+        def forward(self, lf: Any, hf: Any) -> Any:
+            if size(lf) != size(hf):
+                hf = f.interpolate(hf, size=size(lf), mode="bilinear", align_corners=False)
+            x = self.conv1_1(torch.cat((lf, hf), 1))
+            xc = torch.chunk(x, 4, dim=1)
+            x0 = self.branches[0](xc[0] + xc[1])
+            x1 = self.branches[1](xc[1] + x0 + xc[2])
+            x2 = self.branches[2](xc[2] + x1 + xc[3])
+            x3 = self.branches[3](xc[3] + x2)
+            return self.conv3_3(x + self.conv1_2(torch.cat((x0, x1, x2, x3), 1)))
+
+    class BGNet(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.resnet = _res2net50_v1b()
+            self.eam_reduce1, self.eam_reduce4 = cbr(256, 64, 1, bias=True), cbr(2048, 256, 1, bias=True)
+            self.eam_block = nn.Sequential(cbr(320, 256), cbr(256, 256), nn.Conv2d(256, 1, 1))
+            self.efm = nn.ModuleList(EFM(c) for c in (256, 512, 1024, 2048))
+            self.reduce = nn.ModuleList(
+                cbr(a, b, 1, bias=True) for a, b in ((256, 64), (512, 128), (1024, 256), (2048, 256))
+            )
+            self.cam1, self.cam2, self.cam3 = CAM(128, 64), CAM(256, 128), CAM(256, 256)
+            self.predictor1 = nn.Conv2d(64, 1, 1)
+
+        def forward(self, image: Any) -> Any:
+            feats = self.resnet(_imagenet_norm(image))
+            x4 = f.interpolate(self.eam_reduce4(feats[3]), size(feats[0]), mode="bilinear", align_corners=False)
+            edge_att = torch.sigmoid(self.eam_block(torch.cat((x4, self.eam_reduce1(feats[0])), 1)))
+            xr = [r(e(x, edge_att)) for r, e, x in zip(self.reduce, self.efm, feats, strict=True)]
+            x1234 = self.cam1(xr[0], self.cam2(xr[1], self.cam3(xr[2], xr[3])))
+            return f.interpolate(self.predictor1(x1234), scale_factor=4.0, mode="bilinear", align_corners=False)
+
+    return BGNet(), _img(416, 416)
+
+
 def param_count(builder: Any) -> int:
     module, _ = builder()
     return sum(p.numel() for p in module.parameters())
@@ -975,5 +1115,10 @@ def specs() -> dict[tuple[str, str], tuple[Any, str]]:
         ("salsanext", "SalsaNext"): (
             salsanext,
             f"{same}; 1x5x64x2048 range image, softmax over 20 classes; 6.71M params vs 6.71M published",
+        ),
+        ("bgnet", "BGNet"): (
+            bgnet,
+            f"{same}; Res2Net-50 v1b backbone, 416x416, finest mask only (as the wrapper returns); 77.80M params vs "
+            "77.8M published",
         ),
     }
