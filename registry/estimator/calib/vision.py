@@ -1053,6 +1053,72 @@ def bgnet() -> tuple[Any, tuple[Any, ...]]:
     return BGNet(), _img(416, 416)
 
 
+# --- GPUNet (NVIDIA DeepLearningExamples GPUNet, configs/batch1/GV100/0.65ms.json = GPUNet-0) ----------------------
+
+# (type, in, out, stride, expansion, act, SE) after the 3 -> 32 SiLU stem; conv = ConvBnAct 3x3, fused = EdgeResidual,
+# irb = InvertedResidual
+_GPUNET0 = [("conv", 32, 32, 1, 0, "relu", False), ("conv", 32, 32, 1, 0, "relu", False),
+            ("fused", 32, 32, 2, 5, "relu", False), ("fused", 32, 32, 1, 5, "relu", False),
+            ("fused", 32, 64, 2, 5, "relu", False), ("fused", 64, 64, 1, 5, "relu", False),
+            ("fused", 64, 64, 1, 5, "relu", False), ("irb", 64, 256, 2, 5, "swish", False),
+            ("irb", 256, 256, 1, 5, "swish", False), ("irb", 256, 256, 1, 5, "swish", False),
+            ("irb", 256, 704, 2, 5, "relu", True), ("irb", 704, 704, 1, 5, "relu", True)]  # fmt: skip
+
+
+def gpunet() -> tuple[Any, tuple[Any, ...]]:
+    """The fused blocks use the builder's "same" padding, which for stride 2 becomes no padding at all (the repo's
+    create_conv2d drops the dynamic pad); AI Hub's ImageNet wrapper normalizes the image; 224x224 as profiled."""
+    from torch import nn
+
+    def act(name: str) -> Any:
+        return nn.SiLU() if name == "swish" else nn.ReLU()
+
+    def cba(cin: int, cout: int, k: int, s: int, a: str | None, pad: int | None = None, groups: int = 1) -> list[Any]:
+        conv = nn.Conv2d(cin, cout, k, s, k // 2 if pad is None else pad, groups=groups, bias=False)
+        return [conv, nn.BatchNorm2d(cout, eps=1e-3), *([act(a)] if a else [])]
+
+    class SE(nn.Module):
+        def __init__(self, c: int, rd: int) -> None:
+            super().__init__()
+            self.reduce, self.expand = nn.Conv2d(c, rd, 1), nn.Conv2d(rd, c, 1)
+
+        def forward(self, x: Any) -> Any:
+            return x * self.expand(self.reduce(x.mean((2, 3), keepdim=True)).relu()).sigmoid()
+
+    class Block(nn.Module):
+        def __init__(self, kind: str, cin: int, cout: int, s: int, e: int, a: str, se: bool) -> None:
+            super().__init__()
+            layers: list[Any]
+            if kind == "conv":
+                layers = cba(cin, cout, 3, s, a)
+            else:
+                mid = max(8, int(cin * e + 4) // 8 * 8)
+                squeeze = [SE(mid, round(mid * 0.25 / e))] if se else []
+                if kind == "fused":
+                    layers = [*cba(cin, mid, 3, s, a, 1 if s == 1 else 0), *squeeze, *cba(mid, cout, 1, 1, None)]
+                else:
+                    layers = [*cba(cin, mid, 1, 1, a), *cba(mid, mid, 3, s, a, groups=mid), *squeeze]
+                    layers += cba(mid, cout, 1, 1, None)
+            self.body = nn.Sequential(*layers)
+            self.res = kind != "conv" and s == 1 and cin == cout
+
+        def forward(self, x: Any) -> Any:
+            return x + self.body(x) if self.res else self.body(x)
+
+    class GPUNet(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.net = nn.Sequential(
+                *cba(3, 32, 3, 2, "swish"), *(Block(*cfg) for cfg in _GPUNET0), *cba(704, 1280, 1, 1, "relu")
+            )
+            self.fc = nn.Linear(1280, 1000)
+
+        def forward(self, image: Any) -> Any:
+            return self.fc(self.net(_imagenet_norm(image)).mean((2, 3)))
+
+    return GPUNet(), _img(224, 224)
+
+
 def param_count(builder: Any) -> int:
     module, _ = builder()
     return sum(p.numel() for p in module.parameters())
@@ -1120,5 +1186,10 @@ def specs() -> dict[tuple[str, str], tuple[Any, str]]:
             bgnet,
             f"{same}; Res2Net-50 v1b backbone, 416x416, finest mask only (as the wrapper returns); 77.80M params vs "
             "77.8M published",
+        ),
+        ("gpunet", "GPUNet"): (
+            gpunet,
+            f"{same}; GPUNet-0 (GV100 0.65 ms config) at 224x224; 11.89M params vs 10.49M published, but the "
+            "published float size (45.28 MB) is 11.87M fp32 weights, and NVIDIA gives 11.9M for GPUNet-0",
         ),
     }
