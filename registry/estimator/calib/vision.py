@@ -1119,6 +1119,191 @@ def gpunet() -> tuple[Any, tuple[Any, ...]]:
     return GPUNet(), _img(224, 224)
 
 
+# --- CenterNet (xingyizhou/CenterNet pose_dla_dcn.py: DLA-34, DLAUp / IDAUp with DCNv2, AI Hub's DCN in plain ops) --
+
+
+def _dcn() -> Any:
+    """Modulated deformable 3x3 conv as AI Hub's custom_dcn_forward computes it: offsets and mask from a conv,
+    bilinear sampling by gathering the four neighbours of every kernel tap, then a stride-3 conv over the
+    tap-expanded map."""
+    import torch
+    from torch import nn
+
+    class DCN(nn.Module):
+        def __init__(self, cin: int, cout: int) -> None:
+            super().__init__()
+            self.conv_offset_mask = nn.Conv2d(cin, 27, 3, 1, 1)
+            self.weight = nn.Parameter(torch.randn(cout, cin, 3, 3) * 0.01)
+            self.bias = nn.Parameter(torch.zeros(cout))
+
+        def forward(self, x: Any) -> Any:
+            o1, o2, mask = torch.chunk(self.conv_offset_mask(x), 3, dim=1)
+            offset, mask = torch.cat((o1, o2), 1), torch.sigmoid(mask)
+            _, c, h, w = (int(v) for v in x.shape)
+            gy, gx = torch.meshgrid(torch.arange(h), torch.arange(w), indexing="ij")
+            ky, kx = torch.meshgrid(torch.arange(3), torch.arange(3), indexing="ij")
+            p0 = torch.stack([gy, gx]).view(1, 2, h, w)
+            pk = torch.stack([ky.reshape(-1), kx.reshape(-1)], 1).view(9, 2, 1, 1)
+            p = ((p0 + pk) + offset.view(9, 2, h, w)).permute(0, 2, 3, 1)
+            xp = nn.functional.pad(x, (1, 1, 1, 1))
+            hp, wp = h + 2, w + 2
+            fy, fx = torch.split(p, 1, dim=-1)
+            iy, ix = torch.floor(fy).long(), torch.floor(fx).long()
+            x0, x1 = ix.squeeze(-1).clamp(0, wp - 1), (ix.squeeze(-1) + 1).clamp(0, wp - 1)
+            y0, y1 = iy.squeeze(-1).clamp(0, hp - 1), (iy.squeeze(-1) + 1).clamp(0, hp - 1)
+            dy, dx = fy - iy, fx - ix
+            img = xp.permute(0, 2, 3, 1).squeeze(0)
+            sampled = ((1 - dx) * (1 - dy) * img[y0, x0] + dx * (1 - dy) * img[y0, x1]) + (
+                (1 - dx) * dy * img[y1, x0] + dx * dy * img[y1, x1]
+            )
+            sampled = sampled * mask.permute(1, 2, 3, 0)
+            sampled = (
+                sampled.permute(1, 0, 2, 3).reshape(h * 3, 3, w, c).permute(0, 2, 1, 3).reshape(1, h * 3, w * 3, c)
+            )
+            return nn.functional.conv2d(sampled.permute(0, 3, 1, 2), self.weight, self.bias, stride=(3, 3))
+
+    return DCN
+
+
+def _centernet(heads: dict[str, int], bgr_mean_std: tuple[tuple[float, ...], tuple[float, ...]]) -> Any:
+    import torch
+    from torch import nn
+
+    dcn = _dcn()
+
+    def cbr(cin: int, cout: int, k: int = 3, s: int = 1, relu: bool = True) -> list[Any]:
+        layers = [nn.Conv2d(cin, cout, k, s, k // 2, bias=False), nn.BatchNorm2d(cout)]
+        return [*layers, nn.ReLU()] if relu else layers
+
+    class Basic(nn.Module):
+        def __init__(self, cin: int, cout: int, s: int) -> None:
+            super().__init__()
+            self.body = nn.Sequential(*cbr(cin, cout, 3, s), *cbr(cout, cout, 3, relu=False))
+
+        def forward(self, x: Any, residual: Any = None) -> Any:
+            return torch.relu(self.body(x) + (x if residual is None else residual))
+
+    class Tree(nn.Module):
+        def __init__(self, lv: int, cin: int, cout: int, s: int = 1, level_root: bool = False, root_dim: int = 0):
+            super().__init__()
+            root_dim = (root_dim or 2 * cout) + (cin if level_root else 0)
+            self.leaf, self.level_root = lv == 1, level_root
+            self.down = nn.MaxPool2d(s, s) if s > 1 else nn.Identity()
+            self.project = nn.Sequential(*cbr(cin, cout, 1, relu=False)) if cin != cout and lv == 1 else nn.Identity()
+            self.tree1: Any
+            self.tree2: Any
+            if self.leaf:
+                self.tree1, self.tree2 = Basic(cin, cout, s), Basic(cout, cout, 1)
+                self.root = nn.Sequential(*cbr(root_dim, cout, 1))  # Root without residual
+            else:
+                self.tree1 = Tree(lv - 1, cin, cout, s)
+                self.tree2 = Tree(lv - 1, cout, cout, root_dim=root_dim + cout)
+
+        def forward(self, x: Any, children: list[Any] | None = None) -> Any:
+            children = [] if children is None else children
+            bottom = self.down(x)
+            if self.level_root:
+                children.append(bottom)
+            if self.leaf:
+                x1 = self.tree1(x, self.project(bottom))
+                return self.root(torch.cat([self.tree2(x1), x1, *children], 1))
+            x1 = self.tree1(x)
+            children.append(x1)
+            return self.tree2(x1, children)
+
+    def deform(cin: int, cout: int) -> Any:
+        return nn.Sequential(dcn(cin, cout), nn.BatchNorm2d(cout), nn.ReLU())
+
+    class IDAUp(nn.Module):
+        def __init__(self, o: int, channels: list[int], up_f: list[int]) -> None:
+            super().__init__()
+            self.proj = nn.ModuleList(deform(c, o) for c in channels[1:])
+            self.node = nn.ModuleList(deform(o, o) for _ in channels[1:])
+            self.up = nn.ModuleList(nn.ConvTranspose2d(o, o, 2 * f, f, f // 2, groups=o, bias=False) for f in up_f[1:])
+
+        def forward(self, layers: list[Any], startp: int, endp: int) -> None:
+            for i in range(startp + 1, endp):
+                j = i - startp - 1
+                layers[i] = self.node[j](self.up[j](self.proj[j](layers[i])) + layers[i - 1])
+
+    class CenterNet(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.stem = nn.Sequential(
+                nn.Conv2d(3, 16, 7, 1, 3, bias=False), nn.BatchNorm2d(16), nn.ReLU(), *cbr(16, 16), *cbr(16, 32, 3, 2)
+            )
+            self.level2 = Tree(1, 32, 64, 2)
+            self.level3, self.level4 = Tree(2, 64, 128, 2, True), Tree(2, 128, 256, 2, True)
+            self.level5 = Tree(1, 256, 512, 2, True)
+            # DLAUp(2, [64, 128, 256, 512], [1, 2, 4, 8])
+            self.ida = nn.ModuleList(
+                [IDAUp(256, [256, 512], [1, 2]), IDAUp(128, [128, 256, 256], [1, 2, 2]),
+                 IDAUp(64, [64, 128, 128, 128], [1, 2, 2, 2])]
+            )  # fmt: skip
+            self.ida_up = IDAUp(64, [64, 128, 256], [1, 2, 4])
+            self.heads = nn.ModuleList(
+                nn.Sequential(nn.Conv2d(64, 256, 3, 1, 1), nn.ReLU(), nn.Conv2d(256, n, 1)) for n in heads.values()
+            )
+            self.mean = torch.tensor(bgr_mean_std[0]).reshape(1, 3, 1, 1)
+            self.std = torch.tensor(bgr_mean_std[1]).reshape(1, 3, 1, 1)
+
+        def forward(self, image: Any) -> list[Any]:
+            x = self.stem((image[:, [2, 1, 0]] - self.mean) / self.std)
+            layers = [x, x]  # levels 0-1 (only their count matters to DLAUp's indexing)
+            for lvl in (self.level2, self.level3, self.level4, self.level5):
+                x = lvl(x)
+                layers.append(x)
+            out = [layers[-1]]
+            for i, ida in enumerate(self.ida):
+                ida(layers, len(layers) - i - 2, len(layers))
+                out.insert(0, layers[-1])
+            y = out[:3]
+            self.ida_up(y, 0, 3)
+            return [h(y[-1]) for h in self.heads]
+
+    return CenterNet()
+
+
+_CENTERNET_NORM = ((0.408, 0.447, 0.470), (0.289, 0.274, 0.278))
+_TORCHVISION_NORM = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
+
+
+def _centernet_wrapped(
+    heads: dict[str, int], norm: tuple[tuple[float, ...], tuple[float, ...]], hw: tuple[int, int]
+) -> tuple[Any, tuple[Any, ...]]:
+    """AI Hub's CenterNet wrappers: sigmoid on the heat maps (hm, hm_hp), exp(-depth) on dep."""
+    import torch
+
+    net = _centernet(heads, norm)
+    names = list(heads)
+
+    class Wrapper(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = net
+
+        def forward(self, image: Any) -> tuple[Any, ...]:
+            outs = self.model(image)
+            post = {"hm": torch.sigmoid, "hm_hp": torch.sigmoid, "dep": lambda t: torch.exp(-t)}
+            return tuple(post[n](o) if n in post else o for n, o in zip(names, outs, strict=True))
+
+    return Wrapper(), _img(*hw)
+
+
+def centernet_2d() -> tuple[Any, tuple[Any, ...]]:
+    return _centernet_wrapped({"hm": 80, "wh": 2, "reg": 2}, _CENTERNET_NORM, (512, 512))
+
+
+def centernet_3d() -> tuple[Any, tuple[Any, ...]]:
+    heads = {"hm": 3, "dep": 1, "rot": 8, "dim": 3, "wh": 2, "reg": 2}
+    return _centernet_wrapped(heads, _TORCHVISION_NORM, (384, 1280))
+
+
+def centernet_pose() -> tuple[Any, tuple[Any, ...]]:
+    heads = {"hm": 1, "wh": 2, "hps": 34, "reg": 2, "hm_hp": 17, "hp_offset": 2}
+    return _centernet_wrapped(heads, _CENTERNET_NORM, (256, 256))
+
+
 def param_count(builder: Any) -> int:
     module, _ = builder()
     return sum(p.numel() for p in module.parameters())
@@ -1127,6 +1312,10 @@ def param_count(builder: Any) -> int:
 def specs() -> dict[tuple[str, str], tuple[Any, str]]:
     """(model_id, component) -> (builder returning (module, example inputs), fidelity note)."""
     same = "same architecture, input and AI Hub wrapper (random weights)"
+    dcn = "(random weights) with AI Hub's plain-op DCNv2 and output activations"
+    unused = (
+        "which the published count adds the DLA-34 ImageNet fc (0.51M) and two projection convs the forward never uses"
+    )
     return {
         ("fastsam_s", "FastSam-S"): (fastsam_s, f"{same}; YOLOv8s-seg, one class, 11.79M params vs 11.8M published"),
         ("fastsam_x", "FastSam-X"): (fastsam_x, f"{same}; YOLOv8x-seg, one class, 71.75M params vs 72.2M published"),
@@ -1191,5 +1380,20 @@ def specs() -> dict[tuple[str, str], tuple[Any, str]]:
             gpunet,
             f"{same}; GPUNet-0 (GV100 0.65 ms config) at 224x224; 11.89M params vs 10.49M published, but the "
             "published float size (45.28 MB) is 11.87M fp32 weights, and NVIDIA gives 11.9M for GPUNet-0",
+        ),
+        ("centernet_2d", "CenterNet-2D"): (
+            centernet_2d,
+            f"architecture identical to CenterNet DLA-34-DCN ctdet {dcn}, 512x512; 19.63M params in "
+            f"the graph vs 20.2M published, to {unused} (20.19M with them)",
+        ),
+        ("centernet_3d", "CenterNet-3D"): (
+            centernet_3d,
+            f"architecture identical to CenterNet DLA-34-DCN ddd {dcn}, 384x1280; 20.06M params in "
+            f"the graph vs 20.6M published, to {unused} (20.61M with them)",
+        ),
+        ("centernet_pose", "CenterNet-Pose"): (
+            centernet_pose,
+            f"architecture identical to CenterNet DLA-34-DCN multi_pose {dcn}, 256x256 as get_input_spec "
+            f"(card: 512x512); 20.07M params in the graph vs 20.6M published, to {unused} (20.62M with them)",
         ),
     }
