@@ -1304,6 +1304,62 @@ def centernet_pose() -> tuple[Any, tuple[Any, ...]]:
     return _centernet_wrapped(heads, _CENTERNET_NORM, (256, 256))
 
 
+# --- AOT-GAN (researchmm/AOT-GAN-for-Inpainting src/model/aotgan.py InpaintGenerator, rates 1-2-4-8, 8 blocks) ------
+
+
+def aotgan() -> tuple[Any, tuple[Any, ...]]:
+    """AI Hub's RepaintModel wrapper: [0, 1] RGB -> [-1, 1] BGR, masked, generator, back to [0, 1] RGB; its layer-norm
+    patch computes the std as sqrt(sum((x - mean)^2 / (n - 1)))."""
+    import torch
+    from torch import nn
+
+    def pad_conv(cin: int, cout: int, d: int) -> list[Any]:
+        return [nn.ReflectionPad2d(d), nn.Conv2d(cin, cout, 3, 1, 0, d)]
+
+    class AOTBlock(nn.Module):
+        def __init__(self, dim: int) -> None:
+            super().__init__()
+            self.blocks = nn.ModuleList(nn.Sequential(*pad_conv(dim, dim // 4, r), nn.ReLU()) for r in (1, 2, 4, 8))
+            self.fuse, self.gate = nn.Sequential(*pad_conv(dim, dim, 1)), nn.Sequential(*pad_conv(dim, dim, 1))
+
+        def forward(self, x: Any) -> Any:
+            out = self.fuse(torch.cat([b(x) for b in self.blocks], 1))
+            g = self.gate(x)
+            mean = g.mean((2, 3), keepdim=True)
+            n = int(g.shape[2]) * int(g.shape[3])
+            std = torch.sqrt(torch.sum((g - mean) ** 2 / (n - 1), (2, 3), keepdim=True)) + 1e-9
+            mask = torch.sigmoid(5 * (2 * (g - mean) / std - 1))
+            return x * (1 - mask) + out * mask
+
+    class UpConv(nn.Module):
+        def __init__(self, cin: int, cout: int) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(cin, cout, 3, 1, 1)
+
+        def forward(self, x: Any) -> Any:
+            return self.conv(nn.functional.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=True))
+
+    class AOTGAN(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder = nn.Sequential(
+                nn.ReflectionPad2d(3), nn.Conv2d(4, 64, 7), nn.ReLU(), nn.Conv2d(64, 128, 4, 2, 1), nn.ReLU(),
+                nn.Conv2d(128, 256, 4, 2, 1), nn.ReLU(),
+            )  # fmt: skip
+            self.middle = nn.Sequential(*(AOTBlock(256) for _ in range(8)))
+            self.decoder = nn.Sequential(
+                UpConv(256, 128), nn.ReLU(), UpConv(128, 64), nn.ReLU(), nn.Conv2d(64, 3, 3, 1, 1)
+            )
+
+        def forward(self, image: Any, mask: Any) -> Any:
+            bgr = torch.flip(image * 2 - 1, dims=[1])
+            x = torch.cat([bgr * (1 - mask) + mask, mask], 1)
+            pred = torch.tanh(self.decoder(self.middle(self.encoder(x))))
+            return (torch.clamp(torch.flip(pred, dims=[1]), -1, 1) + 1) / 2
+
+    return AOTGAN(), (*_img(512, 512), *_img(512, 512, 1))
+
+
 def param_count(builder: Any) -> int:
     module, _ = builder()
     return sum(p.numel() for p in module.parameters())
@@ -1380,6 +1436,10 @@ def specs() -> dict[tuple[str, str], tuple[Any, str]]:
             gpunet,
             f"{same}; GPUNet-0 (GV100 0.65 ms config) at 224x224; 11.89M params vs 10.49M published, but the "
             "published float size (45.28 MB) is 11.87M fp32 weights, and NVIDIA gives 11.9M for GPUNet-0",
+        ),
+        ("aotgan", "AOT-GAN"): (
+            aotgan,
+            f"{same}; InpaintGenerator (8 AOT blocks), 512x512 image + mask; 15.20M params vs 15.2M published",
         ),
         ("centernet_2d", "CenterNet-2D"): (
             centernet_2d,
