@@ -1360,6 +1360,135 @@ def aotgan() -> tuple[Any, tuple[Any, ...]]:
     return AOTGAN(), (*_img(512, 512), *_img(512, 512, 1))
 
 
+# --- Lite-HRNet-18 (mmpose td-hm_litehrnet-18_8xb64-210e_coco-256x192: LiteHRNet backbone + 1x1 heatmap head) -------
+
+
+def _shuffle(x: Any) -> Any:
+    n, c, h, w = (int(v) for v in x.shape)
+    return x.view(n, 2, c // 2, h, w).transpose(1, 2).contiguous().view(n, c, h, w)
+
+
+def litehrnet() -> tuple[Any, tuple[Any, ...]]:
+    """AI Hub's wrapper: RGB -> BGR, mmpose mean / std, heatmaps, then argmax keypoints (index // 48, index % 48)."""
+    import torch
+    from torch import nn
+
+    f = nn.functional
+
+    def cm(cin: int, cout: int, k: int = 1, s: int = 1, groups: int = 1, act: bool = True) -> list[Any]:
+        """mmcv ConvModule with BN: conv (no bias), BN, optional ReLU."""
+        layers = [nn.Conv2d(cin, cout, k, s, k // 2, groups=groups, bias=False), nn.BatchNorm2d(cout)]
+        return [*layers, nn.ReLU()] if act else layers
+
+    def dw_pw(cin: int, cout: int, s: int = 1, relu: bool = True) -> Any:
+        """Depthwise 3x3 + BN, pointwise + BN (+ ReLU): transitions, fuse downsamples, head projections."""
+        return nn.Sequential(*cm(cin, cin, 3, s, cin, act=False), *cm(cin, cout, 1, act=relu))
+
+    class Stem(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv1 = nn.Sequential(*cm(3, 32, 3, 2))
+            self.branch1 = nn.Sequential(*cm(16, 16, 3, 2, 16, act=False), *cm(16, 16))
+            self.branch2 = nn.Sequential(*cm(16, 32), *cm(32, 32, 3, 2, 32, act=False), *cm(32, 16))
+
+        def forward(self, x: Any) -> Any:
+            x1, x2 = self.conv1(x).chunk(2, dim=1)
+            return _shuffle(torch.cat((self.branch1(x1), self.branch2(x2)), 1))
+
+    class CCW(nn.Module):
+        """Conditional channel weighting: cross-resolution weighting, depthwise 3x3, spatial weighting."""
+
+        def __init__(self, chs: list[int]) -> None:
+            super().__init__()
+            half = [c // 2 for c in chs]
+            self.half, total = half, sum(half)
+            self.crw = nn.Sequential(*cm(total, total // 8), nn.Conv2d(total // 8, total, 1, bias=False))
+            self.crw_bn = nn.BatchNorm2d(total)
+            self.dws = nn.ModuleList(nn.Sequential(*cm(c, c, 3, 1, c, act=False)) for c in half)
+            self.sws = nn.ModuleList(
+                nn.Sequential(nn.Conv2d(c, c // 4, 1), nn.ReLU(), nn.Conv2d(c // 4, c, 1), nn.Sigmoid()) for c in half
+            )
+
+        def forward(self, xs: list[Any]) -> list[Any]:
+            parts = [x.chunk(2, dim=1) for x in xs]
+            x2 = [p[1] for p in parts]
+            mini = [int(x2[-1].shape[2]), int(x2[-1].shape[3])]
+            pooled = torch.cat([f.adaptive_avg_pool2d(t, mini) for t in x2[:-1]] + [x2[-1]], 1)
+            weights = torch.split(torch.sigmoid(self.crw_bn(self.crw(pooled))), self.half, dim=1)
+            out = []
+            for p, t, w, dw, sw in zip(parts, x2, weights, self.dws, self.sws, strict=True):
+                t = dw(t * f.interpolate(w, size=[int(t.shape[2]), int(t.shape[3])], mode="nearest"))
+                t = t * sw(t.mean((2, 3), keepdim=True))
+                out.append(_shuffle(torch.cat([p[0], t], 1)))
+            return out
+
+    class Module(nn.Module):
+        def __init__(self, chs: list[int]) -> None:
+            super().__init__()
+            self.blocks = nn.Sequential(CCW(chs), CCW(chs))
+            n = len(chs)
+            fuse: list[Any] = []
+            for i in range(n):
+                row: list[Any] = []
+                for j in range(n):
+                    if j > i:
+                        row.append(
+                            nn.Sequential(*cm(chs[j], chs[i], act=False), nn.Upsample(scale_factor=2.0 ** (j - i)))
+                        )
+                    elif j == i:
+                        row.append(nn.Identity())
+                    else:
+                        steps = [dw_pw(chs[j], chs[j], 2) for _ in range(i - j - 1)]
+                        row.append(nn.Sequential(*steps, dw_pw(chs[j], chs[i], 2, relu=False)))
+                fuse.append(nn.ModuleList(row))
+            self.fuse = nn.ModuleList(fuse)
+
+        def forward(self, xs: list[Any]) -> list[Any]:
+            out = self.blocks(xs)
+            res = []
+            for i, row in enumerate(self.fuse):
+                # mmpose starts y from branch 0 (fused for i > 0) and then adds every branch again, branch 0 included
+                y = out[0] if i == 0 else row[0](out[0])
+                for j, layer in enumerate(row):
+                    y = y + (out[j] if i == j else layer(out[j]))
+                res.append(torch.relu(y))
+            return res
+
+    class LiteHRNet(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.stem = Stem()
+            self.trans0 = nn.ModuleList([dw_pw(32, 40), dw_pw(32, 80, 2)])
+            self.stage0 = nn.Sequential(*(Module([40, 80]) for _ in range(2)))
+            self.trans1 = dw_pw(80, 160, 2)
+            self.stage1 = nn.Sequential(*(Module([40, 80, 160]) for _ in range(4)))
+            self.trans2 = dw_pw(160, 320, 2)
+            self.stage2 = nn.Sequential(*(Module([40, 80, 160, 320]) for _ in range(2)))
+            self.projects = nn.ModuleList(dw_pw(a, b) for a, b in ((320, 160), (160, 80), (80, 40), (40, 40)))
+            self.final = nn.Conv2d(40, 17, 1)
+            self.mean = torch.tensor([123.675, 116.28, 103.53]).reshape(1, 3, 1, 1)
+            self.std = torch.tensor([58.395, 57.12, 57.375]).reshape(1, 3, 1, 1)
+
+        def forward(self, image: Any) -> tuple[Any, Any, Any]:
+            x = self.stem((image[:, [2, 1, 0], ...] - self.mean) / self.std)
+            ys = self.stage0([t(x) for t in self.trans0])
+            ys = self.stage1([*ys, self.trans1(ys[-1])])
+            ys = self.stage2([*ys, self.trans2(ys[-1])])
+            last = None
+            for proj, t in zip(self.projects, ys[::-1], strict=True):
+                if last is not None:
+                    t = t + f.interpolate(
+                        last, size=[int(t.shape[2]), int(t.shape[3])], mode="bilinear", align_corners=True
+                    )
+                last = proj(t)
+            heatmaps = self.final(last)
+            scores, idx = torch.max(heatmaps.view(1, 17, -1), dim=2)
+            keypoints = torch.stack(((idx % 48).float(), (idx // 48).float()), dim=-1)
+            return keypoints, scores, heatmaps
+
+    return LiteHRNet(), _img(256, 192)
+
+
 def param_count(builder: Any) -> int:
     module, _ = builder()
     return sum(p.numel() for p in module.parameters())
@@ -1436,6 +1565,10 @@ def specs() -> dict[tuple[str, str], tuple[Any, str]]:
             gpunet,
             f"{same}; GPUNet-0 (GV100 0.65 ms config) at 224x224; 11.89M params vs 10.49M published, but the "
             "published float size (45.28 MB) is 11.87M fp32 weights, and NVIDIA gives 11.9M for GPUNet-0",
+        ),
+        ("litehrnet", "LiteHRNet"): (
+            litehrnet,
+            f"{same}; Lite-HRNet-18 + 1x1 heatmap head, 256x192, argmax keypoints; 1.13M params vs 1.11M published",
         ),
         ("aotgan", "AOT-GAN"): (
             aotgan,
