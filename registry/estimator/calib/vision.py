@@ -1401,7 +1401,7 @@ def litehrnet() -> tuple[Any, tuple[Any, ...]]:
         def __init__(self, chs: list[int]) -> None:
             super().__init__()
             half = [c // 2 for c in chs]
-            self.half, total = half, sum(half)
+            self.halves, total = half, sum(half)
             self.crw = nn.Sequential(*cm(total, total // 8), nn.Conv2d(total // 8, total, 1, bias=False))
             self.crw_bn = nn.BatchNorm2d(total)
             self.dws = nn.ModuleList(nn.Sequential(*cm(c, c, 3, 1, c, act=False)) for c in half)
@@ -1412,9 +1412,9 @@ def litehrnet() -> tuple[Any, tuple[Any, ...]]:
         def forward(self, xs: list[Any]) -> list[Any]:
             parts = [x.chunk(2, dim=1) for x in xs]
             x2 = [p[1] for p in parts]
-            mini = [int(x2[-1].shape[2]), int(x2[-1].shape[3])]
+            mini = (int(x2[-1].shape[2]), int(x2[-1].shape[3]))
             pooled = torch.cat([f.adaptive_avg_pool2d(t, mini) for t in x2[:-1]] + [x2[-1]], 1)
-            weights = torch.split(torch.sigmoid(self.crw_bn(self.crw(pooled))), self.half, dim=1)
+            weights = torch.split(torch.sigmoid(self.crw_bn(self.crw(pooled))), self.halves, dim=1)
             out = []
             for p, t, w, dw, sw in zip(parts, x2, weights, self.dws, self.sws, strict=True):
                 t = dw(t * f.interpolate(w, size=[int(t.shape[2]), int(t.shape[3])], mode="nearest"))
@@ -1446,6 +1446,7 @@ def litehrnet() -> tuple[Any, tuple[Any, ...]]:
         def forward(self, xs: list[Any]) -> list[Any]:
             out = self.blocks(xs)
             res = []
+            row: Any
             for i, row in enumerate(self.fuse):
                 # mmpose starts y from branch 0 (fused for i > 0) and then adds every branch again, branch 0 included
                 y = out[0] if i == 0 else row[0](out[0])
