@@ -630,8 +630,9 @@ def deepbox_vgg() -> tuple[Any, tuple[Any, ...]]:
 # --- RTMPose-m wholebody (mmpose rtmpose-m_8xb64-270e_coco-wholebody-256x192: CSPNeXt-m + RTMCC head, 133 points) --
 
 
-def _cspnext(deepen: float, widen: float) -> Any:
-    """mmdet's CSPNeXt (P5 arch, expand ratio 0.5, channel attention, BN + SiLU); returns the last stage's map."""
+def _cspnext_parts() -> tuple[Any, Any, Any]:
+    """mmdet's ConvModule (conv, BN, SiLU), CSPLayer with CSPNeXt blocks (expand ratio 0.5, optional channel
+    attention) and SPPBottleneck."""
     import torch
     from torch import nn
 
@@ -652,16 +653,17 @@ def _cspnext(deepen: float, widen: float) -> Any:
             return x + self.body(x) if self.add else self.body(x)
 
     class CSPLayer(nn.Module):
-        def __init__(self, c: int, n: int, add: bool) -> None:
+        def __init__(self, cin: int, cout: int, n: int, add: bool, attention: bool = True) -> None:
             super().__init__()
-            mid = c // 2
-            self.main, self.short, self.final = cm(c, mid), cm(c, mid), cm(2 * mid, c)
+            mid = cout // 2
+            self.main, self.short, self.final = cm(cin, mid), cm(cin, mid), cm(2 * mid, cout)
             self.blocks = nn.Sequential(*(Block(mid, add) for _ in range(n)))
-            self.fc = nn.Conv2d(2 * mid, 2 * mid, 1)  # ChannelAttention
+            self.fc = nn.Conv2d(2 * mid, 2 * mid, 1) if attention else None  # ChannelAttention
 
         def forward(self, x: Any) -> Any:
             y = torch.cat([self.blocks(self.main(x)), self.short(x)], 1)
-            y = y * nn.functional.hardsigmoid(self.fc(y.mean((2, 3), keepdim=True)))
+            if self.fc is not None:
+                y = y * nn.functional.hardsigmoid(self.fc(y.mean((2, 3), keepdim=True)))
             return self.final(y)
 
     class SPP(nn.Module):
@@ -674,17 +676,37 @@ def _cspnext(deepen: float, widen: float) -> Any:
             x = self.conv1(x)
             return self.conv2(torch.cat([x, *(p(x) for p in self.pools)], 1))
 
+    return cm, CSPLayer, SPP
+
+
+def _cspnext(deepen: float, widen: float, outs: int = 1) -> Any:
+    """mmdet's CSPNeXt (P5 arch, channel attention); returns the last ``outs`` stage maps (one tensor if 1)."""
+    from torch import nn
+
+    cm, csp_layer, spp_cls = _cspnext_parts()
+
     def w(c: int) -> int:
         return int(c * widen)
 
-    layers: list[Any] = [cm(3, w(32), 3, 2), cm(w(32), w(32), 3), cm(w(32), w(64), 3)]
+    stages: list[Any] = [nn.Sequential(cm(3, w(32), 3, 2), cm(w(32), w(32), 3), cm(w(32), w(64), 3))]
     for cin, cout, n, add, spp in [(64, 128, 3, True, False), (128, 256, 6, True, False), (256, 512, 6, True, False),
                                    (512, 1024, 3, False, True)]:  # fmt: skip
-        layers.append(cm(w(cin), w(cout), 3, 2))
-        if spp:
-            layers.append(SPP(w(cout)))
-        layers.append(CSPLayer(w(cout), max(round(n * deepen), 1), add))
-    return nn.Sequential(*layers)
+        layers = [cm(w(cin), w(cout), 3, 2), *([spp_cls(w(cout))] if spp else [])]
+        stages.append(nn.Sequential(*layers, csp_layer(w(cout), w(cout), max(round(n * deepen), 1), add)))
+
+    class CSPNeXt(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.stages = nn.ModuleList(stages)
+
+        def forward(self, x: Any) -> Any:
+            feats = []
+            for st in self.stages:
+                x = st(x)
+                feats.append(x)
+            return feats[-1] if outs == 1 else feats[-outs:]
+
+    return CSPNeXt()
 
 
 def rtmpose_body2d() -> tuple[Any, tuple[Any, ...]]:
@@ -1490,6 +1512,74 @@ def litehrnet() -> tuple[Any, tuple[Any, ...]]:
     return LiteHRNet(), _img(256, 192)
 
 
+# --- RTMDet-M (mmdet rtmdet_m_8xb32-300e_coco: CSPNeXt-m, CSPNeXtPAFPN, RTMDetSepBNHead with shared convs) ----------
+
+
+def rtmdet() -> tuple[Any, tuple[Any, ...]]:
+    """AI Hub's wrapper decodes in the graph: sigmoid scores, best class and score, distance-to-box around each
+    cell's corner, (boxes, scores, class index as int8). No input normalization in its forward."""
+    import torch
+    from torch import nn
+
+    cm, csp_layer, _ = _cspnext_parts()
+    ch, out_c, n = [192, 384, 768], 192, 2
+
+    class RTMDet(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.backbone = _cspnext(0.67, 0.75, outs=3)
+            self.reduce = nn.ModuleList([cm(ch[2], ch[1]), cm(ch[1], ch[0])])
+            self.top_down = nn.ModuleList(
+                [csp_layer(2 * ch[1], ch[1], n, False, False), csp_layer(2 * ch[0], ch[0], n, False, False)]
+            )
+            self.down = nn.ModuleList([cm(ch[0], ch[0], 3, 2), cm(ch[1], ch[1], 3, 2)])
+            self.bottom_up = nn.ModuleList(
+                [csp_layer(2 * ch[0], ch[1], n, False, False), csp_layer(2 * ch[1], ch[2], n, False, False)]
+            )
+            self.out_convs = nn.ModuleList(cm(c, out_c, 3) for c in ch)
+            # share_conv: the 3x3 convs are shared by the three levels, each level keeps its own BN
+            cls_convs = [nn.Conv2d(out_c, out_c, 3, 1, 1, bias=False) for _ in range(2)]
+            reg_convs = [nn.Conv2d(out_c, out_c, 3, 1, 1, bias=False) for _ in range(2)]
+
+            def tower(convs: list[Any]) -> Any:
+                return nn.Sequential(*(m for c in convs for m in (c, nn.BatchNorm2d(out_c), nn.SiLU())))
+
+            self.cls_towers = nn.ModuleList(tower(cls_convs) for _ in range(3))
+            self.reg_towers = nn.ModuleList(tower(reg_convs) for _ in range(3))
+            self.rtm_cls = nn.ModuleList(nn.Conv2d(out_c, 80, 1) for _ in range(3))
+            self.rtm_reg = nn.ModuleList(nn.Conv2d(out_c, 4, 1) for _ in range(3))
+
+        def neck(self, feats: list[Any]) -> list[Any]:
+            inner = [feats[2]]
+            for k, idx in enumerate((2, 1)):
+                high = self.reduce[k](inner[0])
+                inner[0] = high
+                up = nn.functional.interpolate(high, scale_factor=2.0, mode="nearest")
+                inner.insert(0, self.top_down[k](torch.cat([up, feats[idx - 1]], 1)))
+            outs = [inner[0]]
+            for k in range(2):
+                outs.append(self.bottom_up[k](torch.cat([self.down[k](outs[-1]), inner[k + 1]], 1)))
+            return [conv(o) for conv, o in zip(self.out_convs, outs, strict=True)]
+
+        def forward(self, image: Any) -> tuple[Any, Any, Any]:
+            boxes = []
+            for i, x in enumerate(self.neck(self.backbone(image))):
+                stride, g = 8 * 2**i, 80 // 2**i
+                cls = torch.sigmoid(self.rtm_cls[i](self.cls_towers[i](x))).permute(0, 2, 3, 1)
+                box = (self.rtm_reg[i](self.reg_towers[i](x)) * stride).permute(0, 2, 3, 1)
+                conf = torch.max(cls, dim=3, keepdim=True)[0]
+                idx = torch.argmax(cls, dim=3, keepdim=True).to(torch.float32)
+                step = torch.linspace(0, g - 1, steps=g) * stride
+                bx = torch.broadcast_to(step, [g, g])
+                block = torch.stack([bx.unsqueeze(0), bx.transpose(1, 0).unsqueeze(0)], -1)
+                xyxy = torch.cat([block - box[..., :2], block + box[..., 2:4]], -1)
+                boxes.append(torch.cat([xyxy, idx, conf], -1).reshape(1, -1, 6))
+            result = torch.cat(boxes, 1)
+            return result[:, :, :4], result[:, :, 5], result[:, :, 4].to(torch.int8)
+
+    return RTMDet(), _img(640, 640)
+
+
 def param_count(builder: Any) -> int:
     module, _ = builder()
     return sum(p.numel() for p in module.parameters())
@@ -1570,6 +1660,12 @@ def specs() -> dict[tuple[str, str], tuple[Any, str]]:
         ("litehrnet", "LiteHRNet"): (
             litehrnet,
             f"{same}; Lite-HRNet-18 + 1x1 heatmap head, 256x192, argmax keypoints; 1.13M params vs 1.11M published",
+        ),
+        ("rtmdet", "RTMDet"): (
+            rtmdet,
+            "architecture identical to mmdet RTMDet-M with AI Hub's in-graph decoding (random weights; box corners "
+            "by concat where AI Hub assigns slices in place), 640x640; 24.71M unique params (mmdet's 24.71M) vs "
+            "27.5M published, which counts the head's level-shared 3x3 convs once per level (27.36M)",
         ),
         ("aotgan", "AOT-GAN"): (
             aotgan,
