@@ -1580,6 +1580,62 @@ def rtmdet() -> tuple[Any, tuple[Any, ...]]:
     return RTMDet(), _img(640, 640)
 
 
+# --- LaMa-Dilated (advimman/lama pix2pixhd_multidilated_catin_4dil_9b generator) -------------------------------------
+
+
+def lama_dilated() -> tuple[Any, tuple[Any, ...]]:
+    """MultiDilatedGlobalGenerator: 7x7 stem, 3 stride-2 downsamplings to 512 channels, 9 residual blocks whose 3x3
+    convs split the input into 4 chunks convolved at dilations 1/2/4/8 (reflect padding) and summed, 3 transposed-conv
+    upsamplings, sigmoid. AI Hub's wrapper masks the image, appends the mask and blends the prediction back."""
+    import torch
+    from torch import nn
+
+    class MultiDilated(nn.Module):
+        def __init__(self, c: int) -> None:
+            super().__init__()
+            self.convs = nn.ModuleList(
+                nn.Conv2d(c // 4, c, 3, padding=d, dilation=d, padding_mode="reflect") for d in (1, 2, 4, 8)
+            )
+
+        def forward(self, x: Any) -> Any:
+            parts = x.chunk(4, dim=1)
+            out = self.convs[0](parts[0])
+            for conv, part in zip(self.convs[1:], parts[1:], strict=True):
+                out = out + conv(part)
+            return out
+
+    class ResBlock(nn.Module):
+        def __init__(self, c: int) -> None:
+            super().__init__()
+            self.body = nn.Sequential(MultiDilated(c), nn.BatchNorm2d(c), nn.ReLU(), MultiDilated(c), nn.BatchNorm2d(c))
+
+        def forward(self, x: Any) -> Any:
+            return x + self.body(x)
+
+    def cbr(cin: int, cout: int) -> list[Any]:
+        return [nn.Conv2d(cin, cout, 3, 2, 1), nn.BatchNorm2d(cout), nn.ReLU()]
+
+    def up(cin: int, cout: int) -> list[Any]:
+        return [nn.ConvTranspose2d(cin, cout, 3, 2, 1, output_padding=1), nn.BatchNorm2d(cout), nn.ReLU()]
+
+    class Lama(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.generator = nn.Sequential(
+                nn.ReflectionPad2d(3), nn.Conv2d(4, 64, 7), nn.BatchNorm2d(64), nn.ReLU(),
+                *cbr(64, 128), *cbr(128, 256), *cbr(256, 512),
+                *(ResBlock(512) for _ in range(9)),
+                *up(512, 256), *up(256, 128), *up(128, 64),
+                nn.ReflectionPad2d(3), nn.Conv2d(64, 3, 7), nn.Sigmoid(),
+            )  # fmt: skip
+
+        def forward(self, image: Any, mask: Any) -> Any:
+            pred = self.generator(torch.cat([image * (1 - mask), mask], 1))
+            return mask * pred + (1 - mask) * image
+
+    return Lama(), (*_img(512, 512), *_img(512, 512, 1))
+
+
 def param_count(builder: Any) -> int:
     module, _ = builder()
     return sum(p.numel() for p in module.parameters())
@@ -1666,6 +1722,12 @@ def specs() -> dict[tuple[str, str], tuple[Any, str]]:
             "architecture identical to mmdet RTMDet-M with AI Hub's in-graph decoding (random weights; box corners "
             "by concat where AI Hub assigns slices in place), 640x640; 24.71M unique params (mmdet's 24.71M) vs "
             "27.5M published, which counts the head's level-shared 3x3 convs once per level (27.36M)",
+        ),
+        ("lama_dilated", "LaMa-Dilated"): (
+            lama_dilated,
+            f"{same}; generator per LaMa's pix2pixhd_multidilated_catin_4dil_9b config (AI Hub loads its own copy "
+            "of the training config; this one matches the published count), 512x512 image + mask; 45.65M params "
+            "vs 45.6M published",
         ),
         ("aotgan", "AOT-GAN"): (
             aotgan,
