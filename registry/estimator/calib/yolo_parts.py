@@ -262,8 +262,10 @@ def heads(b: SimpleNamespace) -> SimpleNamespace:
             return self.cv3(self.cv2(self.upsample(self.cv1(x))))
 
     class Segment(Detect):
-        def __init__(self, ch: tuple[int, ...], legacy: bool, hw: int, npr: int, nm: int = 32) -> None:
-            super().__init__(ch, legacy, hw)
+        def __init__(
+            self, ch: tuple[int, ...], legacy: bool, hw: int, npr: int, nm: int = 32, nc: int = NUM_CLASSES
+        ) -> None:
+            super().__init__(ch, legacy, hw, nc)
             self.nm, self.proto = nm, Proto(ch[0], npr, nm)
             c4 = max(ch[0] // 4, nm)
             self.cv4 = nn.ModuleList(nn.Sequential(Conv(x, c4, 3), Conv(c4, c4, 3), nn.Conv2d(c4, nm, 1)) for x in ch)
@@ -348,6 +350,8 @@ def ultralytics_net(
     seg: bool = False,
     hw: int = 640,
     anchors: tuple[tuple[int, ...], ...] | None = None,
+    nc: int = NUM_CLASSES,
+    max_channels: int = 1024,
 ) -> Any:
     """Ultralytics' parse_model for the modules above, ending in a head on the last three C2f / C3k2 / C3 outputs
     (P3, P4, P5): Detect (or Segment), whose ``legacy`` form (v5u, v8) has a plain 3x3 class branch and the other
@@ -369,7 +373,7 @@ def ultralytics_net(
         elif name == "Concat":
             m, c2 = b.Concat(), sum(channels[i] for i in f)
         else:
-            c2 = make_divisible(min(args[0], 1024) * width)
+            c2 = make_divisible(min(args[0], max_channels) * width)
             extra = list(args[1:])
             if name == "PSA":
                 m = b.C2PSA(c1, c2, 1)
@@ -385,7 +389,7 @@ def ultralytics_net(
     if anchors:
         modules.append(anchor_detector(ch, anchors, hw))
     elif seg:
-        modules.append(hd.Segment(ch, legacy, hw, make_divisible(256 * width)))
+        modules.append(hd.Segment(ch, legacy, hw, make_divisible(256 * width), nc=nc))
     else:
         modules.append(hd.Detect(ch, legacy, hw))
     sources.append(outs)
