@@ -376,10 +376,23 @@ def run(perf_csv: Path, graphs_file: Path = GRAPHS_FILE) -> tuple[dict[str, Any]
     import numpy as np
 
     from registry.devices import load_device_specs
+    from registry.errors import InvalidInput
 
+    if not perf_csv.is_file():
+        raise InvalidInput(
+            f"No published measurements at {perf_csv}.",
+            hint="Pass --perf PATH to an aihub_published_perf.csv, or leave it out to use the copy shipped in "
+            "registry/estimator/data/aihub/.",
+        )
     rows = load_rows(perf_csv, graphs_file)
     if len({r.family for r in rows}) < 3:
-        raise ValueError("fewer than three calibration model families: nothing to fit or validate")
+        raise InvalidInput(
+            f"Only {len({r.family for r in rows})} calibration model families have both a graph and a published "
+            f"latency in {perf_csv.name}: nothing to fit or validate.",
+            hint="Check that the CSV has AI Hub's columns (model_id, component, runtime, inference_time_ms) and that "
+            "registry/estimator/data/calibration_graphs.json has the models' graphs "
+            "(python -m registry.estimator.build_graphs).",
+        )
     fitter = Fitter(rows)
     full = fitter.fit(np.arange(len(rows)))
     fitted = fitter.unpack(full)
@@ -492,7 +505,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--perf", type=Path, default=None, help="default: the shipped copy in data/aihub/")
     parser.add_argument("--out", type=Path, default=PARAMS_FILE)
     args = parser.parse_args(argv)
-    params, report = run(args.perf or _default_perf())
+    from registry.errors import RegistryError
+
+    try:
+        params, report = run(args.perf or _default_perf())
+    except RegistryError as exc:
+        parser.exit(2, f"error: {exc.detail}\n{exc.hint or ''}\n")
     args.out.write_text(json.dumps(params, indent=1, sort_keys=True) + "\n")
     o = report["overall"]
     print(

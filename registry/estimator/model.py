@@ -39,6 +39,15 @@ TRANSFORMER_OPS = frozenset(
 )  # fmt: skip
 
 
+def has_transformer_ops(summary: Mapping[str, Any]) -> bool:
+    """Whether a graph cost summary holds transformer-block ops (``TRANSFORMER_OPS``)."""
+    return any(op in TRANSFORMER_OPS for op in summary.get("by_op", {}))
+
+
+def _macs(x: Mapping[str, float]) -> float:
+    return x["conv"] + x["dwconv"] + x["matmul"] + x["attention"]
+
+
 def precision_class(precision: str) -> str:
     from registry.errors import InvalidInput
 
@@ -72,7 +81,7 @@ def features(summary: Mapping[str, Any]) -> dict[str, float]:
         "vector": sum(total(c, "flops") for c in ("norm", "elementwise", "pool")) / 1e9,
         "act": act / 1e8,
         "params": params / 1e8,
-        "xformer": 1.0 if any(op in TRANSFORMER_OPS for op in summary.get("by_op", {})) else 0.0,
+        "xformer": 1.0 if has_transformer_ops(summary) else 0.0,
         "conv3d": float(summary.get("conv3d_macs", 0)) / 1e9,
     }
 
@@ -89,10 +98,9 @@ def terms(x: Mapping[str, float]) -> dict[str, float]:
     """The regression terms of the model term: the log of the graph's work (GMAC-equivalents) and of its weights
     (weight traffic). More terms (activation traffic, node count, MAC shares by op class) were tried: each made
     leave-one-family-out predictions worse (docs/estimator.md)."""
-    macs = x["conv"] + x["dwconv"] + x["matmul"] + x["attention"]
     return {
         "intercept": 1.0,
-        "log_work": math.log(macs + VECTOR_COST * x["vector"] + NODE_COST * x["nodes"] + 0.01),
+        "log_work": math.log(_macs(x) + VECTOR_COST * x["vector"] + NODE_COST * x["nodes"] + 0.01),
         "log_params": math.log(x["params"] + 0.001),
     }
 
@@ -103,8 +111,7 @@ CONTEXT_TERMS = ("xformer", "conv3d_share")
 
 
 def context_terms(x: Mapping[str, float]) -> dict[str, float]:
-    macs = x["conv"] + x["dwconv"] + x["matmul"] + x["attention"]
-    return {"xformer": x.get("xformer", 0.0), "conv3d_share": min(x.get("conv3d", 0.0) / max(macs, 1e-9), 1.0)}
+    return {"xformer": x.get("xformer", 0.0), "conv3d_share": min(x.get("conv3d", 0.0) / max(_macs(x), 1e-9), 1.0)}
 
 
 def log_latency(

@@ -173,7 +173,7 @@ def compute_units(summary: Mapping[str, Any], runtime: str, pclass: str, chipset
     the op types of this graph that the documented NPU op table does not cover (they run on the CPU), and how often
     published profiles of graphs like this one (with or without transformer ops) ran layers on the CPU on this
     chipset, runtime and precision."""
-    from registry.estimator.model import TRANSFORMER_OPS
+    from registry.estimator.model import has_transformer_ops
 
     params = load_params()
     table = params["compute_units"].get(runtime, {}).get(pclass)
@@ -181,7 +181,7 @@ def compute_units(summary: Mapping[str, Any], runtime: str, pclass: str, chipset
     fallback = sorted(op for op in by_op if op not in NPU_OPS)
     fallback_nodes = sum(int(by_op[op]) for op in fallback)
     total = max(int(summary.get("node_count", 0)), 1)
-    kind = "transformer" if any(op in TRANSFORMER_OPS for op in by_op) else "other"
+    kind = "transformer" if has_transformer_ops(summary) else "other"
     seen = params.get("cpu_fallback", {}).get(chipset or "", {}).get(runtime, {}).get(pclass, {})
     cpu_share = seen.get(kind)
     if runtime == "tflite" or runtime.startswith("qnn") or runtime == "precompiled_qnn_onnx":

@@ -109,3 +109,16 @@ def test_fit_is_reproducible_on_a_small_subset(tmp_path: Path) -> None:
     second, _ = fit.run(subset)
     assert first == second
     assert set(first["device"]) == devices and report["overall"]["n"] > 20
+
+
+def test_fit_without_usable_measurements_says_what_to_pass(tmp_path: Path) -> None:
+    from registry.errors import InvalidInput
+
+    with pytest.raises(InvalidInput) as missing:
+        fit.run(tmp_path / "nope.csv")
+    assert "--perf" in (missing.value.hint or "")
+    empty = tmp_path / "perf.csv"
+    empty.write_text("model_id,component,precision,runtime,chipset,inference_time_ms\n")
+    with pytest.raises(InvalidInput) as nothing:
+        fit.run(empty)
+    assert "build_graphs" in (nothing.value.hint or "")

@@ -17,6 +17,7 @@ from registry.estimator.build_graphs import (
     _zeros,
 )
 from registry.estimator.calib.mobile import _basic_block, _cbr
+from registry.estimator.calib.transformers import _lite_mla
 
 
 class ExternalDataBuilder:
@@ -171,7 +172,6 @@ def _efficientvit_l2() -> Any:
     256, an MBConv downsampling (expansion 24) to 512 then 8 blocks of multi-scale ReLU linear attention (5x5
     aggregation, head dim 32) and MBConv (expansion 6); BN, GELU (tanh); head 1x1 conv to 3072, pool, linear to 3200
     with LayerNorm, linear to 1000."""
-    import torch
 
     nn = _nn()
 
@@ -198,25 +198,7 @@ def _efficientvit_l2() -> Any:
         def forward(self, x: Any) -> Any:
             return x + self.body(x)
 
-    class LiteMla(nn.Module):  # type: ignore[misc,name-defined]
-        def __init__(self, c: int, dim: int = 32) -> None:
-            super().__init__()
-            self.dim, heads = dim, c // dim
-            self.qkv = nn.Conv2d(c, 3 * c, 1, bias=False)
-            self.aggreg = nn.Sequential(nn.Conv2d(3 * c, 3 * c, 5, 1, 2, groups=3 * c, bias=False),
-                                        nn.Conv2d(3 * c, 3 * c, 1, groups=3 * heads, bias=False))  # fmt: skip
-            self.proj = conv(2 * c, c, act=False)
-
-        def forward(self, x: Any) -> Any:
-            b, _, h, w = (int(s) for s in x.shape)
-            qkv = self.qkv(x)
-            qkv = torch.cat([qkv, self.aggreg(qkv)], dim=1).reshape(b, -1, 3 * self.dim, h * w).transpose(-1, -2)
-            q, k, v = qkv[..., : self.dim], qkv[..., self.dim : 2 * self.dim], qkv[..., 2 * self.dim :]
-            q, k = torch.relu(q), torch.relu(k)
-            v = torch.nn.functional.pad(v, (0, 1), mode="constant", value=1.0)
-            out = q @ (k.transpose(-1, -2) @ v)
-            out = out[..., :-1] / (out[..., -1:] + 1e-15)
-            return self.proj(out.transpose(-1, -2).reshape(b, -1, h, w))
+    LiteMla = _lite_mla()
 
     layers: list[Any] = [conv(3, 32, 3, 2), Residual(nn.Sequential(conv(32, 32, 3), conv(32, 32, 3, act=False)))]
     cin = 32

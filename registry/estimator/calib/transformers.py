@@ -111,6 +111,40 @@ def _cba(cin: int, cout: int, k: int = 1, s: int = 1, groups: int = 1, bias: boo
     return nn.Sequential(*layers)
 
 
+@cache
+def _lite_mla() -> Any:
+    """EfficientViT's multi-scale ReLU linear attention class (head dim 32, 5x5 aggregation), for B2 and L2."""
+    import torch
+
+    nn = torch.nn
+
+    class LiteMLA(nn.Module):
+        def __init__(self, c: int, dim: int = 32) -> None:
+            super().__init__()
+            total = c // dim * dim
+            self.dim = dim
+            self.qkv = _cba(c, 3 * total, bn=False)
+            self.aggreg = nn.Sequential(
+                nn.Conv2d(3 * total, 3 * total, 5, 1, 2, groups=3 * total, bias=False),
+                nn.Conv2d(3 * total, 3 * total, 1, groups=3 * (c // dim), bias=False),
+            )
+            self.proj = _cba(2 * total, c)
+
+        def forward(self, x: Any) -> Any:
+            b, _, h, w = (int(s) for s in x.shape)  # static sizes, as AI Hub's compiled graph has
+            qkv = self.qkv(x)
+            qkv = torch.cat([qkv, self.aggreg(qkv)], 1)
+            qkv = qkv.reshape(b, -1, 3 * self.dim, h * w).transpose(-1, -2)
+            q, k, v = qkv[..., : self.dim], qkv[..., self.dim : 2 * self.dim], qkv[..., 2 * self.dim :]
+            q, k = torch.relu(q), torch.relu(k)
+            v = torch.nn.functional.pad(v, (0, 1), mode="constant", value=1.0)
+            out = q @ (k.transpose(-1, -2) @ v)
+            out = out[..., :-1] / (out[..., -1:] + 1e-15)
+            return self.proj(out.transpose(-1, -2).reshape(b, -1, h, w))
+
+    return LiteMLA
+
+
 def _efficientvit_b2() -> Any:
     """EfficientViT-B2 classifier (MIT Han lab): MBConv stages, then LiteMLA (ReLU linear attention) blocks."""
     import torch
@@ -135,29 +169,7 @@ def _efficientvit_b2() -> Any:
             _cba(mid, cout),
         )
 
-    class LiteMLA(torch.nn.Module):
-        def __init__(self, c: int, dim: int = 32) -> None:
-            super().__init__()
-            total = c // dim * dim
-            self.dim = dim
-            self.qkv = _cba(c, 3 * total, bn=False)
-            self.aggreg = nn.Sequential(
-                nn.Conv2d(3 * total, 3 * total, 5, 1, 2, groups=3 * total, bias=False),
-                nn.Conv2d(3 * total, 3 * total, 1, groups=3 * (c // dim), bias=False),
-            )
-            self.proj = _cba(2 * total, c)
-
-        def forward(self, x: Any) -> Any:
-            b, _, h, w = x.shape
-            qkv = self.qkv(x)
-            qkv = torch.cat([qkv, self.aggreg(qkv)], 1)
-            qkv = qkv.reshape(b, -1, 3 * self.dim, h * w).transpose(-1, -2)
-            q, k, v = qkv[..., : self.dim], qkv[..., self.dim : 2 * self.dim], qkv[..., 2 * self.dim :]
-            q, k = torch.relu(q), torch.relu(k)
-            v = torch.nn.functional.pad(v, (0, 1), mode="constant", value=1.0)
-            out = q @ (k.transpose(-1, -2) @ v)
-            out = out[..., :-1] / (out[..., -1:] + 1e-15)
-            return self.proj(out.transpose(-1, -2).reshape(b, -1, h, w))
+    LiteMLA = _lite_mla()
 
     widths, depths = [24, 48, 96, 192, 384], [1, 3, 4, 4, 6]
     layers: list[Any] = [_cba(3, widths[0], 3, 2, act=nn.Hardswish())]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from registry.estimator.calib.transformers import _layer_norm_2d
 from registry.estimator.calib.yolo_parts import V8_BACKBONE, V8_HEAD, ultralytics_net, xywh2xyxy
 
 
@@ -1651,15 +1652,7 @@ def ddcolor() -> tuple[Any, tuple[Any, ...]]:
 
     f = nn.functional
 
-    class LN2d(nn.Module):
-        def __init__(self, c: int) -> None:
-            super().__init__()
-            self.weight, self.bias = nn.Parameter(torch.ones(c)), nn.Parameter(torch.zeros(c))
-
-        def forward(self, x: Any) -> Any:
-            u = x.mean(1, keepdim=True)
-            s = (x - u).pow(2).mean(1, keepdim=True)
-            return self.weight[:, None, None] * ((x - u) / torch.sqrt(s + 1e-6)) + self.bias[:, None, None]
+    LN2d = _layer_norm_2d()
 
     class Block(nn.Module):
         def __init__(self, d: int) -> None:
