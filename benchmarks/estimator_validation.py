@@ -33,9 +33,12 @@ def _row(name: str, m: dict[str, Any]) -> str:
 SETTINGS = (
     (model, "NODE_COST", (0.8, 1.25)),
     (model, "VECTOR_COST", (0.25, 4.0)),
+    (model, "IO_COST", (0.5, 2.0)),
+    (model, "LARGE_ACT_COST", (0.5, 2.0)),
     (fit, "_CONTEXT_PENALTY", (0.2, 5.0)),
     (fit, "_DEVICE_RT_PENALTY", (0.3, 3.0)),
     (fit, "_BETA_PENALTY", (0.3, 3.0)),
+    (fit, "_DEVICE_SLOPE_PENALTY", (0.3, 3.0)),
     (fit, "_HUBER_K", (0.67, 1.67)),
 )
 

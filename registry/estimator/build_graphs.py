@@ -601,6 +601,7 @@ def build_one(builder: Builder) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--only", nargs="*", help="model ids to (re)build; others are kept from the JSON")
+    parser.add_argument("--all", action="store_true", help="rebuild every graph (after a change to the cost analysis)")
     parser.add_argument("--out", type=Path, default=DATA_FILE)
     args = parser.parse_args(argv)
     out_file: Path = args.out
@@ -612,7 +613,7 @@ def main(argv: list[str] | None = None) -> int:
     for (model_id, component), (builder, fidelity) in _specs().items():
         if args.only and model_id not in args.only:
             continue
-        if not args.only and (model_id, component) in graphs:
+        if not args.only and not args.all and (model_id, component) in graphs:
             continue
         start = time.monotonic()
         try:

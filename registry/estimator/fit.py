@@ -23,15 +23,17 @@ from registry.estimator.model import (
     CONTEXT_TERMS,
     FEATURES,
     PRECISION_CLASSES,
+    SLOPE_TERMS,
     TERMS,
     WEIGHT_BYTES,
     context_terms,
+    device_share,
     features,
     precision_class,
     terms,
 )
 
-ESTIMATOR_VERSION = "0.2.0"
+ESTIMATOR_VERSION = "0.3.0"
 DATA_DIR = Path(__file__).parent / "data"
 GRAPHS_FILE = DATA_DIR / "calibration_graphs.json"
 PARAMS_FILE = DATA_DIR / "params.json"
@@ -51,7 +53,7 @@ RUNTIMES = ("tflite", "qnn_dlc", "qnn_context_binary", "onnx", "precompiled_qnn_
 # Ridge penalties, in rows' worth of evidence: betas shared by all precision classes, each class's deviation from
 # them (strongly shrunk: ~60 model/class points cannot support a free beta per class), device and runtime offsets.
 _BETA_PENALTY, _BETA_PC_PENALTY, _DEVICE_PC_PENALTY, _RUNTIME_PENALTY = 10.0, 1000.0, 20.0, 5.0
-_DEVICE_RT_PENALTY, _CONTEXT_PENALTY = 1.0, 0.5
+_DEVICE_RT_PENALTY, _CONTEXT_PENALTY, _DEVICE_SLOPE_PENALTY = 1.0, 0.5, 10.0
 _HUBER_K, _HUBER_ROUNDS = 0.15, 8  # log-space residual beyond which a row's weight falls off
 
 
@@ -141,7 +143,8 @@ def _families(graphs: Mapping[tuple[str, str], Mapping[str, Any]]) -> dict[tuple
 class Fitter:
     """Ridge regression in log space, made robust by Huber reweighting, over beta[pclass, term] (a shared part plus
     a strongly shrunk deviation per class), device[chipset] + device_pc[chipset, pclass] +
-    device_rt[chipset, runtime, pclass], runtime[runtime, pclass] and gamma[runtime, pclass, context term].
+    device_rt[chipset, runtime, pclass], slope[chipset, pclass, slope term], runtime[runtime, pclass] and
+    gamma[runtime, pclass, context term].
     Closed form: a fold fits in milliseconds."""
 
     def __init__(self, rows: Sequence[Row]) -> None:
@@ -149,7 +152,7 @@ class Fitter:
 
         self.devices = sorted({r.chipset for r in rows})
         self.n_p, self.n_t, self.n_d, self.n_r = len(PRECISION_CLASSES), len(TERMS), len(self.devices), len(RUNTIMES)
-        self.n_c = len(CONTEXT_TERMS)
+        self.n_c, self.n_s = len(CONTEXT_TERMS), len(SLOPE_TERMS)
         self.rows = rows
         self.y = np.log(np.array([r.latency_ms for r in rows]))
         self.p = np.array([PRECISION_CLASSES.index(r.pclass) for r in rows])
@@ -179,6 +182,9 @@ class Fitter:
         for k in range(self.n_c):
             g[idx, (self.rt * self.n_p + self.p) * self.n_c + k] = C[:, k]
         block("beta", self.n_t - 1, _BETA_PENALTY)[:] = T[:, 1:]  # shared by all classes (the intercept is per class)
+        sl = block("device_slope", self.n_d * self.n_p * self.n_s, _DEVICE_SLOPE_PENALTY)
+        for k, name in enumerate(SLOPE_TERMS):
+            sl[idx, (self.d * self.n_p + self.p) * self.n_s + k] = T[:, TERMS.index(name)]
         self.A = np.hstack([cols for _, cols, _ in blocks])
         self.size = self.A.shape[1]
         self.slices: dict[str, slice] = {}
@@ -203,6 +209,7 @@ class Fitter:
             "device_rt": v[s["device_rt"]].reshape(self.n_d, self.n_r, self.n_p),
             "runtime": v[s["runtime"]].reshape(self.n_r, self.n_p),
             "context": v[s["context"]].reshape(self.n_r, self.n_p, self.n_c),
+            "device_slope": v[s["device_slope"]].reshape(self.n_d, self.n_p, self.n_s),
         }
 
     def predict_log(self, v: Any, idx: Any = None) -> Any:
@@ -405,20 +412,32 @@ def run(perf_csv: Path, graphs_file: Path = GRAPHS_FILE) -> tuple[dict[str, Any]
     ape = np.abs(pred - obs) / obs * 100
     error_pct = {c: round(float(np.percentile(ape[fitter.d == i], 68)), 1) for i, c in enumerate(fitter.devices)}
 
-    # An uncalibrated chipset: its device term is a fallback; its error is what that fallback does on calibrated ones.
-    # A device's whole share for a runtime and class: device + device_pc + device_rt.
-    def whole(rt_i: int, pc_i: int) -> dict[str, float]:
-        return {c: float(dev[i] + dev_pc[i, pc_i] + dev_rt[i, rt_i, pc_i]) for i, c in enumerate(fitter.devices)}
+    # Each chipset's parameters as params.json holds them (model.device_share reads them).
+    slope = fitted["device_slope"]
+    device_params = {
+        c: {
+            "term": round(dev_terms[c], 6),
+            "pc": {pc: round(float(dev_pc[i, j]), 6) for j, pc in enumerate(PRECISION_CLASSES)},
+            "rt": {
+                r_: {pc: round(float(dev_rt[i, k, j]), 6) for j, pc in enumerate(PRECISION_CLASSES)}
+                for k, r_ in enumerate(RUNTIMES)
+            },
+            "slope": {
+                pc: {k: round(float(slope[i, j, m]), 6) for m, k in enumerate(SLOPE_TERMS)}
+                for j, pc in enumerate(PRECISION_CLASSES)
+            },
+        }
+        for i, c in enumerate(fitter.devices)
+    }
 
-    shares = {(a, b): whole(a, b) for a in range(fitter.n_r) for b in range(fitter.n_p)}
-    shifted = pred * np.exp(
-        np.array(
-            [
-                _fallback_device(shares[(ri, pi)], arch, r.chipset) - shares[(ri, pi)][r.chipset]
-                for r, ri, pi in zip(rows, fitter.rt, fitter.p, strict=True)
-            ]
-        )
-    )
+    # An uncalibrated chipset: its device share is a fallback; its error is what that fallback does on calibrated
+    # ones (the same median as predict._device_term).
+    def fallback_shift(r: Row) -> float:
+        x = dict(zip(FEATURES, r.x, strict=True))
+        share = {c: device_share(d, x, r.runtime, r.pclass) for c, d in device_params.items()}
+        return _fallback_device(share, arch, r.chipset) - share[r.chipset]
+
+    shifted = pred * np.exp(np.array([fallback_shift(r) for r in rows]))
     uncalibrated_error = round(float(np.percentile(np.abs(shifted - obs) / obs * 100, 68)), 1)
 
     memory, memory_cv = fit_memory(rows)
@@ -426,26 +445,19 @@ def run(perf_csv: Path, graphs_file: Path = GRAPHS_FILE) -> tuple[dict[str, Any]
     report["leave_one_model_out"] = metrics(cross_validate(fitter, by="model_id"), obs)
     params = {
         "estimator_version": ESTIMATOR_VERSION,
-        "form": "log(latency_ms) = device + device_pc[pclass] + device_rt[runtime, pclass] + runtime[pclass]"
-        " + beta[pclass] . terms(graph) + context[runtime, pclass] . context_terms(graph)",
+        "form": "log(latency_ms) = device + device_pc[pclass] + device_rt[runtime, pclass]"
+        " + device_slope[pclass] . slope_terms(graph) + runtime[pclass] + beta[pclass] . terms(graph)"
+        " + context[runtime, pclass] . context_terms(graph)",
         "source": f"fitted on {SOURCE_RELEASE} published measurements (aihub_published_perf.csv)",
         "features": list(FEATURES),
         "terms": list(TERMS),
+        "slope_terms": list(SLOPE_TERMS),
         "precision_classes": list(PRECISION_CLASSES),
         "beta": {
             pc: {k: round(float(beta[i, j]), 6) for j, k in enumerate(TERMS)} for i, pc in enumerate(PRECISION_CLASSES)
         },
         "device": {
-            c: {
-                "term": round(dev_terms[c], 6),
-                "pc": {pc: round(float(dev_pc[i, j]), 6) for j, pc in enumerate(PRECISION_CLASSES)},
-                "rt": {
-                    r_: {pc: round(float(dev_rt[i, k, j]), 6) for j, pc in enumerate(PRECISION_CLASSES)}
-                    for k, r_ in enumerate(RUNTIMES)
-                },
-                "error_pct": error_pct[c],
-                "rows": int((fitter.d == i).sum()),
-            }
+            c: {**device_params[c], "error_pct": error_pct[c], "rows": int((fitter.d == i).sum())}
             for i, c in enumerate(fitter.devices)
         },
         "uncalibrated_error_pct": uncalibrated_error,

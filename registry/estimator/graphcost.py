@@ -49,6 +49,14 @@ MOVEMENT_OPS = frozenset(
      "Identity", "Shape", "Size", "ConstantOfShape", "Range", "ScatterND", "ScatterElements", "Where", "TopK",
      "NonZero", "NonMaxSuppression", "Trilu", "OneHot", "GridSample", "RoiAlign", "CumSum", "Constant", "EyeLike"}
 )  # fmt: skip
+# Ops whose output is a view of their input or shape bookkeeping: no activation traffic of their own.
+VIEW_OPS = frozenset(
+    {"Reshape", "Squeeze", "Unsqueeze", "Flatten", "Identity", "Shape", "Size", "Constant", "Cast", "Concat", "Gather"}
+)
+# A tensor of more than this many elements (4 MB at 16 bits) cannot stay in the NPU's on-chip memory (8 MB of VTCM
+# on recent Hexagon NPUs, shared with the op's inputs): it streams through DRAM. Chosen by leave-one-family-out
+# validation among 1M, 2M and 4M elements (docs/estimator.md).
+LARGE_TENSOR_ELEMENTS = 2_000_000
 # Elementwise ops whose one output element costs more than one FLOP (transcendentals), in FLOPs per element.
 _ELEMENTWISE_FLOPS = {"Gelu": 8, "FastGelu": 8, "BiasGelu": 9, "Sigmoid": 4, "HardSigmoid": 3, "Tanh": 6, "Erf": 8,
                       "Exp": 4, "Log": 4, "Swish": 5, "HardSwish": 4, "Mish": 10, "Softplus": 5, "Pow": 4,
@@ -103,6 +111,7 @@ class GraphCost:
     unknown_shapes: int = 0
     opsets: dict[str, int] = field(default_factory=dict)
     conv3d_macs: int = 0  # MACs of volumetric (5-D) convolutions: runtimes differ most on these
+    large_activation_elements: int = 0  # elements of the outputs over LARGE_TENSOR_ELEMENTS (DRAM traffic)
 
     @property
     def macs(self) -> int:
@@ -132,6 +141,7 @@ class GraphCost:
             "unknown_shapes": self.unknown_shapes,
             "opsets": self.opsets,
             "conv3d_macs": self.conv3d_macs,
+            "large_activation_elements": self.large_activation_elements,
         }
 
     def to_json(self) -> dict[str, Any]:
@@ -218,7 +228,20 @@ def _analyze(model: Any, dims: dict[str, int]) -> GraphCost:
         conv3d_macs=sum(c.macs for c, n in zip(costs, order, strict=True) if not c.constant and n.op_type in CONV_OPS
                         and len(shapes.get(n.input[0], [])) == 5),
         opsets={o.domain or "ai.onnx": int(o.version) for o in model.opset_import},
+        large_activation_elements=_large_outputs(order, costs, shapes),
     )  # fmt: skip
+
+
+def _large_outputs(order: list[Any], costs: list[NodeCost], shapes: Mapping[str, list[int]]) -> int:
+    """Elements of the computed (not view or constant) outputs larger than ``LARGE_TENSOR_ELEMENTS``."""
+    total = 0
+    for node, cost in zip(order, costs, strict=True):
+        if cost.constant or node.op_type in VIEW_OPS or not node.output or node.output[0] not in shapes:
+            continue
+        n = _numel(shapes[node.output[0]])
+        if n > LARGE_TENSOR_ELEMENTS:
+            total += n
+    return total
 
 
 def _fix_symbolic_inputs(graph: Any, dims: dict[str, int]) -> None:

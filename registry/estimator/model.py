@@ -1,13 +1,16 @@
 """The estimator's functional form, shared by fitting and prediction (plain Python, no numpy).
 
     log(latency_ms) = device[chipset] + device_pc[chipset, pclass] + device_rt[chipset, runtime, pclass]
+                      + slope[chipset, pclass] . slope_terms(graph)
                       + runtime[runtime, pclass] + beta[pclass] . terms(graph)
                       + context[runtime, pclass] . context_terms(graph)
 
-``terms`` are the logs of the graph's work (MACs, vector FLOPs and a cost per node, in GMAC-equivalents) and of its
-parameter count; ``context_terms`` are graph properties whose cost depends on the runtime (transformer ops,
-volumetric convolutions); ``pclass`` is the precision class. In log space the device and runtime terms are scale
-factors on a model term the graph decides.
+``terms`` are the logs of the graph's work (MACs, vector FLOPs, a cost per node, its input and output tensors and
+its activations too large for on-chip memory, in GMAC-equivalents), of its parameter count and of its input and
+output size; ``slope_terms`` are the work and I/O terms again, whose weight each chipset adjusts (chipsets differ in
+compute against memory bandwidth); ``context_terms`` are graph properties whose cost depends on the runtime
+(transformer ops, volumetric convolutions); ``pclass`` is the precision class. In log space the device and runtime
+terms are scale factors on a model term the graph decides.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 
 FEATURES = (
     "overhead", "nodes", "conv", "dwconv", "matmul", "attention", "vector", "act", "params", "xformer", "conv3d",
+    "io", "large_act",
 )  # fmt: skip
 PRECISION_CLASSES = ("float", "w8a8", "a16")
 
@@ -83,25 +87,42 @@ def features(summary: Mapping[str, Any]) -> dict[str, float]:
         "params": params / 1e8,
         "xformer": 1.0 if has_transformer_ops(summary) else 0.0,
         "conv3d": float(summary.get("conv3d_macs", 0)) / 1e9,
+        "io": (_elements(summary.get("inputs", {})) + _elements(summary.get("outputs", {}))) / 1e6,
+        "large_act": float(summary.get("large_activation_elements", 0)) / 1e6,
     }
 
 
-# The graph's work in GMAC-equivalents: MACs, vector FLOPs at VECTOR_COST each (the NPU's vector units are slower
-# than its tensor units) and a fixed cost per node of NODE_COST GMACs per 100 nodes (dispatch and synchronisation;
-# what makes small graphs slower than their MACs say). Chosen by leave-one-family-out validation.
-VECTOR_COST, NODE_COST = 4.0, 1.0
+def _elements(tensors: Mapping[str, Any]) -> float:
+    """Elements of a graph's input or output tensors (unknown and symbolic dimensions count as 1)."""
+    return float(sum(math.prod(max(int(d), 1) if isinstance(d, int) else 1 for d in shape or []) for shape in
+                     tensors.values()))  # fmt: skip
 
-TERMS = ("intercept", "log_work", "log_params")
+
+# The graph's work in GMAC-equivalents: MACs, vector FLOPs at VECTOR_COST each (the NPU's vector units are slower
+# than its tensor units), a fixed cost per node of NODE_COST GMACs per 100 nodes (dispatch and synchronisation;
+# what makes small graphs slower than their MACs say), IO_COST GMACs per million elements of the graph's inputs and
+# outputs (copied, converted and quantized at the NPU's boundary) and LARGE_ACT_COST per million elements of the
+# activations too large for on-chip memory (streamed through DRAM). Chosen by leave-one-family-out validation.
+VECTOR_COST, NODE_COST, IO_COST, LARGE_ACT_COST = 4.0, 1.0, 1.0, 0.1
+
+TERMS = ("intercept", "log_work", "log_params", "log_io")
+SLOPE_TERMS = ("log_work", "log_io")  # their weight is adjusted per chipset and precision class
 
 
 def terms(x: Mapping[str, float]) -> dict[str, float]:
-    """The regression terms of the model term: the log of the graph's work (GMAC-equivalents) and of its weights
-    (weight traffic). More terms (activation traffic, node count, MAC shares by op class) were tried: each made
-    leave-one-family-out predictions worse (docs/estimator.md)."""
+    """The regression terms of the model term: the log of the graph's work (GMAC-equivalents), of its weights
+    (weight traffic) and of its input and output elements. More terms (activation traffic, node count, MAC shares by
+    op class, MACs padded to the NPU's 32-channel tiles) were tried: each made leave-one-family-out predictions worse
+    (docs/estimator.md)."""
+    work = (
+        _macs(x) + VECTOR_COST * x["vector"] + NODE_COST * x["nodes"] + IO_COST * x.get("io", 0.0)
+        + LARGE_ACT_COST * x.get("large_act", 0.0)
+    )  # fmt: skip
     return {
         "intercept": 1.0,
-        "log_work": math.log(_macs(x) + VECTOR_COST * x["vector"] + NODE_COST * x["nodes"] + 0.01),
+        "log_work": math.log(work + 0.01),
         "log_params": math.log(x["params"] + 0.001),
+        "log_io": math.log(x.get("io", 0.0) + 0.01),
     }
 
 
@@ -114,12 +135,24 @@ def context_terms(x: Mapping[str, float]) -> dict[str, float]:
     return {"xformer": x.get("xformer", 0.0), "conv3d_share": min(x.get("conv3d", 0.0) / max(_macs(x), 1e-9), 1.0)}
 
 
+def device_share(device: Mapping[str, Any], x: Mapping[str, float], runtime: str, pclass: str) -> float:
+    """A calibrated chipset's whole share of log(latency) for this graph, runtime and precision class:
+    device + device_pc + device_rt + slope . slope_terms (``device`` is its entry in params.json)."""
+    t = terms(x)
+    slope = device.get("slope", {}).get(pclass, {})
+    rt = device.get("rt", {}).get(runtime, {}).get(pclass, 0.0)
+    return (
+        float(device["term"]) + float(device["pc"][pclass]) + float(rt)
+        + sum(float(slope.get(k, 0.0)) * t[k] for k in SLOPE_TERMS)
+    )  # fmt: skip
+
+
 def log_latency(
     params: Mapping[str, Any], x: Mapping[str, float], device_term: float, runtime: str, pclass: str
 ) -> float:
     """log(latency ms) = device term + runtime term + beta[pclass] . terms(graph)
     + context[runtime, pclass] . context_terms(graph); ``device_term`` is the device's whole share
-    (device + device_pc + device_rt for this runtime and class)."""
+    (``device_share``)."""
     beta = params["beta"][pclass]
     runtime_term = params["runtime"].get(runtime, {}).get(pclass, 0.0)
     gamma = params.get("context", {}).get(runtime, {}).get(pclass, {})

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from registry.errors import InvalidInput
-from registry.estimator.model import features, log_latency, precision_class
+from registry.estimator.model import device_share, features, log_latency, precision_class
 
 # ONNX ops the Qualcomm QNN HTP (NPU) backend runs, from the onnxruntime QNN execution provider's documented
 # op-support list (docs/execution-providers/QNN-ExecutionProvider.md, "Supported ONNX operators"); a documented
@@ -144,9 +144,9 @@ def estimator_version() -> str:
 
 
 def _device_term(
-    params: Mapping[str, Any], chipset: str, pclass: str, arch: str | None, runtime: str
+    params: Mapping[str, Any], chipset: str, pclass: str, arch: str | None, runtime: str, x: Mapping[str, float]
 ) -> tuple[float, float, bool]:
-    """(log-scale device share for this runtime and precision class, error_pct, calibrated) for a chipset;
+    """(log-scale device share for this graph, runtime and precision class, error_pct, calibrated) for a chipset;
     uncalibrated chipsets get the median share of the calibrated ones of the same NPU architecture (else of all)
     and the validated error of that fallback."""
     import statistics
@@ -156,8 +156,7 @@ def _device_term(
     devices: Mapping[str, Any] = params["device"]
 
     def share(d: Mapping[str, Any]) -> float:
-        rt = d.get("rt", {}).get(runtime, {}).get(pclass, 0.0)
-        return float(d["term"]) + float(d["pc"][pclass]) + float(rt)
+        return device_share(d, x, runtime, pclass)
 
     if chipset in devices:
         return share(devices[chipset]), float(devices[chipset]["error_pct"]), True
@@ -234,8 +233,9 @@ def _estimate(summary: Mapping[str, Any], spec: Any, precision: str, runtime: st
     pclass = precision_class(precision)
     if runtime not in params["runtime"]:
         raise InvalidInput(f"Unknown runtime '{runtime}'.", hint=f"Use one of: {', '.join(params['runtime'])}.")
-    term, error_pct, calibrated = _device_term(params, spec.chipset, pclass, spec.npu_arch, runtime)
-    latency = math.exp(log_latency(params, features(summary), term, runtime, pclass))
+    x = features(summary)
+    term, error_pct, calibrated = _device_term(params, spec.chipset, pclass, spec.npu_arch, runtime, x)
+    latency = math.exp(log_latency(params, x, term, runtime, pclass))
     return {
         "device": spec.slug,
         "chipset": spec.chipset,

@@ -97,10 +97,14 @@ def test_quantized_onnx_transformer_is_split_between_npu_and_cpu(tmp_path: Path,
 
 
 def test_transformer_ops_cost_more_under_quantized_onnx_than_float() -> None:
-    """The published ViT: w8a8 on onnx is 25x slower than float on onnx on Snapdragon 8 Gen 3 (CPU fallback);
-    the estimate has it several times slower, not faster as MACs alone would say."""
+    """The published ViT: w8a8 on onnx is 25x slower than float on onnx on Snapdragon 8 Gen 3 (CPU fallback), while
+    a CNN's w8a8 build runs in half its float time. The estimate keeps both directions: ViT several times slower
+    quantized, ResNet-50 faster (MACs alone would make both faster)."""
     graphs = {g["model_id"]: g for g in json.loads((DATA / "calibration_graphs.json").read_text())["graphs"]}
-    vit = graphs["vit"]
-    quant = estimate_summary(vit, "sd8g3", "w8a8", runtime="onnx")["latency_ms"]
-    flt = estimate_summary(vit, "sd8g3", "float", runtime="onnx")["latency_ms"]
-    assert quant > 3 * flt
+
+    def ratio(model_id: str) -> float:
+        quant = estimate_summary(graphs[model_id], "sd8g3", "w8a8", runtime="onnx")["latency_ms"]
+        return float(quant / estimate_summary(graphs[model_id], "sd8g3", "float", runtime="onnx")["latency_ms"])
+
+    assert ratio("vit") > 2.0
+    assert ratio("resnet50") < 0.8

@@ -127,3 +127,29 @@ def test_lstm_counts_its_weight_matmuls_at_every_step() -> None:
     cost = analyze_onnx(model)
     assert cost.macs == 20 * 2 * (2 * 64 * 8 + 2 * 64 * 16)
     assert cost.by_class["matmul"].nodes == 1 and cost.by_class["matmul"].param_bytes == 4 * (2 * 64 * 24)
+
+
+def test_large_activations_count_computed_outputs_beyond_on_chip_memory_not_views() -> None:
+    """A high-resolution tensor (over 2M elements) streams through DRAM: the estimator charges for it. A Reshape of
+    it is a view and adds nothing; a small tensor adds nothing."""
+    from registry.estimator.model import features
+
+    nodes = [  # the conv's output [1, 8, 512, 512] has 2,097,152 elements
+        helper.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1], name="conv"),  # big
+        helper.make_node("Relu", ["c"], ["r"], name="relu"),  # big
+        helper.make_node("Reshape", ["r", "shape"], ["v"], name="view"),  # a view: not counted
+        helper.make_node("ReduceMean", ["v"], ["y"], axes=[1], keepdims=0, name="mean"),  # small
+    ]
+    inits = [_f32("w", [8, 3, 3, 3]), numpy_helper.from_array(np.array([1, 8, 262144], dtype=np.int64), "shape")]
+    model = _model(
+        nodes,
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 512, 512])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 262144])],
+        inits,
+        opset=17,
+    )
+    summary = analyze_onnx(model).summary()
+    assert summary["large_activation_elements"] == 2 * 8 * 512 * 512
+    x = features(summary)
+    assert x["large_act"] == 2 * 8 * 512 * 512 / 1e6
+    assert x["io"] == (3 * 512 * 512 + 262144) / 1e6  # the graph's input and output elements
