@@ -60,6 +60,44 @@ def _imagenet_norm(image: Any) -> Any:
     return (image - mean) / std
 
 
+def _dla_tree(block: Any, root: Any) -> Any:
+    """The DLA tree (Yu et al. 2018; timm's DlaTree, CenterNet's Tree) over a leaf ``block(cin, cout, stride)``
+    called as ``block(x, shortcut)`` and a ``root(cin, cout)`` called on the list of its children."""
+    from torch import nn
+
+    class Tree(nn.Module):
+        def __init__(self, lv: int, cin: int, cout: int, s: int = 1, level_root: bool = False, root_dim: int = 0):
+            super().__init__()
+            root_dim = (root_dim or 2 * cout) + (cin if level_root else 0)
+            self.leaf, self.level_root = lv == 1, level_root
+            self.down = nn.MaxPool2d(s, s) if s > 1 else nn.Identity()
+            self.project: Any = nn.Identity()
+            if cin != cout and self.leaf:
+                self.project = nn.Sequential(nn.Conv2d(cin, cout, 1, bias=False), nn.BatchNorm2d(cout))
+            self.tree1: Any
+            self.tree2: Any
+            if self.leaf:
+                self.tree1, self.tree2 = block(cin, cout, s), block(cout, cout, 1)
+                self.root = root(root_dim, cout)
+            else:
+                self.tree1 = Tree(lv - 1, cin, cout, s)
+                self.tree2 = Tree(lv - 1, cout, cout, root_dim=root_dim + cout)
+
+        def forward(self, x: Any, children: list[Any] | None = None) -> Any:
+            children = [] if children is None else children
+            bottom = self.down(x)
+            if self.level_root:
+                children.append(bottom)
+            if self.leaf:
+                x1 = self.tree1(x, self.project(bottom))
+                return self.root([self.tree2(x1), x1, *children])
+            x1 = self.tree1(x)
+            children.append(x1)
+            return self.tree2(x1, children)
+
+    return Tree
+
+
 def _dla(levels: tuple[int, ...], channels: tuple[int, ...], cardinality: int, base_width: int) -> Any:
     import math
 
@@ -89,33 +127,7 @@ def _dla(levels: tuple[int, ...], channels: tuple[int, ...], cardinality: int, b
         def forward(self, xs: list[Any]) -> Any:
             return torch.relu(self.conv(torch.cat(xs, 1)) + xs[0])  # residual root (shortcut_root=True)
 
-    class Tree(nn.Module):
-        def __init__(self, lv: int, cin: int, cout: int, s: int = 1, level_root: bool = False, root_dim: int = 0):
-            super().__init__()
-            root_dim = (root_dim or 2 * cout) + (cin if level_root else 0)
-            self.down = nn.MaxPool2d(s, s) if s > 1 else nn.Identity()
-            self.project = cbr(cin, cout, 1, relu=False) if cin != cout and lv == 1 else nn.Identity()
-            self.level_root, self.leaf = level_root, lv == 1
-            self.tree1: Any
-            self.tree2: Any
-            if self.leaf:
-                self.tree1, self.tree2 = Bottleneck(cin, cout, s), Bottleneck(cout, cout, 1)
-                self.root = Root(root_dim, cout)
-            else:
-                self.tree1 = Tree(lv - 1, cin, cout, s)
-                self.tree2 = Tree(lv - 1, cout, cout, root_dim=root_dim + cout)
-
-        def forward(self, x: Any, children: list[Any] | None = None) -> Any:
-            children = [] if children is None else children
-            bottom = self.down(x)
-            if self.level_root:
-                children.append(bottom)
-            if self.leaf:
-                x1 = self.tree1(x, self.project(bottom))
-                return self.root([self.tree2(x1), x1, *children])
-            x1 = self.tree1(x)
-            children.append(x1)
-            return self.tree2(x1, children)
+    Tree = _dla_tree(Bottleneck, Root)
 
     class DLA(nn.Module):
         def __init__(self) -> None:
@@ -1206,33 +1218,15 @@ def _centernet(heads: dict[str, int], bgr_mean_std: tuple[tuple[float, ...], tup
         def forward(self, x: Any, residual: Any = None) -> Any:
             return torch.relu(self.body(x) + (x if residual is None else residual))
 
-    class Tree(nn.Module):
-        def __init__(self, lv: int, cin: int, cout: int, s: int = 1, level_root: bool = False, root_dim: int = 0):
+    class Root(nn.Module):  # no residual
+        def __init__(self, cin: int, cout: int) -> None:
             super().__init__()
-            root_dim = (root_dim or 2 * cout) + (cin if level_root else 0)
-            self.leaf, self.level_root = lv == 1, level_root
-            self.down = nn.MaxPool2d(s, s) if s > 1 else nn.Identity()
-            self.project = nn.Sequential(*cbr(cin, cout, 1, relu=False)) if cin != cout and lv == 1 else nn.Identity()
-            self.tree1: Any
-            self.tree2: Any
-            if self.leaf:
-                self.tree1, self.tree2 = Basic(cin, cout, s), Basic(cout, cout, 1)
-                self.root = nn.Sequential(*cbr(root_dim, cout, 1))  # Root without residual
-            else:
-                self.tree1 = Tree(lv - 1, cin, cout, s)
-                self.tree2 = Tree(lv - 1, cout, cout, root_dim=root_dim + cout)
+            self.conv = nn.Sequential(*cbr(cin, cout, 1))
 
-        def forward(self, x: Any, children: list[Any] | None = None) -> Any:
-            children = [] if children is None else children
-            bottom = self.down(x)
-            if self.level_root:
-                children.append(bottom)
-            if self.leaf:
-                x1 = self.tree1(x, self.project(bottom))
-                return self.root(torch.cat([self.tree2(x1), x1, *children], 1))
-            x1 = self.tree1(x)
-            children.append(x1)
-            return self.tree2(x1, children)
+        def forward(self, xs: list[Any]) -> Any:
+            return self.conv(torch.cat(xs, 1))
+
+    Tree = _dla_tree(Basic, Root)
 
     def deform(cin: int, cout: int) -> Any:
         return nn.Sequential(dcn(cin, cout), nn.BatchNorm2d(cout), nn.ReLU())
