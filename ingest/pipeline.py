@@ -10,6 +10,8 @@ Publishing, task evaluation and MLflow recording stay in this process (``ingest.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from collections.abc import Callable, Iterable
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -18,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from ingest.byo import ModelSource, check_onnx, split, synthetic_inputs
 from ingest.errors import InvalidModelFile, UnsupportedPrecision
-from ingest.stagecache import file_digest, stage_key
-from ingest.stages import BuildJob, failure, run_build
+from ingest.stagecache import StageCache, file_digest, stage_key
+from ingest.stages import BuildJob, digest_samples, failure, run_build
 from registry.local import LocalCatalog
 from registry.service.entities import PublishResult
 from registry.vocab import normalize_precision
@@ -54,6 +56,20 @@ class Prepared:
     error: dict[str, Any] | None = None  # the model could not be prepared (e.g. export failed)
     ran_stages: int = 0
     cached_stages: int = 0
+
+    def sample_digests(self) -> dict[str, str]:
+        """The content digests of the calibration and evaluation samples (part of the stage keys), computed once
+        for all of the model's precisions: hashing large inputs (YOLOv8's 640x640 images) per precision was a
+        visible share of a cached re-ingest."""
+        if not self._sample_digests:
+            for name, samples in self.calibration.items():
+                self._sample_digests[f"calibration/{name}"] = digest_samples(samples)
+            for name, samples in self.eval.items():
+                self._sample_digests[f"eval/{name}"] = digest_samples(samples)
+                self._sample_digests[f"first/{name}"] = digest_samples(samples[:1])
+        return self._sample_digests
+
+    _sample_digests: dict[str, str] = field(default_factory=dict, repr=False)
 
 
 @dataclass
@@ -270,6 +286,7 @@ def _queue(
         cache_root=cache_root,
         profile_runs=opts.profile_runs,
         options=prep.options.get(precision, {}),
+        sample_digests=prep.sample_digests(),
     )
     cached = run_build(job, cached_only=True)
     if cached is not None:
@@ -327,7 +344,7 @@ def _finish(
                         display.stage(report.model, precision, "AI Hub: compile -> profile on devices")
                     _hub_builds(prep, precision, build, opts, backend, say)
                 build["device_benchmarks"] = _device_benchmarks(files, precision, opts.devices, backend=backend)
-                build["device_benchmarks"] += _estimates(build, precision, opts.devices, say)
+                build["device_benchmarks"] += _estimates(build, precision, opts.devices, work_dir / "cache", say)
             report.published = publish(catalog, prep, report.version, ok, work_dir)
             say(f"{report.model}@{report.version}: {'published' if report.published.created else 'unchanged'}")
             if opts.record_mlflow:
@@ -364,17 +381,43 @@ def _device_benchmarks(
     return out
 
 
-def _estimates(build: dict[str, Any], precision: str, devices: tuple[str, ...], say: Progress) -> list[dict[str, Any]]:
+def _estimates(
+    build: dict[str, Any], precision: str, devices: tuple[str, ...], cache_root: Path, say: Progress
+) -> list[dict[str, Any]]:
     """``estimated`` figures of the portable build on each requested device (every catalog device when none
-    was named), each with the estimator's version and its validated error for that device."""
-    from registry.estimator.predict import estimate_benchmarks
+    was named), each with the estimator's version and its validated error for that device. Each graph's cost
+    analysis is a cached stage (keyed by its optimize key and the analysis code), so a re-ingest only does the
+    per-device arithmetic, against the installed estimator's parameters and device catalog."""
+    from registry.estimator.predict import benchmarks_from_summaries
 
-    graphs = {None if name == "model" else name: Path(comp["files"][0]) for name, comp in build["components"].items()}
     try:
-        return estimate_benchmarks(graphs, precision, devices or None)
+        summaries = {
+            None if name == "model" else name: _graph_summary(comp, cache_root)
+            for name, comp in build["components"].items()
+        }
+        return benchmarks_from_summaries(summaries, precision, devices or None)
     except Exception as exc:  # an estimator that cannot read a graph must not cost the build its publish
         say(f"{precision}: no per-device estimates: {type(exc).__name__}: {exc}")
         return []
+
+
+def _graph_summary(component: dict[str, Any], cache_root: Path) -> dict[str, Any]:
+    from registry.estimator import graphcost
+
+    path = Path(component["files"][0])
+    key = stage_key(
+        "graphcost",
+        built=component.get("optimize_key") or file_digest(path),
+        file=path.name,
+        code=_source_digest(graphcost.__file__),
+    )
+    summary, _ = StageCache(cache_root).run("graphcost", key, lambda _out: graphcost.analyze_onnx(path).summary())
+    return summary
+
+
+@functools.cache
+def _source_digest(path: str) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
 
 def _hub_builds(

@@ -14,13 +14,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from ingest.stagecache import tool_versions
 from registry.errors import RegistryError
 from registry.local import LocalCatalog
 from registry.models import IngestRun
 from registry.service.entities import PublishResult
+from registry.service.manifest import dump_manifest_yaml
 
 if TYPE_CHECKING:
     from ingest.pipeline import IngestOptions, IngestReport, Prepared, Progress
@@ -167,9 +166,7 @@ def publish(
         "source": {"components": prep.digests, "recipe_hash": prep.recipe_hash},
         "builds": entries,
     }
-    (root / "manifest.yaml").write_text(
-        yaml.safe_dump(json.loads(json.dumps(manifest, default=float)), sort_keys=False)
-    )
+    (root / "manifest.yaml").write_text(dump_manifest_yaml(json.loads(json.dumps(manifest, default=float))))
     with catalog.session() as s:
         return publish_directory(s, catalog.store, root)
 

@@ -41,6 +41,13 @@ class BuildJob:
     cache_root: str
     profile_runs: int = 20
     options: dict[str, Any] = field(default_factory=dict)
+    # "calibration/<component>", "eval/<component>", "first/<component>" (the first eval sample) -> digest_samples
+    # of those samples, when the caller computed them once for all precisions
+    sample_digests: dict[str, str] = field(default_factory=dict)
+
+    def samples_digest(self, kind: str, component: str, samples: Sequence[Mapping[str, Any]]) -> str:
+        known = self.sample_digests.get(f"{kind}/{component}")
+        return known if known is not None else digest_samples(samples)
 
 
 def digest_samples(samples: Sequence[Mapping[str, Any]]) -> str:
@@ -130,7 +137,7 @@ def _build_component(
         source=job.digests[name],
         precision=job.precision,
         synthetic=job.synthetic,
-        calibration=digest_samples(use_calib),
+        calibration=job.samples_digest("calibration", name, use_calib) if use_calib else digest_samples([]),
         options=options,
     )
 
@@ -150,7 +157,7 @@ def _build_component(
     built = Path(opt["path"])
     if not evals:
         raise ValueError(f"no evaluation inputs for component {name}")
-    fkey = stage_key("fidelity", built=okey, source=job.digests[name], eval=digest_samples(evals))
+    fkey = stage_key("fidelity", built=okey, source=job.digests[name], eval=job.samples_digest("eval", name, evals))
 
     def fid(_out: Path) -> dict[str, Any]:
         t = time.perf_counter()
@@ -160,7 +167,7 @@ def _build_component(
 
     fidelity, was = _cached(cache, "fidelity", fkey, fid, cached_only)
     counts[was] += 1
-    pkey = stage_key("profile", built=okey, runs=job.profile_runs, inputs=digest_samples(evals[:1]))
+    pkey = stage_key("profile", built=okey, runs=job.profile_runs, inputs=job.samples_digest("first", name, evals[:1]))
 
     def host(_out: Path) -> dict[str, Any]:
         t = time.perf_counter()

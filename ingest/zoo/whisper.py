@@ -6,11 +6,13 @@
 
 Calibration audio is synthetic (tones, chirps, noise, mixtures), turned into log-mel features by Whisper's own
 feature extractor (numpy STFT and mel filter bank, built from its defaults: nothing is downloaded). Decoder
-calibration pairs token prompts with the FP32 torch encoder's output for that audio."""
+calibration pairs token prompts with the FP32 torch encoder's output for that audio (kept on disk by content, so a
+re-ingest does not recompute it)."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -104,6 +106,52 @@ def _components(whisper: Any) -> tuple[Any, Any]:
     return Encoder().eval(), Decoder().eval()
 
 
+def _encoder_outputs(encoder: Any, feats: list[np.ndarray]) -> list[np.ndarray]:
+    """The FP32 encoder's output for each feature array (the decoder's calibration and evaluation inputs). They
+    are kept on disk under ``REGISTRY_HOME/ingest/zoo``, keyed by the encoder's content (architecture and weights),
+    the inputs' bytes and torch's version, so a re-ingest does not run the encoder again (4-5 s of the whole zoo's
+    cached re-ingest); an unreadable cache file is recomputed."""
+    import hashlib
+
+    import torch
+
+    from ingest.zoo_pipeline import module_digest
+
+    h = hashlib.sha256(f"{module_digest(encoder)}{torch.__version__}".encode())
+    for f in feats:
+        h.update(f"{f.dtype}{f.shape}".encode())
+        h.update(np.ascontiguousarray(f).tobytes())
+    root = _cache_dir()
+    path = root / f"whisper-encoder-{h.hexdigest()[:24]}.npy" if root is not None else None
+    if path is not None and path.is_file():
+        try:
+            cached = np.load(path, allow_pickle=False)
+            if cached.shape[0] == len(feats):
+                return [cached[i : i + 1] for i in range(len(feats))]
+        except (OSError, ValueError):
+            pass
+    with torch.no_grad():
+        out = [encoder(torch.from_numpy(f)).numpy() for f in feats]
+    if path is not None and out:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npy")
+            np.save(tmp, np.concatenate(out), allow_pickle=False)
+            tmp.replace(path)
+        except OSError:
+            pass
+    return out
+
+
+def _cache_dir() -> Path | None:
+    try:
+        from registry.settings import get_settings
+
+        return get_settings().home / "ingest" / "zoo"
+    except Exception:
+        return None
+
+
 def build(size: str = "default") -> ZooModel:
     if size not in CONFIGS:
         raise ValueError(f"size must be one of {sorted(CONFIGS)}, not {size!r}")
@@ -156,12 +204,12 @@ def build(size: str = "default") -> ZooModel:
             return [{"input_features": f} for f in feats]
         if component_name != "decoder":
             raise KeyError(f"whisper-tiny has components 'encoder' and 'decoder', not {component_name!r}")
-        out: list[Inputs] = []
-        with torch.no_grad():
-            for f, text in zip(feats, split_sentences(part, n), strict=True):
-                hidden = encoder(torch.from_numpy(f)).numpy()
-                out.append({"decoder_input_ids": tokens(text), "encoder_hidden_states": hidden})
-        return out
+        hidden = _encoder_outputs(encoder, feats)
+        texts = split_sentences(part, n)
+        return [
+            {"decoder_input_ids": tokens(text), "encoder_hidden_states": h}
+            for h, text in zip(hidden, texts, strict=True)
+        ]
 
     first = features(0)
     with torch.no_grad():

@@ -274,14 +274,26 @@ def estimate_benchmarks(
 ) -> list[dict[str, Any]]:
     """Benchmark entries (the publish manifest's ``BenchmarkEntry`` shape) for every (component, device): each
     graph is analysed once, then every device is arithmetic. ``devices`` None means every catalog device."""
-    from registry.devices import load_device_specs, resolve_device_spec
     from registry.estimator.graphcost import analyze_onnx
+
+    summaries = {component: analyze_onnx(path).summary() for component, path in files.items()}
+    return benchmarks_from_summaries(summaries, precision, devices, runtime)
+
+
+def benchmarks_from_summaries(
+    summaries: Mapping[str | None, Mapping[str, Any]],
+    precision: str,
+    devices: Sequence[str] | None = None,
+    runtime: str = "onnx",
+) -> list[dict[str, Any]]:
+    """``estimate_benchmarks`` from graph cost summaries (``GraphCost.summary()``) already computed, e.g. cached by
+    the ingest pipeline for a build it has analysed before."""
+    from registry.devices import load_device_specs, resolve_device_spec
 
     specs = [resolve_device_spec(d) for d in devices] if devices is not None else load_device_specs()
     version = estimator_version()
     out: list[dict[str, Any]] = []
-    for component, path in files.items():
-        summary = analyze_onnx(path).summary()
+    for component, summary in summaries.items():
         for spec in specs:
             est = _estimate(summary, spec, precision, runtime)
             out.append(

@@ -25,6 +25,18 @@ from registry.vocab import (
 )
 
 MANIFEST_NAMES = ("manifest.yaml", "manifest.yml", "manifest.json")
+# libyaml's C loader and dumper when PyYAML was built with it: the same YAML, parsed and written ~10x faster (an
+# ingest's manifest lists an estimate per build and device, thousands of entries; pure-Python YAML was a third of
+# a cached re-ingest).
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_YAML_DUMPER: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+def dump_manifest_yaml(data: Any) -> str:
+    """``data`` as manifest YAML (keys in the order given)."""
+    return str(yaml.dump(data, Dumper=_YAML_DUMPER, sort_keys=False))
+
+
 Provenance = Literal["measured-device", "measured-host", "estimated", "published"]
 
 
@@ -199,7 +211,7 @@ def load_manifest(directory: Path, manifest_path: Path | None = None) -> Manifes
         manifest_path = found[0]
     try:
         text = manifest_path.read_text(encoding="utf-8")
-        data = json.loads(text) if manifest_path.suffix == ".json" else yaml.safe_load(text)
+        data = json.loads(text) if manifest_path.suffix == ".json" else yaml.load(text, Loader=_YAML_LOADER)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as exc:
         raise InvalidManifest(
             f"Cannot read manifest {manifest_path}: {exc}".splitlines()[0],

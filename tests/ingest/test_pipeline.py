@@ -14,6 +14,7 @@ from sqlalchemy import select
 from ingest.byo import ModelSource
 from ingest.errors import InvalidModelFile
 from ingest.pipeline import run_ingest
+from registry.devices import load_device_specs
 from registry.local import LocalCatalog
 from registry.models import IngestRun
 from registry.service.catalog import show_model
@@ -87,11 +88,24 @@ def test_ingest_builds_profiles_evaluates_and_records(local: LocalCatalog, tmp_p
     assert run.status == "succeeded" and run.finished_at is not None
 
 
-def test_reingest_of_an_unchanged_model_is_cached_and_a_noop(local: LocalCatalog, tmp_path: Path) -> None:
+def test_reingest_of_an_unchanged_model_is_cached_and_a_noop(
+    local: LocalCatalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     first = run_ingest(_source(HELLO), local, tmp_path / "work", precisions=("float", "w8a8"), profile_runs=5)
+
+    def no_analysis(path: Path) -> None:
+        raise AssertionError(f"a re-ingest analysed {path} again")
+
+    # the per-device estimates of an unchanged build come from the cached graph analysis
+    monkeypatch.setattr("registry.estimator.graphcost.analyze_onnx", no_analysis)
     again = run_ingest(_source(HELLO), local, tmp_path / "work", precisions=("float", "w8a8"), profile_runs=5)
     assert first.ran_stages == 6 and again.ran_stages == 0 and again.cached_stages == 6
     assert again.published is not None and not again.published.created and again.version == "1.0.0"
+    with local.session() as s:
+        builds = show_model(s, "hello").builds
+    estimated = [b for build in builds for b in build.benchmarks if b.provenance == "estimated"]
+    assert len(estimated) == 2 * len(load_device_specs())
+    assert all(b.latency_ms and b.latency_ms > 0 and b.error_pct and b.error_pct > 0 for b in estimated)
 
 
 def test_a_precision_that_does_not_fit_is_recorded_and_the_others_still_build(

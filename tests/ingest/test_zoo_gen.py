@@ -128,3 +128,28 @@ def test_minilm_real_weights_retrieve_paraphrases_through_onnx(tmp_path_factory:
     emb = runner(model.eval_inputs("model", 1)[0])["sentence_embedding"]
     assert emb.shape == (1, 384)
     assert abs(float(np.linalg.norm(emb)) - 1.0) < 1e-4  # normalized, as sentence-transformers returns it
+
+
+def test_whisper_decoder_inputs_are_reused_from_disk_and_a_damaged_copy_is_recomputed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ingest.zoo import whisper
+
+    monkeypatch.setenv("REGISTRY_HOME", str(tmp_path / "home"))
+    first = whisper.build(size="tiny").calibration("decoder", 2)
+    [stored] = (tmp_path / "home" / "ingest" / "zoo").glob("whisper-encoder-*.npy")
+
+    rebuilt = whisper.build(size="tiny")
+
+    def encoder_ran(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the encoder ran again for inputs it has already seen")
+
+    monkeypatch.setattr(rebuilt.component("encoder").module, "forward", encoder_ran)
+    again = rebuilt.calibration("decoder", 2)
+    stored.write_bytes(b"not an array")
+    recomputed = whisper.build(size="tiny").calibration("decoder", 2)
+    for a, b, c in zip(first, again, recomputed, strict=True):
+        for key in ("decoder_input_ids", "encoder_hidden_states"):
+            np.testing.assert_array_equal(a[key], b[key])
+            np.testing.assert_array_equal(a[key], c[key])
+    assert np.load(stored).shape[0] == 2  # the damaged copy was replaced
