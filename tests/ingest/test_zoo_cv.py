@@ -4,7 +4,7 @@ with real weights reach their task metric through an ONNX build (digits top-1, M
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -20,13 +20,7 @@ from registry.errors import InvalidInput
 RECIPES = Path(__file__).resolve().parents[2] / "ingest" / "recipes"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def registry_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The digits CNN caches its trained weights under the registry home: keep it out of the user's."""
-    home = tmp_path_factory.mktemp("home")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("REGISTRY_HOME", str(home))
-        yield home
+pytestmark = pytest.mark.usefixtures("registry_home")  # the digits CNN caches its trained weights there
 
 
 def onnx_runner(path: Path) -> Runner:

@@ -21,6 +21,7 @@ from ingest.zoo.base import ALL_PRECISIONS, ZooModel
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 RECIPES = Path(__file__).resolve().parents[2] / "ingest" / "recipes"
+pytestmark = pytest.mark.usefixtures("registry_home")  # Whisper keeps its decoder inputs there
 
 
 @dataclass(frozen=True)
