@@ -11,7 +11,6 @@ Publishing, task evaluation and MLflow recording stay in this process (``ingest.
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections.abc import Callable, Iterable
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -57,19 +56,16 @@ class Prepared:
     ran_stages: int = 0
     cached_stages: int = 0
 
+    @functools.cached_property
     def sample_digests(self) -> dict[str, str]:
         """The content digests of the calibration and evaluation samples (part of the stage keys), computed once
         for all of the model's precisions: hashing large inputs (YOLOv8's 640x640 images) per precision was a
-        visible share of a cached re-ingest."""
-        if not self._sample_digests:
-            for name, samples in self.calibration.items():
-                self._sample_digests[f"calibration/{name}"] = digest_samples(samples)
-            for name, samples in self.eval.items():
-                self._sample_digests[f"eval/{name}"] = digest_samples(samples)
-                self._sample_digests[f"first/{name}"] = digest_samples(samples[:1])
-        return self._sample_digests
-
-    _sample_digests: dict[str, str] = field(default_factory=dict, repr=False)
+        visible share of a cached re-ingest. Read only once the model is prepared."""
+        out = {f"calibration/{name}": digest_samples(samples) for name, samples in self.calibration.items()}
+        for name, samples in self.eval.items():
+            out[f"eval/{name}"] = digest_samples(samples)
+            out[f"first/{name}"] = digest_samples(samples[:1])
+        return out
 
 
 @dataclass
@@ -286,7 +282,7 @@ def _queue(
         cache_root=cache_root,
         profile_runs=opts.profile_runs,
         options=prep.options.get(precision, {}),
-        sample_digests=prep.sample_digests(),
+        sample_digests=prep.sample_digests,
     )
     cached = run_build(job, cached_only=True)
     if cached is not None:
@@ -402,22 +398,15 @@ def _estimates(
 
 
 def _graph_summary(component: dict[str, Any], cache_root: Path) -> dict[str, Any]:
+    """The build's graph cost summary, a cached stage keyed by the build's optimize key and the analysis code."""
     from registry.estimator import graphcost
 
     path = Path(component["files"][0])
     key = stage_key(
-        "graphcost",
-        built=component.get("optimize_key") or file_digest(path),
-        file=path.name,
-        code=_source_digest(graphcost.__file__),
+        "graphcost", built=component["optimize_key"], file=path.name, code=file_digest(Path(graphcost.__file__))
     )
     summary, _ = StageCache(cache_root).run("graphcost", key, lambda _out: graphcost.analyze_onnx(path).summary())
     return summary
-
-
-@functools.cache
-def _source_digest(path: str) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
 
 def _hub_builds(

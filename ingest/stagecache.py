@@ -42,15 +42,26 @@ class StageCache:
     def __init__(self, root: Path):
         self.root = root
 
+    def cached(self, stage: str, key: str) -> dict[str, Any] | None:
+        """The stored result of (stage, key); None when there is none or its ``done.json`` cannot be read (a
+        write cut short by a crash or a full disk), so the stage is simply done again."""
+        try:
+            result: dict[str, Any] = json.loads((self.root / stage / key / "done.json").read_text())
+        except (OSError, ValueError):
+            return None
+        return result
+
     def run(self, stage: str, key: str, work: Callable[[Path], dict[str, Any]]) -> tuple[dict[str, Any], bool]:
         """The cached result of (stage, key), or ``work(out_dir)``'s, stored. Returns (result, was_cached)."""
+        found = self.cached(stage, key)
+        if found is not None:
+            return found, True
         out = self.root / stage / key
-        done = out / "done.json"
-        if done.exists():
-            return json.loads(done.read_text()), True
         if out.exists():
             shutil.rmtree(out)  # an interrupted earlier attempt
         out.mkdir(parents=True)
         result = work(out)
-        done.write_text(json.dumps(result, default=str))
+        tmp = out / "done.json.tmp"
+        tmp.write_text(json.dumps(result, default=str))
+        tmp.replace(out / "done.json")  # atomic: a done.json is always whole
         return result, False

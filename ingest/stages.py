@@ -9,7 +9,6 @@ Every stage is cached by content (``ingest.stagecache``); ``cached_only=True`` a
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import time
@@ -82,10 +81,10 @@ class _CacheMiss(Exception):
 
 def _cached(cache: StageCache, stage: str, key: str, work: Any, cached_only: bool) -> tuple[dict[str, Any], bool]:
     if cached_only:
-        done = cache.root / stage / key / "done.json"
-        if not done.exists():
+        found = cache.cached(stage, key)
+        if found is None:
             raise _CacheMiss(stage)
-        return json.loads(done.read_text()), True
+        return found, True
     return cache.run(stage, key, work)
 
 

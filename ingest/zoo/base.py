@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -68,3 +69,14 @@ class ZooModel:
             if c.name == name:
                 return c
         raise KeyError(name)
+
+
+def zoo_cache_dir() -> Path | None:
+    """Where zoo factories keep what they compute once per machine (the digits CNN's trained weights, Whisper's
+    decoder inputs): ``REGISTRY_HOME/ingest/zoo``; None when the settings cannot be read (then nothing is kept)."""
+    try:
+        from registry.settings import get_settings
+
+        return get_settings().home / "ingest" / "zoo"
+    except Exception:
+        return None

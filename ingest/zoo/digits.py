@@ -18,7 +18,7 @@ from typing import Any, Final
 
 import numpy as np
 
-from ingest.zoo.base import Component, Inputs, Runner, TaskMetric, ZooModel
+from ingest.zoo.base import Component, Inputs, Runner, TaskMetric, ZooModel, zoo_cache_dir
 
 SEED: Final = 0
 EPOCHS: Final = 20
@@ -110,16 +110,12 @@ def _train() -> dict[str, Any]:
 
 
 def _cache_path() -> Path | None:
-    try:
-        import sklearn
-        import torch
+    import sklearn
+    import torch
 
-        from registry.settings import get_settings
-
-        key = hashlib.sha256(repr((TRAIN_CONFIG, torch.__version__, sklearn.__version__)).encode()).hexdigest()
-        return get_settings().home / "ingest" / "zoo" / f"digits-cnn-{key[:16]}.pt"
-    except Exception:
-        return None
+    root = zoo_cache_dir()
+    key = hashlib.sha256(repr((TRAIN_CONFIG, torch.__version__, sklearn.__version__)).encode()).hexdigest()
+    return root / f"digits-cnn-{key[:16]}.pt" if root is not None else None
 
 
 @functools.cache

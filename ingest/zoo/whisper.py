@@ -12,12 +12,11 @@ re-ingest does not recompute it)."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ingest.zoo.base import ALL_PRECISIONS, Component, Inputs, ZooModel
+from ingest.zoo.base import ALL_PRECISIONS, Component, Inputs, ZooModel, zoo_cache_dir
 from ingest.zoo.text import hashed_token_ids, split_sentences
 
 SAMPLE_RATE = 16000
@@ -121,7 +120,7 @@ def _encoder_outputs(encoder: Any, feats: list[np.ndarray]) -> list[np.ndarray]:
     for f in feats:
         h.update(f"{f.dtype}{f.shape}".encode())
         h.update(np.ascontiguousarray(f).tobytes())
-    root = _cache_dir()
+    root = zoo_cache_dir()
     path = root / f"whisper-encoder-{h.hexdigest()[:24]}.npy" if root is not None else None
     if path is not None and path.is_file():
         try:
@@ -141,15 +140,6 @@ def _encoder_outputs(encoder: Any, feats: list[np.ndarray]) -> list[np.ndarray]:
         except OSError:
             pass
     return out
-
-
-def _cache_dir() -> Path | None:
-    try:
-        from registry.settings import get_settings
-
-        return get_settings().home / "ingest" / "zoo"
-    except Exception:
-        return None
 
 
 def build(size: str = "default") -> ZooModel:

@@ -108,6 +108,19 @@ def test_reingest_of_an_unchanged_model_is_cached_and_a_noop(
     assert all(b.latency_ms and b.latency_ms > 0 and b.error_pct and b.error_pct > 0 for b in estimated)
 
 
+def test_a_stage_whose_record_was_cut_short_is_redone_and_the_rest_stay_cached(
+    local: LocalCatalog, tmp_path: Path
+) -> None:
+    first = run_ingest(_source(HELLO), local, tmp_path / "work", precisions=("float",), profile_runs=5)
+    [done] = (tmp_path / "work" / "cache" / "profile").glob("*/done.json")
+    done.write_text(done.read_text()[:20])  # a crash or a full disk in the middle of writing it
+    again = run_ingest(_source(HELLO), local, tmp_path / "work", precisions=("float",), profile_runs=5)
+    assert first.status == again.status == "succeeded"
+    assert again.ran_stages == 1 and again.cached_stages == first.ran_stages - 1
+    json.loads(done.read_text())  # whole again
+    assert again.published is not None and not again.published.created
+
+
 def test_a_precision_that_does_not_fit_is_recorded_and_the_others_still_build(
     local: LocalCatalog, tmp_path: Path
 ) -> None:
