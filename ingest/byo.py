@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ingest.errors import InvalidModelFile
+
+if TYPE_CHECKING:
+    from ingest.byo_data import Preprocess
+    from ingest.byo_inputs import GivenShape
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,20 @@ class ModelSource:
     calibration: dict[str, list[dict[str, np.ndarray]]] | None = None  # per component; synthetic when None
 
 
+@dataclass(frozen=True)
+class ByoInputs:
+    """What the user says about a bring-your-own model's inputs and data (``registry ingest --onnx/--torch``)."""
+
+    shapes: dict[str, GivenShape] = field(default_factory=dict)  # --input-shape, for one size
+    state: tuple[str, ...] = ()  # --state-input, beside the inputs recognized as state by name
+    values: dict[str, float] = field(default_factory=dict)  # --input-value NAME=VALUE
+    calibration_data: Path | None = None
+    eval_data: Path | None = None
+    preprocess: Preprocess | None = None
+    accept_degenerate: bool = False
+    size: str | None = None  # label of this size when the model is ingested at several
+
+
 def check_onnx(path: Path) -> Any:
     """Load and check an ONNX file, or InvalidModelFile with what is wrong."""
     import onnx
@@ -45,39 +63,6 @@ def check_onnx(path: Path) -> Any:
             hint="Re-export it, or check that the file is complete.",
         ) from exc
     return model
-
-
-_DTYPES = {1: np.float32, 10: np.float16, 6: np.int32, 7: np.int64, 9: np.bool_}
-
-
-def synthetic_inputs(path: Path, count: int, seed: int = 0) -> list[dict[str, np.ndarray]]:
-    """Inputs shaped as the graph declares (symbolic dims -> 1): N(0,1) floats, small non-negative ints.
-    Used for fidelity and calibration when the user brings no data; recorded as synthetic."""
-    model = check_onnx(path)
-    initializers = {i.name for i in model.graph.initializer}
-    rng = np.random.default_rng(seed)
-    samples = []
-    for _ in range(count):
-        feed: dict[str, np.ndarray] = {}
-        for inp in model.graph.input:
-            if inp.name in initializers:
-                continue
-            t = inp.type.tensor_type
-            shape = [d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else 1 for d in t.shape.dim]
-            dtype = _DTYPES.get(t.elem_type)
-            if dtype is None:
-                raise InvalidModelFile(
-                    f"Input '{inp.name}' has an element type ({t.elem_type}) the pipeline cannot synthesize.",
-                    hint="Provide calibration data for this model.",
-                )
-            if np.issubdtype(dtype, np.floating):
-                feed[inp.name] = rng.standard_normal(shape).astype(dtype)
-            elif dtype is np.bool_:
-                feed[inp.name] = np.ones(shape, dtype)
-            else:
-                feed[inp.name] = rng.integers(0, 100, shape).astype(dtype)
-        samples.append(feed)
-    return samples
 
 
 def split(

@@ -8,7 +8,7 @@ pickled Python code). A bare state_dict has no architecture: write a recipe with
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,26 +22,18 @@ SECURITY_NOTE = (
     "--torch loads a pickled module with torch.load(weights_only=False), which runs any code the file carries: "
     "only ingest checkpoints you trust (TorchScript files are loaded without unpickling Python code)."
 )
-_SHAPE = re.compile(r"^([A-Za-z_][\w.]*):(\d+(?:x\d+)*)(?::(float32|float16|int64|int32))?$")
-_DTYPES = {"float32": np.float32, "float16": np.float16, "int64": np.int64, "int32": np.int32}
+_DTYPES = {"float32": np.float32, "float16": np.float16, "int64": np.int64, "int32": np.int32, "bool": np.bool_}
 
 
-def parse_input_shapes(specs: list[str]) -> dict[str, tuple[tuple[int, ...], str]]:
-    """``name:1x3x224x224[:dtype]`` -> {name: (shape, dtype)}, in the order forward() takes them."""
+def parse_input_shapes(specs: list[str]) -> list[dict[str, tuple[tuple[int, ...], str]]]:
+    """``name:1x3x224x224[:dtype]`` -> one {name: (shape, dtype)} per size, in the order forward() takes them."""
+    from ingest.byo_inputs import parse_input_shapes as parse
+
     if not specs:
         raise InvalidInput(
             "--torch needs the model's inputs.", hint="Add --input-shape NAME:1x3x224x224 once per input, in order."
         )
-    out: dict[str, tuple[tuple[int, ...], str]] = {}
-    for spec in specs:
-        m = _SHAPE.match(spec.strip())
-        if not m or any(int(d) == 0 for d in m.group(2).split("x")):
-            raise InvalidInput(
-                f"--input-shape '{spec}' is not NAME:DIMxDIM[...][:dtype].",
-                hint="e.g. --input-shape pixel_values:1x3x224x224 or --input-shape ids:1x128:int64",
-            )
-        out[m.group(1)] = (tuple(int(d) for d in m.group(2).split("x")), m.group(3) or "float32")
-    return out
+    return [{n: (g.shape, g.dtype or "float32") for n, g in size.items()} for size in parse(specs)]
 
 
 def load_module(path: Path) -> Any:
@@ -74,7 +66,7 @@ def _synthetic(shapes: dict[str, tuple[tuple[int, ...], str]], n: int, seed: int
     rng = np.random.default_rng(seed)
     out = []
     for _ in range(n):
-        sample = {}
+        sample: dict[str, np.ndarray] = {}
         for name, (shape, dtype) in shapes.items():
             kind = _DTYPES[dtype]
             sample[name] = (
@@ -86,10 +78,21 @@ def _synthetic(shapes: dict[str, tuple[tuple[int, ...], str]], n: int, seed: int
     return out
 
 
+Samples = Callable[[str, int], list[dict[str, np.ndarray]]]
+
+
 def torch_model(
-    path: Path, shapes: dict[str, tuple[tuple[int, ...], str]], *, slug: str, name: str, task: str, **card: Any
+    path: Path,
+    shapes: dict[str, tuple[tuple[int, ...], str]],
+    *,
+    slug: str,
+    name: str,
+    task: str,
+    calibration: Samples | None = None,
+    eval_inputs: Samples | None = None,
+    **card: Any,
 ) -> ZooModel:
-    """A one-component ZooModel around the checkpoint; data are synthetic (recorded so)."""
+    """A one-component ZooModel around the checkpoint; data are the given ones, else synthetic (recorded so)."""
     import torch
 
     module = load_module(path)
@@ -114,7 +117,7 @@ def torch_model(
         description=card.get("description") or f"Brought as a torch checkpoint ({path.name}).",
         weights=card.get("weights", "real"),
         components=[Component("model", module, example, outputs)],
-        calibration=lambda _c, n: _synthetic(shapes, n, 1),
-        eval_inputs=lambda _c, n: _synthetic(shapes, n, 2),
+        calibration=calibration or (lambda _c, n: _synthetic(shapes, n, 1)),
+        eval_inputs=eval_inputs or (lambda _c, n: _synthetic(shapes, n, 2)),
         supported_precisions=ALL_PRECISIONS,
     )

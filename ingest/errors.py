@@ -53,3 +53,28 @@ class InvalidModelFile(InvalidInput):
             hint=hint or "Re-export the model, or check that the file (and its .data file) was copied whole.",
             extra=extra,
         )
+
+
+class InputShapeRequired(InvalidInput):
+    """A bring-your-own model leaves input dimensions free and nothing gives them a value."""
+
+    code = "input_shape_required"
+
+    def __init__(self, detail: str, *, hint: str | None = None, extra: dict[str, Any] | None = None):
+        super().__init__(detail, hint=hint or "Pass --input-shape NAME:DIMxDIM... for each dynamic input.", extra=extra)
+
+
+class DegenerateFidelity(InvalidInput):
+    """A build's fidelity figures come from a degenerate run (NaN, cosine <= 0, SQNR at its clamp, constant
+    outputs): they say nothing, so the build is not published as if they did."""
+
+    code = "degenerate_fidelity"
+
+    def __init__(self, detail: str, *, hint: str | None = None, extra: dict[str, Any] | None = None):
+        super().__init__(
+            detail,
+            hint=hint
+            or "Check the input shapes and data (--input-shape, --eval-data); pass --accept-degenerate to publish "
+            "the build with its figures marked degenerate.",
+            extra=extra,
+        )

@@ -151,3 +151,37 @@ def run_model(
         values = session.run(names, dict(feed))
         results.append({n: np.asarray(v) for n, v in zip(names, values, strict=True)})
     return results
+
+
+def degenerate_reasons(
+    reference: Sequence[Outputs], candidate: Sequence[Outputs], metrics: Mapping[str, float], *, is_reference: bool
+) -> list[str]:
+    """Why these fidelity figures mean nothing, if they do not: a NaN or infinite output or figure, a cosine <= 0,
+    an SQNR at its clamp (``±MAX_DB``), or outputs that do not change across samples. ``is_reference``: the build
+    is the FP32 reference itself (float), whose figures against itself are exact by construction; only the
+    reference's own outputs are judged then."""
+    reasons: list[str] = []
+    for label, outputs in (("FP32 reference", reference), ("build", candidate)):
+        bad = [n for n in outputs[0] if not all(np.all(np.isfinite(np.asarray(s[n], np.float64))) for s in outputs)]
+        if bad:
+            reasons.append(f"the {label} gives NaN or infinite values in {', '.join(bad)}")
+    if not is_reference:
+        if any(isinstance(v, float) and math.isnan(v) for v in metrics.values()):
+            reasons.append("a fidelity figure is NaN")
+        if metrics.get("cosine", 1.0) <= 0.0:
+            reasons.append(f"cosine {metrics['cosine']:.3g} <= 0")
+        sqnr = metrics.get("sqnr_db")
+        if sqnr is not None and abs(sqnr) >= MAX_DB:
+            reasons.append(f"SQNR at its clamp ({sqnr:+.0f} dB)")
+    if len(reference) >= 2:
+        for label, outputs in (("FP32 reference", reference), ("build", candidate)):
+            if label == "build" and is_reference:
+                continue
+            if all(_constant(outputs, n) for n in outputs[0]):
+                reasons.append(f"the {label}'s outputs are the same for all {len(outputs)} samples")
+    return reasons
+
+
+def _constant(outputs: Sequence[Outputs], name: str) -> bool:
+    first = np.asarray(outputs[0][name])
+    return all(np.array_equal(first, np.asarray(s[name])) for s in outputs[1:])

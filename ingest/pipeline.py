@@ -13,12 +13,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ingest.byo import ModelSource, check_onnx, split, synthetic_inputs
-from ingest.errors import InvalidModelFile, UnsupportedPrecision
+from ingest.byo import ByoInputs, ModelSource, check_onnx, split
+from ingest.errors import UnsupportedPrecision
 from ingest.stagecache import StageCache, file_digest, stage_key
 from ingest.stages import BuildJob, digest_samples, failure, run_build
 from registry.local import LocalCatalog
@@ -53,6 +53,9 @@ class Prepared:
     task_metric: TaskMetric | None = None
     export: dict[str, Any] = field(default_factory=dict)
     error: dict[str, Any] | None = None  # the model could not be prepared (e.g. export failed)
+    interfaces: dict[str, dict[str, Any]] = field(default_factory=dict)  # component -> its exact inputs
+    data: dict[str, Any] = field(default_factory=dict)  # calibration / evaluation: given or synthetic
+    accept_degenerate: bool = False
     ran_stages: int = 0
     cached_stages: int = 0
 
@@ -129,11 +132,14 @@ def run_ingest(
     backend: str = "local",
     log: RunLog | None = None,
     display: Display | None = None,
+    byo: ByoInputs | None = None,
 ) -> IngestReport:
     """Ingest a bring-your-own ONNX model (one file per component)."""
+    from registry.errors import InvalidInput
+
     try:
-        prepared = prepare_onnx(source, precisions, calibration_samples)
-    except InvalidModelFile as exc:
+        prepared = prepare_onnx(source, precisions, calibration_samples, byo=byo, cache_root=work_dir / "cache")
+    except InvalidInput as exc:
         from ingest.record import record_refused
 
         record_refused(catalog, source.slug, version, exc, log)
@@ -145,22 +151,74 @@ def run_ingest(
     return report
 
 
-def prepare_onnx(source: ModelSource, precisions: Iterable[str], calibration_samples: int = 24) -> Prepared:
-    for path in source.components.values():
-        check_onnx(path)
-    digests = {name: file_digest(path) for name, path in source.components.items()}
-    prepared = Prepared(
-        source=source,
-        precisions=tuple(dict.fromkeys(normalize_precision(p) for p in precisions)),
-        recipe_hash=stage_key("source", digests=digests),
-        digests=digests,
-        synthetic=not source.calibration,
-    )
+def prepare_onnx(
+    source: ModelSource,
+    precisions: Iterable[str],
+    calibration_samples: int = 24,
+    *,
+    byo: ByoInputs | None = None,
+    cache_root: Path | None = None,
+) -> Prepared:
+    """Check each component, fix its exact input interface (pinning free dims, see ``ingest.byo_inputs``) and
+    gather its data: the user's, or synthetic samples at those shapes."""
+    from ingest.byo_inputs import resolve_interface, state_inputs
+
+    byo = byo or ByoInputs()
+    components: dict[str, Path] = {}
+    prepared = Prepared(source=source, precisions=(), recipe_hash="", accept_degenerate=byo.accept_degenerate)
     for name, path in source.components.items():
-        given = (source.calibration or {}).get(name)
-        samples = given if given else synthetic_inputs(path, calibration_samples)
-        prepared.calibration[name], prepared.eval[name] = split(samples, held_out=8)
+        model = check_onnx(path)
+        interface = resolve_interface(model, byo.shapes, state=state_inputs(model, byo.state), values=byo.values)
+        if byo.size:
+            interface = replace(interface, size=byo.size)
+        components[name] = _pinned(path, interface, cache_root)
+        prepared.interfaces[name] = interface.record()
+        _gather_data(prepared, name, interface, byo, (source.calibration or {}).get(name), calibration_samples)
+    source = replace(source, components=components)
+    digests = {name: file_digest(path) for name, path in components.items()}
+    prepared.source = source
+    prepared.precisions = tuple(dict.fromkeys(normalize_precision(p) for p in precisions))
+    prepared.recipe_hash = stage_key("source", digests=digests)
+    prepared.digests = digests
+    prepared.synthetic = any(d["evaluation"]["kind"] == "synthetic" for d in prepared.data.values())
     return prepared
+
+
+def _gather_data(
+    prepared: Prepared, name: str, interface: Any, byo: ByoInputs, given: list[Inputs] | None, count: int
+) -> None:
+    """Calibration and evaluation samples of one component, and the record of where they came from."""
+    from ingest.byo_data import describe, load_dir, synthetic
+
+    if given:
+        samples, cal_record = given, {"kind": "given", "samples": len(given)}
+    elif byo.calibration_data is not None:
+        samples = load_dir(byo.calibration_data, interface, byo.preprocess, "--calibration-data")
+        cal_record = describe(byo.calibration_data, len(samples), byo.preprocess)
+    else:
+        samples = synthetic(interface, count, seed=0)
+        cal_record = describe(None, len(samples), None)
+    if byo.eval_data is not None:
+        prepared.calibration[name] = samples
+        prepared.eval[name] = load_dir(byo.eval_data, interface, byo.preprocess, "--eval-data")
+        eval_record = describe(byo.eval_data, len(prepared.eval[name]), byo.preprocess)
+    else:
+        prepared.calibration[name], prepared.eval[name] = split(samples, held_out=8)
+        eval_record = {**cal_record, "samples": len(prepared.eval[name]), "held_out_from": "calibration"}
+    prepared.data[name] = {"calibration": cal_record, "evaluation": eval_record}
+
+
+def _pinned(path: Path, interface: Any, cache_root: Path | None) -> Path:
+    """The FP32 file with the interface's shapes fixed (a cached stage), or ``path`` when nothing was free."""
+    from ingest.byo_inputs import pin
+
+    if not interface.pinned:
+        return path
+    if cache_root is None:
+        raise ValueError("pinning input shapes needs a cache directory")
+    key = stage_key("pin", source=file_digest(path), inputs=interface.shapes())
+    result, _ = StageCache(cache_root).run("pin", key, lambda out: {"path": str(pin(path, interface, out))})
+    return Path(result["path"])
 
 
 @dataclass
@@ -283,6 +341,7 @@ def _queue(
         profile_runs=opts.profile_runs,
         options=prep.options.get(precision, {}),
         sample_digests=prep.sample_digests,
+        accept_degenerate=prep.accept_degenerate,
     )
     cached = run_build(job, cached_only=True)
     if cached is not None:
@@ -391,10 +450,15 @@ def _estimates(
             None if name == "model" else name: _graph_summary(comp, cache_root)
             for name, comp in build["components"].items()
         }
-        return benchmarks_from_summaries(summaries, precision, devices or None)
+        out = benchmarks_from_summaries(summaries, precision, devices or None)
     except Exception as exc:  # an estimator that cannot read a graph must not cost the build its publish
         say(f"{precision}: no per-device estimates: {type(exc).__name__}: {exc}")
         return []
+    for bench in out:  # the exact input shapes the analysed graph carries (the build's interface)
+        comp = build["components"].get(bench.get("component") or "model") or {}
+        if comp.get("input_shapes"):
+            bench.setdefault("details", {})["input_shapes"] = comp["input_shapes"]
+    return out
 
 
 def _graph_summary(component: dict[str, Any], cache_root: Path) -> dict[str, Any]:

@@ -130,12 +130,22 @@ def publish(
                 files.append({"path": rel, "component": component})
             details[name] = comp["details"]
             benchmarks += _host_benchmarks(comp, component)
-            evaluations += _fidelity_evaluations(prep, comp, component)
+            if precision != "float":  # the float build is the FP32 reference: its fidelity to itself says nothing
+                evaluations += _fidelity_evaluations(prep, comp, component)
         evaluations += build.get("accuracy", [])
         evaluations += build.get("device_evaluations", [])  # qai-hub: the portable build run on devices
         benchmarks += build.get("device_benchmarks", [])
         if prep.export:
             details["export"] = prep.export
+        if prep.interfaces:
+            details["interface"] = prep.interfaces
+        if prep.data:
+            details["data"] = prep.data
+        degenerate = {
+            n: c["fidelity"]["degenerate"] for n, c in build["components"].items() if c["fidelity"].get("degenerate")
+        }
+        if degenerate:
+            details["degenerate_accepted"] = degenerate
         if build.get("evaluation_error"):
             details["evaluation_error"] = build["evaluation_error"]
         entries.append(
@@ -206,6 +216,7 @@ def _host_benchmarks(comp: dict[str, Any], component: str | None) -> list[dict[s
                 "mean_ms": r["mean_ms"],
                 "load_ms": r["load_ms"],
                 "memory_method": prof["memory_method"],
+                **({"input_shapes": comp["input_shapes"]} if comp.get("input_shapes") else {}),
             },
         }
         for r in prof["results"]
@@ -231,7 +242,11 @@ def _fidelity_evaluations(prep: Prepared, comp: dict[str, Any], component: str |
             "provenance": "measured-host",
             "source": "onnxruntime CPU vs the FP32 build",
             "component": component,
-            "details": {k: v for k, v in fid.items() if k != metric},
+            "details": {
+                **{k: v for k, v in fid.items() if k != metric},
+                "synthetic_data": bool(comp["synthetic_data"]),
+                **({"input_shapes": comp["input_shapes"]} if comp.get("input_shapes") else {}),
+            },
         }
         for metric in ("cosine", "sqnr_db")
     ]

@@ -43,6 +43,7 @@ class BuildJob:
     # "calibration/<component>", "eval/<component>", "first/<component>" (the first eval sample) -> digest_samples
     # of those samples, when the caller computed them once for all precisions
     sample_digests: dict[str, str] = field(default_factory=dict)
+    accept_degenerate: bool = False  # publish a build whose fidelity run was degenerate, its figures marked so
 
     def samples_digest(self, kind: str, component: str, samples: Sequence[Mapping[str, Any]]) -> str:
         known = self.sample_digests.get(f"{kind}/{component}")
@@ -122,7 +123,8 @@ def run_build(job: BuildJob, cached_only: bool = False) -> dict[str, Any] | None
 def _build_component(
     job: BuildJob, name: str, src: Path, cache: StageCache, cached_only: bool, events: list[str]
 ) -> tuple[dict[str, Any], tuple[int, int]]:
-    from ingest.fidelity import compare, run_model
+    from ingest.errors import DegenerateFidelity
+    from ingest.fidelity import compare, degenerate_reasons, run_model
     from ingest.optimize import optimize
     from ingest.profile_host import profile
 
@@ -156,16 +158,28 @@ def _build_component(
     built = Path(opt["path"])
     if not evals:
         raise ValueError(f"no evaluation inputs for component {name}")
-    fkey = stage_key("fidelity", built=okey, source=job.digests[name], eval=job.samples_digest("eval", name, evals))
+    fkey = stage_key(
+        "fidelity", built=okey, source=job.digests[name], eval=job.samples_digest("eval", name, evals), checks=2
+    )
 
     def fid(_out: Path) -> dict[str, Any]:
         t = time.perf_counter()
-        result = compare(run_model(src, evals), run_model(built, evals))
+        reference, candidate = run_model(src, evals), run_model(built, evals)
+        result: dict[str, Any] = dict(compare(reference, candidate))
+        reasons = degenerate_reasons(reference, candidate, result, is_reference=job.precision == "float")
+        if reasons:
+            result["degenerate"] = reasons
         events.append(f"{job.precision}/{name}: fidelity in {time.perf_counter() - t:.2f}s")
         return result
 
     fidelity, was = _cached(cache, "fidelity", fkey, fid, cached_only)
     counts[was] += 1
+    if fidelity.get("degenerate") and not job.accept_degenerate:
+        exc = DegenerateFidelity(
+            f"{job.precision}/{name}: degenerate fidelity run: {'; '.join(fidelity['degenerate'])}.",
+            extra={"fidelity": fidelity},
+        )
+        return {**failure(exc), "fidelity": fidelity}, (counts[0], counts[1])
     pkey = stage_key("profile", built=okey, runs=job.profile_runs, inputs=job.samples_digest("first", name, evals[:1]))
 
     def host(_out: Path) -> dict[str, Any]:
@@ -188,5 +202,6 @@ def _build_component(
         "profile": prof,
         "synthetic_data": job.synthetic,
         "eval_samples": len(evals),
+        "input_shapes": {k: list(np.shape(v)) for k, v in evals[0].items()},
         "optimize_key": okey,
     }, (counts[0], counts[1])

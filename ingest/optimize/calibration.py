@@ -53,7 +53,7 @@ def _mismatch(array: np.ndarray, spec: InputSpec) -> str | None:
     if array.ndim != len(spec.shape):
         return f"shape {list(array.shape)} has rank {array.ndim}, expected rank {len(spec.shape)}"
     for axis, (got, want) in enumerate(zip(array.shape, spec.shape, strict=True)):
-        if isinstance(want, int) and got != want:
+        if isinstance(want, int) and want > 0 and got != want:  # a dim_value <= 0 (-1) is a free dimension
             return f"shape {list(array.shape)} differs on axis {axis} ({got} != {want})"
     return None
 

@@ -30,10 +30,12 @@ def run(job: Job) -> tuple[Path, dict[str, Any]]:
             hint="Try op_block_list=[...] to keep the failing op types in float32, or use another precision.",
         ) from exc
     retyped = fix_cast_types(converted)
+    reordered = sort_nodes(converted.graph)
     path = job.scratch / "fp16.onnx"
     graph.save(converted, path)
     return path, {
         "casts_retyped_to_float16": retyped,
+        **({"nodes_reordered": reordered} if reordered else {}),
         "method": "onnxconverter_common.float16",
         "keep_io_types": True,
         "op_block_list": "default" if block_list is None else list(block_list),
@@ -75,3 +77,54 @@ def _all_nodes(graph_proto: Any) -> list[Any]:
             for sub in attribute.graphs:
                 nodes.extend(_all_nodes(sub))
     return nodes
+
+
+def sort_nodes(graph_proto: Any) -> int:
+    """Put the graph's nodes back in topological order and drop exact duplicates; returns how many moved.
+
+    With ``keep_io_types`` the converter appends the input Casts after nodes that read them (and may add the same
+    Cast twice): plain ops still run, but an If/Loop body that reads an outer-scope tensor made later fails the
+    checker ("Nodes in a graph must be topologically sorted"). A subgraph's outer-scope reads count as inputs
+    of the node that holds it."""
+    nodes, seen = [], set()
+    for node in graph_proto.node:
+        key = node.SerializeToString()
+        if key not in seen:
+            seen.add(key)
+            nodes.append(node)
+    available = {i.name for i in graph_proto.input} | {t.name for t in graph_proto.initializer} | {""}
+    produced = {out for node in nodes for out in node.output}
+    pending, order = list(nodes), []
+    while pending:
+        ready = [n for n in pending if all(x in available or x not in produced for x in _reads(n))]
+        if not ready:  # a cycle or an unknown read: keep the rest as they were
+            order.extend(pending)
+            break
+        for node in ready:
+            order.append(node)
+            available.update(node.output)
+        pending = [n for n in pending if all(n is not r for r in ready)]
+    moved = (
+        sum(1 for a, b in zip(graph_proto.node, order, strict=False) if a is not b) + len(graph_proto.node) - len(order)
+    )
+    copies = [type(n)() for n in order]
+    for copy, node in zip(copies, order, strict=True):
+        copy.CopyFrom(node)
+    del graph_proto.node[:]
+    graph_proto.node.extend(copies)
+    return moved
+
+
+def _reads(node: Any) -> set[str]:
+    """The node's inputs, and the outer-scope names its subgraphs read."""
+    names = set(node.input)
+    for attribute in node.attribute:
+        for sub in [attribute.g] if attribute.g.node else list(attribute.graphs):
+            inner = (
+                {o for n in sub.node for o in n.output}
+                | {i.name for i in sub.input}
+                | {t.name for t in sub.initializer}
+            )
+            for n in sub.node:
+                names.update(x for x in _reads(n) if x not in inner)
+    return names

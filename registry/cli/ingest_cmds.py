@@ -34,7 +34,23 @@ def ingest(
         help="A TorchScript file or a whole pickled nn.Module (loaded with torch.load(weights_only=False): "
         "it can run code, so only use files you trust). Needs --input-shape.",
     ),
-    input_shape: list[str] = typer.Option([], "--input-shape", help="For --torch: NAME:1x3x224x224[:dtype]."),
+    input_shape: list[str] = typer.Option(
+        [],
+        "--input-shape",
+        help="For --onnx/--torch: NAME:1x3x640x640[:dtype], once per input; give an input again for another size.",
+    ),
+    state_input: list[str] = typer.Option([], "--state-input", help="An input fed back from an output (zeros)."),
+    input_value: list[str] = typer.Option([], "--input-value", help="NAME=VALUE: an input held at one value."),
+    calibration_data: Path | None = typer.Option(
+        None, "--calibration-data", help="For --onnx/--torch: a directory of .npz/.npy, image or .wav samples."
+    ),
+    eval_data: Path | None = typer.Option(None, "--eval-data", help="For --onnx/--torch: held-out samples, as above."),
+    preprocess: str | None = typer.Option(
+        None, "--preprocess", help="Images/audio: color=rgb,scale=1/255,mean=a:b:c,std=a:b:c,layout=nchw,rate=16000."
+    ),
+    accept_degenerate: bool = typer.Option(
+        False, "--accept-degenerate", help="Publish builds whose fidelity run was degenerate, marked so."
+    ),
     name: str | None = typer.Option(None, "--name", help="Model slug for --onnx/--torch, e.g. my-detector."),
     task: str | None = typer.Option(None, "--task", help="For --onnx/--torch: e.g. classification."),
     domain: str = typer.Option("computer-vision", help="computer-vision, generative-ai, audio or nlp."),
@@ -103,29 +119,36 @@ def ingest(
     log.write(f"registry ingest {' '.join(modes)} executor={pool.name} backend={backend} devices={where}")
     if torch_ckpt is not None and not json_out:
         info(f"note: {_security_note()}")
+    byo_flags = {
+        "state": state_input,
+        "values": input_value,
+        "calibration_data": calibration_data,
+        "eval_data": eval_data,
+        "preprocess": preprocess,
+        "accept_degenerate": accept_degenerate,
+    }
     try:
         with display:
             if onnx is not None or torch_ckpt is not None:
-                reports = [
-                    _byo(
-                        onnx,
-                        torch_ckpt,
-                        input_shape,
-                        name,
-                        task,
-                        domain,
-                        license,
-                        weights,
-                        wanted,
-                        root,
-                        catalog,
-                        opts,
-                        pool,
-                        progress,
-                        log,
-                        display,
-                    )
-                ]
+                reports = _byo(
+                    onnx,
+                    torch_ckpt,
+                    input_shape,
+                    name,
+                    task,
+                    domain,
+                    license,
+                    weights,
+                    wanted,
+                    root,
+                    catalog,
+                    opts,
+                    pool,
+                    progress,
+                    log,
+                    display,
+                    byo_flags,
+                )
             else:
                 reports = _recipes(recipe, all_recipes, wanted, root, catalog, opts, pool, progress, log, display)
     finally:
@@ -200,7 +223,9 @@ def _byo(
     progress: Any,
     log: Any,
     display: Any,
-) -> IngestReport:
+    byo_flags: dict[str, Any],
+) -> list[IngestReport]:
+    from registry.cli.ingest_byo import ingest_onnx, ingest_torch
     from registry.errors import InvalidInput
     from registry.vocab import check_slug
 
@@ -210,61 +235,12 @@ def _byo(
         )
     slug = check_slug(name)
     precisions = wanted or ("float", "fp16", "w8a8")
+    card = {"name": name, "task": task, "domain": domain, "license": license, "weights": weights}
+    run = {"executor": pool, "progress": progress, "log": log, "display": display}
     if onnx is not None:
-        from ingest.byo import ModelSource
-        from ingest.pipeline import run_ingest
-
-        source = ModelSource(
-            slug=slug,
-            name=name,
-            task=task,
-            domain=domain,
-            license=license,
-            weights=weights,
-            components={"model": onnx.resolve()},
-            description=f"Brought as ONNX ({onnx.name}).",
-        )
-        return run_ingest(
-            source,
-            catalog,
-            root,
-            version=opts.version,
-            precisions=precisions,
-            profile_runs=opts.profile_runs,
-            progress=progress,
-            executor=pool,
-            devices=opts.devices,
-            backend=opts.backend,
-            log=log,
-            display=display,
-        )
+        return ingest_onnx(onnx, slug, card, input_shape, byo_flags, precisions, root, catalog, opts, run)
     assert torch_ckpt is not None
-    from ingest.byo_torch import parse_input_shapes, torch_model
-    from ingest.pipeline import ingest_many
-    from ingest.stagecache import file_digest
-    from ingest.zoo_pipeline import prepare_model
-
-    shapes = parse_input_shapes(input_shape)
-    log.write(f"{slug}: loading {torch_ckpt} ({_security_note()})")
-    model = torch_model(
-        torch_ckpt.resolve(), shapes, slug=slug, name=name, task=task, domain=domain, license=license, weights=weights
-    )
-    identity = {
-        "slug": slug,
-        "checkpoint": file_digest(torch_ckpt),
-        "inputs": {k: [list(v[0]), v[1]] for k, v in shapes.items()},
-    }
-    prep = prepare_model(
-        model,
-        precisions=precisions,
-        identity=identity,
-        cache_root=root / "cache",
-        calibration_samples=24,
-        eval_samples=8,
-        synthetic=True,
-    )
-    [report] = ingest_many([prep], catalog, root, opts, executor=pool, progress=progress, log=log, display=display)
-    return report
+    return ingest_torch(torch_ckpt, slug, card, input_shape, byo_flags, precisions, root, catalog, opts, run)
 
 
 def _recipes(
