@@ -246,7 +246,11 @@ def _free_message(free: list[GraphInput]) -> str:
 
 def _example(free: list[GraphInput], flag: str) -> str:
     named: dict[str, int] = {}
-    flags = " ".join(f"{flag} {i.name}:{_dims_example(i, named)}" for i in free)
+    parts = []
+    for inp in free:  # an input whose free dims are all named on an earlier one follows from it: not repeated
+        if not all(isinstance(d, int) or (isinstance(d, str) and d in named) for d in inp.dims):
+            parts.append(f"{flag} {inp.name}:{_dims_example(inp, named)}")
+    flags = " ".join(parts)
     return f"Pass the shapes to measure at, e.g. {flags} (several {flag} per input ingest several sizes)."
 
 

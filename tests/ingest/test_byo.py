@@ -1,0 +1,205 @@
+"""Bring your own model, honestly: third-party-like ONNX files (made here, ``byo_models``) with dynamic dims, a
+-1 batch axis, If subgraphs and a state input go through every stage at the shapes the user gives, on the data
+the user gives, or stop with one line saying what to pass; a degenerate fidelity run never publishes as good."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ingest.byo import ByoInputs, ModelSource
+from ingest.byo_data import Preprocess
+from ingest.byo_inputs import parse_input_shapes
+from ingest.errors import InputShapeRequired
+from ingest.executor import SerialExecutor
+from ingest.fidelity import MAX_DB, degenerate_reasons
+from ingest.pipeline import run_ingest
+from registry.local import LocalCatalog
+from registry.service.catalog import show_model
+from registry.service.entities import BuildInfo
+from tests.helpers import cli_env
+from tests.ingest import byo_models
+from tests.ingest.zoo_fixture import make_local
+
+
+@pytest.fixture
+def local(sqlite_url: str, tmp_path: Path) -> LocalCatalog:
+    return make_local(sqlite_url, tmp_path)
+
+
+def _source(path: Path, slug: str) -> ModelSource:
+    return ModelSource(
+        slug=slug,
+        name=slug,
+        task="t",
+        domain="computer-vision",
+        license="mit",
+        weights="random",
+        components={"model": path},
+    )
+
+
+def _ingest(local: LocalCatalog, tmp_path: Path, path: Path, slug: str, precisions: tuple[str, ...], **byo: object):
+    shapes = parse_input_shapes(list(byo.pop("shapes", [])))[0]  # type: ignore[call-overload]
+    return run_ingest(
+        _source(path, slug),
+        local,
+        tmp_path / "work",
+        precisions=precisions,
+        profile_runs=3,
+        executor=SerialExecutor(),
+        record_mlflow=False,
+        byo=ByoInputs(shapes=shapes, **byo),  # type: ignore[arg-type]
+    )
+
+
+def _builds(local: LocalCatalog, slug: str) -> dict[str, BuildInfo]:
+    with local.session() as s:
+        return {b.precision: b for b in show_model(s, slug).builds}
+
+
+def _assert_measured_at(build: BuildInfo, shapes: dict[str, list[int]]) -> None:
+    host = [b for b in build.benchmarks if b.provenance == "measured-host"]
+    estimated = [b for b in build.benchmarks if b.provenance == "estimated"]
+    assert host and estimated
+    assert all(b.details["input_shapes"] == shapes for b in host + estimated)
+    assert {n: i["shape"] for n, i in build.details["interface"]["model"]["inputs"].items()} == shapes
+
+
+def test_a_classifier_with_a_minus_one_batch_is_refused_then_built_at_the_given_shape_on_real_images(
+    local: LocalCatalog, tmp_path: Path
+) -> None:
+    from PIL import Image
+
+    model = byo_models.classifier(tmp_path / "cls.onnx")
+    with pytest.raises(InputShapeRequired) as refused:
+        _ingest(local, tmp_path, model, "cls", ("float",))
+    assert "x: float32[?, 3, 16, 32]" in refused.value.detail
+    assert "--input-shape x:1x3x16x32" in (refused.value.hint or "")
+    images = tmp_path / "images"
+    images.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(12):
+        Image.fromarray(rng.integers(0, 255, (40, 70, 3), dtype=np.uint8)).save(images / f"{i:02d}.png")
+    report = _ingest(
+        local,
+        tmp_path,
+        model,
+        "cls",
+        ("float", "w8a8", "w8a16"),
+        shapes=["x:1x3x16x32"],
+        calibration_data=images,
+        preprocess=Preprocess.parse("color=rgb,scale=1/255,mean=0.5:0.5:0.5,std=0.25:0.25:0.25,layout=nchw"),
+    )
+    assert report.status == "succeeded", report.builds
+    builds = _builds(local, "cls")
+    for build in builds.values():
+        _assert_measured_at(build, {"x": [1, 3, 16, 32]})
+        data = build.details["data"]["model"]
+        assert data["calibration"]["kind"] == "given" and data["calibration"]["samples"] == 12
+        assert data["calibration"]["preprocess"].startswith("color=rgb")
+    assert not builds["float"].evaluations  # the reference is not scored against itself
+    cosine = next(e for e in builds["w8a8"].evaluations if e.metric == "cosine")
+    assert 0.9 < cosine.value < 1.0 and cosine.details["synthetic_data"] is False
+    assert "synthetic" not in cosine.dataset
+
+
+def test_a_stateful_model_with_if_subgraphs_builds_every_precision_on_audio(
+    local: LocalCatalog, tmp_path: Path
+) -> None:
+    model = byo_models.stateful(tmp_path / "vad.onnx")
+    with pytest.raises(InputShapeRequired) as refused:
+        _ingest(local, tmp_path, model, "vad", ("float",))
+    assert "input: float32[batch, samples]" in refused.value.detail
+    assert (refused.value.hint or "").count("--input-shape") == 2  # input only: the state's batch follows from it
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    t = np.arange(8000 * 2) / 8000.0  # 2 s at 8 kHz, resampled to 16 kHz: 62 windows of 512
+    pcm = (np.sin(2 * np.pi * 440 * t * (1 + t)) * 12000).astype(np.int16)
+    with wave.open(str(audio / "speech.wav"), "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(8000), w.writeframes(pcm.tobytes())
+    report = _ingest(
+        local,
+        tmp_path,
+        model,
+        "vad",
+        ("float", "fp16", "w8a8", "w8a16"),
+        shapes=["input:1x512"],
+        values={"sr": 16000.0},
+        calibration_data=audio,
+        preprocess=Preprocess.parse("rate=16000"),
+    )
+    assert report.status == "succeeded", {p: b.get("detail") for p, b in report.builds.items()}
+    builds = _builds(local, "vad")
+    assert set(builds) == {"float", "fp16", "w8a8", "w8a16"}
+    inputs = builds["w8a8"].details["interface"]["model"]["inputs"]
+    assert inputs["state"] == {"shape": [2, 1, 16], "dtype": "float32", "source": "shared-dim", "state": True}
+    assert inputs["sr"]["value"] == 16000.0 and inputs["input"]["source"] == "given"
+    assert builds["w8a8"].details["data"]["model"]["calibration"]["samples"] == 62
+    for build in builds.values():
+        _assert_measured_at(build, {"input": [1, 512], "state": [2, 1, 16], "sr": []})
+    for precision in ("fp16", "w8a8", "w8a16"):
+        sqnr = next(e for e in builds[precision].evaluations if e.metric == "sqnr_db")
+        assert 10 < sqnr.value < MAX_DB
+
+
+def test_a_degenerate_run_fails_the_build_unless_accepted_and_is_then_marked(
+    local: LocalCatalog, tmp_path: Path
+) -> None:
+    model = byo_models.constant(tmp_path / "const.onnx")
+    report = _ingest(local, tmp_path, model, "const", ("float", "fp16"))
+    assert report.status == "failed" and report.published is None
+    for build in report.builds.values():
+        assert build["error"] == "degenerate_fidelity" and "same for all" in build["detail"]
+        assert "--accept-degenerate" in build["hint"]
+    accepted = _ingest(local, tmp_path, model, "const", ("fp16",), accept_degenerate=True)
+    assert accepted.status == "succeeded"
+    fp16 = _builds(local, "const")["fp16"]
+    assert fp16.details["degenerate_accepted"]["model"]
+    assert all(e.details["degenerate"] for e in fp16.evaluations if e.kind == "fidelity")
+
+
+def test_degenerate_figures_are_never_good() -> None:
+    ref = [{"y": np.array([1.0, 2.0])}, {"y": np.array([2.0, 1.0])}]
+    same = degenerate_reasons(ref, ref, {"cosine": 1.0, "sqnr_db": MAX_DB}, is_reference=False)
+    assert same == [f"SQNR at its clamp (+{MAX_DB:.0f} dB)"]
+    assert degenerate_reasons(ref, ref, {"cosine": 1.0, "sqnr_db": MAX_DB}, is_reference=True) == []
+    opposite = [{"y": -s["y"]} for s in ref]
+    assert "cosine -1 <= 0" in degenerate_reasons(ref, opposite, {"cosine": -1.0, "sqnr_db": -6.0}, is_reference=False)
+    nan = [{"y": np.array([np.nan, 1.0])}, {"y": np.array([2.0, 1.0])}]
+    reasons = degenerate_reasons(ref, nan, {"cosine": float("nan"), "sqnr_db": float("nan")}, is_reference=False)
+    assert "the build gives NaN or infinite values in y" in reasons and "a fidelity figure is NaN" in reasons
+
+
+def test_cli_detector_with_dynamic_height_and_width_at_two_sizes(tmp_path: Path) -> None:
+    model = byo_models.detector(tmp_path / "det.onnx")
+    env = cli_env({"REGISTRY_HOME": str(tmp_path / "home"), "REGISTRY_CACHE_DIR": str(tmp_path / "cache")})
+    reg = [sys.executable, "-m", "registry"]
+    subprocess.run([*reg, "init"], env=env, check=True, capture_output=True)
+    base = [*reg, "ingest", "--onnx", str(model), "--name", "det", "--task", "text-detection", "--executor", "serial"]
+    refused = subprocess.run([*base, "--precisions", "float"], env=env, capture_output=True, text=True)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert "x: float32[1, 3, height, width]" in refused.stderr and "--input-shape x:1x3x640x640" in refused.stderr
+    sizes = ["--input-shape", "x:1x3x32x32", "--input-shape", "x:1x3x64x48"]
+    done = subprocess.run(
+        [*base, *sizes, "--precisions", "float,w8a8", "--profile-runs", "3", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert [m["model"] for m in summary["models"]] == ["det-32x32", "det-64x48"]
+    assert all(m["status"] == "succeeded" for m in summary["models"])
+    shown = subprocess.run([*reg, "show", "det-64x48", "--json"], env=env, capture_output=True, text=True, check=True)
+    builds = json.loads(shown.stdout)["builds"]
+    for build in builds:
+        assert build["details"]["interface"]["model"]["size"] == "64x48"
+        host = [b for b in build["benchmarks"] if b["provenance"] == "measured-host"]
+        assert host and all(b["details"]["input_shapes"] == {"x": [1, 3, 64, 48]} for b in host)
