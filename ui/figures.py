@@ -6,7 +6,7 @@ provenance; figures of different provenance are never merged into one number.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from registry.service.entities import BenchmarkInfo, BuildInfo, DeviceInfo, EvaluationInfo
@@ -50,11 +50,40 @@ def latency_badge(bench: BenchmarkInfo | None) -> str:
 
 
 def eval_badge(ev: EvaluationInfo | None) -> str:
-    """``top1 0.712 (float 0.731) · measured-host``."""
+    """``top1 0.712 (float 0.731) · measured-host``; a figure from a degenerate run (accepted by the user) says
+    so first, and one measured on synthetic inputs says that."""
     if ev is None:
         return "—"
     ref = f" (float {ev.reference_value:.3g})" if ev.reference_value is not None else ""
-    return f"{ev.metric} {ev.value:.3g}{ref} · {ev.provenance}"
+    flag = "DEGENERATE " if ev.details.get("degenerate") else ""
+    synthetic = ", synthetic inputs" if ev.details.get("synthetic_data") else ""
+    return f"{flag}{ev.metric} {ev.value:.3g}{ref} · {ev.provenance}{synthetic}"
+
+
+def shapes_text(details: Mapping[str, object]) -> str:
+    """``x 1x3x640x640`` from a figure's ``input_shapes`` (the exact shapes it was measured at); "" if unknown."""
+    shapes = details.get("input_shapes")
+    if not isinstance(shapes, Mapping):
+        return ""
+    return ", ".join(
+        f"{name} {'x'.join(str(d) for d in dims) or 'scalar'}"
+        for name, dims in shapes.items()
+        if isinstance(dims, list)
+    )
+
+
+def data_text(build: BuildInfo) -> str:
+    """Where a build's calibration and evaluation data came from: ``synthetic`` or ``given (N samples)``."""
+    data = build.details.get("data")
+    if not isinstance(data, Mapping) or not data:
+        return ""
+    kinds = []
+    for comp in data.values():
+        for use in ("calibration", "evaluation"):
+            rec = comp.get(use) if isinstance(comp, Mapping) else None
+            if isinstance(rec, Mapping):
+                kinds.append(f"{use} {rec.get('kind', '?')}")
+    return ", ".join(dict.fromkeys(kinds))
 
 
 def usable_on(build: BuildInfo, chipset: str | None) -> bool:

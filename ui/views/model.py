@@ -13,11 +13,13 @@ from ui import api, nav
 from ui.figures import (
     WEIGHTS_TEXT,
     best_build,
+    data_text,
     eval_badge,
     fmt_size,
     latency_badge,
     pull_command,
     sdk_snippet,
+    shapes_text,
 )
 from ui.views.common import device_picker, empty_catalog
 
@@ -115,6 +117,8 @@ def _builds_table(detail: ModelDetail) -> None:
                     "compute units": ", ".join(f"{k}: {v}" for k, v in x.compute_units.items()) if x else "—",
                     "accuracy / fidelity": quality,
                     "source": x.source if x else "",
+                    "measured at": shapes_text(x.details) if x else "",
+                    "data": data_text(b),
                     "size": fmt_size(b.size),
                 }
             )
