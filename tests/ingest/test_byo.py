@@ -203,3 +203,25 @@ def test_cli_detector_with_dynamic_height_and_width_at_two_sizes(tmp_path: Path)
         assert build["details"]["interface"]["model"]["size"] == "64x48"
         host = [b for b in build["benchmarks"] if b["provenance"] == "measured-host"]
         assert host and all(b["details"]["input_shapes"] == {"x": [1, 3, 64, 48]} for b in host)
+
+
+def test_shapes_come_from_the_flags_or_the_models_metadata_and_a_contradiction_is_refused(tmp_path: Path) -> None:
+    import onnx
+
+    from ingest.byo_inputs import resolve_interface
+    from registry.errors import InvalidInput
+
+    model = onnx.load(str(byo_models.detector(tmp_path / "det.onnx")))
+    onnx.helper.set_model_props(model, {"input_shapes": json.dumps({"x": [1, 3, 96, 128]})})
+    from_metadata = resolve_interface(model, {})
+    assert from_metadata.inputs == {"x": ((1, 3, 96, 128), "float32")} and from_metadata.sources == {"x": "metadata"}
+    given = resolve_interface(model, parse_input_shapes(["x:1x3x32x32"])[0])  # the flag wins over the metadata
+    assert given.inputs["x"][0] == (1, 3, 32, 32) and given.record()["pinned"] is True
+    with pytest.raises(InvalidInput, match="size 4 on axis 1, which the model fixes at 3"):
+        resolve_interface(model, parse_input_shapes(["x:1x4x32x32"])[0])
+    with pytest.raises(InvalidInput, match="rank 2"):
+        resolve_interface(model, parse_input_shapes(["x:1x32"])[0])
+    with pytest.raises(InvalidInput, match="no input of that name"):
+        resolve_interface(model, parse_input_shapes(["image:1x3x32x32"])[0])
+    sizes = parse_input_shapes(["x:1x3x32x32", "y:1x4", "x:1x3x64x64"])
+    assert [s["x"].shape for s in sizes] == [(1, 3, 32, 32), (1, 3, 64, 64)] and sizes[0]["y"] == sizes[1]["y"]
