@@ -384,23 +384,57 @@ def _estimates(
     except Exception as exc:  # an estimator that cannot read a graph must not cost the build its publish
         say(f"{precision}: no per-device estimates: {type(exc).__name__}: {exc}")
         return []
-    for bench in out:  # the exact input shapes the analysed graph carries (the build's interface)
-        comp = build["components"].get(bench.get("component") or "model") or {}
-        if comp.get("input_shapes"):
-            bench.setdefault("details", {})["input_shapes"] = comp["input_shapes"]
+    for bench in out:  # the exact input shapes the graph was analysed at
+        shapes = summaries[bench.get("component")].get("input_shapes")
+        if shapes:
+            bench.setdefault("details", {})["input_shapes"] = shapes
     return out
 
 
 def _graph_summary(component: dict[str, Any], cache_root: Path) -> dict[str, Any]:
-    """The build's graph cost summary, a cached stage keyed by the build's optimize key and the analysis code."""
+    """The build's graph cost summary, a cached stage keyed by the build's optimize key, the analysis code and the
+    sizes given to the graph's symbolic input dims: those of the evaluation inputs the build was measured at, so
+    an estimate is never made at a substituted size. ``summary["input_shapes"]`` is set only when every dynamic
+    dim got its size that way."""
     from registry.estimator import graphcost
 
     path = Path(component["files"][0])
+    dims, exact = _symbolic_sizes(path, component.get("input_shapes") or {})
     key = stage_key(
-        "graphcost", built=component["optimize_key"], file=path.name, code=file_digest(Path(graphcost.__file__))
+        "graphcost",
+        built=component["optimize_key"],
+        file=path.name,
+        code=file_digest(Path(graphcost.__file__)),
+        dims=dims,
     )
-    summary, _ = StageCache(cache_root).run("graphcost", key, lambda _out: graphcost.analyze_onnx(path).summary())
+
+    def analyse(_out: Path) -> dict[str, Any]:
+        summary: dict[str, Any] = graphcost.analyze_onnx(path, dims).summary()
+        if exact and component.get("input_shapes"):
+            summary["input_shapes"] = component["input_shapes"]
+        return summary
+
+    summary, _ = StageCache(cache_root).run("graphcost", key, analyse)
     return summary
+
+
+def _symbolic_sizes(path: Path, shapes: dict[str, list[int]]) -> tuple[dict[str, int], bool]:
+    """{dim_param: size} from the measured input shapes, and whether every dynamic input dim is covered."""
+    import onnx
+
+    model = onnx.load(str(path), load_external_data=False)
+    dims: dict[str, int] = {}
+    exact = True
+    for inp in model.graph.input:
+        shape = shapes.get(inp.name)
+        for axis, d in enumerate(inp.type.tensor_type.shape.dim):
+            if d.HasField("dim_value") and d.dim_value > 0:
+                continue
+            if d.dim_param and shape is not None and axis < len(shape):
+                dims[d.dim_param] = int(shape[axis])
+            else:
+                exact = False
+    return dims, exact
 
 
 def _hub_builds(
