@@ -35,7 +35,7 @@ def add(
     """Report a latency you measured for a build (provenance `measured-device`, shown as reported by you). Over
     HTTP it needs a token with the 'publish' scope (REGISTRY_TOKEN). The version's estimates are re-derived from
     it on every device."""
-    from registry.client import Client
+    from registry import Client
     from registry.errors import InvalidInput
 
     model, _, version = ref.partition("@")
