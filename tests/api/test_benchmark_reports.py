@@ -49,8 +49,15 @@ def test_benchmark_add_over_http_names_the_reporter_and_anchors_estimates(
         with pytest.raises(ImplausibleMeasurement):
             client.add_benchmark("tinynet", "1.0.0", device="sd8g3", precision="float", runtime="onnx",
                                  latency_ms=500 * estimate, source="wrong unit")  # fmt: skip
-        out = client.add_benchmark("tinynet", "1.0.0", device="Samsung Galaxy S24", precision="float",
-                                   runtime="onnx", latency_ms=2 * estimate, source="benchmark app, 100 runs")  # fmt: skip
+        out = client.add_benchmark(
+            "tinynet",
+            "1.0.0",
+            device="Samsung Galaxy S24",
+            precision="float",
+            runtime="onnx",
+            latency_ms=2 * estimate,
+            source="benchmark app, 100 runs",
+        )
         assert out.benchmark.reported_by == "alice-ci" and out.anchored_estimates == 2 * N_DEVICES
         detail = client.model("tinynet")
     bench = [b for build in detail.builds for b in build.benchmarks]
@@ -64,7 +71,8 @@ def test_benchmark_add_over_http_names_the_reporter_and_anchors_estimates(
     # the CLI: no token is a clear error; with one, the same path
     env = cli_env({"REGISTRY_URL": api, "REGISTRY_HOME": str(tmp_path / "cli-home")})
     args = [sys.executable, "-m", "registry", "benchmark", "add", "tinynet@1.0.0", "--device", "sd8g3",
-            "--precision", "float", "--runtime", "onnx", "--latency-ms", str(2 * estimate), "--source", "cli run"]  # fmt: skip
+            "--precision", "float", "--runtime", "onnx", "--latency-ms", str(2 * estimate),
+            "--source", "cli run"]  # fmt: skip
     anon = subprocess.run(args, env=env, capture_output=True, text=True)
     assert anon.returncode != 0 and "publish" in anon.stderr and "Traceback" not in anon.stderr
     done = subprocess.run([*args, "--json"], env=env | {"REGISTRY_TOKEN": publish}, capture_output=True, text=True)

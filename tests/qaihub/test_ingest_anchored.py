@@ -28,7 +28,8 @@ def test_one_profiled_device_anchors_the_estimates_of_all_others(standin: StandI
     out = subprocess.run(ingest, env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     shown = cli(env, "show", "hello-anchor")
-    portable = next(b for b in shown["builds"] if (b["precision"], b["runtime"], b["target"]) == ("float", "onnx", "any"))
+    builds = {(b["precision"], b["runtime"], b["target"]): b for b in shown["builds"]}
+    portable = builds[("float", "onnx", "any")]
     (profile,) = [b for b in portable["benchmarks"] if b["provenance"] == "measured-device"]
     assert profile["device"] == SD8G3 and profile["details"]["job_id"] in profile["source"]
     estimates = [b for b in portable["benchmarks"] if b["provenance"] == "estimated"]
