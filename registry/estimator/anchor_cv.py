@@ -105,3 +105,47 @@ def error_bands(report: dict[str, Any]) -> dict[str, float]:
     """Each level's error band: the 68th percentile APE of its anchored predictions (as ``error_pct`` is for an
     unanchored estimate)."""
     return {level: round(float(report[level]["overall"]["p68_ape"]), 1) for level in LEVELS if level in report}
+
+
+def run(perf_csv: Any = None) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The anchoring validation alone (one leave-one-family-out pass, not the whole fit): params.json's
+    ``anchoring`` entry, the full report, and what the rows were."""
+    from registry.devices import load_device_specs
+    from registry.estimator import fit
+
+    rows = fit.load_rows(perf_csv or fit._default_perf())
+    pred = fit.cross_validate(fit.Fitter(rows))
+    params, report = fit._anchoring(rows, pred, {s.chipset for s in load_device_specs()})
+    calibration = {"rows": len(rows), "models": sorted({r.model_id for r in rows})}
+    return params, report, calibration
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m registry.estimator.anchor_cv``: re-validate anchored estimates and write only the ``anchoring``
+    entry of params.json (``python -m registry.estimator.fit`` writes it too, with everything else)."""
+    import argparse
+    import json
+    from pathlib import Path
+
+    from registry.estimator import fit
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--perf", type=Path, default=None)
+    parser.add_argument("--out", type=Path, default=fit.PARAMS_FILE)
+    args = parser.parse_args(argv)
+    anchoring, _, _ = run(args.perf)
+    params = json.loads(args.out.read_text())
+    params["anchoring"] = anchoring
+    args.out.write_text(json.dumps(params, indent=1, sort_keys=True) + "\n")
+    for level, v in anchoring["validation"].items():
+        o, u = v["overall"], v["unanchored"]
+        print(
+            f"{level}: median APE {o['median_ape']:.1f}% ({u['median_ape']:.1f}% unanchored), "
+            f"{o['within_25']:.0f}% within ±25% ({u['within_25']:.0f}%), band ±{anchoring['error_pct'][level]}%"
+        )
+    print(f"wrote the anchoring entry of {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
