@@ -29,9 +29,9 @@ ANCHOR_BEGIN, ANCHOR_END = "<!-- anchoring:begin -->", "<!-- anchoring:end -->"
 # (level, what the anchor is, target median APE, target share within ±25%); "any" has no target
 ANCHOR_TARGETS = {"same": (10.0, 80.0), "runtime": (15.0, 70.0)}
 ANCHOR_TEXT = {
-    "same": "same precision and runtime, another device",
-    "runtime": "same runtime, another precision, another device",
-    "any": "another runtime (any precision), another device",
+    "same": "same precision and runtime, other devices",
+    "runtime": "same runtime, another precision, other devices",
+    "any": "another runtime (any precision), other devices",
 }
 
 
@@ -169,13 +169,15 @@ def render_anchoring(report: dict[str, Any], params: dict[str, Any]) -> str:
     lines = [
         f"Estimator {params['estimator_version']}, anchored; {params['calibration']['rows']} published rows of "
         f"{len(params['calibration']['models'])} models. Every base prediction comes from a fit that left the "
-        "model's whole family out; one other device's rows of the same model are the anchor (leave one device "
-        "out within each model; the target's chipset and the chipset it mirrors are never the anchor). Each "
-        "(target row, anchor device) pair counts once. Figures: median APE / share within ±25%.",
+        "model's whole family out. Leave one device out within each model: each row is predicted from the same "
+        "model's rows on the other devices at the level's (precision, runtime) (their median log residual, as the "
+        "catalog does with several anchors); the target's chipset and the chipset it mirrors are never anchors. "
+        "One anchor device: each other device alone, every (target, anchor device) pair counted once (the "
+        "one-profile case). Figures: median APE / share within ±25%.",
         "",
-        "| level | anchor | pairs | models | anchored | unanchored | Spearman | 68th pct APE | Galaxy S24 as anchor "
-        "(unanchored) | target |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| level | anchor | targets | models | anchored | unanchored | Spearman | 68th pct APE | one anchor device "
+        "(unanchored) | Galaxy S24 as the one anchor (unanchored) | target |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for lv in levels:
         r = report[lv]
@@ -187,7 +189,8 @@ def render_anchoring(report: dict[str, Any], params: dict[str, Any]) -> str:
             verdict = f"<= {goal[0]:g}%, >= {goal[1]:g}%: {'met' if met else 'NOT met'}"
         lines.append(
             f"| {lv} | {ANCHOR_TEXT[lv]} | {o['n']} | {r['models']} | {_pct(o)} | {_pct(r['unanchored'])} | "
-            f"{o['spearman']:.2f} | {o['p68_ape']:.0f}% | {_pct(r['one_device'])} ({_pct(r['one_device_unanchored'])}) "
+            f"{o['spearman']:.2f} | {o['p68_ape']:.0f}% | {_pct(r['one_anchor'])} "
+            f"({_pct(r['one_anchor_unanchored'])}) | {_pct(r['one_device'])} ({_pct(r['one_device_unanchored'])}) "
             f"| {verdict} |"
         )
     for key, title in (("by_device", "target chipset"), ("by_precision", "target precision")):

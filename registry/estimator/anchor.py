@@ -120,11 +120,13 @@ def anchor_level(anchor: Anchor, precision: str, runtime: str) -> str:
     return "same" if anchor.precision == precision else "runtime"
 
 
-def level_error_pct(level: str) -> float | None:
-    """The validated error band (68th percentile APE, models the fit never saw) of an anchoring level."""
+def level_error_pct(level: str, anchor_devices: int = 1) -> float | None:
+    """The validated error band (68th percentile APE, models the fit never saw) of an anchoring level, with one
+    anchor device or several (their median residual is steadier)."""
     from registry.estimator.predict import load_params
 
-    bands: Mapping[str, Any] = load_params().get("anchoring", {}).get("error_pct", {})
+    key = "error_pct_one_anchor" if anchor_devices <= 1 else "error_pct"
+    bands: Mapping[str, Any] = load_params().get("anchoring", {}).get(key, {})
     value = bands.get(level)
     return float(value) if value is not None else None
 
@@ -181,7 +183,7 @@ def anchor_estimate(
     ]
     shift = statistics.median(shifts)
     raw = math.exp(predict_log_latency(x, chipset, precision, runtime))
-    band = level_error_pct(level)
+    band = level_error_pct(level, len({mirrored_chipset(a.chipset) for a in chosen}))
     if band is None or not calibrated:
         from registry.estimator.predict import load_params
 

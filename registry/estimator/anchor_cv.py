@@ -2,15 +2,16 @@
 
 Leave one device out within each calibration model: every row (the target) is predicted from the estimator's
 leave-one-family-out prediction (a fit that never saw the model) moved by the log residual of the same model's
-rows on *one other device* (the anchor; the target's chipset and the chipset it mirrors are never anchors), at one
-anchoring level at a time:
+rows on the other devices (the target's chipset, and the chipset it mirrors, are never anchors), at one anchoring
+level at a time:
 
 - ``same``: anchor rows of the target's precision and runtime;
 - ``runtime``: anchor rows of the target's runtime and another precision;
 - ``any``: anchor rows of another runtime.
 
-Every (target, anchor device) pair counts once; an anchor device with several rows at a level gives their median
-residual (as ``anchor.anchor_estimate`` does). Needs numpy.
+Two cases: every other device's rows at once (their median residual, as ``anchor.anchor_estimate`` does with
+several anchors; the headline), and a single anchor device (the one-profile case: every (target, anchor device)
+pair counts once). Needs numpy.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import math
 import statistics
 from collections import defaultdict
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from registry.estimator.anchor import LEVELS, mirrored_chipset
@@ -30,11 +31,17 @@ if TYPE_CHECKING:
 
 @dataclass
 class Pairs:
-    """Anchored predictions of one level: one entry per (target row, anchor device)."""
+    """Anchored predictions of one level: one entry per target row (``anchor_chipset`` "*": every other device),
+    or per (target row, anchor device)."""
 
-    target: list[int]
-    anchor_chipset: list[str]
-    predicted: list[float]
+    target: list[int] = field(default_factory=list)
+    anchor_chipset: list[str] = field(default_factory=list)
+    predicted: list[float] = field(default_factory=list)
+
+    def add(self, target: int, chipset: str, predicted: float) -> None:
+        self.target.append(target)
+        self.anchor_chipset.append(chipset)
+        self.predicted.append(predicted)
 
 
 def _level(anchor: Row, target: Row) -> str:
@@ -43,68 +50,73 @@ def _level(anchor: Row, target: Row) -> str:
     return "same" if anchor.precision == target.precision else "runtime"
 
 
-def anchored_pairs(rows: Sequence[Row], pred: Any, known: Collection[str]) -> dict[str, Pairs]:
-    """Per level, the anchored prediction of every row from every other device of the same model and component."""
+def anchored_pairs(rows: Sequence[Row], pred: Any, known: Collection[str]) -> tuple[dict[str, Pairs], dict[str, Pairs]]:
+    """Per level, the anchored prediction of every row from all other devices of the same model and component
+    (pooled), and from each other device alone (single)."""
     log_res = [math.log(r.latency_ms) - math.log(float(p)) for r, p in zip(rows, pred, strict=True)]
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
     for i, r in enumerate(rows):
         groups[(r.model_id, r.component)].append(i)
-    out = {level: Pairs([], [], []) for level in LEVELS}
+    pooled = {level: Pairs() for level in LEVELS}
+    single = {level: Pairs() for level in LEVELS}
     mirror = {c: mirrored_chipset(c, known) for c in {r.chipset for r in rows}}
     for members in groups.values():
         for t in members:
             target = rows[t]
             by_anchor: dict[tuple[str, str], list[float]] = defaultdict(list)
             for a in members:
-                if mirror[rows[a].chipset] == mirror[target.chipset]:
-                    continue
-                by_anchor[(_level(rows[a], target), mirror[rows[a].chipset])].append(log_res[a])
+                if mirror[rows[a].chipset] != mirror[target.chipset]:
+                    by_anchor[(_level(rows[a], target), mirror[rows[a].chipset])].append(log_res[a])
+            by_level: dict[str, list[float]] = defaultdict(list)
             for (level, chip), residuals in sorted(by_anchor.items()):
-                pairs = out[level]
-                pairs.target.append(t)
-                pairs.anchor_chipset.append(chip)
-                pairs.predicted.append(float(pred[t]) * math.exp(statistics.median(residuals)))
-    return out
+                single[level].add(t, chip, float(pred[t]) * math.exp(statistics.median(residuals)))
+                by_level[level] += residuals
+            for level, residuals in by_level.items():
+                pooled[level].add(t, "*", float(pred[t]) * math.exp(statistics.median(residuals)))
+    return pooled, single
 
 
 def validate(rows: Sequence[Row], pred: Any, known: Collection[str], anchor_device: str) -> dict[str, Any]:
-    """Per level: metrics overall, by target device and by target precision, with ``anchor_device`` alone as the
-    anchor (the issue's one-profile case), and the unanchored baseline on the same targets."""
+    """Per level: metrics with every other device as anchors (overall, by target device and by target precision,
+    against the unanchored figure on the same targets), with one anchor device at a time, and with
+    ``anchor_device`` alone (the issue's one-profile case)."""
     import numpy as np
 
     from registry.estimator.fit import metrics
 
     obs = np.array([r.latency_ms for r in rows])
     base = np.asarray(pred)
+    pooled, single = anchored_pairs(rows, pred, known)
     report: dict[str, Any] = {}
-    for level, pairs in anchored_pairs(rows, pred, known).items():
-        if not pairs.target:
+    for level in LEVELS:
+        if not pooled[level].target:
             continue
-        t = np.array(pairs.target)
-        p = np.array(pairs.predicted)
-        chips = np.array(pairs.anchor_chipset)
+        t, p = np.array(pooled[level].target), np.array(pooled[level].predicted)
+        ts, ps = np.array(single[level].target), np.array(single[level].predicted)
+        one = np.array(single[level].anchor_chipset) == anchor_device
 
         def grouped(key: str, t: Any = t, p: Any = p) -> dict[str, dict[str, float]]:
             keys = np.array([str(getattr(rows[i], key)) for i in t])
             return {k: metrics(p[keys == k], obs[t][keys == k]) for k in sorted(set(keys.tolist()))}
 
-        one = chips == anchor_device
         report[level] = {
             "overall": metrics(p, obs[t]),
             "unanchored": metrics(base[t], obs[t]),
             "models": len({rows[i].model_id for i in t}),
             "by_device": grouped("chipset"),
             "by_precision": grouped("precision"),
-            "one_device": metrics(p[one], obs[t][one]) if one.any() else None,
-            "one_device_unanchored": metrics(base[t][one], obs[t][one]) if one.any() else None,
+            "one_anchor": metrics(ps, obs[ts]),
+            "one_anchor_unanchored": metrics(base[ts], obs[ts]),
+            "one_device": metrics(ps[one], obs[ts][one]) if one.any() else None,
+            "one_device_unanchored": metrics(base[ts][one], obs[ts][one]) if one.any() else None,
         }
     return report
 
 
-def error_bands(report: dict[str, Any]) -> dict[str, float]:
+def error_bands(report: dict[str, Any], key: str = "overall") -> dict[str, float]:
     """Each level's error band: the 68th percentile APE of its anchored predictions (as ``error_pct`` is for an
-    unanchored estimate)."""
-    return {level: round(float(report[level]["overall"]["p68_ape"]), 1) for level in LEVELS if level in report}
+    unanchored estimate); ``key`` "one_anchor" for a single anchor device."""
+    return {level: round(float(report[level][key]["p68_ape"]), 1) for level in LEVELS if level in report}
 
 
 def run(perf_csv: Any = None) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:

@@ -500,11 +500,12 @@ def _anchoring(rows: Sequence[Row], pred: Any, chipsets: set[str]) -> tuple[dict
     from registry.estimator import anchor_cv
 
     report = anchor_cv.validate(rows, pred, chipsets, ANCHOR_DEVICE)
-    headline = ("overall", "unanchored", "one_device", "one_device_unanchored")
+    headline = ("overall", "unanchored", "one_anchor", "one_anchor_unanchored", "one_device", "one_device_unanchored")
     params = {
         "error_pct": anchor_cv.error_bands(report),
+        "error_pct_one_anchor": anchor_cv.error_bands(report, "one_anchor"),
         "protocol": "leave one device out within each calibration model, on leave-one-family-out predictions; "
-        "one anchor device per prediction",
+        "error_pct: anchors on every other device (median residual); error_pct_one_anchor: one anchor device",
         "validation": {level: {k: report[level][k] for k in headline} for level in report},
     }
     return params, report
