@@ -25,8 +25,11 @@ def add_benchmark(
     version's estimates. More than 100x off the estimate is refused (422 ``implausible_measurement``) unless
     ``force``."""
     token = credentials.credentials if credentials else ""
-    name = session.scalar(select(ApiToken.name).where(ApiToken.token_hash == hash_token(token)))
-    return add_reported_benchmark(session, model, version, report, reporter=name or "anonymous")
+    row = session.execute(
+        select(ApiToken.name, ApiToken.prefix).where(ApiToken.token_hash == hash_token(token))
+    ).one_or_none()
+    reporter = (row.name or f"token {row.prefix}") if row else "unknown token"  # an unnamed token: its prefix
+    return add_reported_benchmark(session, model, version, report, reporter=reporter)
 
 
 @router.get("/builds/{build_id}/benchmarks", dependencies=[ReadAccess])
