@@ -506,9 +506,14 @@ def _anchoring(rows: Sequence[Row], pred: Any, chipsets: set[str]) -> tuple[dict
         "error_pct_one_anchor": anchor_cv.error_bands(report, "one_anchor"),
         "protocol": "leave one device out within each calibration model, on leave-one-family-out predictions; "
         "error_pct: anchors on every other device (median residual); error_pct_one_anchor: one anchor device",
-        "validation": {level: {k: report[level][k] for k in headline} for level in report},
+        "validation": {level: {k: _rounded(report[level][k]) for k in headline} for level in report},
     }
     return params, report
+
+
+def _rounded(m: Mapping[str, float] | None) -> dict[str, float] | None:
+    """Metrics rounded for params.json (the last digits differ with the BLAS thread count)."""
+    return None if m is None else {k: v if isinstance(v, int) else round(float(v), 3) for k, v in m.items()}
 
 
 def _report(
