@@ -124,19 +124,23 @@ def reanchor_version(session: Session, version: Version) -> int:
     est_version = estimator_version()
     now = datetime.now(UTC)
     changed = 0
+    unanchored = {(r.build_id, r.component, r.device_chipset): _unanchored(r) for r in estimates}
     for row in estimates:
         x = (row.details or {}).get("features")
-        if not x or row.device_chipset is None:
+        if row.device_chipset is None:
             continue
-        anchoring = anchor_estimate(
-            x,
-            row.device_chipset,
-            row.precision,
-            row.runtime,
-            row.component,
-            anchors,
-            calibrated=bool((row.details or {}).get("calibrated_device", True)),
-        )
+        if x:
+            anchoring = anchor_estimate(
+                x,
+                row.device_chipset,
+                row.precision,
+                row.runtime,
+                row.component,
+                anchors,
+                calibrated=bool((row.details or {}).get("calibrated_device", True)),
+            )
+        else:
+            anchoring = _same_build_anchoring(row, unanchored, anchors)
         if anchoring is None or _unchanged(row, anchoring):
             continue
         new = _anchored_row(row, anchoring, est_version)
@@ -147,6 +151,45 @@ def reanchor_version(session: Session, version: Version) -> int:
         changed += 1
     session.flush()
     return changed
+
+
+def _unanchored(row: Benchmark) -> float:
+    was = (row.details or {}).get("anchored") or {}
+    return float(was.get("unanchored_latency_ms") or row.latency_ms or 0.0)
+
+
+def _same_build_anchoring(
+    row: Benchmark, unanchored: dict[tuple[int | None, str | None, str | None], float], anchors: list[Anchor]
+) -> Anchoring | None:
+    """An estimate written without graph features (before anchoring existed): only anchors of its own precision and
+    runtime apply, each through the same build's unanchored estimate on the anchor's chipset (same graph, so the
+    residual is the anchor over that estimate)."""
+    import math
+    import statistics
+
+    from registry.estimator.anchor import choose_anchors, level_error_pct, mirrored_chipset
+
+    same = [a for a in anchors if (a.precision, a.runtime, a.component) == (row.precision, row.runtime, row.component)]
+    usable = [a for a in same if unanchored.get((row.build_id, row.component, mirrored_chipset(a.chipset)), 0) > 0]
+    level, chosen = choose_anchors(usable, str(row.device_chipset), row.precision, row.runtime)
+    base = _unanchored(row)
+    if level != "same" or base <= 0:
+        return None
+    shifts = [
+        math.log(a.latency_ms / unanchored[(row.build_id, row.component, mirrored_chipset(a.chipset))]) for a in chosen
+    ]
+    shift = statistics.median(shifts)
+    band = level_error_pct("same", len({mirrored_chipset(a.chipset) for a in chosen}))
+    if not (row.details or {}).get("calibrated_device", True):
+        band = row.error_pct  # anchoring corrects the model's term, not an uncalibrated device's
+    return Anchoring(
+        latency_ms=round(base * math.exp(shift), 4),
+        unanchored_latency_ms=base,
+        level="same",
+        error_pct=band if band is not None else float(row.error_pct or 0.0),
+        log_shift=shift,
+        anchors=tuple(chosen),
+    )
 
 
 def reanchor_model(session: Session, model_id: int) -> int:

@@ -29,11 +29,15 @@ SD8G3 = "qualcomm-snapdragon-8gen3"
 N_DEVICES = 29
 
 
-def _publish(catalog: LocalCatalog, root: Path, onnx: Path, slug: str = "mobilenet-v2", extra: Any = ()) -> None:
+def _publish(
+    catalog: LocalCatalog, root: Path, onnx: Path, slug: str = "mobilenet-v2", extra: Any = (), features: bool = True
+) -> None:
     summary = analyze_onnx(onnx).summary()
     builds = []
     for precision in ("float", "w8a8"):
         benchmarks = benchmarks_from_summaries({None: summary}, precision)
+        for b in benchmarks if not features else []:  # as the estimator wrote them before anchoring existed
+            del b["details"]["features"]
         if precision == "float":
             benchmarks += list(extra)
         builds.append({"precision": precision, "runtime": "onnx", "benchmarks": benchmarks})
@@ -172,3 +176,19 @@ def test_import_published_anchors_the_zoo_model_it_maps_to(
     assert s24.latency_ms == pytest.approx(sorted(p.latency_ms for p in published)[len(published) // 2], rel=0.05)
     with catalog.session() as s:
         assert import_published(s, _default_perf()).anchored_estimates == 0  # twice: nothing new
+
+
+def test_estimates_written_before_anchoring_are_anchored_through_their_own_build(
+    catalog: LocalCatalog,
+    tmp_path: Path,
+    small_onnx: Path,  # noqa: F811
+) -> None:
+    _publish(catalog, tmp_path / "pub", small_onnx, features=False)
+    plain = {(p, b.device): b.latency_ms or 0.0 for p, bs in _current(catalog).items() for b in bs}
+    with catalog.session() as s:
+        out = add_reported_benchmark(s, "mobilenet-v2", "1.0.0", _report(4 * plain[("float", SD8G3)]), "carol")
+    assert out.anchored_estimates == N_DEVICES  # float only: without graph features only the same level applies
+    after = _current(catalog)
+    assert all(b.anchored_on is None for b in after["w8a8"])
+    for b in (b for b in after["float"] if b.provenance == "estimated"):
+        assert b.anchor_level == "same" and b.latency_ms == pytest.approx(4 * plain[("float", b.device)], rel=1e-2)
