@@ -3,8 +3,9 @@
 Anchors are the version's ``measured-device`` benchmarks (AI Hub profiles, users' reports) and the model's
 ``published`` ones (``registry import-published``). ``reanchor_version`` writes a new ``estimated`` row for each
 estimate whose anchored figure changed and marks the old row superseded (``superseded_at``, ``superseded_by``):
-nothing is deleted. The arithmetic is ``registry.estimator.anchor``'s; it needs the graph features that the
-estimator stores with each estimate (``details.features``), so estimates written without them stay as they are.
+nothing is deleted. The arithmetic is ``registry.estimator.anchor``'s, on the graph features the estimator stores
+with each estimate (``details.features``); an estimate written without them (before anchoring existed) is anchored
+only by figures of its own precision and runtime, through its build's estimate on the anchor's chipset.
 """
 
 from __future__ import annotations
