@@ -329,7 +329,10 @@ def _finish(
                         display.stage(report.model, precision, "AI Hub: compile -> profile on devices")
                     _hub_builds(prep, precision, build, opts, backend, say)
                 build["device_benchmarks"] = _device_benchmarks(files, precision, opts.devices, backend=backend)
-                build["device_benchmarks"] += _estimates(build, precision, opts.devices, work_dir / "cache", say)
+                # A device measurement anchors every estimate of the version (registry.service.anchoring): then
+                # estimate every catalog device, not only the measured ones.
+                estimate_on = None if _measured_on_device(build) else opts.devices
+                build["device_benchmarks"] += _estimates(build, precision, estimate_on, work_dir / "cache", say)
             report.published = publish(catalog, prep, report.version, ok, work_dir)
             say(f"{report.model}@{report.version}: {'published' if report.published.created else 'unchanged'}")
             if opts.record_mlflow:
@@ -366,8 +369,14 @@ def _device_benchmarks(
     return out
 
 
+def _measured_on_device(build: dict[str, Any]) -> bool:
+    """Whether a backend measured this precision's build on a device (its portable build or one compiled)."""
+    figures = [*build.get("device_benchmarks", []), *(b for hub in build.get("hub_builds", []) for b in hub.benchmarks)]
+    return any(b.get("provenance") == "measured-device" and b.get("latency_ms") for b in figures)
+
+
 def _estimates(
-    build: dict[str, Any], precision: str, devices: tuple[str, ...], cache_root: Path, say: Progress
+    build: dict[str, Any], precision: str, devices: tuple[str, ...] | None, cache_root: Path, say: Progress
 ) -> list[dict[str, Any]]:
     """``estimated`` figures of the portable build on each requested device (every catalog device when none
     was named), each with the estimator's version and its validated error for that device. Each graph's cost

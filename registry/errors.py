@@ -39,6 +39,12 @@ class InvalidInput(RegistryError, ValueError):
     status = 422
 
 
+class ImplausibleMeasurement(InvalidInput):
+    """A reported figure far outside what the estimator expects (``registry benchmark add`` without --force)."""
+
+    code = "implausible_measurement"
+
+
 class InvalidManifest(InvalidInput):
     code = "invalid_manifest"
 

@@ -44,9 +44,11 @@ def latency_badge(bench: BenchmarkInfo | None) -> str:
         return "—"
     if bench.provenance == "estimated":
         err = f", ±{bench.error_pct:g}%" if bench.error_pct is not None else ""
-        return f"~{fmt_ms(bench.latency_ms)} (estimated{err})"
+        anchored = f", anchored on {bench.anchored_on}" if bench.anchored_on else ""
+        return f"~{fmt_ms(bench.latency_ms)} (estimated{err}{anchored})"
     where = f" on {bench.device_slug}" if bench.provenance == "published" and bench.device_slug else ""
-    return f"{fmt_ms(bench.latency_ms)} · {bench.provenance}{where}"
+    reported = f", self-reported by {bench.reported_by}" if bench.reported_by else ""
+    return f"{fmt_ms(bench.latency_ms)} · {bench.provenance}{where}{reported}"
 
 
 def eval_badge(ev: EvaluationInfo | None) -> str:

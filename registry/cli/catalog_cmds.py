@@ -103,6 +103,9 @@ def show(ref: str = typer.Argument(..., metavar="MODEL[@VERSION]"), json_out: bo
             ["build", "precision", "runtime", "target", "size", "latency", "accuracy / fidelity"],
             rows,
         )
+        from registry.cli.benchmark_cmds import print_anchoring
+
+        print_anchoring(detail)
 
 
 def devices(json_out: bool = JSON) -> None:

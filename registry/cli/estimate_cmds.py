@@ -47,17 +47,28 @@ def estimate(
     precision: str = typer.Option("float", "--precision", help="float, fp16, w8a8, w8a16, w4a16 or mixed."),
     runtime: str = typer.Option("onnx", "--runtime", help="onnx, tflite, qnn_dlc, qnn_context_binary, ..."),
     json_out: bool = typer.Option(False, "--json"),
+    anchor: list[str] = typer.Option(
+        [],
+        "--anchor",
+        help="DEVICE=MS: a latency you measured for this file (same precision and runtime) on one device; "
+        "every estimate is re-derived from it. Repeatable.",
+    ),
 ) -> None:
     """Predicted latency, peak memory and compute-unit split of an ONNX model on a device (an estimate, with its
     validated error for that device)."""
+    from registry.estimator.anchor import anchor_result, anchors_from_options
     from registry.estimator.graphcost import analyze_onnx
     from registry.estimator.predict import estimate_all_devices, estimate_graph
 
+    anchors = anchors_from_options(anchor, precision, runtime)  # bad input fails before the graph is read
     cost = analyze_onnx(model)
     if device.strip().lower() == "all":
         results = estimate_all_devices(cost, precision=precision, runtime=runtime)
     else:
         results = [estimate_graph(cost, device=device, precision=precision, runtime=runtime)]
+    if anchors:
+        summary = cost.summary()
+        results = [anchor_result(summary, r, anchors) for r in results]
     if json_out:
         print_json(results if device.strip().lower() == "all" else results[0])
         return
@@ -70,12 +81,16 @@ def estimate(
             f"{r['peak_memory_mb']:.1f}",
             r["compute_units"]["primary"],
             "yes" if r["calibrated"] else "no (prior)",
+            *([f"{r['anchored']['level']}" if r.get("anchored") else "-"] if anchors else []),
         )
         for r in results
     ]
+    title = f"{model.name} ({precision}, {runtime}): estimated by estimator {results[0]['estimator_version']}"
+    if anchors:
+        title += f", anchored on {'; '.join(a.label() for a in anchors)}"
     print_table(
-        f"{model.name} ({precision}, {runtime}): estimated by estimator {results[0]['estimator_version']}",
-        ["device", "name", "latency", "error", "peak MB", "unit", "calibrated"],
+        title,
+        ["device", "name", "latency", "error", "peak MB", "unit", "calibrated", *(["anchored"] if anchors else [])],
         rows,
     )
 
@@ -108,6 +123,8 @@ def import_published(
         f"published: {out['benchmarks']} benchmarks, {out['evaluations']} evaluations for "
         f"{', '.join(out['models']) or 'no catalog model'}; {out['already_present']} already present"
     )
+    if out["anchored_estimates"]:
+        info(f"anchored: {out['anchored_estimates']} estimates re-derived from the published figures")
     if out["missing_models"]:
         info(f"not in the catalog (nothing attached): {', '.join(out['missing_models'])}")
 

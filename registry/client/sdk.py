@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         ModelDetail,
         ModelInfo,
         PublishResult,
+        ReportedBenchmark,
         Resolution,
         VersionInfo,
     )
@@ -463,6 +464,45 @@ class Client:
                 return result
         path = f"/v1/models/{_seg(model)}/versions/{_seg(version)}/{action}"
         return VersionInfo.model_validate(self._request("POST", path, json={"reason": reason}))
+
+    def add_benchmark(
+        self,
+        model: str,
+        version: str,
+        *,
+        device: str,
+        precision: str,
+        runtime: str,
+        latency_ms: float,
+        source: str,
+        memory_mb: float | None = None,
+        component: str | None = None,
+        force: bool = False,
+    ) -> ReportedBenchmark:
+        """Report a latency you measured for a build of ``model@version`` on ``device`` (``measured-device``, shown
+        as reported by you: your token's name over HTTP, ``local:<user>`` on a local catalog). It anchors the
+        version's estimates; a value over 100x off the estimate is refused unless ``force``."""
+        from registry.service.entities import BenchmarkReport, ReportedBenchmark
+
+        report = BenchmarkReport(
+            device=device,
+            precision=precision,
+            runtime=runtime,
+            latency_ms=latency_ms,
+            memory_mb=memory_mb,
+            source=source,
+            component=component,
+            force=force,
+        )
+        if not self.url:
+            import getpass
+
+            from registry.service.reports import add_reported_benchmark
+
+            with self._session() as s:
+                return add_reported_benchmark(s, model, version, report, reporter=f"local:{getpass.getuser()}")
+        path = f"/v1/models/{_seg(model)}/versions/{_seg(version)}/benchmarks"
+        return ReportedBenchmark.model_validate(self._request("POST", path, json=report.model_dump(mode="json")))
 
     # -- plumbing ------------------------------------------------------------------------------------------
 

@@ -314,6 +314,8 @@ def benchmarks_from_summaries(
                         "memory_error_pct": est["memory_error_pct"],
                         "macs": summary["macs"],
                         "params": summary.get("param_elements"),
+                        # the graph's estimator inputs: what re-derives this estimate from an anchor later
+                        "features": {k: round(v, 9) for k, v in features(summary).items()},
                     },
                 }
             )

@@ -40,6 +40,12 @@ class Benchmark(Base):
     compute_units: Mapped[dict[str, Any]] = mapped_column(default=dict)
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # An estimate re-derived later (e.g. anchored on a measurement) is superseded, never deleted: the newer row's
+    # id and when. Only rows without ``superseded_at`` are current.
+    superseded_at: Mapped[datetime | None] = mapped_column(default=None)
+    superseded_by: Mapped[int | None] = mapped_column(ForeignKey("benchmarks.id", ondelete="RESTRICT"), default=None)
+    # A user's own measurement (``registry benchmark add``): the reporter (API token name, or "local").
+    reported_by: Mapped[str | None] = mapped_column(String(100), default=None)
 
     __table_args__ = (
         CheckConstraint(_PROVENANCE_CHECK, name="provenance"),

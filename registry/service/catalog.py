@@ -108,6 +108,7 @@ def _filtered(session: Session, flt: ModelFilter) -> Select[Model]:
                     Benchmark.build_id == Build.id,
                     Benchmark.device_chipset == chipset,
                     Benchmark.latency_ms <= flt.max_latency_ms,
+                    Benchmark.superseded_at.is_(None),
                 )
                 .exists()
             )
@@ -166,7 +167,8 @@ def show_model(session: Session, slug: str, version: str | None = None) -> Model
         files[f.build_id].append(f)
     slugs = dict(session.execute(select(Device.chipset, Device.slug)).all())
     benches = defaultdict(list)
-    for b in session.scalars(select(Benchmark).where(Benchmark.build_id.in_(ids)).order_by(Benchmark.id)):
+    current = select(Benchmark).where(Benchmark.build_id.in_(ids), Benchmark.superseded_at.is_(None))
+    for b in session.scalars(current.order_by(Benchmark.id)):  # superseded estimates: ``benchmark_history``
         benches[b.build_id].append(benchmark_info(b, slugs))
     evals = defaultdict(list)
     for e in session.scalars(select(Evaluation).where(Evaluation.build_id.in_(ids)).order_by(Evaluation.id)):

@@ -70,6 +70,10 @@ def benchmark_info(row: Benchmark, slugs: dict[str, str] | None = None) -> Bench
         error_pct=row.error_pct,
         compute_units=row.compute_units or {},
         details=row.details or {},
+        reported_by=row.reported_by,
+        anchored_on=((row.details or {}).get("anchored") or {}).get("label"),
+        anchor_level=((row.details or {}).get("anchored") or {}).get("level"),
+        superseded_by=row.superseded_by,
     )
 
 

@@ -36,6 +36,10 @@ class BenchmarkInfo(Entity):
     error_pct: float | None = None
     compute_units: dict[str, Any] = Field(default_factory=dict)
     details: dict[str, Any] = Field(default_factory=dict)
+    reported_by: str | None = Field(None, description="A user's own measurement: the reporter (self-reported).")
+    anchored_on: str | None = Field(None, description="An anchored estimate: the figure it was re-derived from.")
+    anchor_level: str | None = Field(None, description="same (precision and runtime), runtime or any.")
+    superseded_by: int | None = Field(None, description="A re-derived estimate replaced this one (kept, not current).")
 
 
 class EvaluationInfo(Entity):
@@ -147,3 +151,22 @@ class PublishResult(Entity):
     blobs_stored: int
     bytes_stored: int
     content_digest: str
+
+
+class BenchmarkReport(Entity):
+    """A latency (and optionally peak memory) a user measured for one build of a version on one device."""
+
+    device: str = Field(description="Any device name, slug or chipset.")
+    precision: str
+    runtime: str
+    latency_ms: float
+    memory_mb: float | None = None
+    source: str = Field(description="How it was measured (tool, app, phone, settings).")
+    component: str | None = None
+    force: bool = Field(False, description="Keep a value more than 100x off the estimate.")
+
+
+class ReportedBenchmark(Entity):
+    benchmark: BenchmarkInfo
+    estimate_ms: float | None = Field(None, description="The estimate on that device before this report.")
+    anchored_estimates: int = Field(0, description="Estimates of the version re-derived from this report.")

@@ -18,6 +18,7 @@ from registry.devices import resolve_device
 from registry.errors import BlobNotFound, IntegrityFailure, InvalidManifest, VersionImmutable
 from registry.hashing import sha256_file
 from registry.models import Benchmark, Blob, Build, BuildFile, Evaluation, Model, Version
+from registry.service.anchoring import reanchor_version
 from registry.service.entities import PublishResult
 from registry.service.manifest import BuildEntry, Manifest, contained_file, load_manifest
 from registry.storage import BlobStore
@@ -182,6 +183,7 @@ def _record(
     _ensure_blobs(session, files)
     session.flush()
     build_ids = [_record_build(session, model, version, build, targets[build.key], files) for build in manifest.builds]
+    reanchor_version(session, version)  # a device measurement published with the builds anchors their estimates
     return PublishResult(
         model=model.slug,
         version=version.version,

@@ -45,6 +45,7 @@ class ImportReport:
     unmapped_rows: int = 0
     missing_models: list[str] = field(default_factory=list)
     unknown_devices: list[str] = field(default_factory=list)
+    anchored_estimates: int = 0  # estimates re-derived from the imported figures (registry.service.anchoring)
 
     def to_json(self) -> dict[str, Any]:
         return {k: (sorted(set(v)) if isinstance(v, list) else v) for k, v in self.__dict__.items()}
@@ -124,6 +125,10 @@ def import_published(session: Session, perf_csv: Path, numerics_csv: Path | None
         report.evaluations += 1
         report.models.append(entry.zoo_slug)
     session.flush()
+    from registry.service.anchoring import reanchor_model
+
+    for slug in sorted(set(report.models)):
+        report.anchored_estimates += reanchor_model(session, models[slug].id)
     return report
 
 

@@ -1,0 +1,163 @@
+"""Validation of anchored estimates (``registry.estimator.anchor``) on the published calibration rows.
+
+Leave one device out within each calibration model: every row (the target) is predicted from the estimator's
+leave-one-family-out prediction (a fit that never saw the model) moved by the log residual of the same model's
+rows on the other devices (the target's chipset, and the chipset it mirrors, are never anchors), at one anchoring
+level at a time:
+
+- ``same``: anchor rows of the target's precision and runtime;
+- ``runtime``: anchor rows of the target's runtime and another precision;
+- ``any``: anchor rows of another runtime.
+
+Two cases: every other device's rows at once (their median residual, as ``anchor.anchor_estimate`` does with
+several anchors; the headline), and a single anchor device (the one-profile case: every (target, anchor device)
+pair counts once). Needs numpy.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from registry.estimator.anchor import LEVELS, mirrored_chipset
+
+if TYPE_CHECKING:
+    from registry.estimator.fit import Row
+
+
+@dataclass
+class Pairs:
+    """Anchored predictions of one level: one entry per target row (``anchor_chipset`` "*": every other device),
+    or per (target row, anchor device)."""
+
+    target: list[int] = field(default_factory=list)
+    anchor_chipset: list[str] = field(default_factory=list)
+    predicted: list[float] = field(default_factory=list)
+
+    def add(self, target: int, chipset: str, predicted: float) -> None:
+        self.target.append(target)
+        self.anchor_chipset.append(chipset)
+        self.predicted.append(predicted)
+
+
+def _level(anchor: Row, target: Row) -> str:
+    if anchor.runtime != target.runtime:
+        return "any"
+    return "same" if anchor.precision == target.precision else "runtime"
+
+
+def anchored_pairs(rows: Sequence[Row], pred: Any, known: Collection[str]) -> tuple[dict[str, Pairs], dict[str, Pairs]]:
+    """Per level, the anchored prediction of every row from all other devices of the same model and component
+    (pooled), and from each other device alone (single)."""
+    log_res = [math.log(r.latency_ms) - math.log(float(p)) for r, p in zip(rows, pred, strict=True)]
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i, r in enumerate(rows):
+        groups[(r.model_id, r.component)].append(i)
+    pooled = {level: Pairs() for level in LEVELS}
+    single = {level: Pairs() for level in LEVELS}
+    mirror = {c: mirrored_chipset(c, known) for c in {r.chipset for r in rows}}
+    for members in groups.values():
+        for t in members:
+            target = rows[t]
+            by_anchor: dict[tuple[str, str], list[float]] = defaultdict(list)
+            for a in members:
+                if mirror[rows[a].chipset] != mirror[target.chipset]:
+                    by_anchor[(_level(rows[a], target), mirror[rows[a].chipset])].append(log_res[a])
+            by_level: dict[str, list[float]] = defaultdict(list)
+            for (level, chip), residuals in sorted(by_anchor.items()):
+                single[level].add(t, chip, float(pred[t]) * math.exp(statistics.median(residuals)))
+                by_level[level] += residuals
+            for level, residuals in by_level.items():
+                pooled[level].add(t, "*", float(pred[t]) * math.exp(statistics.median(residuals)))
+    return pooled, single
+
+
+def validate(rows: Sequence[Row], pred: Any, known: Collection[str], anchor_device: str) -> dict[str, Any]:
+    """Per level: metrics with every other device as anchors (overall, by target device and by target precision,
+    against the unanchored figure on the same targets), with one anchor device at a time, and with
+    ``anchor_device`` alone (the issue's one-profile case)."""
+    import numpy as np
+
+    from registry.estimator.fit import metrics
+
+    obs = np.array([r.latency_ms for r in rows])
+    base = np.asarray(pred)
+    pooled, single = anchored_pairs(rows, pred, known)
+    report: dict[str, Any] = {}
+    for level in LEVELS:
+        if not pooled[level].target:
+            continue
+        t, p = np.array(pooled[level].target), np.array(pooled[level].predicted)
+        ts, ps = np.array(single[level].target), np.array(single[level].predicted)
+        one = np.array(single[level].anchor_chipset) == anchor_device
+
+        def grouped(key: str, t: Any = t, p: Any = p) -> dict[str, dict[str, float]]:
+            keys = np.array([str(getattr(rows[i], key)) for i in t])
+            return {k: metrics(p[keys == k], obs[t][keys == k]) for k in sorted(set(keys.tolist()))}
+
+        report[level] = {
+            "overall": metrics(p, obs[t]),
+            "unanchored": metrics(base[t], obs[t]),
+            "models": len({rows[i].model_id for i in t}),
+            "by_device": grouped("chipset"),
+            "by_precision": grouped("precision"),
+            "one_anchor": metrics(ps, obs[ts]),
+            "one_anchor_unanchored": metrics(base[ts], obs[ts]),
+            "one_device": metrics(ps[one], obs[ts][one]) if one.any() else None,
+            "one_device_unanchored": metrics(base[ts][one], obs[ts][one]) if one.any() else None,
+        }
+    return report
+
+
+def error_bands(report: dict[str, Any], key: str = "overall") -> dict[str, float]:
+    """Each level's error band: the 68th percentile APE of its anchored predictions (as ``error_pct`` is for an
+    unanchored estimate); ``key`` "one_anchor" for a single anchor device."""
+    return {level: round(float(report[level][key]["p68_ape"]), 1) for level in LEVELS if level in report}
+
+
+def run(perf_csv: Any = None) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The anchoring validation alone (one leave-one-family-out pass, not the whole fit): params.json's
+    ``anchoring`` entry, the full report, and what the rows were."""
+    from registry.devices import load_device_specs
+    from registry.estimator import fit
+
+    rows = fit.load_rows(perf_csv or fit._default_perf())
+    pred = fit.cross_validate(fit.Fitter(rows))
+    params, report = fit._anchoring(rows, pred, {s.chipset for s in load_device_specs()})
+    calibration = {"rows": len(rows), "models": sorted({r.model_id for r in rows})}
+    return params, report, calibration
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m registry.estimator.anchor_cv``: re-validate anchored estimates and write only the ``anchoring``
+    entry of params.json (``python -m registry.estimator.fit`` writes it too, with everything else)."""
+    import argparse
+    import json
+    from pathlib import Path
+
+    from registry.estimator import fit
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--perf", type=Path, default=None)
+    parser.add_argument("--out", type=Path, default=fit.PARAMS_FILE)
+    args = parser.parse_args(argv)
+    anchoring, _, _ = run(args.perf)
+    params = json.loads(args.out.read_text())
+    params["anchoring"] = anchoring
+    args.out.write_text(json.dumps(params, indent=1, sort_keys=True) + "\n")
+    for level, v in anchoring["validation"].items():
+        o, u = v["overall"], v["unanchored"]
+        print(
+            f"{level}: median APE {o['median_ape']:.1f}% ({u['median_ape']:.1f}% unanchored), "
+            f"{o['within_25']:.0f}% within ±25% ({u['within_25']:.0f}%), band ±{anchoring['error_pct'][level]}%"
+        )
+    print(f"wrote the anchoring entry of {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
