@@ -11,7 +11,17 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 import typer
 
-from registry.cli import catalog_cmds, db_cmds, estimate_cmds, ingest_cmds, lock_cmds, qaihub_cmds, server_cmds, ui_cmds
+from registry.cli import (
+    cache_cmds,
+    catalog_cmds,
+    db_cmds,
+    estimate_cmds,
+    ingest_cmds,
+    lock_cmds,
+    qaihub_cmds,
+    server_cmds,
+    ui_cmds,
+)
 
 app = typer.Typer(
     name="registry",
@@ -29,6 +39,7 @@ ui_cmds.register(app)
 lock_cmds.register(app)
 qaihub_cmds.register(app)
 estimate_cmds.register(app)
+cache_cmds.register(app)
 
 
 def main() -> None:

@@ -245,7 +245,10 @@ def _exported(result: dict[str, Any], out_dir: Path | None, link: bool = False) 
         return result
     from registry.client.pull import export_file
 
-    files = [{**f, "path": str(export_file(Path(f["path"]).resolve(), out_dir, f["name"], link=link))} for f in result["files"]]
+    files = [
+        {**f, "path": str(export_file(Path(f["path"]).resolve(), out_dir, f["name"], link=link))}
+        for f in result["files"]
+    ]
     return {**result, "files": files}
 
 
