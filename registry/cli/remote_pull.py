@@ -138,6 +138,7 @@ def parse_pull_args(argv: list[str]) -> dict[str, Any] | None:
         values["out_dir"] = Path(values["out_dir"])
     for key in ("version", "alias_name", "runtime", "out_dir"):
         values.setdefault(key, None)
+    values.setdefault("link", False)
     return {"model": model, **values}
 
 
