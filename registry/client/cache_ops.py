@@ -132,6 +132,7 @@ def prune(
     every blob no remaining snapshot names, and stale partial downloads."""
     now = time.time() if now is None else now
     report = PruneReport(dry_run=dry_run)
+    keep = keep | _recently_answered(cache, now - recent_seconds)
     needed: dict[str, set[str]] = {}
     for b in scan(cache):
         if now - b.last_pulled <= recent_seconds or b.blobs & keep:
@@ -155,3 +156,23 @@ def prune(
                 if not dry_run:
                     part.unlink(missing_ok=True)
     return report
+
+
+def _recently_answered(cache: Cache, since: float) -> set[str]:
+    """Blobs named by warm-pull answers (``.resolutions/``) used since ``since``: the fast path serves them
+    without touching their snapshot."""
+    import json
+
+    out: set[str] = set()
+    for entry in (cache.root / ".resolutions").glob("*.json"):
+        try:
+            if entry.stat().st_mtime < since:
+                continue
+            data = json.loads(entry.read_text())
+        except (OSError, ValueError):
+            continue
+        for f in data.get("files", []):
+            out.add(Path(os.path.realpath(f.get("path", ""))).name)
+        for f in (data.get("resolution") or {}).get("build", {}).get("files", []):
+            out.add(f.get("sha256", ""))
+    return {s for s in out if SHA256_RE.match(s)}

@@ -75,6 +75,10 @@ def load(cache_root: Path, key: str, stamp: str) -> dict[str, Any] | None:
                 return None  # changed since it was hashed: the full path hashes it again (and repairs it)
         except (OSError, KeyError, TypeError):
             return None
+    try:
+        os.utime(_path(cache_root, key))  # last used now: `registry cache prune` keeps what recent pulls need
+    except OSError:
+        pass
     return entry
 
 

@@ -61,17 +61,24 @@ def test_cache_ls_verify_and_prune(tmp_path: Path) -> None:
     assert [r["sha256"] for r in report["repaired"]] == [a["sha256"]]
     assert json.loads(run(env, "cache", "verify", "--json").stdout)["damaged"] == []
 
-    # An app's lockfile pins 1.0.0; 1.1.0 was last pulled long ago: prune keeps the first, drops the second.
+    # Both builds were last pulled long ago. The app's lockfile pins 1.0.0: prune keeps it, drops 1.1.0.
     app = tmp_path / "app"
     app.mkdir()
     (app / "registry.toml").write_text('[[model]]\nname="yolov8"\ndevice="sd8g2"\nprecision="float"\nversion="1.0.0"\n')
     run(env, "lock", cwd=app)
     old = time.time() - 90 * 86400
-    for res in (tmp_path / "cache").rglob(".resolution.json"):
+    for res in [*(tmp_path / "cache").rglob(".resolution.json"), *(tmp_path / "cache" / ".resolutions").iterdir()]:
         os.utime(res, (old, old))
-    dry = json.loads(run(env, "cache", "prune", "--dry-run", "--json", cwd=app).stdout)
-    assert [Path(p).parent.name for p in dry["snapshots"]] == ["1.1.0"] and dry["bytes"] == b["size"]
-    run(env, "cache", "prune", cwd=app)
+
+    def would_prune(cwd: Path) -> list[str]:
+        dry = json.loads(run(env, "cache", "prune", "--dry-run", "--json", cwd=cwd).stdout)
+        return sorted(Path(p).parent.name for p in dry["snapshots"])
+
+    assert would_prune(app) == ["1.1.0"]
+    assert would_prune(tmp_path) == ["1.0.0", "1.1.0"], "no lockfile, no recent pull: nothing is needed"
+    run(env, "pull", "yolov8@1.0.0", "-d", "sd8g2", "-p", "float")  # a warm (fast-path) pull is a recent use
+    assert would_prune(tmp_path) == ["1.1.0"]
+    run(env, "cache", "prune", cwd=tmp_path)
     left = json.loads(run(env, "cache", "ls", "--json").stdout)
     assert [x["version"] for x in left["builds"]] == ["1.0.0"] and left["blob_bytes"] == a["size"]
 
