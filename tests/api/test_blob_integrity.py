@@ -169,3 +169,18 @@ def test_curl_resume_of_a_blob_damaged_between_the_two_halves_fails_or_is_verifi
     )
     got = f"sha-256=:{base64.b64encode(hashlib.sha256(out.read_bytes()).digest()).decode()}:"
     assert digest != got, "the resumed file does not match the Repr-Digest curl was sent: a client can tell"
+
+
+def test_server_start_removes_leftovers_older_than_the_grace_period(
+    registry_env: dict[str, str], catalog: LocalCatalog, tmp_path: Path
+) -> None:
+    spool = Path(registry_env["REGISTRY_HOME"]) / "uploads" / ".upload-killed"
+    temp = Path(registry_env["REGISTRY_STORE_URL"].removeprefix("file://")) / "tmp" / "put-killed"
+    for p in (spool, temp):
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(b"x" * 4096)
+    with server_with_log(registry_env, tmp_path / "young.log"):
+        assert spool.exists() and temp.exists(), "younger than the default grace period: maybe a live writer's"
+    with server_with_log({**registry_env, "REGISTRY_LEFTOVER_GRACE_SECONDS": "0"}, tmp_path / "old.log"):
+        assert not spool.exists() and not temp.exists()
+    assert "removed leftovers of killed writers" in (tmp_path / "old.log").read_text()
