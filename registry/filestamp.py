@@ -21,7 +21,9 @@ def of(path: str | os.PathLike[str]) -> str:
 def write(stamp_file: Path, path: str | os.PathLike[str]) -> None:
     """Record ``path``'s stamp in ``stamp_file`` (atomically). Call it right after hashing ``path``."""
     stamp_file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = stamp_file.with_name(f".{stamp_file.name}.{os.getpid()}.tmp")
+    import threading
+
+    tmp = stamp_file.with_name(f".{stamp_file.name}.{os.getpid()}-{threading.get_ident()}.tmp")
     tmp.write_text(of(path))
     os.replace(tmp, stamp_file)
 

@@ -149,7 +149,8 @@ def prune(
         if not dry_run:
             cache.remove_blob(name, sha)
     for _, mdir in model_dirs(cache):
-        for part in (mdir / "blobs" / ".incomplete").glob("*.part"):
+        stale = [*(mdir / "blobs" / ".incomplete").glob("*.part"), *(mdir / "blobs" / ".stamps").glob(".*.tmp")]
+        for part in stale:
             if now - part.stat().st_mtime > recent_seconds:
                 report.blobs.append(part)
                 report.bytes += part.stat().st_size
