@@ -184,3 +184,20 @@ def test_server_start_removes_leftovers_older_than_the_grace_period(
     with server_with_log({**registry_env, "REGISTRY_LEFTOVER_GRACE_SECONDS": "0"}, tmp_path / "old.log"):
         assert not spool.exists() and not temp.exists()
     assert "removed leftovers of killed writers" in (tmp_path / "old.log").read_text()
+
+
+def test_a_remote_republish_through_the_sdk_heals_a_damaged_blob(
+    published: tuple[LocalCatalog, Path, str, Path], registry_env: dict[str, str], tmp_path: Path
+) -> None:
+    from registry import Client
+
+    catalog, pub, sha, blob = published
+    with catalog.session() as s:
+        token = create_token(s, "publish")[0]
+    with server_with_log(registry_env, tmp_path / "server.log") as url:
+        tamper(blob)
+        with Client(url, token=token) as c:
+            result = c.publish(pub)  # HEAD answers the damage, so the blob is uploaded again
+        assert not result.created
+        ok = httpx.get(f"{url}/v1/blobs/{sha}")
+        assert ok.status_code == 200 and hashlib.sha256(ok.content).hexdigest() == sha
