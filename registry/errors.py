@@ -60,6 +60,13 @@ class IntegrityFailure(RegistryError):
     status = 422
 
 
+class BlobDamaged(IntegrityFailure):
+    """A stored blob whose bytes no longer hash to its address (quarantined until the bytes are stored again)."""
+
+    code = "blob_damaged"
+    status = 500
+
+
 class NotFound(RegistryError, LookupError):
     code = "not_found"
     status = 404

@@ -54,6 +54,8 @@ class Settings:
     offline: bool = False
     public_read: bool = True
     max_upload_bytes: int = 20 * 1024**3
+    leftover_grace_seconds: int = 3600  # temp files, upload spools, S3 multipart uploads older than this: removed
+    gc_grace_seconds: int = 3600  # `registry gc` deletes unreferenced blobs stored longer ago than this
 
     mlflow_uri: str | None = None
     qaihub_token: str | None = None  # Qualcomm AI Hub; else qai-hub's own ~/.qai_hub/client.ini

@@ -17,6 +17,27 @@ from registry.local import LocalCatalog
 from registry.settings import Settings, get_settings
 
 
+def _clean_leftovers(catalog: LocalCatalog) -> None:
+    """At start: remove what killed writers left (temp files, upload spools, S3 multipart uploads)."""
+    import logging
+
+    from registry.service.maintenance import clean_leftovers
+
+    s = catalog.settings
+    try:
+        done = clean_leftovers(catalog.store, s.home / "uploads", s.leftover_grace_seconds)
+    except RegistryError as exc:  # an unreachable store must not stop the API from serving the catalog
+        logging.getLogger("registry.api").warning("leftover cleanup skipped: %s", exc.detail)
+        return
+    if done.temp_files or done.upload_spools:
+        logging.getLogger("registry.api").warning(
+            "removed leftovers of killed writers: %d temp files/uploads, %d upload spools, %d bytes",
+            done.temp_files,
+            done.upload_spools,
+            done.bytes,
+        )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     catalog = LocalCatalog(settings or get_settings())
 
@@ -25,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         from registry.db import check_ready
 
         check_ready(catalog.engine)
+        _clean_leftovers(catalog)
         yield
         catalog.engine.dispose()
 

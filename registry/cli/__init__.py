@@ -13,6 +13,7 @@ import typer
 
 from registry.cli import (
     benchmark_cmds,
+    cache_cmds,
     catalog_cmds,
     db_cmds,
     estimate_cmds,
@@ -40,6 +41,7 @@ lock_cmds.register(app)
 qaihub_cmds.register(app)
 estimate_cmds.register(app)
 benchmark_cmds.register(app)
+cache_cmds.register(app)
 
 
 def main() -> None:

@@ -169,6 +169,7 @@ def pull(
     runtime: str | None = typer.Option(None, "--runtime", "-r", help="onnx, tflite, qnn_dlc, ..."),
     out_dir: Path | None = typer.Option(None, "--output", "-o", help="Copy the files into this directory."),
     json_out: bool = JSON,
+    link: bool = typer.Option(False, "--link", help="With -o: hard links to the read-only cached blobs, not copies."),
 ) -> None:
     """Fetch the build of MODEL for a device and precision, verified, into the cache (or -o DIR)."""
     from registry.client import fastpath
@@ -180,7 +181,9 @@ def pull(
     if settings.url:  # a server (REGISTRY_URL): registry.Client over HTTP, with a progress bar
         from registry.cli.remote_pull import pull_remote
 
-        remote = pull_remote(settings, name, device, precision, runtime, version, alias_name, out_dir, json_out)
+        remote = pull_remote(
+            settings, name, device, precision, runtime, version, alias_name, out_dir, json_out, link=link
+        )
         if json_out:  # the same JSON as print_json, without importing pydantic for it
             import json
 
@@ -195,12 +198,12 @@ def pull(
     stamp = fastpath.catalog_stamp(db_url)
     cached = fastpath.load(settings.cache_dir, key, stamp) if stamp else None
     if cached is not None:
-        _report_pull(_exported(cached, out_dir), json_out)
+        _report_pull(_exported(cached, out_dir, link), json_out)
         return
     result = _pull_from_catalog(name, device, precision, runtime, version, alias_name)
     if stamp is not None and stamp == fastpath.catalog_stamp(db_url):
         fastpath.save(settings.cache_dir, key, stamp, result)
-    _report_pull(_exported(result, out_dir), json_out)
+    _report_pull(_exported(result, out_dir, link), json_out)
 
 
 def _pull_from_catalog(
@@ -239,13 +242,16 @@ def _pull_from_catalog(
     }
 
 
-def _exported(result: dict[str, Any], out_dir: Path | None) -> dict[str, Any]:
-    """With -o DIR, place real files there (hard links or copies) and report those paths."""
+def _exported(result: dict[str, Any], out_dir: Path | None, link: bool = False) -> dict[str, Any]:
+    """With -o DIR, place real files there (copies, or hard links with --link) and report those paths."""
     if out_dir is None:
         return result
     from registry.client.pull import export_file
 
-    files = [{**f, "path": str(export_file(Path(f["path"]).resolve(), out_dir, f["name"]))} for f in result["files"]]
+    files = [
+        {**f, "path": str(export_file(Path(f["path"]).resolve(), out_dir, f["name"], link=link))}
+        for f in result["files"]
+    ]
     return {**result, "files": files}
 
 

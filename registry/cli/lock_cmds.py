@@ -50,6 +50,7 @@ def sync(
         None, "--output", "-o", help="Also place the files in DIR/MODEL/VERSION/PRECISION-RUNTIME-TARGET/."
     ),
     json_out: bool = typer.Option(False, "--json", help="Print what was fetched as JSON."),
+    link: bool = typer.Option(False, "--link", help="With -o: hard links to the read-only cached blobs, not copies."),
 ) -> None:
     """Fetch exactly the builds registry.lock pins, verified; fail if anything differs."""
     from registry.client.lockfile import differences, mismatch, read_lock, read_requirements, requirements_digest
@@ -106,6 +107,7 @@ def sync(
                 None,
                 dest,
                 expect=check,
+                link=link,
             )
             pulled.append(r.to_json())
             if not json_out:

@@ -29,12 +29,14 @@ def pull_remote(
     alias_name: str | None,
     out_dir: Path | None,
     json_out: bool,
+    *,
+    link: bool = False,
 ) -> dict[str, Any]:
     """Pull from the server (or, with REGISTRY_OFFLINE=1, from the cache alone); the ``--json`` result."""
     from registry.client.sdk import Client
 
     with Client(settings=settings) as client, _progress(enabled=not json_out and sys.stderr.isatty()) as bar:
-        result = client.pull(name, device, precision, runtime, version, alias_name, out_dir, progress=bar)
+        result = client.pull(name, device, precision, runtime, version, alias_name, out_dir, progress=bar, link=link)
     return result.to_json()
 
 
@@ -111,6 +113,8 @@ def parse_pull_args(argv: list[str]) -> dict[str, Any] | None:
         arg = rest[i]
         if arg == "--json":
             values["json_out"] = True
+        elif arg == "--link":
+            values["link"] = True
         elif arg.startswith("-"):
             name, eq, inline = arg.partition("=")
             key = _PULL_OPTIONS.get(name)
@@ -134,6 +138,7 @@ def parse_pull_args(argv: list[str]) -> dict[str, Any] | None:
         values["out_dir"] = Path(values["out_dir"])
     for key in ("version", "alias_name", "runtime", "out_dir"):
         values.setdefault(key, None)
+    values.setdefault("link", False)
     return {"model": model, **values}
 
 

@@ -6,7 +6,9 @@
     {cache}/models--{model}/snapshots/{version}/{build}/.resolution.json
 
 ``{build}`` is ``{precision}-{runtime}-{target}``. A blob appears under ``blobs/`` only after its size and
-sha256 were checked (temp file + rename).
+sha256 were checked (temp file + rename). It is then made read-only and stamped (``blobs/.stamps/{sha256}``:
+size, mtime, ctime, inode, device, see ``registry.filestamp``); a blob whose stamp no longer matches is hashed
+again before it is served, and removed when its bytes changed.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from registry import filestamp
 from registry.errors import InvalidInput
 from registry.paths import safe_relative_path
 from registry.vocab import check_slug
@@ -49,6 +52,41 @@ class Cache:
     def snapshot_dir(self, model: str, version: str, precision: str, runtime: str, target: str) -> Path:
         build = safe_relative_path(f"{precision}-{runtime}-{target}")
         return self.model_dir(model) / "snapshots" / safe_relative_path(version) / build
+
+    def stamp_path(self, model: str, sha256: str) -> Path:
+        return self.model_dir(model) / "blobs" / ".stamps" / check_sha256(sha256)
+
+    def seal(self, model: str, sha256: str) -> None:
+        """Make a just-verified blob read-only and record its stamp."""
+        blob = self.blob_path(model, sha256)
+        os.chmod(blob, 0o444)
+        filestamp.write(self.stamp_path(model, sha256), blob)
+
+    def stamp_ok(self, model: str, sha256: str, size: int) -> bool:
+        """True when the blob is there and unchanged since it was last hashed (a stat and a small read)."""
+        return filestamp.matches(self.stamp_path(model, sha256), self.blob_path(model, sha256), size)
+
+    def check_blob(self, model: str, sha256: str, size: int) -> str:
+        """``ok`` (stamp matches, or the bytes were hashed again and are right: re-stamped), ``missing``, or
+        ``damaged`` (the bytes no longer hash to sha256: the blob was removed so it is never served)."""
+        if self.stamp_ok(model, sha256, size):
+            return "ok"
+        blob = self.blob_path(model, sha256)
+        try:
+            from registry.hashing import sha256_file
+
+            actual, actual_size = sha256_file(blob)
+        except FileNotFoundError:
+            return "missing"
+        if actual == sha256 and actual_size == size:
+            self.seal(model, sha256)
+            return "ok"
+        self.remove_blob(model, sha256)
+        return "damaged"
+
+    def remove_blob(self, model: str, sha256: str) -> None:
+        self.stamp_path(model, sha256).unlink(missing_ok=True)
+        self.blob_path(model, sha256).unlink(missing_ok=True)
 
     def has_blob(self, model: str, sha256: str, size: int) -> bool:
         try:

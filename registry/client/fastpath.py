@@ -5,6 +5,8 @@ cache, stamped with the identity of the SQLite catalog's files (size and mtime o
 write-ahead log). Every write to the catalog changes the stamp, so a stale answer is never used; an
 unchanged stamp means the database would answer the same. This keeps SQLAlchemy (a quarter second of
 imports) off the path of a repeated ``registry pull``. Other databases always take the full path.
+Each file an answer names must still carry the verification stamp taken when its bytes were hashed
+(``registry.filestamp``); otherwise the full path runs, which hashes the file again and repairs it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from registry import filestamp
 from registry.vocab import normalize_name
 
 
@@ -67,10 +70,15 @@ def load(cache_root: Path, key: str, stamp: str) -> dict[str, Any] | None:
         return None
     for f in entry.get("files", []):
         try:
-            if os.stat(f["path"]).st_size != f["size"]:
-                return None
+            blob = Path(os.path.realpath(f["path"]))
+            if not filestamp.matches(blob.parent / ".stamps" / blob.name, blob, f["size"]):
+                return None  # changed since it was hashed: the full path hashes it again (and repairs it)
         except (OSError, KeyError, TypeError):
             return None
+    try:
+        os.utime(_path(cache_root, key))  # last used now: `registry cache prune` keeps what recent pulls need
+    except OSError:
+        pass
     return entry
 
 

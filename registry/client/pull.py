@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from registry.client.cache import Cache
+from registry.errors import IntegrityFailure, OfflineError
 from registry.paths import safe_relative_path
 
 if TYPE_CHECKING:
@@ -71,27 +72,27 @@ def materialize(
     *,
     out_dir: Path | None = None,
     on_file: Progress | None = None,
+    link: bool = False,
 ) -> list[PulledFile]:
-    """Ensure every file of the build is in the cache (fetching what is missing), link the snapshot,
-    and copy into ``out_dir`` when given. Safe when many threads or processes pull the same build."""
+    """Ensure every file of the build is in the cache, verified (fetching what is missing or damaged), link
+    the snapshot, and place copies (hard links with ``link``) in ``out_dir`` when given. A cached blob whose
+    stamp changed is hashed again first; one whose bytes changed is fetched again, never served. Safe when
+    many threads or processes pull the same build."""
     data = resolution_dict(resolution)
     model = data["model"]
     snapshot = snapshot_of(cache, data)
     pulled: list[PulledFile] = []
     for f in file_refs(data):
         downloaded = False
-        if not cache.has_blob(model, f.sha256, f.size):
+        if not cache.stamp_ok(model, f.sha256, f.size):
             from filelock import FileLock
 
-            lock = FileLock(str(cache.temp_dir(model) / f"{f.sha256}.lock"))
-            with lock:
-                if not cache.has_blob(model, f.sha256, f.size):
-                    fetch(f, cache.blob_path(model, f.sha256))
-                    downloaded = True
-        link = cache.link(model, snapshot, f.path, f.sha256)
-        local = link
+            with FileLock(str(cache.temp_dir(model) / f"{f.sha256}.lock")):
+                downloaded = _ensure_blob(cache, model, f, fetch)
+        link_path = cache.link(model, snapshot, f.path, f.sha256)
+        local = link_path
         if out_dir is not None:
-            local = export_file(cache.blob_path(model, f.sha256), out_dir, f.path)
+            local = export_file(cache.blob_path(model, f.sha256), out_dir, f.path, link=link)
         pulled.append(PulledFile(f.path, local, f.sha256, f.size, f.component, downloaded))
         if on_file:
             on_file(f, downloaded)
@@ -99,20 +100,62 @@ def materialize(
     return pulled
 
 
-def export_file(blob: Path, out_dir: Path, rel: str) -> Path:
-    """Place a real file (not a link) at out_dir/rel: a hard link when possible, else a copy."""
+def _ensure_blob(cache: Cache, model: str, f: FileRef, fetch: Fetch) -> bool:
+    """Under the blob's lock: True when it had to be fetched (missing, or damaged and removed)."""
+    state = cache.check_blob(model, f.sha256, f.size)
+    if state == "ok":
+        return False
+    try:
+        fetch(f, cache.blob_path(model, f.sha256))
+    except OfflineError as exc:
+        if state == "damaged":
+            raise IntegrityFailure(
+                f"The cached copy of '{f.path}' (blob {f.sha256[:12]}) was damaged: its bytes no longer hash to "
+                "the catalog's sha256. It was removed and not served; REGISTRY_OFFLINE forbids fetching it again.",
+                hint="Unset REGISTRY_OFFLINE and pull again to repair the cache.",
+            ) from exc
+        raise
+    cache.seal(model, f.sha256)
+    return True
+
+
+def export_file(blob: Path, out_dir: Path, rel: str, *, link: bool = False) -> Path:
+    """Place a real file (not a symlink) at out_dir/rel: an independent copy (a reflink where the filesystem
+    has them), or with ``link`` a hard link to the read-only cached blob."""
     dest = out_dir / safe_relative_path(rel)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    if dest.exists() and dest.stat().st_size == blob.stat().st_size and _same_file(dest, blob):
+    if link and dest.exists() and _same_file(dest, blob):
         return dest
     tmp = dest.with_name(f".{dest.name}.{_uniq()}.tmp")
     tmp.unlink(missing_ok=True)
     try:
-        os.link(blob, tmp)
-    except OSError:
-        shutil.copyfile(blob, tmp)
-    os.replace(tmp, dest)
+        if link:
+            try:
+                os.link(blob, tmp)
+            except OSError:
+                _copy(blob, tmp)
+        else:
+            _copy(blob, tmp)
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
     return dest
+
+
+_FICLONE = 0x40049409  # Linux ioctl: share the source's extents (btrfs, XFS, bcachefs)
+
+
+def _copy(src: Path, dest: Path) -> None:
+    """A writable copy owned by the caller: a reflink when the filesystem can, else a kernel copy."""
+    with src.open("rb") as fin, dest.open("wb") as fout:
+        try:
+            import fcntl
+
+            fcntl.ioctl(fout.fileno(), _FICLONE, fin.fileno())
+            return
+        except (OSError, ImportError):
+            pass
+    shutil.copyfile(src, dest)
 
 
 def _same_file(a: Path, b: Path) -> bool:

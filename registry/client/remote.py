@@ -216,6 +216,16 @@ def download_blob(
             time.sleep(0.1 * failures)
     actual = digest.hexdigest()
     got = part.stat().st_size
+    if (got != size or actual != sha256) and stats.resumed_from and attempts > 0:
+        # The kept partial file may be what was damaged (between the two halves of a resumed download):
+        # fetch the whole blob once more before blaming the registry's copy.
+        part.unlink(missing_ok=True)
+        again = download_blob(
+            url, sha256, size, dest, api_url=api_url, token=token, progress=progress, attempts=0, timeout=timeout
+        )
+        again.resumed_from = stats.resumed_from
+        again.statuses = stats.statuses + again.statuses
+        return again
     if got != size or actual != sha256:
         part.unlink(missing_ok=True)
         raise IntegrityFailure(

@@ -288,9 +288,12 @@ class Client:
         *,
         progress: PullProgress | None = None,
         expect: Callable[[dict[str, Any]], None] | None = None,
+        link: bool = False,
     ) -> PullResult:
         """Fetch the build of ``model`` for a device and precision into the cache, verified; ``.paths`` are
-        the local files (snapshot links, or real files under ``out_dir``). ``expect(resolution)`` is called
+        the local files (snapshot links, or under ``out_dir`` copies: hard links to the read-only cached blobs with
+        ``link``). A cached blob changed since it was hashed is hashed again; damaged, it is fetched again (offline:
+        an ``IntegrityFailure``), never returned. ``expect(resolution)`` is called
         with the resolution (as JSON) before any byte is fetched and may raise to stop the pull.
 
         Remote: one resolve request, then only the blobs not yet cached are downloaded (resuming a partial
@@ -306,7 +309,7 @@ class Client:
 
         cache = Cache(self.settings.cache_dir)
         if not self.url:
-            return self._pull_local(cache, model, device, precision, runtime, version, alias, out_dir, expect)
+            return self._pull_local(cache, model, device, precision, runtime, version, alias, out_dir, expect, link)
         key = fastpath.request_key(self.url, model, device, precision, runtime, version, alias)
         requests = 0
         downloads: dict[str, DownloadStats] = {}
@@ -329,7 +332,7 @@ class Client:
             fetch = self._fetcher(downloads, progress)
         if expect is not None:
             expect(data)
-        files = materialize(data, cache, fetch, out_dir=out_dir)
+        files = materialize(data, cache, fetch, out_dir=out_dir, link=link)
         if alias:
             cache.write_ref(data["model"], alias, data["version"])
         entry_files = [{"path": str(cache.blob_path(data["model"], f.sha256)), "size": f.size} for f in files]
@@ -368,6 +371,7 @@ class Client:
         alias: str | None,
         out_dir: Path | None,
         expect: Callable[[dict[str, Any]], None] | None,
+        link: bool = False,
     ) -> PullResult:
         from registry.client.pull import materialize
         from registry.service.resolve import resolve
@@ -378,7 +382,9 @@ class Client:
             expect(r.model_dump(mode="json"))
         assert self._local is not None
         store = self._local.store
-        files = materialize(r, cache, lambda f, dest: store.copy_to(f.sha256, dest, verify=True), out_dir=out_dir)
+        files = materialize(
+            r, cache, lambda f, dest: store.copy_to(f.sha256, dest, verify=True), out_dir=out_dir, link=link
+        )
         if alias:
             cache.write_ref(r.model, alias, r.version)
         return _result(r.model_dump(mode="json"), files, 0, {})

@@ -38,7 +38,8 @@ def publish_directory(
     if existing is not None:
         # Hash without storing: a refused re-publish must not write anything.
         digests = {key: _hash_declared(path, _declared(manifest, key)) for key, path in paths.items()}
-        return _same_or_refuse(session, existing, manifest, targets, digests)
+        same = _same_or_refuse(session, existing, manifest, targets, digests)
+        return _heal(store, same, paths, digests)
     stored: dict[FileKey, tuple[str, int]] = {}
     blobs_stored = bytes_stored = 0
     for key, path in paths.items():
@@ -60,9 +61,9 @@ def publish_uploaded(session: Session, store: BlobStore, manifest: Manifest) -> 
         for f in build.files:
             if f.sha256 is None or f.size is None:
                 raise InvalidManifest(f"File '{f.path}' needs sha256 and size when its bytes were uploaded.")
-            if not store.exists(f.sha256):
+            if store.check(f.sha256) != "ok":
                 raise BlobNotFound(
-                    f"Blob {f.sha256} of '{f.path}' has not been uploaded.",
+                    f"Blob {f.sha256} of '{f.path}' has not been uploaded (or its stored copy is damaged).",
                     hint="Upload every blob (PUT /v1/blobs/{sha256}) before publishing.",
                 )
             if store.size(f.sha256) != f.size:
@@ -74,6 +75,18 @@ def publish_uploaded(session: Session, store: BlobStore, manifest: Manifest) -> 
     if existing is not None:
         return _same_or_refuse(session, existing, manifest, targets, stored)
     return _record(session, manifest, targets, stored)
+
+
+def _heal(
+    store: BlobStore, result: PublishResult, paths: Mapping[FileKey, Path], digests: Mapping[FileKey, tuple[str, int]]
+) -> PublishResult:
+    """Re-publishing the same bytes stores again every blob whose stored copy fails verification."""
+    blobs = bytes_ = 0
+    for key, (sha, size) in digests.items():
+        if store.check(sha) != "ok":
+            info = store.put_file(paths[key], expected_sha256=sha, expected_size=size)
+            blobs, bytes_ = blobs + int(info.created), bytes_ + info.size * int(info.created)
+    return result.model_copy(update={"blobs_stored": blobs, "bytes_stored": bytes_}) if blobs else result
 
 
 def content_digest(

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from registry.errors import InvalidInput
-from registry.storage.base import BlobInfo, BlobStore, check_sha256
+from registry.storage.base import BlobInfo, BlobState, BlobStore, check_sha256
 
 if TYPE_CHECKING:
     from registry.settings import Settings
 
-__all__ = ["BlobInfo", "BlobStore", "check_sha256", "open_store"]
+__all__ = ["BlobInfo", "BlobState", "BlobStore", "check_sha256", "open_store"]
 
 
 def open_store(url: str, settings: Settings | None = None) -> BlobStore:

@@ -10,12 +10,14 @@ from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol, runtime_checkable
+from typing import BinaryIO, Literal, Protocol, runtime_checkable
 
 from registry.errors import IntegrityFailure, InvalidInput
 
 CHUNK_SIZE = 4 * 1024 * 1024
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+# ok: intact; missing: never stored (or deleted); quarantined: found damaged earlier; damaged: found just now
+BlobState = Literal["ok", "missing", "quarantined", "damaged"]
 
 
 def check_sha256(value: str) -> str:
@@ -64,6 +66,27 @@ class BlobStore(Protocol):
 
     def verify(self, sha256: str) -> bool:
         """Re-hash the stored bytes; False when they no longer match their address."""
+        ...
+
+    def check(self, sha256: str) -> BlobState:
+        """Is the stored copy intact? Cheap when its stamp (file identity; S3: ETag) is unchanged since it was
+        hashed, else the bytes are hashed again. A damaged copy is quarantined and reported ``damaged``."""
+        ...
+
+    def quarantine(self, sha256: str) -> None:
+        """Take a damaged blob out of service (the catalog's rows stay; storing the bytes again heals it)."""
+        ...
+
+    def iter_blobs(self) -> Iterator[tuple[str, int, float]]:
+        """Every stored blob as (sha256, size, modification time as a Unix timestamp)."""
+        ...
+
+    def delete(self, sha256: str) -> None:
+        """Remove a blob (garbage collection of blobs no build references)."""
+        ...
+
+    def cleanup_temp(self, older_than_seconds: float = 3600, *, dry_run: bool = False) -> tuple[int, int]:
+        """Remove what killed writers left (temp files; S3: incomplete multipart uploads): (items, bytes)."""
         ...
 
     def copy_to(self, sha256: str, dest: Path, *, verify: bool = True) -> None:

@@ -1,4 +1,9 @@
-"""Blobs as files: ``{root}/sha256/ab/<digest>``, written to ``{root}/tmp`` then renamed into place."""
+"""Blobs as files: ``{root}/sha256/ab/<digest>``, written to ``{root}/tmp`` then renamed into place.
+
+Each stored blob is read-only and stamped right after it was hashed (``{root}/stamps/ab/<digest>``, see
+``registry.filestamp``). A blob whose stamp changed is hashed again before it is trusted; a damaged one is moved
+to ``{root}/quarantine/<digest>`` (its catalog rows are untouched) until the same bytes are stored again.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +18,17 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import unquote, urlparse
 
+from registry import filestamp
 from registry.errors import BlobNotFound, IntegrityFailure, InvalidInput, StoreError
-from registry.storage.base import CHUNK_SIZE, BlobInfo, check_sha256, verify_chunks, write_verified
+from registry.storage.base import (
+    CHUNK_SIZE,
+    SHA256_RE,
+    BlobInfo,
+    BlobState,
+    check_sha256,
+    verify_chunks,
+    write_verified,
+)
 
 
 class LocalStore:
@@ -23,6 +37,8 @@ class LocalStore:
         self.url = root.as_uri()
         self._blobs = root / "sha256"
         self._tmp = root / "tmp"
+        self._stamps = root / "stamps"
+        self._quarantine = root / "quarantine"
 
     @classmethod
     def from_url(cls, url: str) -> LocalStore:
@@ -69,15 +85,61 @@ class LocalStore:
                 tmp.unlink(missing_ok=True)
 
     def _publish_temp(self, tmp: Path, sha: str, size: int) -> BlobInfo:
-        """Move a verified temp file to its address (or drop it when the blob is already there)."""
+        """Move a verified temp file to its address, or drop it when an intact copy is already there. A
+        stored copy that fails verification is replaced: storing the same bytes again heals the store."""
         final = self._path(sha)
-        if final.exists() and final.stat().st_size == size:
+        if final.exists() and final.stat().st_size == size and self.check(sha) == "ok":
             tmp.unlink()
+            os.utime(final)  # stored again just now: `registry gc` gives it a new grace period
+            filestamp.write(self._stamp(sha), final)  # verified above; the new mtime is not a change of bytes
             return BlobInfo(sha, size, created=False)
         final.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(tmp, 0o444)
         os.replace(tmp, final)
+        filestamp.write(self._stamp(sha), final)
+        (self._quarantine / sha).unlink(missing_ok=True)
         return BlobInfo(sha, size, created=True)
+
+    def _stamp(self, sha256: str) -> Path:
+        return self._stamps / sha256[:2] / sha256
+
+    def check(self, sha256: str) -> BlobState:
+        """``ok`` (stamp unchanged, or hashed again and right: re-stamped), ``missing``, ``quarantined``, or
+        ``damaged`` (found just now: moved to quarantine)."""
+        path = self._path(sha256)
+        if filestamp.matches(self._stamp(sha256), path):
+            return "ok"
+        if not path.is_file():
+            return "quarantined" if (self._quarantine / sha256).exists() else "missing"
+        if self.verify(sha256):
+            filestamp.write(self._stamp(sha256), path)
+            return "ok"
+        self.quarantine(sha256)
+        return "damaged"
+
+    def quarantine(self, sha256: str) -> None:
+        """Move a damaged blob out of service (kept for inspection; the next good store replaces it)."""
+        self._quarantine.mkdir(parents=True, exist_ok=True)
+        try:
+            os.replace(self._path(sha256), self._quarantine / sha256)
+        except FileNotFoundError:
+            pass
+        self._stamp(sha256).unlink(missing_ok=True)
+
+    def iter_blobs(self) -> Iterator[tuple[str, int, float]]:
+        """Every stored blob as (sha256, size, mtime)."""
+        for sub in sorted(self._blobs.glob("??")) if self._blobs.exists() else []:
+            for p in sorted(sub.iterdir()):
+                if SHA256_RE.match(p.name):
+                    try:
+                        st = p.stat()
+                    except FileNotFoundError:
+                        continue
+                    yield p.name, st.st_size, st.st_mtime
+
+    def delete(self, sha256: str) -> None:
+        self._path(sha256).unlink(missing_ok=True)
+        self._stamp(sha256).unlink(missing_ok=True)
 
     def put_stream(
         self, stream: BinaryIO, *, expected_sha256: str | None = None, expected_size: int | None = None
@@ -155,15 +217,22 @@ class LocalStore:
     def presigned_url(self, sha256: str, *, expires_seconds: int = 300) -> str | None:
         return None
 
-    def cleanup_temp(self, older_than_seconds: float = 3600) -> int:
-        """Remove temp files left by killed writers; returns how many."""
-        removed = 0
+    def cleanup_temp(self, older_than_seconds: float = 3600, *, dry_run: bool = False) -> tuple[int, int]:
+        """Remove temp files left by killed writers; returns (files, bytes)."""
+        files = size = 0
         cutoff = time.time() - older_than_seconds
-        for p in self._tmp.glob("put-*") if self._tmp.exists() else []:
-            if p.stat().st_mtime < cutoff:
-                p.unlink(missing_ok=True)
-                removed += 1
-        return removed
+        leftovers = list(self._tmp.glob("put-*")) if self._tmp.exists() else []
+        leftovers += list(self._stamps.glob("??/.*.tmp")) if self._stamps.exists() else []
+        for p in leftovers:
+            try:
+                st = p.stat()
+                if st.st_mtime < cutoff:
+                    if not dry_run:
+                        p.unlink()
+                    files, size = files + 1, size + st.st_size
+            except FileNotFoundError:
+                continue
+        return files, size
 
 
 def _kernel_copy(src: int, dst: int, size: int) -> None:

@@ -178,11 +178,13 @@ def test_a_corrupted_blob_is_never_handed_over_complete(api: str, seeded: LocalC
     assert blob is not None
     os.chmod(blob, 0o644)
     blob.write_bytes(b"\0" + blob.read_bytes()[1:])
-    # The server holds back the last chunk until the digest checks out, so the client sees a cut-short body.
-    with pytest.raises(httpx.RemoteProtocolError):
-        httpx.get(f["url"])
-    part = httpx.get(f["url"], headers={"Range": "bytes=1-"})  # ranges are unverified; the client verifies
-    assert part.status_code == 206 and len(part.content) == f["size"] - 1
+    # The blob's stamp changed, so the server hashes it again before any status line: a clear error, not a 200.
+    got = httpx.get(f["url"])
+    assert got.status_code == 500 and got.json()["error"] == "blob_damaged"
+    assert "re-publish" in got.json()["hint"].lower()
+    for ranged in ({"Range": "bytes=1-"}, {}):  # quarantined: neither a range nor a HEAD answers 200 any more
+        assert httpx.head(f["url"], headers=ranged).status_code == 500
+        assert httpx.get(f["url"], headers=ranged).status_code == 500
 
 
 def test_closed_reads_need_a_token(seeded: LocalCatalog, registry_env: dict[str, str]) -> None:

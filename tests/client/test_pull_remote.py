@@ -155,7 +155,8 @@ def test_a_corrupted_blob_in_the_store_is_never_handed_over(
     blob.write_bytes(blob.read_bytes()[:-1] + b"\0")
     with _client(url, cache) as c, pytest.raises(IntegrityFailure) as exc:
         c.pull("yolov8", "sd8g2", "float")
-    assert f.sha256 in exc.value.detail and "discarded" in exc.value.detail
+    # The server finds the damage before sending a status line (the blob's stamp changed): a clear error.
+    assert f.sha256 in exc.value.detail and exc.value.code == "blob_damaged" and "quarantined" in exc.value.detail
     blobs = cache / "models--yolov8" / "blobs"
     assert not (blobs / f.sha256).exists() and list((blobs / ".incomplete").glob("*.part")) == []
     assert not list((cache / "models--yolov8").glob("snapshots/**/model.bin"))

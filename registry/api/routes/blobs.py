@@ -1,8 +1,11 @@
-"""Bytes: a strong ETag equal to the sha256, Range, If-None-Match, HEAD; S3 redirects to a presigned URL."""
+"""Bytes: a strong ETag equal to the sha256 and a Repr-Digest, Range, If-None-Match, HEAD; S3 redirects to a
+presigned URL. A stored blob is checked before it is answered for; a damaged one is quarantined, never served."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import logging
 import os
 import re
 import tempfile
@@ -14,13 +17,15 @@ from fastapi import APIRouter, Header, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, StreamingResponse
 from starlette.requests import ClientDisconnect
+from starlette.types import Send
 
 from registry.api.deps import CatalogDep, PublishAccess, ReadAccess, StoreDep
-from registry.errors import IntegrityFailure, InvalidInput, PayloadTooLarge, StoreError
+from registry.errors import BlobDamaged, BlobNotFound, InvalidInput, PayloadTooLarge, StoreError
 from registry.storage import BlobStore, check_sha256
 
 router = APIRouter(prefix="/v1", tags=["blobs"])
-_RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$", re.IGNORECASE)
+log = logging.getLogger("registry.api")
 
 
 @router.api_route("/blobs/{sha256}", methods=["GET", "HEAD"], name="get_blob", dependencies=[ReadAccess])
@@ -31,20 +36,22 @@ async def get_blob(
     range_header: Annotated[str | None, Header(alias="Range")] = None,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
-    """Download a blob. ``ETag`` is its sha256; ``Range`` gives 206; a matching ``If-None-Match`` 304."""
+    """Download a blob. ``ETag`` is its sha256 and ``Repr-Digest`` (RFC 9530) its digest on every answer;
+    ``Range`` gives 206; a matching ``If-None-Match`` 304. The stored copy is checked (its stamp; hashed
+    again when that changed) before the status line: a damaged blob is quarantined and answered with an error."""
     check_sha256(sha256)
     store = catalog.store
+    await _check_intact(store, sha256)
     size = await run_in_threadpool(store.size, sha256)
-    etag = f'"{sha256}"'
-    headers = {"ETag": etag, "Accept-Ranges": "bytes", "Cache-Control": "public, max-age=31536000, immutable"}
-    if if_none_match and etag in [t.strip() for t in if_none_match.split(",")]:
+    headers = blob_headers(sha256)
+    if if_none_match and _none_match(if_none_match, sha256):
         return Response(status_code=304, headers=headers)
     url = store.presigned_url(sha256, expires_seconds=catalog.settings.s3_presign_seconds)
     if url is not None:
-        return RedirectResponse(url, status_code=307, headers={"ETag": etag})
+        return RedirectResponse(url, status_code=307, headers=headers)
     start, end = 0, size
     status = 200
-    if range_header:
+    if range_header and _is_bytes_range(range_header):
         parsed = _parse_range(range_header, size)
         if parsed is None:
             return Response(status_code=416, headers={**headers, "Content-Range": f"bytes */{size}"})
@@ -55,7 +62,42 @@ async def get_blob(
     if request.method == "HEAD":
         return Response(status_code=status, headers=headers)
     body = store.iter_range(sha256, start, end) if status == 206 else _verified(store, sha256)
-    return StreamingResponse(body, status_code=status, headers=headers, media_type="application/octet-stream")
+    return _BlobStream(body, status_code=status, headers=headers, media_type="application/octet-stream")
+
+
+def blob_headers(sha256: str) -> dict[str, str]:
+    digest = base64.b64encode(bytes.fromhex(sha256)).decode()
+    return {
+        "ETag": f'"{sha256}"',
+        "Repr-Digest": f"sha-256=:{digest}:",
+        "Accept-Ranges": "bytes",
+        "Cache-Control": "public, max-age=31536000, immutable",
+    }
+
+
+async def _check_intact(store: BlobStore, sha256: str) -> None:
+    state = await run_in_threadpool(store.check, sha256)
+    if state == "missing":
+        raise BlobNotFound(f"Blob {sha256} is not in the store.")
+    if state != "ok":
+        if state == "damaged":
+            log.error("blob %s failed verification and was quarantined (found before serving it)", sha256)
+        raise BlobDamaged(
+            f"Stored blob {sha256} is damaged (its bytes no longer hash to its sha256); it is quarantined "
+            "and not served.",
+            hint="Re-publish the version's files, or run `registry store verify --repair` on the server.",
+        )
+
+
+def _none_match(value: str, sha256: str) -> bool:
+    """RFC 9110 13.1.2: ``*`` matches any current representation; entity tags compare weakly."""
+    tags = [t.strip() for t in value.split(",")]
+    return "*" in tags or f'"{sha256}"' in [t.removeprefix("W/") for t in tags]
+
+
+def _is_bytes_range(value: str) -> bool:
+    """A Range in another unit than bytes is ignored (RFC 9110 14.2): the whole blob is sent."""
+    return value.strip().lower().startswith("bytes=")
 
 
 def _parse_range(value: str, size: int) -> tuple[int, int] | None:
@@ -71,9 +113,14 @@ def _parse_range(value: str, size: int) -> tuple[int, int] | None:
     return (start, end) if start < size and start < end else None
 
 
+class _Corrupted(Exception):
+    pass
+
+
 def _verified(store: BlobStore, sha256: str) -> Iterator[bytes]:
-    """Stream the whole blob, holding back the last chunk until the digest is confirmed. A corrupted
-    blob ends the response early, so no client ever receives it as complete."""
+    """Stream the whole blob, holding back the last chunk until the digest is confirmed. A blob found
+    corrupted only now ends the response early (so no client receives it as complete), is quarantined, and
+    is logged in one line."""
     digest = hashlib.sha256()
     held: bytes | None = None
     for chunk in store.iter_range(sha256):
@@ -82,9 +129,22 @@ def _verified(store: BlobStore, sha256: str) -> Iterator[bytes]:
         digest.update(chunk)
         held = chunk
     if digest.hexdigest() != sha256:
-        raise IntegrityFailure(f"Stored blob {sha256} is corrupted; refusing to serve it.")
+        log.error("blob %s failed verification while being served; response cut short, blob quarantined", sha256)
+        store.quarantine(sha256)
+        raise _Corrupted(sha256)
     if held is not None:
         yield held
+
+
+class _BlobStream(StreamingResponse):
+    """A streamed blob whose body may end early on purpose (corruption found mid-stream): the response is left
+    incomplete, which the client sees as a cut connection, without a traceback in the server log."""
+
+    async def stream_response(self, send: Send) -> None:
+        try:
+            await super().stream_response(send)
+        except _Corrupted:
+            return
 
 
 @router.put(
@@ -108,7 +168,7 @@ async def put_blob(
             f"Upload of {content_length} bytes exceeds the limit of {catalog.settings.max_upload_bytes}.",
             hint="Raise REGISTRY_MAX_UPLOAD_BYTES.",
         )
-    if await run_in_threadpool(store.exists, sha256):
+    if await run_in_threadpool(store.check, sha256) == "ok":  # a damaged or quarantined copy is replaced
         response.status_code = 200
         return {"sha256": sha256, "size": await run_in_threadpool(store.size, sha256), "created": False}
     tmp_dir = catalog.settings.home / "uploads"
