@@ -86,4 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for router in (health.router, catalog_routes.router, blobs.router, publish.router):
         app.include_router(router)
+    from registry.api.routes import hf  # the Hugging Face-compatible routes last: `/{repo}/resolve/...` is broad
+
+    app.include_router(hf.router)
     return app
