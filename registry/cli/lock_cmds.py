@@ -52,7 +52,14 @@ def sync(
     json_out: bool = typer.Option(False, "--json", help="Print what was fetched as JSON."),
 ) -> None:
     """Fetch exactly the builds registry.lock pins, verified; fail if anything differs."""
-    from registry.client.lockfile import differences, mismatch, read_lock, read_requirements, requirements_digest
+    from registry.client.lockfile import (
+        differences,
+        mismatch,
+        pinned_version,
+        read_lock,
+        read_requirements,
+        requirements_digest,
+    )
     from registry.client.sdk import Client
 
     locked = read_lock(lockfile)
@@ -70,7 +77,12 @@ def sync(
             req = entry["request"]
             if frozen and not client.offline:
                 now = client.resolve_json(
-                    req["name"], req["device"], req["precision"], req["runtime"], req["version"], req["alias"]
+                    req["name"],
+                    req["device"],
+                    req["precision"],
+                    req["runtime"],
+                    req.get("digest") or req["version"],
+                    req["alias"],
                 )
                 problems = differences(entry, now)
                 if problems:
@@ -102,7 +114,7 @@ def sync(
                 req["device"],
                 entry["precision"],
                 entry["runtime"],
-                entry["version"],
+                pinned_version(entry),
                 None,
                 dest,
                 expect=check,
