@@ -30,6 +30,10 @@ lock_cmds.register(app)
 qaihub_cmds.register(app)
 estimate_cmds.register(app)
 
+from registry.cli import sign_cmds  # noqa: E402  (issue 22: key, sign, verify)
+
+sign_cmds.register(app)
+
 
 def main() -> None:
     """Entry point: user errors become one line and a non-zero exit; tracebacks only with REGISTRY_DEBUG=1."""
