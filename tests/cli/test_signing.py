@@ -70,7 +70,8 @@ def test_verify_passes_then_names_a_changed_figure_file_or_statement(
     # A figure changed in the catalog after signing.
     sql(env, "UPDATE benchmarks SET latency_ms = 1.25")
     err = fails(env, "verify", "hello@1.0.0")
-    assert "figure (benchmark, measured-host, test-bench) of build w8a8/onnx/any: latency_ms signed 3.5, now 1.25" in err
+    figure = "figure (benchmark, measured-host, test-bench) of build w8a8/onnx/any"
+    assert f"{figure}: latency_ms signed 3.5, now 1.25" in err
     sql(env, "UPDATE benchmarks SET latency_ms = 3.5")
     sql(env, "UPDATE evaluations SET value = 0.99")
     assert "value signed 0.91, now 0.99" in fails(env, "verify", "hello@1.0.0")
