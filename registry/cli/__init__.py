@@ -30,9 +30,10 @@ lock_cmds.register(app)
 qaihub_cmds.register(app)
 estimate_cmds.register(app)
 
-from registry.cli import sign_cmds  # noqa: E402  (issue 22: key, sign, verify)
+from registry.cli import bundle_cmds, sign_cmds  # noqa: E402  (issue 22: key, sign, verify, bundle, mirror)
 
 sign_cmds.register(app)
+bundle_cmds.register(app)
 
 
 def main() -> None:

@@ -130,6 +130,7 @@ def verify(ref: str = typer.Argument(..., metavar="MODEL@VERSION"), json_out: bo
         "signed_by": verified.signers,
         "untrusted_signers": verified.untrusted,
         "files": len(verified.subjects),
+        "partial": verified.partial,
     }
     if json_out:
         print_json(result)

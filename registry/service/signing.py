@@ -152,7 +152,7 @@ def store_envelope(session: Session, detail: ModelDetail, envelope: dict[str, An
     """Keep an envelope whose statement is the version's current one (anything else is refused)."""
     now = statement_from_detail(detail)
     signed = _decode(payload_of(envelope))
-    problems = differences(signed, now)
+    problems, _ = compare(signed, now)
     if problems:
         raise SignatureInvalid(
             "The signed statement is not this version's: " + "; ".join(problems[:10]),
@@ -193,6 +193,7 @@ class Verified:
     signers: list[str]
     statement: dict[str, Any]
     untrusted: list[str] = field(default_factory=list)
+    partial: bool = False  # the catalog holds a subset of the signed builds (a bundle or mirror of some)
 
     @property
     def subjects(self) -> dict[str, str]:
@@ -209,6 +210,7 @@ def verify(detail: ModelDetail, envelopes: list[dict[str, Any]], trusted: dict[s
     now = statement_from_detail(detail)
     signers: list[str] = []
     untrusted: list[str] = []
+    partial = False
     for envelope in envelopes:
         payload = payload_of(envelope)
         for sig in envelope.get("signatures") or []:
@@ -222,7 +224,8 @@ def verify(detail: ModelDetail, envelopes: list[dict[str, Any]], trusted: dict[s
                     "was changed after signing.",
                     hint="Do not trust this version; re-sign it from a trusted source.",
                 )
-            problems = differences(_decode(payload), now)
+            problems, subset = compare(_decode(payload), now)
+            partial = partial or subset
             if problems:
                 raise SignatureInvalid(
                     f"{ref} differs from what key {key.key_id} signed: " + "; ".join(problems[:10]),
@@ -235,7 +238,20 @@ def verify(detail: ModelDetail, envelopes: list[dict[str, Any]], trusted: dict[s
             + (f" (signed by untrusted key(s) {', '.join(sorted(set(untrusted)))})." if untrusted else "."),
             hint="Trust the publisher's key with `registry key trust ed25519:...`, or sign with `registry sign`.",
         )
-    return Verified(detail.model.slug, detail.version.version, sorted(set(signers)), now, sorted(set(untrusted)))
+    return Verified(
+        detail.model.slug, detail.version.version, sorted(set(signers)), now, sorted(set(untrusted)), partial
+    )
+
+
+def compare(signed: dict[str, Any], now: dict[str, Any]) -> tuple[list[str], bool]:
+    """(problems, subset): the differences that matter, and whether the catalog holds only some of the signed
+    builds (whole builds absent, everything present identical: what a bundle or mirror of a subset gives)."""
+    problems = differences(signed, now)
+    gone_builds = [p for p in problems if p.startswith("build ") and p.endswith("was signed but is gone")]
+    subset_only = all(p.endswith("was signed but is gone") or p.startswith("content_digest:") for p in problems)
+    if gone_builds and subset_only and now.get("subject"):
+        return [], True
+    return problems, False
 
 
 def differences(signed: dict[str, Any], now: dict[str, Any]) -> list[str]:

@@ -22,5 +22,6 @@ def publish_version(session: SessionDep, store: StoreDep, settings: SettingsDep,
         from registry.service.signing import sign_version
 
         key, private = load_private(settings)
+        session.flush()  # sessions do not autoflush; the statement is read from the new rows
         sign_version(session, result.model, result.version, key, private)
     return result
