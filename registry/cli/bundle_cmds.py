@@ -87,7 +87,7 @@ def mirror(
     device: list[str] = typer.Option([], "--device", "-d", help="Only builds that run on this device (repeatable)."),
     precision: list[str] = typer.Option([], "--precision", "-p", help="Only this precision (repeatable)."),
     version: str | None = typer.Option(None, "--version", "-v", help="Only this version (default: all)."),
-    token: str | None = typer.Option(None, "--token", envvar="REGISTRY_MIRROR_TOKEN", help="Token for the source."),
+    token: str | None = typer.Option(None, "--token", help="A read token for the source, if it needs one."),
     json_out: bool = JSON,
 ) -> None:
     """Replicate models from a remote registry into the local catalog; re-running fetches only what is new."""

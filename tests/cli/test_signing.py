@@ -144,3 +144,32 @@ def test_remote_verify_pull_and_lock_record_the_signer(
         sql(env, "UPDATE benchmarks SET latency_ms = 1.25")
         assert "latency_ms signed 3.5, now 1.25" in fails(client, "verify", "hello@1.0.0")
         assert "latency_ms signed 3.5, now 1.25" in fails(client, "sync", cwd=app)
+
+
+def test_the_server_signs_what_is_published_and_a_publisher_uploads_a_signature(tmp_path: Path) -> None:
+    server = {"REGISTRY_HOME": str(tmp_path / "server"), "REGISTRY_CACHE_DIR": str(tmp_path / "server-cache")}
+    run(server, "init")
+    server_key = json.loads(run(server, "key", "create", "--name", "server", "--json").stdout)
+    token = json.loads(run(server, "token", "create", "--scope", "publish", "--json").stdout)["token"]
+    server["REGISTRY_SIGNING_KEY"] = str(server_key["key_id"])
+    with running_server(server) as url:
+        publisher = {
+            "REGISTRY_URL": url,
+            "REGISTRY_TOKEN": token,
+            "REGISTRY_HOME": str(tmp_path / "publisher"),
+            "REGISTRY_CACHE_DIR": str(tmp_path / "publisher-cache"),
+        }
+        pub = write_publish_dir(tmp_path / "pub", slug="hello", version="1.0.0", builds=BUILDS)
+        from registry.client.sdk import Client
+
+        with Client(url, token=token) as client:  # remote publish over the API (blobs, then the version)
+            assert client.publish(pub).created
+        publisher["REGISTRY_TRUSTED_KEYS"] = str(server_key["public_key"])
+        by_server = json.loads(run(publisher, "verify", "hello@1.0.0", "--json").stdout)
+        assert by_server["signed_by"] == [server_key["key_id"]]
+        own = json.loads(run(publisher, "key", "create", "--json").stdout)
+        run(publisher, "sign", "hello@1.0.0")  # signed here, uploaded with the publish token
+        both = json.loads(run(publisher, "verify", "hello@1.0.0", "--json").stdout)
+        assert both["signed_by"] == sorted([server_key["key_id"], own["key_id"]])
+        anonymous = {k: v for k, v in publisher.items() if k != "REGISTRY_TOKEN"}
+        assert "publish" in fails(anonymous, "sign", "hello@1.0.0")
