@@ -145,3 +145,24 @@ def test_resolve_headers_and_range(served: tuple[str, Path, Path]) -> None:
         f"{url}/yolov8n/resolve/{head.headers['x-repo-commit']}/w8a8/onnx/any/w8a8-onnx-any/model.bin"
     )
     assert by_commit.content == data
+
+
+def test_revision_by_content_digest_and_a_tree_listing(served: tuple[str, Path, Path]) -> None:
+    url, _, _ = served
+    versions = httpx.get(f"{url}/v1/models/yolov8n").json()["versions"]
+    old = next(v for v in versions if v["version"] == "1.0.0")
+    info = httpx.get(f"{url}/api/models/yolov8n/revision/sha256:{old['content_digest']}").json()
+    assert info["registry"]["version"] == "1.0.0"
+    assert httpx.get(f"{url}/api/models/yolov8n/revision/stable").json()["sha"] == info["sha"]
+    top = httpx.get(f"{url}/api/models/yolov8n/tree/stable").json()
+    assert [(e["type"], e["path"]) for e in top] == [
+        ("file", "README.md"),
+        ("file", "config.json"),
+        ("directory", "float"),
+        ("directory", "w8a8"),
+    ]
+    deep = httpx.get(f"{url}/api/models/yolov8n/tree/stable/w8a8", params={"recursive": "true"}).json()
+    (blob,) = [e for e in deep if e["type"] == "file"]
+    assert blob["lfs"]["size"] == blob["size"] and len(blob["lfs"]["oid"]) == 64 and len(blob["oid"]) == 40
+    missing = httpx.get(f"{url}/api/models/yolov8n/revision/9.9.9")
+    assert missing.status_code == 404 and missing.headers["x-error-code"] == "RevisionNotFound"
