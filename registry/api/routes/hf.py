@@ -11,6 +11,7 @@ maps to its own exception classes.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -107,7 +108,7 @@ def _hub_error(exc: RegistryError) -> Response:
         code = "RevisionNotFound"
     elif isinstance(exc, hf.EntryNotFound):
         code = "EntryNotFound"
-    message = exc.detail.encode("ascii", "replace").decode()
+    message = re.sub(r"[\x00-\x1f\x7f]", " ", exc.detail).encode("ascii", "replace").decode()  # one header line
     headers = {"X-Error-Code": code, "X-Error-Message": message} if code else {}
     status = exc.status if not isinstance(exc, NotFound) else 404
     return JSONResponse(exc.to_dict(), status_code=status, headers=headers)
