@@ -263,7 +263,8 @@ def _check_members(index: dict[str, Any], files: dict[str, Path]) -> None:
         blob = _BLOB_RE.match(name)
         if data_sha != meta.get("sha256") or size != meta.get("size") or (blob and blob[1] != data_sha):
             raise IntegrityFailure(
-                f"Bundle member '{name}' was changed: its bytes hash to {data_sha[:12]} ({size} bytes), "
+                f"Bundle member '{name}'{_used_by(index, blob[1] if blob else '')} was changed: its bytes hash to "
+                f"{data_sha[:12]} ({size} bytes), "
                 f"bundle.json says {str(meta.get('sha256'))[:12]} ({meta.get('size')} bytes); nothing was imported.",
                 hint="Get an intact copy of the bundle.",
             )
@@ -272,6 +273,18 @@ def _check_members(index: dict[str, Any], files: dict[str, Path]) -> None:
             for f in b["files"]:
                 if f"blobs/sha256/{f['sha256']}" not in listed:
                     raise IntegrityFailure(f"{v['ref']}: file {f['path']} has no blob in the bundle; refused.")
+
+
+def _used_by(index: dict[str, Any], sha256: str) -> str:
+    """`` (yolov8n@1.0.0 w8a8/onnx/any/model.onnx)``: the files a blob member holds, for error messages."""
+    names = [
+        f"{v['ref']} {b['precision']}/{b['runtime']}/{b['target']}/{f['path']}"
+        for v in index.get("versions") or []
+        for b in v["manifest"]["builds"]
+        for f in b["files"]
+        if sha256 and f["sha256"] == sha256
+    ]
+    return f" ({', '.join(names)})" if names else ""
 
 
 def _sha256_file(path: Path) -> tuple[str, int]:

@@ -108,7 +108,19 @@ def test_a_tampered_bundle_is_refused_naming_the_member(
     c = home(tmp_path, "c")
     refused = run(c, "bundle", "import", str(tampered), ok=False)
     assert refused.returncode != 0 and "Traceback" not in refused.stderr
-    assert f"Bundle member '{victim}' was changed" in refused.stderr
+    assert f"Bundle member '{victim}' (yolov8n@1.0.0 w8a8/" in refused.stderr and "was changed" in refused.stderr
+    assert json.loads(run(c, "models", "--json").stdout) == []
+    # A figure edited in bundle.json (with the members' list left consistent): the signed statement says otherwise.
+    edited = tmp_path / "edited.tar"
+    with tarfile.open(bundle) as src, tarfile.open(edited, "w") as dst:
+        for member in src:
+            data = src.extractfile(member).read()  # type: ignore[union-attr]
+            if member.name == "bundle.json":
+                data = data.replace(b'"latency_ms": 2.5', b'"latency_ms": 0.5')
+                member.size = len(data)
+            dst.addfile(member, io.BytesIO(data))
+    err = run(c, "bundle", "import", str(edited), ok=False).stderr
+    assert "latency_ms signed 2.5, now 0.5" in err
     assert json.loads(run(c, "models", "--json").stdout) == []
     not_a_bundle = tmp_path / "junk.tar"
     not_a_bundle.write_bytes(b"junk")
