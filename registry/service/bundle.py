@@ -129,6 +129,8 @@ def select_versions(session: Session, sel: Selection) -> list[tuple[ModelDetail,
 
 def create_bundle(session: Session, store: BlobStore, sel: Selection, out: Path) -> dict[str, Any]:
     """Write the bundle tar to ``out`` (atomically); returns its bundle.json."""
+    if not out.parent.is_dir():
+        raise InvalidInput(f"Cannot write {out}: {out.parent} is not a directory.", hint="Create it first.")
     chosen = select_versions(session, sel)
     members: dict[str, dict[str, Any]] = {}
     tmp = out.with_name(f".{out.name}.partial")
