@@ -67,6 +67,18 @@ class BlobDamaged(IntegrityFailure):
     status = 500
 
 
+class SignatureInvalid(IntegrityFailure):
+    """A signed provenance statement that does not verify, or no longer matches the catalog or the bytes."""
+
+    code = "signature_invalid"
+
+
+class SignatureMissing(IntegrityFailure):
+    """No signature by a trusted key where one is required."""
+
+    code = "signature_missing"
+
+
 class NotFound(RegistryError, LookupError):
     code = "not_found"
     status = 404

@@ -61,6 +61,10 @@ class Settings:
     qaihub_token: str | None = None  # Qualcomm AI Hub; else qai-hub's own ~/.qai_hub/client.ini
     qaihub_api_url: str | None = None
     debug: bool = False
+    # Signed provenance (docs/distribution.md): public keys trusted besides your own, comma-separated
+    # ("ed25519:<base64>" or paths to .pub files); the key the server signs published versions with.
+    trusted_keys: str | None = None
+    signing_key: str | None = None
 
     @property
     def resolved_database_url(self) -> str:

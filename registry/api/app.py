@@ -108,4 +108,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for router in (health.router, catalog_routes.router, blobs.router, publish.router, reports.router):
         app.include_router(router)
+    from registry.api.routes import hf, signing_routes
+
+    app.include_router(signing_routes.router)
+    app.include_router(hf.router)  # the Hugging Face-compatible routes last: `/{repo}/resolve/...` is broad
     return app

@@ -43,6 +43,11 @@ estimate_cmds.register(app)
 benchmark_cmds.register(app)
 cache_cmds.register(app)
 
+from registry.cli import bundle_cmds, sign_cmds  # noqa: E402  (issue 22: key, sign, verify, bundle, mirror)
+
+sign_cmds.register(app)
+bundle_cmds.register(app)
+
 
 def main() -> None:
     """Entry point: user errors become one line and a non-zero exit; tracebacks only with REGISTRY_DEBUG=1."""

@@ -170,13 +170,23 @@ def pull(
     out_dir: Path | None = typer.Option(None, "--output", "-o", help="Copy the files into this directory."),
     json_out: bool = JSON,
     link: bool = typer.Option(False, "--link", help="With -o: hard links to the read-only cached blobs, not copies."),
+    require_signature: bool = typer.Option(
+        False, "--require-signature", help="Fail unless a trusted key signed the version and its files."
+    ),
 ) -> None:
-    """Fetch the build of MODEL for a device and precision, verified, into the cache (or -o DIR)."""
+    """Fetch the build of MODEL for a device and precision, verified, into the cache (or -o DIR).
+
+    MODEL@VERSION pins a version; MODEL@sha256:<digest> pins a version's content digest or a build digest."""
     from registry.client import fastpath
     from registry.settings import get_settings
 
     name, ref_version = split_ref(model)
     version = version or ref_version
+    if require_signature:
+        from registry.cli.sign_cmds import pull_signed
+
+        pull_signed(name, device, precision, runtime, version, alias_name, out_dir, json_out, link)
+        return
     settings = get_settings()
     if settings.url:  # a server (REGISTRY_URL): registry.Client over HTTP, with a progress bar
         from registry.cli.remote_pull import pull_remote

@@ -30,6 +30,7 @@ def lock(
     reqs = read_requirements(requirements)
     with Client() as client:
         result = make_lock(reqs, client.resolve_json)
+    _record_signers(result)
     write_lock(lockfile, result)
     if json_out:
         print_json(result)
@@ -53,7 +54,14 @@ def sync(
     link: bool = typer.Option(False, "--link", help="With -o: hard links to the read-only cached blobs, not copies."),
 ) -> None:
     """Fetch exactly the builds registry.lock pins, verified; fail if anything differs."""
-    from registry.client.lockfile import differences, mismatch, read_lock, read_requirements, requirements_digest
+    from registry.client.lockfile import (
+        differences,
+        mismatch,
+        pinned_version,
+        read_lock,
+        read_requirements,
+        requirements_digest,
+    )
     from registry.client.sdk import Client
 
     locked = read_lock(lockfile)
@@ -71,7 +79,12 @@ def sync(
             req = entry["request"]
             if frozen and not client.offline:
                 now = client.resolve_json(
-                    req["name"], req["device"], req["precision"], req["runtime"], req["version"], req["alias"]
+                    req["name"],
+                    req["device"],
+                    req["precision"],
+                    req["runtime"],
+                    req.get("digest") or req["version"],
+                    req["alias"],
                 )
                 problems = differences(entry, now)
                 if problems:
@@ -103,12 +116,14 @@ def sync(
                 req["device"],
                 entry["precision"],
                 entry["runtime"],
-                entry["version"],
+                pinned_version(entry),
                 None,
                 dest,
                 expect=check,
                 link=link,
             )
+            if entry.get("signed_by"):
+                _check_signed(entry, r.to_json())
             pulled.append(r.to_json())
             if not json_out:
                 info(f"{entry['ref']}  build {r.build}  {len(r.files)} file(s) verified")
@@ -116,3 +131,39 @@ def sync(
         print_json(pulled)
     else:
         info(f"Synced {len(pulled)} models from {lockfile}.")
+
+
+def _record_signers(lock: dict[str, Any]) -> None:
+    """Each entry whose version a trusted key signed gets ``signed_by`` (key ids), which `sync` then requires."""
+    from registry.client.provenance import verify_ref
+    from registry.errors import SignatureMissing
+    from registry.settings import get_settings
+
+    settings = get_settings()
+    if settings.offline:
+        return
+    for entry in lock["models"]:
+        try:
+            verified = verify_ref(settings, entry["model"], entry["version"], check_bytes=False)
+        except SignatureMissing:
+            continue
+        entry["signed_by"] = verified.signers
+
+
+def _check_signed(entry: dict[str, Any], pulled: dict[str, Any]) -> None:
+    """A locked entry with ``signed_by``: one of those keys still signs the version and the pulled files."""
+    from registry.client.provenance import check_pulled, verify_ref
+    from registry.errors import SignatureMissing
+    from registry.settings import get_settings
+
+    settings = get_settings()
+    if settings.offline:  # the lock's sha256 of every file, recorded when the signature verified, still hold
+        return
+    verified = verify_ref(settings, entry["model"], entry["version"], check_bytes=False)
+    if not set(verified.signers) & set(entry["signed_by"]):
+        raise SignatureMissing(
+            f"{entry['ref']} was locked as signed by {', '.join(entry['signed_by'])}; now signed by "
+            f"{', '.join(verified.signers)}.",
+            hint="Trust the locking signer's key, or run `registry lock` again to accept the new signer.",
+        )
+    check_pulled(verified, pulled)

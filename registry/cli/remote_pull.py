@@ -105,7 +105,7 @@ def parse_pull_args(argv: list[str]) -> dict[str, Any] | None:
     """
     if not argv or argv[0] != "pull":
         return None
-    values: dict[str, Any] = {"json_out": False}
+    values: dict[str, Any] = {"json_out": False, "require_signature": False}
     model: str | None = None
     rest = argv[1:]
     i = 0
@@ -115,6 +115,8 @@ def parse_pull_args(argv: list[str]) -> dict[str, Any] | None:
             values["json_out"] = True
         elif arg == "--link":
             values["link"] = True
+        elif arg == "--require-signature":
+            values["require_signature"] = True
         elif arg.startswith("-"):
             name, eq, inline = arg.partition("=")
             key = _PULL_OPTIONS.get(name)

@@ -6,11 +6,13 @@
     name = "yolov8"
     device = "sd8g3"        # any device name the registry knows
     precision = "int8"
-    alias = "stable"        # or: version = "1.2.0"; neither means the latest release
+    alias = "stable"        # or: version = "1.2.0", or digest = "sha256:..." (a version's content
+                            # digest or a build digest); none of them means the latest release
     runtime = "onnx"        # optional
 
 ``registry.lock`` is JSON: for each requirement the resolved ``model@version``, build id, device, runtime,
-target and every file's path, sha256 and size, plus the sha256 of the requirements it was made from.
+target and every file's path, sha256 and size, the version's ``content_digest`` and the ``build_digest`` (which
+``registry sync`` then pulls by), plus the sha256 of the requirements it was made from.
 See docs/lockfiles.md.
 """
 
@@ -26,7 +28,7 @@ from typing import Any
 from registry.errors import Conflict, InvalidInput, RegistryError
 
 LOCK_VERSION = 1
-REQUIREMENT_KEYS = ("name", "device", "precision", "version", "alias", "runtime")
+REQUIREMENT_KEYS = ("name", "device", "precision", "version", "alias", "runtime", "digest")
 
 
 def read_requirements(path: Path) -> list[dict[str, str | None]]:
@@ -61,11 +63,14 @@ def read_requirements(path: Path) -> list[dict[str, str | None]]:
                 raise InvalidInput(
                     f"{where}: '{key}' is required (a string).", hint="See docs/lockfiles.md for the format."
                 )
-        if entry.get("version") and entry.get("alias"):
+        if sum(1 for k in ("version", "alias", "digest") if entry.get(k)) > 1:
             raise InvalidInput(
-                f"{where} ({entry['name']}): give a version or an alias, not both.", hint="Keep one of the two keys."
+                f"{where} ({entry['name']}): give one of version, alias or digest.", hint="Keep one of the keys."
             )
-        out.append({k: (str(entry[k]).strip() if entry.get(k) is not None else None) for k in REQUIREMENT_KEYS})
+        req = {k: (str(entry[k]).strip() if entry.get(k) is not None else None) for k in REQUIREMENT_KEYS}
+        if req["digest"] is None:
+            del req["digest"]  # requirements without a digest keep the digest (and lock) they always had
+        out.append(req)
     seen: set[tuple[str | None, ...]] = set()
     for r in out:
         ident = (r["name"], r["device"], r["precision"], r["runtime"])
@@ -96,14 +101,21 @@ def lock_entry(req: dict[str, str | None], resolution: dict[str, Any]) -> dict[s
         "target": resolution["target"],
         "build": build["id"],
         "files": [{"path": f["path"], "sha256": f["sha256"], "size": f["size"]} for f in build["files"]],
+        **{k: resolution[k] for k in ("content_digest", "build_digest") if resolution.get(k)},
     }
+
+
+def pinned_version(entry: dict[str, Any]) -> str:
+    """What ``registry sync`` asks for: the build digest when the lock has one (a pin by content alone)."""
+    return f"sha256:{entry['build_digest']}" if entry.get("build_digest") else str(entry["version"])
 
 
 def make_lock(reqs: list[dict[str, str | None]], resolve: Callable[..., dict[str, Any]]) -> dict[str, Any]:
     """``resolve(model, device, precision, runtime, version, alias)`` -> the resolution as JSON."""
     entries = []
     for r in reqs:
-        res = resolve(r["name"], r["device"], r["precision"], r["runtime"], r["version"], r["alias"])
+        version = r.get("digest") or r["version"]  # a digest pin travels as the version (MODEL@sha256:...)
+        res = resolve(r["name"], r["device"], r["precision"], r["runtime"], version, r["alias"])
         entries.append(lock_entry(r, res))
     return {"lock_version": LOCK_VERSION, "requirements_sha256": requirements_digest(reqs), "models": entries}
 
@@ -132,8 +144,8 @@ def differences(locked: dict[str, Any], resolution: dict[str, Any]) -> list[str]
     """What differs between a lock entry and what the registry answers now (empty when identical)."""
     now = lock_entry(locked["request"], resolution)
     out = []
-    for key in ("version", "precision", "runtime", "target", "build"):
-        if now[key] != locked[key]:
+    for key in ("version", "precision", "runtime", "target", "build", "build_digest"):
+        if key in locked and now.get(key) != locked[key]:
             out.append(f"{key} {locked[key]} -> {now[key]}")
     if now["files"] != locked["files"]:
         was = {(f["path"], f["sha256"], f["size"]) for f in locked["files"]}

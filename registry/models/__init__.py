@@ -5,6 +5,7 @@ from registry.models.catalog import Alias, Blob, Build, BuildFile, Model, Versio
 from registry.models.device import Device, DeviceName
 from registry.models.metrics import Benchmark, Evaluation
 from registry.models.ops import ApiToken, IngestRun
+from registry.models.signing import Signature
 
 __all__ = [
     "Alias",
@@ -19,5 +20,6 @@ __all__ = [
     "Evaluation",
     "IngestRun",
     "Model",
+    "Signature",
     "Version",
 ]

@@ -141,6 +141,8 @@ class Resolution(Entity):
     target: str
     build: BuildInfo
     warnings: list[str] = Field(default_factory=list)
+    content_digest: str | None = Field(default=None, description="The version's content digest (hex sha256).")
+    build_digest: str | None = Field(default=None, description="The build's digest (hex sha256), pinnable.")
 
 
 class PublishResult(Entity):

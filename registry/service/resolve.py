@@ -15,6 +15,7 @@ from registry.errors import BuildNotFound, InvalidInput, VersionNotFound
 from registry.models import Alias, Build, BuildFile, Device, DeviceName, Model, Version
 from registry.service import lookup
 from registry.service.convert import build_info
+from registry.service.digests import build_digest, find_by_digest, is_digest_ref
 from registry.service.entities import BuildInfo, FileInfo, Resolution
 from registry.vocab import PORTABLE_TARGET, SemVer, normalize_name, normalize_precision, normalize_runtime
 
@@ -39,6 +40,10 @@ def resolve(
     runtime = normalize_runtime(runtime) if runtime else None
     model_row = lookup.get_model(session, model)
     device_row = resolve_device(session, device)
+    pinned_build = None
+    if is_digest_ref(version):  # MODEL@sha256:<version content digest or build digest>
+        match = find_by_digest(session, model_row, str(version))
+        version, pinned_build = match.version.version, match.build_id
     version_row, warnings = _pick_version(session, model_row, version, alias)
 
     query = select(Build).where(
@@ -48,16 +53,19 @@ def resolve(
     )
     if runtime:
         query = query.where(Build.runtime == runtime)
+    if pinned_build is not None:
+        query = query.where(Build.id == pinned_build)
     candidates = list(session.scalars(query))
     if not candidates:
         raise BuildNotFound(
             f"{model_row.slug}@{version_row.version} has no {precision} build"
             + (f" for runtime {runtime}" if runtime else "")
+            + (" matching that build digest" if pinned_build is not None else "")
             + f" that runs on {device_row.marketing_name} ({device_row.slug}).",
             hint=_what_exists(session, version_row),
         )
     build = min(candidates, key=_preference)
-    files = session.scalars(select(BuildFile).where(BuildFile.build_id == build.id))
+    files = list(session.scalars(select(BuildFile).where(BuildFile.build_id == build.id)))
     return Resolution(
         model=model_row.slug,
         version=version_row.version,
@@ -69,6 +77,10 @@ def resolve(
         target=build.target,
         build=build_info(build, model_row.slug, version_row.version, files),
         warnings=warnings,
+        content_digest=version_row.content_digest,
+        build_digest=build_digest(
+            build.precision, build.runtime, build.target, [(f.path, f.blob_sha256, f.size) for f in files]
+        ),
     )
 
 
@@ -264,6 +276,10 @@ def resolve_fast(
         target=build.target,
         build=build,
         warnings=warnings,
+        content_digest=first.content_digest,
+        build_digest=build_digest(
+            build.precision, build.runtime, build.target, [(f.path, f.sha256, f.size) for f in build.files]
+        ),
     )
 
 
@@ -281,6 +297,7 @@ def _fast_statement(mode: str, with_runtime: bool) -> Select[*tuple[Any, ...]]:
             Version.version,
             Version.status.label("version_status"),
             Version.status_reason,
+            Version.content_digest,
             Device.chipset,
             Device.slug.label("device_slug"),
             Build.id.label("build_id"),

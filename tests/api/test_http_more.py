@@ -37,12 +37,14 @@ HOSTILE = [
     "99999999999999999999999999",
 ]
 GOOD = {"model": "yolov8", "version": "1.0.0", "alias": "stable", "name": "sd8g3", "build_id": "1"}
+GOOD |= {"repo": "yolov8", "rev": "1.0.0", "path": "README.md"}  # the Hugging Face-compatible routes
 BLOB = b"hello"
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PUT", "/v1/models/{model}/aliases/{alias}"): {"json": {"version": "1.0.0"}},
     ("POST", "/v1/models/{model}/versions/{version}/deprecate"): {"json": {"reason": "test"}},
     ("POST", "/v1/models/{model}/versions/{version}/yank"): {"json": {"reason": "test"}},
     ("PUT", "/v1/blobs/{sha256}"): {"content": BLOB},
+    ("PUT", "/v1/models/{model}/versions/{version}/signatures"): {"json": {"payload": "", "signatures": []}},
 }
 
 

@@ -90,7 +90,7 @@ async def resolve_build(
     device: Annotated[str, Query(max_length=120)],
     precision: Annotated[str, Query(max_length=16)],
     runtime: Text = None,
-    version: Annotated[str | None, Query(max_length=64)] = None,
+    version: Annotated[str | None, Query(max_length=80, description="A version, or sha256:<digest>.")] = None,
     alias: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Response:
     """The one build for (model, device, precision[, runtime]) at a version, an alias, or latest."""

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from registry.api.deps import PublishAccess, SessionDep, StoreDep
+from registry.api.deps import PublishAccess, SessionDep, SettingsDep, StoreDep
 from registry.service.entities import PublishResult
 from registry.service.manifest import Manifest
 from registry.service.publish import publish_uploaded
@@ -11,8 +11,17 @@ router = APIRouter(prefix="/v1", tags=["publish"])
 
 
 @router.post("/versions", dependencies=[PublishAccess], status_code=201)
-def publish_version(session: SessionDep, store: StoreDep, manifest: Manifest) -> PublishResult:
+def publish_version(session: SessionDep, store: StoreDep, settings: SettingsDep, manifest: Manifest) -> PublishResult:
     """Publish a version whose blobs were uploaded first (``PUT /v1/blobs/{sha256}``).
 
-    The same bytes again is a no-op (``created: false``); the same version with other bytes is a 409."""
-    return publish_uploaded(session, store, manifest)
+    The same bytes again is a no-op (``created: false``); the same version with other bytes is a 409.
+    With ``REGISTRY_SIGNING_KEY`` set, the server signs the new version's provenance statement."""
+    result = publish_uploaded(session, store, manifest)
+    if settings.signing_key and result.created:
+        from registry.service.keys import load_private
+        from registry.service.signing import sign_version
+
+        key, private = load_private(settings)
+        session.flush()  # sessions do not autoflush; the statement is read from the new rows
+        sign_version(session, result.model, result.version, key, private)
+    return result
