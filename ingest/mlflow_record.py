@@ -91,7 +91,7 @@ def _experiment(client: Any, catalog: LocalCatalog) -> str:
 
 
 def _link(catalog: LocalCatalog, model: str, version: str, run_id: str, name: str, links: dict[int, str]) -> None:
-    from registry.service.publish import link_mlflow
+    from registry.client.sdk import Client
 
-    with catalog.session() as s:
-        link_mlflow(s, model, version, run_id, name, links)
+    with Client.embedded(catalog) as client:
+        client.link_mlflow(model, version, run_id, name, links)

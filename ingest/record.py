@@ -111,7 +111,7 @@ def record_refused(
 def publish(
     catalog: LocalCatalog, prep: Prepared, version: str, builds: dict[str, dict[str, Any]], work_dir: Path
 ) -> PublishResult:
-    from registry.service.publish import publish_directory
+    from registry.client.sdk import Client
 
     source = prep.source
     root = work_dir / "publish" / f"{source.slug}-{version}"
@@ -167,8 +167,8 @@ def publish(
         "builds": entries,
     }
     (root / "manifest.yaml").write_text(dump_manifest_yaml(json.loads(json.dumps(manifest, default=float))))
-    with catalog.session() as s:
-        return publish_directory(s, catalog.store, root)
+    with Client.embedded(catalog) as client:  # the one front door, as `registry publish` uses it
+        return client.publish(root)
 
 
 def _device_build_entry(root: Path, hub: Any) -> dict[str, Any]:

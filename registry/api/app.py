@@ -82,8 +82,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             status_code=500,
         )
 
-    from registry.api.routes import blobs, catalog_routes, health, publish
+    from registry.api.routes import blobs, catalog_routes, health, publish, team
 
-    for router in (health.router, catalog_routes.router, blobs.router, publish.router):
+    for router in (health.router, catalog_routes.router, blobs.router, publish.router, team.router):
         app.include_router(router)
     return app

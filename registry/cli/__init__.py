@@ -12,6 +12,7 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 import typer
 
 from registry.cli import catalog_cmds, db_cmds, estimate_cmds, ingest_cmds, lock_cmds, qaihub_cmds, server_cmds, ui_cmds
+from registry.cli import login_cmds
 
 app = typer.Typer(
     name="registry",
@@ -29,6 +30,28 @@ ui_cmds.register(app)
 lock_cmds.register(app)
 qaihub_cmds.register(app)
 estimate_cmds.register(app)
+login_cmds.register(app)
+
+
+@app.callback()
+def _options(
+    registry: str | None = typer.Option(
+        None, "--registry", metavar="URL", help="A registry server for this command (else REGISTRY_URL or login)."
+    ),
+) -> None:
+    if registry:
+        os.environ["REGISTRY_URL"] = registry
+
+
+def _take_registry_option(argv: list[str]) -> list[str]:
+    """``registry --registry URL CMD ...``: set REGISTRY_URL before the fast pull path looks at the arguments."""
+    if argv and argv[0] == "--registry" and len(argv) > 1:
+        os.environ["REGISTRY_URL"] = argv[1]
+        return argv[2:]
+    if argv and argv[0].startswith("--registry="):
+        os.environ["REGISTRY_URL"] = argv[0].partition("=")[2]
+        return argv[1:]
+    return argv
 
 
 def main() -> None:
@@ -39,9 +62,10 @@ def main() -> None:
     try:
         from registry.cli.remote_pull import fast_pull
 
-        if fast_pull(sys.argv[1:]):  # `registry pull` with plain flags skips typer's (pydantic) parsing
+        argv = _take_registry_option(sys.argv[1:])
+        if fast_pull(argv):  # `registry pull` with plain flags skips typer's (pydantic) parsing
             return
-        app()
+        app(args=argv)
     except RegistryError as exc:
         if debug:
             raise

@@ -48,11 +48,10 @@ def create(
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Create a token and print it once (only its hash is stored)."""
-    from registry.local import LocalCatalog
-    from registry.service.tokens import create_token
+    from registry.cli.catalog_cmds import client
 
-    with LocalCatalog().session() as session:
-        token, record = create_token(session, scope, name)
+    with client() as c:
+        token, record = c.create_token(scope, name)
     if json_out:
         print_json({"token": token, **record.model_dump(mode="json")})
     else:
@@ -63,11 +62,10 @@ def create(
 @token_app.command("list")
 def list_(json_out: bool = typer.Option(False, "--json")) -> None:
     """List tokens (never the tokens themselves)."""
-    from registry.local import LocalCatalog
-    from registry.service.tokens import list_tokens
+    from registry.cli.catalog_cmds import client
 
-    with LocalCatalog().session() as session:
-        tokens = list_tokens(session)
+    with client() as c:
+        tokens = c.list_tokens()
     if json_out:
         print_json([t.model_dump(mode="json") for t in tokens])
     else:
@@ -81,9 +79,8 @@ def list_(json_out: bool = typer.Option(False, "--json")) -> None:
 @token_app.command("revoke")
 def revoke(token_id: int = typer.Argument(...)) -> None:
     """Revoke a token by id."""
-    from registry.local import LocalCatalog
-    from registry.service.tokens import revoke_token
+    from registry.cli.catalog_cmds import client
 
-    with LocalCatalog().session() as session:
-        revoke_token(session, token_id)
+    with client() as c:
+        c.revoke_token(token_id)
     info(f"Token {token_id} revoked.")
