@@ -47,7 +47,10 @@ class EmbeddedBackend:
     def session(self) -> Iterator[Session]:
         from registry.errors import DatabaseNotReady
 
+        default_db = self.settings.home / "catalog.db"
         try:
+            if not self.settings.database_url and not default_db.exists():  # do not create an empty file
+                raise DatabaseNotReady(f"The catalog database at {default_db} is not set up.")
             with self.catalog.session() as s:
                 yield s
         except DatabaseNotReady as exc:

@@ -1,0 +1,120 @@
+"""The README's "Using the catalog" from a client machine: no catalog of its own, a real `registry serve`, a token
+saved by `registry login`. Every command goes through the same `registry.Client` as on the embedded catalog."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import stat
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.server import running_server
+from tests.helpers import cli_env
+
+REGISTRY = [sys.executable, "-m", "registry"]
+HELLO = Path(__file__).resolve().parents[2] / "docs" / "examples" / "hello"
+
+
+def run(
+    env: dict[str, str], *args: str, ok: bool = True, stdin: str | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        [*REGISTRY, *args], env=cli_env(env), capture_output=True, text=True, timeout=120, input=stdin, cwd=cwd
+    )
+    if ok:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+@pytest.fixture
+def team(tmp_path: Path) -> Iterator[tuple[str, dict[str, str], dict[str, str]]]:
+    """A server with an empty catalog, its admin's environment, and a client machine's environment."""
+    server_env = {"REGISTRY_HOME": str(tmp_path / "server"), "REGISTRY_CACHE_DIR": str(tmp_path / "server-cache")}
+    run(server_env, "init")
+    client_env = {
+        "REGISTRY_HOME": str(tmp_path / "client"),
+        "REGISTRY_CACHE_DIR": str(tmp_path / "client-cache"),
+        "REGISTRY_CONFIG_DIR": str(tmp_path / "client-config"),
+    }
+    with running_server(server_env) as url:
+        yield url, server_env, client_env
+
+
+def test_readme_commands_work_against_a_server_after_login(
+    team: tuple[str, dict[str, str], dict[str, str]], tmp_path: Path
+) -> None:
+    url, server_env, env = team
+    admin = json.loads(run(server_env, "token", "create", "--scope", "admin", "--name", "ci", "--json").stdout)
+
+    # Neither a catalog nor a server: told how to set up either.
+    lost = run(env, "models", ok=False)
+    assert lost.returncode != 0 and "registry init" in lost.stderr and "registry login" in lost.stderr
+    assert "Traceback" not in lost.stderr
+
+    # A wrong token is refused and nothing is saved; the right one is saved 0600.
+    bad = run(env, "login", url, stdin="emr_not-a-token\n", ok=False)
+    assert bad.returncode != 0 and "not valid" in bad.stderr
+    assert not (tmp_path / "client-config" / "credentials.json").exists()
+    run(env, "login", url, stdin=admin["token"] + "\n")
+    saved = tmp_path / "client-config" / "credentials.json"
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600 and admin["token"] in saved.read_text()
+    me = json.loads(run(env, "whoami", "--json").stdout)
+    assert (me["url"], me["token_name"], me["scope"]) == (url, "ci", "admin")
+
+    # README, "Using the catalog" (`registry init` is the server's), on the client machine.
+    devices = json.loads(run(env, "devices", "--json").stdout)
+    assert any(d["slug"] == "sd8g3" for d in devices)
+    published = json.loads(run(env, "publish", str(HELLO), "--json").stdout)
+    size = (HELLO / "model.onnx").stat().st_size
+    assert published["created"] and (published["blobs_stored"], published["bytes_stored"]) == (1, size)
+    again = json.loads(run(env, "publish", str(HELLO), "--json").stdout)
+    assert not again["created"] and again["bytes_stored"] == 0  # the server had every blob: nothing uploaded
+    cv = json.loads(run(env, "models", "--domain", "computer-vision", "--json").stdout)
+    assert [m["slug"] for m in cv] == ["hello"]
+    assert json.loads(run(env, "models", "--domain", "computer-vision", "--precision", "int8", "--json").stdout) == []
+    shown = json.loads(run(env, "show", "hello@1.0.0", "--json").stdout)
+    assert shown["version"]["version"] == "1.0.0" and len(shown["builds"]) == 1
+    out = tmp_path / "models"
+    human = run(env, "pull", "hello", "--device", "Samsung Galaxy S24", "--precision", "fp32", "-o", str(out))
+    assert "hello@1.0.0 build" in human.stderr
+    assert (out / "model.onnx").read_bytes() == (HELLO / "model.onnx").read_bytes()
+    run(env, "alias", "hello", "stable", "1.0.0")
+    pulled = json.loads(run(env, "pull", "hello", "-d", "sd8g3", "-p", "float", "--alias", "stable", "--json").stdout)
+    (f,) = pulled["files"]
+    assert f["path"].startswith(env["REGISTRY_CACHE_DIR"])
+    assert hashlib.sha256(Path(f["path"]).read_bytes()).hexdigest() == f["sha256"]
+
+    # lock + sync --frozen, through the same server.
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "registry.toml").write_text('[[model]]\nname = "hello"\ndevice = "sd8g3"\nprecision = "float"\n')
+    run(env, "lock", cwd=app)
+    synced = json.loads(run(env, "sync", "--frozen", "--json", cwd=app).stdout)
+    assert [s["files"][0]["sha256"] for s in synced] == [f["sha256"]]
+
+    deprecated = json.loads(run(env, "deprecate", "hello@1.0.0", "--reason", "use 2.x", "--json").stdout)
+    assert deprecated["status"] == "deprecated"
+    yanked = json.loads(run(env, "yank", "hello@1.0.0", "--reason", "wrong labels", "--json").stdout)
+    assert yanked["status"] == "yanked"
+
+    # Everything above landed on the server; the client machine still has no catalog of its own.
+    assert json.loads(run(server_env, "show", "hello", "--json").stdout)["versions"][0]["status"] == "yanked"
+    assert not (tmp_path / "client" / "catalog.db").exists()
+
+    # REGISTRY_TOKEN overrides the saved token: a read token may read but not write.
+    reader = json.loads(run(env, "token", "create", "--scope", "read", "--json").stdout)
+    as_reader = {**env, "REGISTRY_TOKEN": reader["token"]}
+    assert json.loads(run(as_reader, "whoami", "--json").stdout)["scope"] == "read"
+    refused = run(as_reader, "alias", "hello", "beta", "1.0.0", ok=False)
+    assert refused.returncode != 0 and "'read' scope" in refused.stderr
+
+    # logout forgets the server; --registry still reaches it for one command (anonymous reads are open).
+    run(env, "logout")
+    assert json.loads(run(env, "whoami", "--json").stdout)["url"] is None
+    listed = json.loads(run(env, "--registry", url, "models", "--json").stdout)
+    assert [m["slug"] for m in listed] == ["hello"]
