@@ -21,13 +21,13 @@ from ingest.byo import ModelSource, check_onnx, split, synthetic_inputs
 from ingest.errors import InvalidModelFile, UnsupportedPrecision
 from ingest.stagecache import StageCache, file_digest, stage_key
 from ingest.stages import BuildJob, digest_samples, failure, run_build
-from registry.local import LocalCatalog
 from registry.service.entities import PublishResult
 from registry.vocab import normalize_precision
 
 if TYPE_CHECKING:
     from ingest.backends import Backend
     from ingest.executor import Executor
+    from ingest.record import Catalog
     from ingest.runlog import Display, RunLog
     from ingest.zoo.base import TaskMetric
 
@@ -115,7 +115,7 @@ _BULKY = ("components", "events", "traceback", "hub_builds", "device_evaluations
 
 def run_ingest(
     source: ModelSource,
-    catalog: LocalCatalog,
+    catalog: Catalog,
     work_dir: Path,
     *,
     version: str | None = None,
@@ -172,7 +172,7 @@ class _ModelRun:
 
 def ingest_many(
     items: Iterable[Prepared],
-    catalog: LocalCatalog,
+    catalog: Catalog,
     work_dir: Path,
     opts: IngestOptions,
     *,
@@ -316,7 +316,7 @@ def _record_build(
 
 def _finish(
     run: _ModelRun,
-    catalog: LocalCatalog,
+    catalog: Catalog,
     work_dir: Path,
     opts: IngestOptions,
     backend: Backend,

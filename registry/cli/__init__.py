@@ -11,8 +11,17 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 import typer
 
-from registry.cli import catalog_cmds, db_cmds, estimate_cmds, ingest_cmds, lock_cmds, qaihub_cmds, server_cmds, ui_cmds
-from registry.cli import login_cmds
+from registry.cli import (
+    catalog_cmds,
+    db_cmds,
+    estimate_cmds,
+    ingest_cmds,
+    lock_cmds,
+    login_cmds,
+    qaihub_cmds,
+    server_cmds,
+    ui_cmds,
+)
 
 app = typer.Typer(
     name="registry",

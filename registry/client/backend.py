@@ -121,6 +121,10 @@ class CatalogBackend(Protocol):
 
     def revoke_token(self, token_id: int) -> TokenInfo: ...
 
+    def info(self) -> dict[str, Any]:
+        """The catalog's version and ``mlflow_tracking_uri`` (a server's ``GET /v1/info``)."""
+        ...
+
     def whoami(self) -> dict[str, Any]:
         """Where this client points and as whom: ``url``, ``token_name``, ``scope`` (and the MLflow URI)."""
         ...

@@ -174,6 +174,11 @@ class EmbeddedBackend:
         with self.session() as s:
             return revoke_token(s, token_id)
 
+    def info(self) -> dict[str, Any]:
+        from registry import __version__
+
+        return {"version": __version__, "mlflow_tracking_uri": self.settings.mlflow_uri}
+
     def whoami(self) -> dict[str, Any]:
         from sqlalchemy.engine import make_url
 

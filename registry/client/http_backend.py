@@ -148,7 +148,11 @@ class HttpBackend:
         return VersionInfo.model_validate(self._request("POST", path, json={"reason": reason}))
 
     def link_mlflow(self, model: str, version: str, run_id: str, registered_model: str, builds: dict[int, str]) -> None:
-        body = {"run_id": run_id, "registered_model": registered_model, "builds": {str(k): v for k, v in builds.items()}}
+        body = {
+            "run_id": run_id,
+            "registered_model": registered_model,
+            "builds": {str(k): v for k, v in builds.items()},
+        }
         self._request("POST", f"/v1/models/{_seg(model)}/versions/{_seg(version)}/mlflow", json=body)
 
     def import_published(self, perf_csv: Path, numerics_csv: Path | None) -> ImportReport:
@@ -179,6 +183,10 @@ class HttpBackend:
         from registry.service.tokens import TokenInfo
 
         return TokenInfo.model_validate(self._request("DELETE", f"/v1/tokens/{int(token_id)}"))
+
+    def info(self) -> dict[str, Any]:
+        data: dict[str, Any] = self._get("/v1/info")
+        return data
 
     def whoami(self) -> dict[str, Any]:
         data: dict[str, Any] = self._get("/v1/whoami")

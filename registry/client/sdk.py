@@ -8,7 +8,7 @@ same ``RegistryError`` subclasses. The CLI, the UI and ingest's publish step all
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +19,8 @@ from registry.errors import OfflineError
 from registry.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    import httpx
+
     from registry.client.cache import Cache
     from registry.client.pull import FileRef, PulledFile
     from registry.local import LocalCatalog
@@ -219,6 +221,10 @@ class Client:
         """``resolve`` as plain JSON (what ``registry lock`` records)."""
         return self.backend.resolve(ResolveQuery(model, device, precision, runtime, version, alias))
 
+    def server_info(self) -> dict[str, Any]:
+        """The server's version and the MLflow tracking URI it advertises (``mlflow_tracking_uri``)."""
+        return self.backend.info()
+
     def whoami(self) -> dict[str, Any]:
         """The server (``url``), the token's ``token_name`` and ``scope``; for the embedded catalog, its URL."""
         return self.backend.whoami()
@@ -334,6 +340,17 @@ class Client:
 
     # -- plumbing ------------------------------------------------------------------------------------------
 
+    def http(self) -> httpx.Client:
+        """The server's shared HTTP connection pool (the UI streams downloads through it)."""
+        from registry.client.http_backend import HttpBackend
+
+        backend = self.backend
+        if not isinstance(backend, HttpBackend):
+            from registry.errors import InvalidInput
+
+            raise InvalidInput("This client uses the embedded catalog, not a server.", hint="Give url=.")
+        return backend.http()
+
     def close(self) -> None:
         if self._backend is not None:
             self._backend.close()
@@ -434,5 +451,3 @@ def _semver_key(semver: Any) -> Callable[[str], Any]:
             return (0, v)
 
     return key
-
-

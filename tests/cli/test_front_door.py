@@ -118,3 +118,41 @@ def test_readme_commands_work_against_a_server_after_login(
     assert json.loads(run(env, "whoami", "--json").stdout)["url"] is None
     listed = json.loads(run(env, "--registry", url, "models", "--json").stdout)
     assert [m["slug"] for m in listed] == ["hello"]
+
+
+def test_ingest_on_a_client_publishes_builds_figures_and_mlflow_links_to_the_server(tmp_path: Path) -> None:
+    mlflow_uri = f"sqlite:///{tmp_path / 'team-mlflow.db'}"
+    server_env = {
+        "REGISTRY_HOME": str(tmp_path / "server"),
+        "REGISTRY_CACHE_DIR": str(tmp_path / "server-cache"),
+        "REGISTRY_MLFLOW_URI": mlflow_uri,  # advertised by GET /v1/info
+    }
+    run(server_env, "init")
+    token = json.loads(run(server_env, "token", "create", "--scope", "publish", "--json").stdout)["token"]
+    client_env = {
+        "REGISTRY_HOME": str(tmp_path / "client"),
+        "REGISTRY_CACHE_DIR": str(tmp_path / "client-cache"),
+        "REGISTRY_CONFIG_DIR": str(tmp_path / "client-config"),
+        "REGISTRY_TOKEN": token,
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+    }
+    args = ["ingest", "--onnx", str(HELLO / "model.onnx"), "--name", "hello", "--task", "classification"]
+    args += ["--precisions", "float,int8", "--profile-runs", "3", "--json"]
+    with running_server(server_env) as url:
+        summary = json.loads(run({**client_env, "REGISTRY_URL": url}, *args).stdout)
+        assert summary["status"] == "succeeded" and summary["published"]["created"]
+        assert summary["published"]["bytes_stored"] > 0
+        shown = json.loads(run({**client_env, "REGISTRY_URL": url}, "show", "hello", "--json").stdout)
+    assert not (tmp_path / "client" / "catalog.db").exists()
+    assert {b["precision"] for b in shown["builds"]} == {"float", "w8a8"}
+    for b in shown["builds"]:
+        assert any(x["provenance"] == "measured-host" for x in b["benchmarks"])
+        assert any(e["kind"] == "fidelity" for e in b["evaluations"])
+        assert b["mlflow_model_version"] is not None
+    assert shown["version"]["mlflow_run_id"] == summary["mlflow_run"]
+
+    from mlflow.tracking import MlflowClient
+
+    mlflow = MlflowClient(tracking_uri=mlflow_uri, registry_uri=mlflow_uri)
+    versions = mlflow.search_model_versions("name='edge-registry.hello'")
+    assert {v.tags["catalog.build_id"] for v in versions} == {str(b["id"]) for b in shown["builds"]}
