@@ -19,6 +19,10 @@ from registry.settings import Settings, get_settings
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     catalog = LocalCatalog(settings or get_settings())
+    from registry.api.observe import Observe, configure_access_log
+
+    if catalog.settings.access_log:
+        configure_access_log()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -86,4 +90,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for router in (health.router, catalog_routes.router, blobs.router, publish.router, team.router):
         app.include_router(router)
+    app.add_middleware(Observe, access_log=catalog.settings.access_log)  # /metrics and the access log
     return app

@@ -39,7 +39,9 @@ async def get_blob(
     headers = {"ETag": etag, "Accept-Ranges": "bytes", "Cache-Control": "public, max-age=31536000, immutable"}
     if if_none_match and etag in [t.strip() for t in if_none_match.split(",")]:
         return Response(status_code=304, headers=headers)
-    url = store.presigned_url(sha256, expires_seconds=catalog.settings.s3_presign_seconds)
+    # REGISTRY_S3_PROXY: clients cannot reach the object store, so its bytes stream through this API instead.
+    proxy = catalog.settings.s3_proxy
+    url = None if proxy else store.presigned_url(sha256, expires_seconds=catalog.settings.s3_presign_seconds)
     if url is not None:
         return RedirectResponse(url, status_code=307, headers={"ETag": etag})
     start, end = 0, size
