@@ -84,11 +84,9 @@ def main() -> None:
                 raw = tmp / f"raw-{i}.bin"
                 sha = _random_file(raw, size)
                 t = time.perf_counter()
-                subprocess.run(
-                    ["curl", "-sS", "-f", "-o", "/dev/null", "-T", str(raw), "-H", f"Authorization: Bearer {token}"]
-                    + ["-H", "Content-Type: application/octet-stream", f"{url}/v1/blobs/{sha}"],
-                    check=True,
-                )
+                curl = ["curl", "-sS", "-f", "-o", "/dev/null", "-T", str(raw), "-H", f"Authorization: Bearer {token}"]
+                curl += ["-H", "Content-Type: application/octet-stream", f"{url}/v1/blobs/{sha}"]
+                subprocess.run(curl, check=True)
                 curl_s.append(time.perf_counter() - t)
                 raw.unlink()
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.server import running_server
-from tests.helpers import cli_env
+from tests.helpers import cli_env, write_publish_dir
 
 REGISTRY = [sys.executable, "-m", "registry"]
 HELLO = Path(__file__).resolve().parents[2] / "docs" / "examples" / "hello"
@@ -106,6 +106,13 @@ def test_readme_commands_work_against_a_server_after_login(
     assert json.loads(run(server_env, "show", "hello", "--json").stdout)["versions"][0]["status"] == "yanked"
     assert not (tmp_path / "client" / "catalog.db").exists()
 
+    # Qualcomm's published figures go to the server's catalog too (the CSVs shipped with the package).
+    run(env, "publish", str(write_publish_dir(tmp_path / "mnv2", slug="mobilenet-v2")))
+    imported = json.loads(run(env, "import-published", "--json").stdout)
+    assert imported["benchmarks"] > 0 and "mobilenet-v2" in imported["models"]
+    again = json.loads(run(env, "import-published", "--json").stdout)
+    assert again["benchmarks"] == 0 and again["already_present"] >= imported["benchmarks"]
+
     # REGISTRY_TOKEN overrides the saved token: a read token may read but not write.
     reader = json.loads(run(env, "token", "create", "--scope", "read", "--json").stdout)
     as_reader = {**env, "REGISTRY_TOKEN": reader["token"]}
@@ -117,7 +124,7 @@ def test_readme_commands_work_against_a_server_after_login(
     run(env, "logout")
     assert json.loads(run(env, "whoami", "--json").stdout)["url"] is None
     listed = json.loads(run(env, "--registry", url, "models", "--json").stdout)
-    assert [m["slug"] for m in listed] == ["hello"]
+    assert [m["slug"] for m in listed] == ["hello", "mobilenet-v2"]
 
 
 def test_ingest_on_a_client_publishes_builds_figures_and_mlflow_links_to_the_server(tmp_path: Path) -> None:
