@@ -53,13 +53,17 @@ def _options(
 
 
 def _take_registry_option(argv: list[str]) -> list[str]:
-    """``registry --registry URL CMD ...``: set REGISTRY_URL before the fast pull path looks at the arguments."""
-    if argv and argv[0] == "--registry" and len(argv) > 1:
-        os.environ["REGISTRY_URL"] = argv[1]
-        return argv[2:]
-    if argv and argv[0].startswith("--registry="):
-        os.environ["REGISTRY_URL"] = argv[0].partition("=")[2]
-        return argv[1:]
+    """``--registry URL`` before or after the command: set REGISTRY_URL before the fast pull path looks at the
+    arguments (no command has an option of that name)."""
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == "--registry" and i + 1 < len(argv):
+            os.environ["REGISTRY_URL"] = argv[i + 1]
+            return argv[:i] + argv[i + 2 :]
+        if arg.startswith("--registry="):
+            os.environ["REGISTRY_URL"] = arg.partition("=")[2]
+            return argv[:i] + argv[i + 1 :]
     return argv
 
 

@@ -125,6 +125,10 @@ def test_readme_commands_work_against_a_server_after_login(
     assert json.loads(run(env, "whoami", "--json").stdout)["url"] is None
     listed = json.loads(run(env, "--registry", url, "models", "--json").stdout)
     assert [m["slug"] for m in listed] == ["hello", "mobilenet-v2"]
+    pulled_again = json.loads(
+        run(env, "pull", "hello@1.0.0", "-d", "sd8g3", "-p", "float", "--json", "--registry", url).stdout
+    )
+    assert pulled_again["files"][0]["sha256"] == f["sha256"]
 
 
 def test_ingest_on_a_client_publishes_builds_figures_and_mlflow_links_to_the_server(tmp_path: Path) -> None:
