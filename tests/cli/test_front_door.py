@@ -150,7 +150,8 @@ def test_ingest_on_a_client_publishes_builds_figures_and_mlflow_links_to_the_ser
     args = ["ingest", "--onnx", str(HELLO / "model.onnx"), "--name", "hello", "--task", "classification"]
     args += ["--precisions", "float,int8", "--profile-runs", "3", "--json"]
     with running_server(server_env) as url:
-        summary = json.loads(run({**client_env, "REGISTRY_URL": url}, *args).stdout)
+        # cwd: an MLflow store given as a database URL keeps artifacts under ./mlruns
+        summary = json.loads(run({**client_env, "REGISTRY_URL": url}, *args, cwd=tmp_path).stdout)
         assert summary["status"] == "succeeded" and summary["published"]["created"]
         assert summary["published"]["bytes_stored"] > 0
         shown = json.loads(run({**client_env, "REGISTRY_URL": url}, "show", "hello", "--json").stdout)
