@@ -36,13 +36,16 @@ HOSTILE = [
     "-1",
     "99999999999999999999999999",
 ]
-GOOD = {"model": "yolov8", "version": "1.0.0", "alias": "stable", "name": "sd8g3", "build_id": "1"}
+GOOD = {"model": "yolov8", "version": "1.0.0", "alias": "stable", "name": "sd8g3", "build_id": "1", "token_id": "1"}
 BLOB = b"hello"
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PUT", "/v1/models/{model}/aliases/{alias}"): {"json": {"version": "1.0.0"}},
     ("POST", "/v1/models/{model}/versions/{version}/deprecate"): {"json": {"reason": "test"}},
     ("POST", "/v1/models/{model}/versions/{version}/yank"): {"json": {"reason": "test"}},
     ("PUT", "/v1/blobs/{sha256}"): {"content": BLOB},
+    ("POST", "/v1/models/{model}/versions/{version}/mlflow"): {
+        "json": {"run_id": "r1", "registered_model": "edge-registry.x", "builds": {}}
+    },
 }
 
 

@@ -3,11 +3,11 @@ figures. Handlers stay thin over the service layer."""
 
 from __future__ import annotations
 
+import pathlib
 import tempfile
-from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Path
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -74,7 +74,7 @@ def get_tokens(session: SessionDep) -> list[TokenInfo]:
 
 
 @router.delete("/tokens/{token_id}", dependencies=[AdminAccess])
-def delete_token(session: SessionDep, token_id: int) -> TokenInfo:
+def delete_token(session: SessionDep, token_id: Annotated[int, Path(ge=1, le=2**63 - 1)]) -> TokenInfo:
     return revoke_token(session, token_id)
 
 
@@ -101,10 +101,10 @@ def post_published(session: SessionDep, body: PublishedFigures) -> dict[str, Any
     from registry.service.published import import_published
 
     with tempfile.TemporaryDirectory(prefix="registry-published-") as tmp:
-        perf = Path(tmp) / "aihub_published_perf.csv"
+        perf = pathlib.Path(tmp) / "aihub_published_perf.csv"
         perf.write_text(body.perf_csv, encoding="utf-8")
         numerics = None
         if body.numerics_csv is not None:
-            numerics = Path(tmp) / "aihub_published_numerics.csv"
+            numerics = pathlib.Path(tmp) / "aihub_published_numerics.csv"
             numerics.write_text(body.numerics_csv, encoding="utf-8")
         return import_published(session, perf, numerics).to_json()
