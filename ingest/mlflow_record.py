@@ -7,21 +7,31 @@ import os
 from pathlib import Path
 from typing import Any
 
-from registry.errors import require
+from registry.client.sdk import Client
+from registry.errors import RegistryError, require
 from registry.local import LocalCatalog
 from registry.service.entities import ModelDetail
 
 
-def tracking_uri(catalog: LocalCatalog) -> str:
-    """REGISTRY_MLFLOW_URI, or an embedded SQLite tracking store in the data dir."""
+def tracking_uri(catalog: LocalCatalog | Client) -> str:
+    """REGISTRY_MLFLOW_URI; for a server's catalog, the tracking URI the server advertises (``GET /v1/info``);
+    else an embedded SQLite tracking store in the data dir."""
     if catalog.settings.mlflow_uri:
         return catalog.settings.mlflow_uri
+    if isinstance(catalog, Client) and catalog.url:
+        advertised: str | None = catalog.server_info().get("mlflow_tracking_uri")
+        if not advertised:
+            raise RegistryError(
+                f"{catalog.url} advertises no MLflow tracking server, so this ingest cannot be recorded there.",
+                hint="Set REGISTRY_MLFLOW_URI on the server (or here), or pass --no-mlflow.",
+            )
+        return advertised
     catalog.settings.home.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{catalog.settings.home / 'mlflow.db'}"
 
 
 def record_ingest(
-    catalog: LocalCatalog, detail: ModelDetail, *, params: dict[str, Any], manifest: Path, backend: str
+    catalog: LocalCatalog | Client, detail: ModelDetail, *, params: dict[str, Any], manifest: Path, backend: str
 ) -> dict[str, Any]:
     """Log the run and register every build of ``detail.version``; write the ids back onto the catalog."""
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
@@ -81,17 +91,19 @@ def record_ingest(
     return {"tracking_uri": uri, "run_id": run_id, "registered_model": name, "versions": links}
 
 
-def _experiment(client: Any, catalog: LocalCatalog) -> str:
+def _experiment(client: Any, catalog: LocalCatalog | Client) -> str:
     name = "edge-model-registry ingest"
     found = client.get_experiment_by_name(name)
     if found is not None:
         return str(found.experiment_id)
+    remote = catalog.settings.mlflow_uri or isinstance(catalog, Client)
     artifacts = (catalog.settings.home / "mlflow-artifacts").resolve().as_uri()
-    return str(client.create_experiment(name, artifact_location=None if catalog.settings.mlflow_uri else artifacts))
+    return str(client.create_experiment(name, artifact_location=None if remote else artifacts))
 
 
-def _link(catalog: LocalCatalog, model: str, version: str, run_id: str, name: str, links: dict[int, str]) -> None:
-    from registry.service.publish import link_mlflow
+def _link(
+    catalog: LocalCatalog | Client, model: str, version: str, run_id: str, name: str, links: dict[int, str]
+) -> None:
+    from ingest.record import client_for
 
-    with catalog.session() as s:
-        link_mlflow(s, model, version, run_id, name, links)
+    client_for(catalog).link_mlflow(model, version, run_id, name, links)

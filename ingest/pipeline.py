@@ -21,12 +21,12 @@ from ingest.byo import ByoInputs, ModelSource
 from ingest.errors import UnsupportedPrecision
 from ingest.stagecache import StageCache, file_digest, stage_key
 from ingest.stages import BuildJob, digest_samples, failure, run_build
-from registry.local import LocalCatalog
 from registry.service.entities import PublishResult
 
 if TYPE_CHECKING:
     from ingest.backends import Backend
     from ingest.executor import Executor
+    from ingest.record import Catalog
     from ingest.runlog import Display, RunLog
     from ingest.zoo.base import TaskMetric
 
@@ -117,7 +117,7 @@ _BULKY = ("components", "events", "traceback", "hub_builds", "device_evaluations
 
 def run_ingest(
     source: ModelSource,
-    catalog: LocalCatalog,
+    catalog: Catalog,
     work_dir: Path,
     *,
     version: str | None = None,
@@ -160,7 +160,7 @@ class _ModelRun:
 
 def ingest_many(
     items: Iterable[Prepared],
-    catalog: LocalCatalog,
+    catalog: Catalog,
     work_dir: Path,
     opts: IngestOptions,
     *,
@@ -305,7 +305,7 @@ def _record_build(
 
 def _finish(
     run: _ModelRun,
-    catalog: LocalCatalog,
+    catalog: Catalog,
     work_dir: Path,
     opts: IngestOptions,
     backend: Backend,

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ingest.stagecache import tool_versions
+from registry.client.sdk import Client
 from registry.errors import RegistryError
 from registry.local import LocalCatalog
 from registry.models import IngestRun
@@ -25,21 +26,29 @@ if TYPE_CHECKING:
     from ingest.pipeline import IngestOptions, IngestReport, Prepared, Progress
     from ingest.runlog import RunLog
 
+# Where an ingest records: the embedded catalog (with its ingest_runs rows), or a server through registry.Client
+# (builds, figures and MLflow links go there; the run's log stays on this machine).
+Catalog = LocalCatalog | Client
 
-def default_version(catalog: LocalCatalog, slug: str) -> str:
+
+def client_for(catalog: Catalog) -> Client:
+    return catalog if isinstance(catalog, Client) else Client.embedded(catalog)
+
+
+def default_version(catalog: Catalog, slug: str) -> str:
     """1.0.0 for a new model; else its latest version, so re-ingesting unchanged bytes is a no-op and changed
     bytes are refused with a hint to pass --version."""
     from registry.errors import ModelNotFound
-    from registry.service.catalog import get_model_info
 
     try:
-        with catalog.session() as s:
-            return get_model_info(s, slug).latest_version or "1.0.0"
+        return client_for(catalog).model(slug).model.latest_version or "1.0.0"
     except ModelNotFound:
         return "1.0.0"
 
 
-def start_run(catalog: LocalCatalog, prep: Prepared, version: str, opts: IngestOptions, log: RunLog | None) -> int:
+def start_run(catalog: Catalog, prep: Prepared, version: str, opts: IngestOptions, log: RunLog | None) -> int:
+    if isinstance(catalog, Client):  # a server's catalog: no ingest_runs row there (the log file keeps the run)
+        return 0
     with catalog.session() as s:
         row = IngestRun(
             model_slug=prep.source.slug,
@@ -54,7 +63,9 @@ def start_run(catalog: LocalCatalog, prep: Prepared, version: str, opts: IngestO
         return row.id
 
 
-def finish_run(catalog: LocalCatalog, report: IngestReport) -> None:
+def finish_run(catalog: Catalog, report: IngestReport) -> None:
+    if isinstance(catalog, Client):
+        return
     with catalog.session() as s:
         row = s.get_one(IngestRun, report.run_id)
         row.status = report.status
@@ -86,12 +97,12 @@ def finish_run(catalog: LocalCatalog, report: IngestReport) -> None:
         row.error = json.dumps(failed) if failed else None
 
 
-def record_refused(
-    catalog: LocalCatalog, slug: str, version: str | None, exc: RegistryError, log: RunLog | None
-) -> None:
+def record_refused(catalog: Catalog, slug: str, version: str | None, exc: RegistryError, log: RunLog | None) -> None:
     """An ingest refused before any build (not a model file): a failed run row, nothing else written."""
     if log is not None:
         log.write(f"{slug}: refused: {exc}")
+    if isinstance(catalog, Client):
+        return
     with catalog.session() as s:
         s.add(
             IngestRun(
@@ -109,10 +120,8 @@ def record_refused(
 
 
 def publish(
-    catalog: LocalCatalog, prep: Prepared, version: str, builds: dict[str, dict[str, Any]], work_dir: Path
+    catalog: Catalog, prep: Prepared, version: str, builds: dict[str, dict[str, Any]], work_dir: Path
 ) -> PublishResult:
-    from registry.service.publish import publish_directory
-
     source = prep.source
     root = work_dir / "publish" / f"{source.slug}-{version}"
     if root.exists():
@@ -177,8 +186,7 @@ def publish(
         "builds": entries,
     }
     (root / "manifest.yaml").write_text(dump_manifest_yaml(json.loads(json.dumps(manifest, default=float))))
-    with catalog.session() as s:
-        return publish_directory(s, catalog.store, root)
+    return client_for(catalog).publish(root)  # the one front door, as `registry publish` uses it
 
 
 def _device_build_entry(root: Path, hub: Any) -> dict[str, Any]:
@@ -253,13 +261,11 @@ def _fidelity_evaluations(prep: Prepared, comp: dict[str, Any], component: str |
 
 
 def record_mlflow(
-    catalog: LocalCatalog, prep: Prepared, report: IngestReport, opts: IngestOptions, work_dir: Path, say: Progress
+    catalog: Catalog, prep: Prepared, report: IngestReport, opts: IngestOptions, work_dir: Path, say: Progress
 ) -> dict[str, Any]:
     from ingest.mlflow_record import record_ingest, tracking_uri
-    from registry.service.catalog import show_model
 
-    with catalog.session() as s:
-        detail = show_model(s, prep.source.slug, report.version)
+    detail = client_for(catalog).model(prep.source.slug, report.version)
     assert detail.version is not None
     linked = detail.version.mlflow_run_id and all(b.mlflow_model_version for b in detail.builds)
     if report.published is not None and not report.published.created and linked:

@@ -65,6 +65,11 @@ class Settings:
     # ("ed25519:<base64>" or paths to .pub files); the key the server signs published versions with.
     trusted_keys: str | None = None
     signing_key: str | None = None
+    config_dir: Path | None = None  # where `registry login` saves servers and tokens; default: the user config dir
+    s3_public_endpoint_url: str | None = None  # host:port clients use in presigned URLs (if not s3_endpoint_url)
+    s3_proxy: bool = False  # stream S3 blobs through the API instead of redirecting (clients cannot reach S3)
+    workers: int = 1  # `registry serve` worker processes
+    access_log: bool = True  # `registry serve`: one JSON line per request on stderr
 
     @property
     def resolved_database_url(self) -> str:
@@ -117,7 +122,22 @@ def get_settings(**overrides: Any) -> Settings:
     if unknown:
         raise TypeError(f"unknown settings: {sorted(unknown)}")
     values.update(overrides)
+    _saved_login(values)
     return Settings(**values)
+
+
+def _saved_login(values: dict[str, Any]) -> None:
+    """Fill ``url`` (the saved default server) and ``token`` (saved for that URL) from ``registry login``."""
+    if values.get("url") and values.get("token"):
+        return
+    from registry import credentials
+
+    config_dir = values.get("config_dir") or credentials.default_config_dir()
+    url, entry = credentials.saved_server(config_dir, values.get("url"))
+    if url and not values.get("url"):
+        values["url"] = url
+    if entry.get("token") and not values.get("token"):
+        values["token"] = entry["token"]
 
 
 def settings_fields() -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +18,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 # Tests must never read the developer's own catalog or cache.
 for _var in [v for v in os.environ if v.startswith("REGISTRY_") and not v.startswith("REGISTRY_TEST_")]:
     del os.environ[_var]
+# ... nor a server and token saved by the developer's `registry login` (CLI subprocesses inherit this too).
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="registry-test-config-")
 
 
 @pytest.fixture(scope="session")

@@ -40,6 +40,10 @@ def _clean_leftovers(catalog: LocalCatalog) -> None:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     catalog = LocalCatalog(settings or get_settings())
+    from registry.api.observe import Observe, configure_access_log
+
+    if catalog.settings.access_log:
+        configure_access_log()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -104,12 +108,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             status_code=500,
         )
 
-    from registry.api.routes import blobs, catalog_routes, health, publish, reports
+    from registry.api.routes import blobs, catalog_routes, health, hf, publish, reports, signing_routes, team
 
-    for router in (health.router, catalog_routes.router, blobs.router, publish.router, reports.router):
+    for router in (
+        health.router,
+        catalog_routes.router,
+        blobs.router,
+        publish.router,
+        team.router,
+        reports.router,
+        signing_routes.router,
+    ):
         app.include_router(router)
-    from registry.api.routes import hf, signing_routes
-
-    app.include_router(signing_routes.router)
     app.include_router(hf.router)  # the Hugging Face-compatible routes last: `/{repo}/resolve/...` is broad
+    app.add_middleware(Observe, access_log=catalog.settings.access_log)  # /metrics and the access log
     return app

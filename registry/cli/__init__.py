@@ -19,6 +19,7 @@ from registry.cli import (
     estimate_cmds,
     ingest_cmds,
     lock_cmds,
+    login_cmds,
     qaihub_cmds,
     server_cmds,
     ui_cmds,
@@ -42,11 +43,37 @@ qaihub_cmds.register(app)
 estimate_cmds.register(app)
 benchmark_cmds.register(app)
 cache_cmds.register(app)
+login_cmds.register(app)
 
-from registry.cli import bundle_cmds, sign_cmds  # noqa: E402  (issue 22: key, sign, verify, bundle, mirror)
+from registry.cli import bundle_cmds, sign_cmds  # noqa: E402  (key, sign, verify, bundle, mirror)
 
 sign_cmds.register(app)
 bundle_cmds.register(app)
+
+
+@app.callback()
+def _options(
+    registry: str | None = typer.Option(
+        None, "--registry", metavar="URL", help="A registry server for this command (else REGISTRY_URL or login)."
+    ),
+) -> None:
+    if registry:
+        os.environ["REGISTRY_URL"] = registry
+
+
+def _take_registry_option(argv: list[str]) -> list[str]:
+    """``--registry URL`` before or after the command: set REGISTRY_URL before the fast pull path looks at the
+    arguments (no command has an option of that name)."""
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == "--registry" and i + 1 < len(argv):
+            os.environ["REGISTRY_URL"] = argv[i + 1]
+            return argv[:i] + argv[i + 2 :]
+        if arg.startswith("--registry="):
+            os.environ["REGISTRY_URL"] = arg.partition("=")[2]
+            return argv[:i] + argv[i + 1 :]
+    return argv
 
 
 def main() -> None:
@@ -57,9 +84,10 @@ def main() -> None:
     try:
         from registry.cli.remote_pull import fast_pull
 
-        if fast_pull(sys.argv[1:]):  # `registry pull` with plain flags skips typer's (pydantic) parsing
+        argv = _take_registry_option(sys.argv[1:])
+        if fast_pull(argv):  # `registry pull` with plain flags skips typer's (pydantic) parsing
             return
-        app()
+        app(args=argv)
     except RegistryError as exc:
         if debug:
             raise

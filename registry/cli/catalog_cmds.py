@@ -1,19 +1,26 @@
-"""Catalog commands: models, show, devices, publish, pull, alias, deprecate, yank."""
+"""Catalog commands: models, show, devices, publish, pull, alias, deprecate, yank, restore.
+
+Each is a thin shell over ``registry.Client``: the same code whether the catalog is embedded or a server.
+"""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from registry.cli.output import human_size, info, print_json, print_table
 
+if TYPE_CHECKING:
+    from registry.client.sdk import Client
+
 JSON = typer.Option(False, "--json", help="Print JSON for scripts instead of a table.")
 
 
 def register(app: typer.Typer) -> None:
-    for fn in (models, show, devices, publish, pull, alias, deprecate, yank):
+    for fn in (models, show, devices, publish, pull, alias, deprecate, yank, restore):
         app.command(fn.__name__)(fn)
 
 
@@ -21,6 +28,13 @@ def split_ref(ref: str) -> tuple[str, str | None]:
     """``yolov8@1.2.0`` -> ("yolov8", "1.2.0"); ``yolov8`` -> ("yolov8", None)."""
     name, _, version = ref.partition("@")
     return name.strip(), (version.strip() or None)
+
+
+def client() -> Client:
+    """The one front door: the embedded catalog, or the server of --registry / REGISTRY_URL / `registry login`."""
+    from registry.client.sdk import Client
+
+    return Client()
 
 
 def models(
@@ -34,20 +48,10 @@ def models(
     json_out: bool = JSON,
 ) -> None:
     """List the catalog's models, filtered."""
-    from registry.local import LocalCatalog
-    from registry.service.catalog import ModelFilter, search_models
-
-    flt = ModelFilter(
-        task=task,
-        domain=domain,
-        device=device,
-        precision=precision,
-        runtime=runtime,
-        license=license,
-        text=text,
-    )
-    with LocalCatalog().session() as session:
-        found = search_models(session, flt)
+    with client() as c:
+        found = c.search_all(
+            text, task=task, domain=domain, device=device, precision=precision, runtime=runtime, license=license
+        )
     if json_out:
         print_json([m.model_dump(mode="json") for m in found])
         return
@@ -63,12 +67,9 @@ def models(
 
 def show(ref: str = typer.Argument(..., metavar="MODEL[@VERSION]"), json_out: bool = JSON) -> None:
     """Show a model: its card, versions, aliases and the builds of one version (default: latest)."""
-    from registry.local import LocalCatalog
-    from registry.service.catalog import show_model
-
     name, version = split_ref(ref)
-    with LocalCatalog().session() as session:
-        detail = show_model(session, name, version)
+    with client() as c:
+        detail = c.model(name, version)
     if json_out:
         print_json(detail.model_dump(mode="json"))
         return
@@ -110,11 +111,8 @@ def show(ref: str = typer.Argument(..., metavar="MODEL[@VERSION]"), json_out: bo
 
 def devices(json_out: bool = JSON) -> None:
     """List the devices (chipsets) with their slugs, form factors and NPU architecture."""
-    from registry.local import LocalCatalog
-    from registry.service.catalog import list_devices
-
-    with LocalCatalog().session() as session:
-        found = list_devices(session)
+    with client() as c:
+        found = c.devices()
     if json_out:
         print_json([d.model_dump(mode="json") for d in found])
         return
@@ -141,14 +139,10 @@ def publish(
     json_out: bool = JSON,
 ) -> None:
     """Publish a version with its builds from a directory and its manifest."""
-    from registry.local import LocalCatalog
-    from registry.service.manifest import load_manifest
-    from registry.service.publish import publish_directory
+    from registry.cli.remote_pull import transfer_progress
 
-    catalog = LocalCatalog()
-    parsed = load_manifest(directory, manifest)
-    with catalog.session() as session:
-        result = publish_directory(session, catalog.store, directory, parsed)
+    with client() as c, transfer_progress(enabled=not json_out and sys.stderr.isatty()) as bar:
+        result = c.publish(directory, manifest, progress=(lambda path, n: bar(path, None, n)) if bar else None)
     if json_out:
         print_json(result.model_dump(mode="json"))
     elif result.created:
@@ -177,100 +171,29 @@ def pull(
     """Fetch the build of MODEL for a device and precision, verified, into the cache (or -o DIR).
 
     MODEL@VERSION pins a version; MODEL@sha256:<digest> pins a version's content digest or a build digest."""
-    from registry.client import fastpath
-    from registry.settings import get_settings
+    import json
 
     name, ref_version = split_ref(model)
     version = version or ref_version
     if require_signature:
         from registry.cli.sign_cmds import pull_signed
 
-        pull_signed(name, device, precision, runtime, version, alias_name, out_dir, json_out, link)
+        result = pull_signed(name, device, precision, runtime, version, alias_name, out_dir, link)
+    else:
+        from registry.cli.remote_pull import pull_with_progress
+
+        result = pull_with_progress(name, device, precision, runtime, version, alias_name, out_dir, json_out, link=link)
+    if json_out:  # without importing pydantic (print_json does): a warm pull stays light
+        for w in result["warnings"]:
+            info(f"warning: {w}")
+        print(json.dumps(result, indent=2))
         return
-    settings = get_settings()
-    if settings.url:  # a server (REGISTRY_URL): registry.Client over HTTP, with a progress bar
-        from registry.cli.remote_pull import pull_remote
-
-        remote = pull_remote(
-            settings, name, device, precision, runtime, version, alias_name, out_dir, json_out, link=link
-        )
-        if json_out:  # the same JSON as print_json, without importing pydantic for it
-            import json
-
-            for w in remote["warnings"]:
-                info(f"warning: {w}")
-            print(json.dumps(remote, indent=2))
-            return
-        _report_pull(remote, json_out)
-        return
-    db_url = settings.resolved_database_url
-    key = fastpath.request_key(db_url, name, device, precision, runtime, version, alias_name)
-    stamp = fastpath.catalog_stamp(db_url)
-    cached = fastpath.load(settings.cache_dir, key, stamp) if stamp else None
-    if cached is not None:
-        _report_pull(_exported(cached, out_dir, link), json_out)
-        return
-    result = _pull_from_catalog(name, device, precision, runtime, version, alias_name)
-    if stamp is not None and stamp == fastpath.catalog_stamp(db_url):
-        fastpath.save(settings.cache_dir, key, stamp, result)
-    _report_pull(_exported(result, out_dir, link), json_out)
+    _report_pull(result)
 
 
-def _pull_from_catalog(
-    name: str, device: str, precision: str, runtime: str | None, version: str | None, alias_name: str | None
-) -> dict[str, Any]:
-    """Resolve in the local catalog and fill the cache; the result as ``pull --json`` prints it."""
-    from registry.client.cache import Cache
-    from registry.client.pull import materialize
-    from registry.local import LocalCatalog
-    from registry.service.resolve import resolve
-
-    catalog = LocalCatalog()
-    try:
-        with catalog.session() as session:
-            r = resolve(session, name, device, precision, runtime=runtime, version=version, alias=alias_name)
-        store = catalog.store
-        files = materialize(
-            r, Cache(catalog.settings.cache_dir), lambda f, dest: store.copy_to(f.sha256, dest, verify=True)
-        )
-    finally:
-        catalog.engine.dispose()
-    return {
-        "model": r.model,
-        "version": r.version,
-        "device": r.device,
-        "device_slug": r.device_slug,
-        "precision": r.precision,
-        "runtime": r.runtime,
-        "target": r.target,
-        "build": r.build.id,
-        "warnings": r.warnings,
-        "files": [
-            {"path": str(f.local_path), "name": f.path, "sha256": f.sha256, "size": f.size, "component": f.component}
-            for f in files
-        ],
-    }
-
-
-def _exported(result: dict[str, Any], out_dir: Path | None, link: bool = False) -> dict[str, Any]:
-    """With -o DIR, place real files there (copies, or hard links with --link) and report those paths."""
-    if out_dir is None:
-        return result
-    from registry.client.pull import export_file
-
-    files = [
-        {**f, "path": str(export_file(Path(f["path"]).resolve(), out_dir, f["name"], link=link))}
-        for f in result["files"]
-    ]
-    return {**result, "files": files}
-
-
-def _report_pull(result: dict[str, Any], json_out: bool) -> None:
+def _report_pull(result: dict[str, Any]) -> None:
     for w in result["warnings"]:
         info(f"warning: {w}")
-    if json_out:
-        print_json(result)
-        return
     info(
         f"{result['model']}@{result['version']} build {result['build']} "
         f"({result['precision']}, {result['runtime']}, {result['target']}) for {result['device_slug']}"
@@ -287,18 +210,15 @@ def alias(
     json_out: bool = JSON,
 ) -> None:
     """Set or move an alias (MODEL ALIAS VERSION), or remove it (--delete)."""
-    from registry.local import LocalCatalog
-    from registry.service import lifecycle
-
     if delete == (version is not None):
         raise typer.BadParameter("Give a VERSION to set the alias, or --delete to remove it (not both).")
-    with LocalCatalog().session() as session:
+    with client() as c:
         if delete:
-            lifecycle.delete_alias(session, model, name)
+            c.delete_alias(model, name)
             result: dict[str, Any] = {"model": model, "alias": name, "deleted": True}
         else:
             assert version is not None
-            v = lifecycle.set_alias(session, model, name, version)
+            v = c.set_alias(model, name, version)
             result = {"model": v.model, "alias": name, "version": v.version}
     if json_out:
         print_json(result)
@@ -324,10 +244,16 @@ def yank(
     _set_status(ref, "yank", reason, json_out)
 
 
+def restore(
+    ref: str = typer.Argument(..., metavar="MODEL@VERSION"),
+    json_out: bool = JSON,
+) -> None:
+    """Make a deprecated or yanked version active again."""
+    _set_status(ref, "restore", None, json_out)
+
+
 def _set_status(ref: str, action: str, reason: str | None, json_out: bool) -> None:
     from registry.errors import InvalidInput
-    from registry.local import LocalCatalog
-    from registry.service import lifecycle
 
     name, version = split_ref(ref)
     if not version:
@@ -335,8 +261,8 @@ def _set_status(ref: str, action: str, reason: str | None, json_out: bool) -> No
             f"Say which version to {action}: MODEL@VERSION, e.g. {name}@1.0.0.",
             hint=f"`registry show {name}` lists its versions.",
         )
-    with LocalCatalog().session() as session:
-        v = getattr(lifecycle, action)(session, name, version, reason)
+    with client() as c:
+        v = c.backend.set_status(action, name, version, reason)
     if json_out:
         print_json(v.model_dump(mode="json"))
     else:

@@ -104,17 +104,16 @@ def import_published(
 ) -> None:
     """Attach Qualcomm's published measurements to the catalog models of the same architecture (provenance
     `published`, with the source release and AI Hub job ids)."""
+    from registry.cli.catalog_cmds import client
     from registry.cli.output import info
-    from registry.local import LocalCatalog
-    from registry.service.published import import_published as run_import
 
     if perf_csv is None:
         from registry.estimator.fit import PUBLISHED_DIR
 
         perf_csv = PUBLISHED_DIR / "aihub_published_perf.csv"
         numerics = numerics or PUBLISHED_DIR / "aihub_published_numerics.csv"
-    with LocalCatalog().session() as session:
-        report = run_import(session, perf_csv, numerics)
+    with client() as c:
+        report = c.import_published(perf_csv, numerics)
     out = report.to_json()
     if json_out:
         print_json(out)

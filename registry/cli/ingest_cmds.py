@@ -73,6 +73,7 @@ def ingest(
     workers: int | None = typer.Option(None, help="Processes for --executor process (default min(2, CPUs))."),
     profile_runs: int = typer.Option(20, help="Timed runs per host profile."),
     work_dir: Path | None = typer.Option(None, help="Stage cache and logs (default REGISTRY_HOME/ingest)."),
+    mlflow: bool = typer.Option(True, "--mlflow/--no-mlflow", help="Record the run and builds in MLflow."),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Export, optimize per precision, profile on this host, evaluate, publish and record in MLflow."""
@@ -92,6 +93,7 @@ def ingest(
     from ingest.executor import make_executor
     from ingest.pipeline import IngestOptions
     from ingest.runlog import Display, RunLog, new_run_id
+    from registry.client.sdk import Client
     from registry.local import LocalCatalog
 
     wanted = _precisions(precisions)
@@ -102,8 +104,11 @@ def ingest(
         devices=_devices(devices),
         backend=backend,
         runtimes=_runtimes(runtimes, backend, bool(devices)),
+        record_mlflow=mlflow,
     )
-    catalog = LocalCatalog()
+    # Builds are made here either way; they are published to the server when one is configured.
+    client = Client()
+    catalog: LocalCatalog | Client = client if client.url else LocalCatalog(client.settings)
     root = work_dir or catalog.settings.home / "ingest"
     hub = get_backend(backend, work_dir=root)  # a clear error before any work (qai-hub: no token, API unreachable)
     if backend == "qai-hub":

@@ -1,4 +1,4 @@
-"""``registry pull`` against a server (``REGISTRY_URL``): ``registry.Client.pull`` with a progress bar.
+"""``registry pull``: ``registry.Client.pull`` (embedded catalog or server) with a progress bar.
 
 The warm path (build already cached) imports neither httpx, pydantic nor SQLAlchemy: one resolve request
 over the standard library, then symlink checks. The progress bar (rich, on stderr) appears only when a
@@ -8,19 +8,16 @@ blob is actually downloaded, stderr is a terminal and ``--json`` is not given.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from registry.client.pull import FileRef
-    from registry.client.sdk import PullProgress
-    from registry.settings import Settings
+    from registry.client.backend import PullProgress
 
 
-def pull_remote(
-    settings: Settings,
+def pull_with_progress(
     name: str,
     device: str,
     precision: str,
@@ -32,22 +29,30 @@ def pull_remote(
     *,
     link: bool = False,
 ) -> dict[str, Any]:
-    """Pull from the server (or, with REGISTRY_OFFLINE=1, from the cache alone); the ``--json`` result."""
+    """``Client.pull`` (embedded catalog, server, or with REGISTRY_OFFLINE=1 the cache alone); the ``--json``."""
     from registry.client.sdk import Client
 
-    with Client(settings=settings) as client, _progress(enabled=not json_out and sys.stderr.isatty()) as bar:
-        result = client.pull(name, device, precision, runtime, version, alias_name, out_dir, progress=bar, link=link)
+    with Client() as client, transfer_progress(enabled=not json_out and sys.stderr.isatty()) as bar:
+        on_bytes: PullProgress | None = (lambda f, n: bar(f.path, f.size, n)) if bar else None
+        result = client.pull(
+            name, device, precision, runtime, version, alias_name, out_dir, progress=on_bytes, link=link
+        )
     return result.to_json()
 
 
+# on_bytes(label, total bytes or None, bytes just moved)
+Transfer = Callable[[str, "int | None", int], None]
+
+
 @contextmanager
-def _progress(enabled: bool) -> Iterator[PullProgress | None]:
+def transfer_progress(enabled: bool) -> Iterator[Transfer | None]:
+    """A rich progress bar on stderr, started at the first byte moved (a warm pull never imports rich)."""
     if not enabled:
         yield None
         return
     state: dict[str, Any] = {}
 
-    def on_bytes(f: FileRef, n: int) -> None:
+    def on_bytes(label: str, total: int | None, n: int) -> None:
         if "bar" not in state:
             from rich.progress import (
                 BarColumn,
@@ -69,9 +74,9 @@ def _progress(enabled: bool) -> Iterator[PullProgress | None]:
             bar.start()
             state["bar"] = bar
         bar = state["bar"]
-        task = state.get(f.sha256)
+        task = state.get(label)
         if task is None:
-            task = state[f.sha256] = bar.add_task(f.path, total=f.size)
+            task = state[label] = bar.add_task(label, total=total)
         bar.advance(task, n)
 
     try:

@@ -149,25 +149,24 @@ def pull_signed(
     version: str | None,
     alias_name: str | None,
     out_dir: Path | None,
-    json_out: bool,
     link: bool = False,
-) -> None:
+) -> dict[str, Any]:
     """``registry pull --require-signature``: pull into the cache, verify the version's signature and that
-    every pulled file is a signed one, and only then place files in ``-o DIR`` and report them."""
-    from registry.cli.catalog_cmds import _exported, _pull_from_catalog, _report_pull
+    every pulled file is a signed one, and only then place files in ``-o DIR``; the ``--json`` result."""
+    from registry.cli.remote_pull import pull_with_progress
     from registry.client.provenance import check_pulled, verify_ref
+    from registry.client.pull import export_file
     from registry.settings import get_settings
 
-    settings = get_settings()
-    if settings.url:
-        from registry.cli.remote_pull import pull_remote
-
-        result = pull_remote(settings, name, device, precision, runtime, version, alias_name, None, True)
-    else:
-        result = _pull_from_catalog(name, device, precision, runtime, version, alias_name)
-    verified = verify_ref(settings, result["model"], result["version"], check_bytes=False)
+    result = pull_with_progress(name, device, precision, runtime, version, alias_name, None, True)
+    verified = verify_ref(get_settings(), result["model"], result["version"], check_bytes=False)
     check_pulled(verified, result)
-    _report_pull({**_exported(result, out_dir, link), "signed_by": verified.signers}, json_out)
+    if out_dir is not None:
+        result["files"] = [
+            {**f, "path": str(export_file(Path(f["path"]).resolve(), out_dir, f["name"], link=link))}
+            for f in result["files"]
+        ]
+    return {**result, "signed_by": verified.signers}
 
 
 def _split(ref: str) -> tuple[str, str]:

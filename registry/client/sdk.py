@@ -1,26 +1,25 @@
-"""``registry.Client``: one Python API over the catalog, remote (``url``/``REGISTRY_URL``) or local.
+"""``registry.Client``: one Python API over the catalog, embedded or on a team's server.
 
-Remote calls go over HTTP to ``registry serve``; the local mode opens the embedded catalog directly. Both
-return the same entities (``registry.service.entities``) and raise the same ``RegistryError`` subclasses: the
-API's JSON error ``code`` is mapped back to the class the service raised.
+The client holds one ``CatalogBackend`` (``registry/client/backend.py``): ``EmbeddedBackend`` (the service layer on
+a database this process opens) or ``HttpBackend`` (``registry serve``), chosen by ``url`` / ``REGISTRY_URL`` / the
+server saved by ``registry login``. Both return the same entities (``registry.service.entities``) and raise the
+same ``RegistryError`` subclasses. The CLI, the UI and ingest's publish step all go through this class.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from registry.client.backend import CatalogBackend, ModelQuery, PullProgress, ResolveQuery, UploadProgress
 from registry.client.remote import DownloadStats
-from registry.errors import OfflineError, RegistryError
+from registry.errors import OfflineError
 from registry.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     import httpx
-    from sqlalchemy.orm import Session
 
     from registry.client.cache import Cache
     from registry.client.pull import FileRef, PulledFile
@@ -35,9 +34,10 @@ if TYPE_CHECKING:
         Resolution,
         VersionInfo,
     )
+    from registry.service.published import ImportReport
+    from registry.service.tokens import TokenInfo
 
-# progress(file, bytes_just_received) while a pull downloads.
-PullProgress = Callable[["FileRef", int], None]
+__all__ = ["Client", "PullProgress", "PullResult", "SearchPage", "UploadProgress"]
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class PullResult:
     build: int
     warnings: list[str]
     files: list[PulledFile]
-    requests: int = 0  # network requests made for the resolution (0 offline or local, 1 otherwise)
+    requests: int = 0  # network requests made for the resolution (0 offline or embedded, 1 otherwise)
     downloads: dict[str, DownloadStats] = field(default_factory=dict)  # by sha256, only blobs fetched now
 
     @property
@@ -68,7 +68,7 @@ class PullResult:
         return [f.local_path for f in self.files]
 
     def to_json(self) -> dict[str, Any]:
-        """The shape ``registry pull --json`` prints (identical for the local catalog and a server)."""
+        """The shape ``registry pull --json`` prints (identical for the embedded catalog and a server)."""
         return {
             "model": self.model,
             "version": self.version,
@@ -95,9 +95,10 @@ class PullResult:
 class Client:
     """The catalog as Python calls.
 
-    ``url`` (default ``REGISTRY_URL``) selects a remote service; without one the local catalog
-    (``REGISTRY_DATABASE_URL``/``REGISTRY_HOME``) is used. ``token`` (default ``REGISTRY_TOKEN``) is sent as a
-    bearer token. ``offline`` (default ``REGISTRY_OFFLINE``) forbids every network call.
+    ``url`` (default ``REGISTRY_URL``, else the server saved by ``registry login``) selects a server; without
+    one the embedded catalog (``REGISTRY_DATABASE_URL``/``REGISTRY_HOME``) is used. ``token`` (default
+    ``REGISTRY_TOKEN``, else the one saved for that server) is sent as a bearer token. ``offline`` (default
+    ``REGISTRY_OFFLINE``) forbids every network call.
     """
 
     def __init__(
@@ -108,22 +109,50 @@ class Client:
         offline: bool | None = None,
         timeout: float = 30.0,
         settings: Settings | None = None,
+        backend: CatalogBackend | None = None,
     ) -> None:
         self.settings = settings or get_settings()
         self.url = (url or self.settings.url or "").rstrip("/") or None
-        self.token = token or self.settings.token
+        self.token = token or self._saved_token(url)
         self.offline = self.settings.offline if offline is None else offline
         self.timeout = timeout
-        self._http: httpx.Client | None = None
-        self._lock = threading.Lock()
-        self._local: LocalCatalog | None = None
+        self._backend = backend
 
-    # -- reads ---------------------------------------------------------------------------------------------
+    @classmethod
+    def embedded(cls, catalog: LocalCatalog) -> Client:
+        """A client over a catalog this process already opened (ingest, tests)."""
+        from registry.client.embedded import EmbeddedBackend
+
+        return cls(settings=catalog.settings, backend=EmbeddedBackend(catalog.settings, catalog))
+
+    def _saved_token(self, url: str | None) -> str | None:
+        if url is None or url.rstrip("/") == (self.settings.url or "").rstrip("/"):
+            return self.settings.token
+        from registry import credentials
+
+        _, entry = credentials.saved_server(self.settings.config_dir or credentials.default_config_dir(), url)
+        token: str | None = entry.get("token")
+        return token
+
+    @property
+    def backend(self) -> CatalogBackend:
+        if self._backend is None:
+            if self.url:
+                from registry.client.http_backend import HttpBackend
+
+                self._backend = HttpBackend(self.url, self.token, offline=self.offline, timeout=self.timeout)
+            else:
+                from registry.client.embedded import EmbeddedBackend
+
+                self._backend = EmbeddedBackend(self.settings)
+        return self._backend
+
+    # -- reads (open to anyone unless the server sets REGISTRY_PUBLIC_READ=false) --------------------------
 
     def search(
         self,
-        *,
         text: str | None = None,
+        *,
         task: str | None = None,
         domain: str | None = None,
         device: str | None = None,
@@ -136,84 +165,35 @@ class Client:
         cursor: str | None = None,
     ) -> SearchPage:
         """One page of models matching every given filter; pass ``next_cursor`` back for the next page."""
-        params: dict[str, Any] = {
-            "q": text,
-            "task": task,
-            "domain": domain,
-            "device": device,
-            "precision": precision,
-            "runtime": runtime,
-            "license": license,
-            "max_latency_ms": max_latency_ms,
-            "min_accuracy": min_accuracy,
-            "limit": limit,
-            "cursor": cursor,
-        }
-        if self.url:
-            from registry.service.entities import ModelInfo
-
-            data = self._get("/v1/models", params)
-            return SearchPage([ModelInfo.model_validate(i) for i in data["items"]], data.get("next_cursor"))
-        from registry.service.catalog import ModelFilter, search_page
-
-        flt = ModelFilter(
-            task=task,
-            domain=domain,
-            device=device,
-            precision=precision,
-            runtime=runtime,
-            license=license,
-            text=text,
-            max_latency_ms=max_latency_ms,
-            min_accuracy=min_accuracy,
-        )
-        with self._session() as s:
-            items, next_cursor = search_page(s, flt, limit=limit, cursor=cursor)
+        query = ModelQuery(task, domain, device, precision, runtime, license, text, max_latency_ms, min_accuracy)
+        items, next_cursor = self.backend.search(query, limit, cursor)
         return SearchPage(items, next_cursor)
+
+    def search_all(self, text: str | None = None, **filters: Any) -> list[ModelInfo]:
+        """Every matching model, following the pages."""
+        found: list[ModelInfo] = []
+        cursor: str | None = None
+        while True:
+            page = self.search(text, limit=500, cursor=cursor, **filters)
+            found += page.items
+            if not page.next_cursor:
+                return found
+            cursor = page.next_cursor
 
     def model(self, name: str, version: str | None = None) -> ModelDetail:
         """A model with its versions, and the builds of ``version`` (default: the latest)."""
-        if self.url:
-            from registry.service.entities import ModelDetail
-
-            path = f"/v1/models/{_seg(name)}" + (f"/versions/{_seg(version)}" if version else "")
-            return ModelDetail.model_validate(self._get(path))
-        from registry.service.catalog import show_model
-
-        with self._session() as s:
-            return show_model(s, name, version)
+        return self.backend.model(name, version)
 
     def build(self, build_id: int) -> BuildInfo:
-        if self.url:
-            from registry.service.entities import BuildInfo
-
-            return BuildInfo.model_validate(self._get(f"/v1/builds/{int(build_id)}"))
-        from registry.service.catalog import get_build
-
-        with self._session() as s:
-            return get_build(s, build_id)
+        return self.backend.build(build_id)
 
     def devices(self) -> list[DeviceInfo]:
         """Every catalog device (chipset) with its facts and build count."""
-        if self.url:
-            from registry.service.entities import DeviceInfo
-
-            return [DeviceInfo.model_validate(d) for d in self._get("/v1/devices")]
-        from registry.service.catalog import list_devices
-
-        with self._session() as s:
-            return list_devices(s, with_counts=True)
+        return self.backend.devices()
 
     def device(self, name: str) -> DeviceInfo:
         """A device by any name people use for it (slug, chipset, SoC part, marketing or phone name)."""
-        if self.url:
-            from registry.service.entities import DeviceInfo
-
-            return DeviceInfo.model_validate(self._get(f"/v1/devices/{_seg(name)}"))
-        from registry.service.catalog import get_device
-
-        with self._session() as s:
-            return get_device(s, name)
+        return self.backend.device(name)
 
     def resolve(
         self,
@@ -226,22 +206,9 @@ class Client:
         alias: str | None = None,
     ) -> Resolution:
         """The one build for (model, device, precision[, runtime]) at a version, an alias, or the latest."""
-        if self.url:
-            params = {
-                "model": model,
-                "device": device,
-                "precision": precision,
-                "runtime": runtime,
-                "version": version,
-                "alias": alias,
-            }
-            from registry.service.entities import Resolution
+        from registry.service.entities import Resolution
 
-            return Resolution.model_validate(self._get("/v1/resolve", params))
-        from registry.service.resolve import resolve
-
-        with self._session() as s:
-            return resolve(s, model, device, precision, runtime=runtime, version=version, alias=alias)
+        return Resolution.model_validate(self.resolve_json(model, device, precision, runtime, version, alias))
 
     def resolve_json(
         self,
@@ -253,26 +220,15 @@ class Client:
         alias: str | None = None,
     ) -> dict[str, Any]:
         """``resolve`` as plain JSON (what ``registry lock`` records)."""
-        if self.url and not self.offline:
-            from registry.client import remote
+        return self.backend.resolve(ResolveQuery(model, device, precision, runtime, version, alias))
 
-            params = {
-                "model": model,
-                "device": device,
-                "precision": precision,
-                "runtime": runtime,
-                "version": version,
-                "alias": alias,
-            }
-            return remote.get_json(self.url, "/v1/resolve", params, token=self.token, timeout=self.timeout)
-        if self.url:
-            raise OfflineError(
-                f"REGISTRY_OFFLINE is set, so {self.url} cannot be asked to resolve {model}.",
-                hint="Unset REGISTRY_OFFLINE to resolve against the registry.",
-            )
-        return self.resolve(
-            model, device=device, precision=precision, runtime=runtime, version=version, alias=alias
-        ).model_dump(mode="json")
+    def server_info(self) -> dict[str, Any]:
+        """The server's version and the MLflow tracking URI it advertises (``mlflow_tracking_uri``)."""
+        return self.backend.info()
+
+    def whoami(self) -> dict[str, Any]:
+        """The server (``url``), the token's ``token_name`` and ``scope``; for the embedded catalog, its URL."""
+        return self.backend.whoami()
 
     # -- pull ----------------------------------------------------------------------------------------------
 
@@ -296,9 +252,10 @@ class Client:
         an ``IntegrityFailure``), never returned. ``expect(resolution)`` is called
         with the resolution (as JSON) before any byte is fetched and may raise to stop the pull.
 
-        Remote: one resolve request, then only the blobs not yet cached are downloaded (resuming a partial
-        file with ``Range``). Offline (``REGISTRY_OFFLINE=1``): no network at all; the answer comes from the
-        cache or an ``OfflineError`` says what is missing."""
+        From a server: one resolve request, then only the blobs not yet cached are downloaded (resuming a
+        partial file with ``Range``). Offline (``REGISTRY_OFFLINE=1``): no network at all; the answer comes from
+        the cache or an ``OfflineError`` says what is missing. From the embedded SQLite catalog, a repeated pull
+        whose catalog files have not changed answers without opening the database."""
         if version and alias:
             from registry.errors import InvalidInput
 
@@ -307,169 +264,83 @@ class Client:
         from registry.client.cache import Cache
         from registry.client.pull import materialize
 
+        backend = self.backend
         cache = Cache(self.settings.cache_dir)
-        if not self.url:
-            return self._pull_local(cache, model, device, precision, runtime, version, alias, out_dir, expect, link)
-        key = fastpath.request_key(self.url, model, device, precision, runtime, version, alias)
-        requests = 0
+        key = fastpath.request_key(backend.origin, model, device, precision, runtime, version, alias)
         downloads: dict[str, DownloadStats] = {}
-        if self.offline:
+        fetch = backend.fetcher(downloads, progress)
+        stamp = None if backend.remote else backend.pull_stamp()
+        entry = fastpath.load(cache.root, key, stamp) if stamp else None
+        requests = 0
+        if entry is not None:
+            data: dict[str, Any] = entry["resolution"]
+        elif backend.remote and self.offline:
             data = _offline_resolution(cache, key, model, device, precision, runtime, version, alias)
-            fetch: Callable[[FileRef, Path], None] = _no_fetch
+            fetch = _no_fetch
         else:
-            from registry.client import remote
-
-            params = {
-                "model": model,
-                "device": device,
-                "precision": precision,
-                "runtime": runtime,
-                "version": version,
-                "alias": alias,
-            }
-            data = remote.get_json(self.url, "/v1/resolve", params, token=self.token, timeout=self.timeout)
-            requests = 1
-            fetch = self._fetcher(downloads, progress)
+            data = backend.resolve(ResolveQuery(model, device, precision, runtime, version, alias))
+            requests = int(backend.remote)
         if expect is not None:
             expect(data)
         files = materialize(data, cache, fetch, out_dir=out_dir, link=link)
         if alias:
             cache.write_ref(data["model"], alias, data["version"])
-        entry_files = [{"path": str(cache.blob_path(data["model"], f.sha256)), "size": f.size} for f in files]
-        fastpath.save(cache.root, key, _REMOTE_STAMP, {"resolution": data, "files": entry_files})
+        if entry is None:
+            entry_files = [{"path": str(cache.blob_path(data["model"], f.sha256)), "size": f.size} for f in files]
+            save_stamp = _REMOTE_STAMP if backend.remote else stamp
+            # An embedded answer is kept only if the catalog did not change while it was read.
+            if save_stamp is not None and (backend.remote or save_stamp == backend.pull_stamp()):
+                fastpath.save(cache.root, key, save_stamp, {"resolution": data, "files": entry_files})
         return _result(data, files, requests, downloads)
 
-    def _fetcher(
-        self, downloads: dict[str, DownloadStats], progress: PullProgress | None
-    ) -> Callable[[FileRef, Path], None]:
-        from registry.client.remote import download_blob
+    # -- writes (over HTTP, a bearer token with the 'publish' scope; 'admin' to yank and for tokens) ---------
 
-        def fetch(f: FileRef, dest: Path) -> None:
-            url = f.url or f"{self.url}/v1/blobs/{f.sha256}"
-            on_bytes = (lambda n: progress(f, n)) if progress else None
-            downloads[f.sha256] = download_blob(
-                url,
-                f.sha256,
-                f.size,
-                dest,
-                api_url=self.url,
-                token=self.token,
-                progress=on_bytes,
-                timeout=self.timeout,
-            )
-
-        return fetch
-
-    def _pull_local(
-        self,
-        cache: Cache,
-        model: str,
-        device: str,
-        precision: str,
-        runtime: str | None,
-        version: str | None,
-        alias: str | None,
-        out_dir: Path | None,
-        expect: Callable[[dict[str, Any]], None] | None,
-        link: bool = False,
-    ) -> PullResult:
-        from registry.client.pull import materialize
-        from registry.service.resolve import resolve
-
-        with self._session() as s:
-            r = resolve(s, model, device, precision, runtime=runtime, version=version, alias=alias)
-        if expect is not None:
-            expect(r.model_dump(mode="json"))
-        assert self._local is not None
-        store = self._local.store
-        files = materialize(
-            r, cache, lambda f, dest: store.copy_to(f.sha256, dest, verify=True), out_dir=out_dir, link=link
-        )
-        if alias:
-            cache.write_ref(r.model, alias, r.version)
-        return _result(r.model_dump(mode="json"), files, 0, {})
-
-    # -- writes (a bearer token with the 'publish' scope; 'admin' to yank) -------------------------------
-
-    def publish(self, directory: Path | str, manifest: Path | None = None) -> PublishResult:
-        """Publish the version a directory's manifest describes: blobs first (skipping those the server
-        already has), then the version. Publishing the same bytes again is a no-op (``created`` False)."""
-        from registry.service.manifest import contained_file, load_manifest
+    def publish(
+        self, directory: Path | str, manifest: Path | None = None, *, progress: UploadProgress | None = None
+    ) -> PublishResult:
+        """Publish the version a directory's manifest describes: blobs first (to a server, only those it lacks,
+        streamed from disk), then the version. Publishing the same bytes again is a no-op (``created`` False)."""
+        from registry.service.manifest import load_manifest
 
         directory = Path(directory)
-        parsed = load_manifest(directory, manifest)
-        if not self.url:
-            from registry.service.publish import publish_directory
-
-            with self._session() as s:
-                assert self._local is not None
-                return publish_directory(s, self._local.store, directory, parsed)
-        from registry.errors import IntegrityFailure
-        from registry.hashing import sha256_file
-        from registry.service.entities import PublishResult
-
-        data = parsed.model_dump(mode="json", exclude_none=True)
-        for build in data["builds"]:
-            for f in build["files"]:
-                path = contained_file(directory, f["path"])
-                sha, size = sha256_file(path)
-                for key, got in (("sha256", sha), ("size", size)):
-                    if f.get(key) is not None and f[key] != got:
-                        raise IntegrityFailure(
-                            f"'{f['path']}' has {key} {got}, the manifest says {f[key]}.",
-                            hint="Fix the manifest or the file; nothing was uploaded.",
-                        )
-                f["sha256"], f["size"] = sha, size
-                self._upload(path, sha, size)
-        return PublishResult.model_validate(self._request("POST", "/v1/versions", json=data))
-
-    def _upload(self, path: Path, sha256: str, size: int) -> None:
-        head = self._raw("HEAD", f"/v1/blobs/{sha256}")
-        if head.status_code == 200 and int(head.headers.get("content-length", -1)) == size:
-            return
-        with path.open("rb") as fh:
-            self._request("PUT", f"/v1/blobs/{sha256}", content=fh, headers={"Content-Length": str(size)})
+        return self.backend.publish(directory, load_manifest(directory, manifest), progress)
 
     def set_alias(self, model: str, alias: str, version: str) -> VersionInfo:
         """Point ``alias`` (e.g. stable) of ``model`` at ``version``."""
-        from registry.service.entities import VersionInfo
-
-        if not self.url:
-            from registry.service import lifecycle
-
-            with self._session() as s:
-                return lifecycle.set_alias(s, model, alias, version)
-        path = f"/v1/models/{_seg(model)}/aliases/{_seg(alias)}"
-        return VersionInfo.model_validate(self._request("PUT", path, json={"version": version}))
+        return self.backend.set_alias(model, alias, version)
 
     def delete_alias(self, model: str, alias: str) -> None:
-        if not self.url:
-            from registry.service import lifecycle
-
-            with self._session() as s:
-                lifecycle.delete_alias(s, model, alias)
-            return
-        self._request("DELETE", f"/v1/models/{_seg(model)}/aliases/{_seg(alias)}")
+        self.backend.delete_alias(model, alias)
 
     def deprecate(self, model: str, version: str, reason: str | None = None) -> VersionInfo:
         """Still resolvable (with a warning) but no longer 'latest'."""
-        return self._set_status("deprecate", model, version, reason)
+        return self.backend.set_status("deprecate", model, version, reason)
 
     def yank(self, model: str, version: str, reason: str | None = None) -> VersionInfo:
         """Pullable only by exact pin (with a warning); needs an 'admin' token over HTTP."""
-        return self._set_status("yank", model, version, reason)
+        return self.backend.set_status("yank", model, version, reason)
 
-    def _set_status(self, action: str, model: str, version: str, reason: str | None) -> VersionInfo:
-        from registry.service.entities import VersionInfo
+    def restore(self, model: str, version: str, reason: str | None = None) -> VersionInfo:
+        """Back to active (the lifecycle service's ``restore``; over HTTP ``POST .../restore``)."""
+        return self.backend.set_status("restore", model, version, reason)
 
-        if not self.url:
-            from registry.service import lifecycle
+    def link_mlflow(self, model: str, version: str, run_id: str, registered_model: str, builds: dict[int, str]) -> None:
+        """Record the MLflow run of a version and the MLflow model version of each build (ingest does this)."""
+        self.backend.link_mlflow(model, version, run_id, registered_model, builds)
 
-            with self._session() as s:
-                result: VersionInfo = getattr(lifecycle, action)(s, model, version, reason)
-                return result
-        path = f"/v1/models/{_seg(model)}/versions/{_seg(version)}/{action}"
-        return VersionInfo.model_validate(self._request("POST", path, json={"reason": reason}))
+    def import_published(self, perf_csv: Path, numerics_csv: Path | None = None) -> ImportReport:
+        """Attach Qualcomm's published AI Hub figures (provenance ``published``) to the catalog's models."""
+        return self.backend.import_published(perf_csv, numerics_csv)
+
+    def create_token(self, scope: str, name: str = "") -> tuple[str, TokenInfo]:
+        """A new token (shown once) and its record; over HTTP needs an 'admin' token."""
+        return self.backend.create_token(scope, name)
+
+    def list_tokens(self) -> list[TokenInfo]:
+        return self.backend.list_tokens()
+
+    def revoke_token(self, token_id: int) -> TokenInfo:
+        return self.backend.revoke_token(token_id)
 
     def add_benchmark(
         self,
@@ -488,7 +359,7 @@ class Client:
         """Report a latency you measured for a build of ``model@version`` on ``device`` (``measured-device``, shown
         as reported by you: your token's name over HTTP, ``local:<user>`` on a local catalog). It anchors the
         version's estimates; a value over 100x off the estimate is refused unless ``force``."""
-        from registry.service.entities import BenchmarkReport, ReportedBenchmark
+        from registry.service.entities import BenchmarkReport
 
         report = BenchmarkReport(
             device=device,
@@ -500,89 +371,30 @@ class Client:
             component=component,
             force=force,
         )
-        if not self.url:
-            import getpass
-
-            from registry.service.reports import add_reported_benchmark
-
-            with self._session() as s:
-                return add_reported_benchmark(s, model, version, report, reporter=f"local:{getpass.getuser()}")
-        path = f"/v1/models/{_seg(model)}/versions/{_seg(version)}/benchmarks"
-        return ReportedBenchmark.model_validate(self._request("POST", path, json=report.model_dump(mode="json")))
+        return self.backend.add_benchmark(model, version, report)
 
     # -- plumbing ------------------------------------------------------------------------------------------
 
+    def http(self) -> httpx.Client:
+        """The server's shared HTTP connection pool (the UI streams downloads through it)."""
+        from registry.client.http_backend import HttpBackend
+
+        backend = self.backend
+        if not isinstance(backend, HttpBackend):
+            from registry.errors import InvalidInput
+
+            raise InvalidInput("This client uses the embedded catalog, not a server.", hint="Give url=.")
+        return backend.http()
+
     def close(self) -> None:
-        if self._http is not None:
-            self._http.close()
-            self._http = None
+        if self._backend is not None:
+            self._backend.close()
 
     def __enter__(self) -> Client:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    def http(self) -> httpx.Client:
-        """The shared HTTP connection pool (remote mode only). The token is added per request, and only
-        for the registry's own origin, never for a redirect to a presigned storage URL."""
-        if self.offline:
-            raise OfflineError(
-                f"REGISTRY_OFFLINE is set, so {self.url} is not contacted.",
-                hint="Unset REGISTRY_OFFLINE, or use builds already in the cache.",
-            )
-        with self._lock:
-            if self._http is None:
-                import httpx
-
-                limits = httpx.Limits(max_connections=64, max_keepalive_connections=16)
-                self._http = httpx.Client(
-                    base_url=self.url or "",
-                    headers={"User-Agent": "edge-model-registry"},
-                    timeout=self.timeout,
-                    limits=limits,
-                )
-            return self._http
-
-    def _auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
-
-    def _get(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        clean = {k: v for k, v in (params or {}).items() if v is not None}
-        return self._request("GET", path, params=clean)
-
-    def _raw(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        import httpx
-
-        headers = {**self._auth(), **kwargs.pop("headers", {})}
-        try:
-            return self.http().request(method, path, headers=headers, **kwargs)
-        except httpx.HTTPError as exc:
-            from registry.client.remote import unreachable
-
-            raise unreachable(self.url or "", exc) from exc
-
-    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self._raw(method, path, **kwargs)
-        if response.is_success:
-            return response.json() if response.content else None
-        raise error_from_response(response)
-
-    @contextmanager
-    def _session(self) -> Iterator[Session]:
-        if self._local is None:
-            from registry.local import LocalCatalog
-
-            self._local = LocalCatalog(self.settings)
-        with self._local.session() as s:
-            yield s
-
-
-def error_from_response(response: httpx.Response) -> RegistryError:
-    """The ``RegistryError`` subclass the server raised, rebuilt from its JSON error body."""
-    from registry.client.remote import error_from_body
-
-    return error_from_body(response.status_code, response.content, str(response.request.url))
 
 
 _REMOTE_STAMP = "remote"
@@ -674,10 +486,3 @@ def _semver_key(semver: Any) -> Callable[[str], Any]:
             return (0, v)
 
     return key
-
-
-def _seg(value: str) -> str:
-    """One URL path segment: reserved characters are escaped so a name can never change the route."""
-    from urllib.parse import quote
-
-    return quote(value, safe="")

@@ -65,3 +65,9 @@ def _info(row: ApiToken) -> TokenInfo:
         last_used_at=row.last_used_at,
         revoked=row.revoked_at is not None,
     )
+
+
+def describe_token(session: Session, token: str) -> TokenInfo | None:
+    """The record of a (valid or revoked) token, or None when it is unknown."""
+    row = session.scalars(select(ApiToken).where(ApiToken.token_hash == hash_token(token))).one_or_none()
+    return None if row is None else _info(row)

@@ -48,8 +48,12 @@ class S3Store:
         *,
         multipart_threshold: int = MULTIPART_THRESHOLD,
         part_size: int = PART_SIZE,
+        presign_client: Any = None,
     ):
         self.client = client
+        # Signs download URLs for the host clients use (REGISTRY_S3_PUBLIC_ENDPOINT_URL), which SigV4 binds into
+        # the signature; the server itself may reach the store under another name (http://minio:9000).
+        self.presign_client = presign_client or client
         self.bucket = bucket
         self.prefix = prefix.strip("/")
         self.url = f"s3://{bucket}/{self.prefix}" if self.prefix else f"s3://{bucket}"
@@ -67,20 +71,26 @@ class S3Store:
         from registry.settings import get_settings
 
         s = settings or get_settings()
-        client = boto3.client(
-            "s3",
-            endpoint_url=s.s3_endpoint_url,
-            aws_access_key_id=s.s3_access_key_id,
-            aws_secret_access_key=s.s3_secret_access_key,
-            region_name=s.s3_region,
-            config=Config(
-                connect_timeout=5,
-                read_timeout=60,
-                retries={"max_attempts": 2, "mode": "standard"},
-                signature_version="s3v4",
-                s3={"addressing_style": "path"},
-            ),
-        )
+
+        def client_for(endpoint: str | None) -> Any:
+            return boto3.client(
+                "s3",
+                endpoint_url=endpoint,
+                aws_access_key_id=s.s3_access_key_id,
+                aws_secret_access_key=s.s3_secret_access_key,
+                region_name=s.s3_region,
+                config=Config(
+                    connect_timeout=5,
+                    read_timeout=60,
+                    retries={"max_attempts": 2, "mode": "standard"},
+                    signature_version="s3v4",
+                    s3={"addressing_style": "path"},
+                ),
+            )
+
+        client = client_for(s.s3_endpoint_url)
+        if s.s3_public_endpoint_url and s.s3_public_endpoint_url != s.s3_endpoint_url:
+            kwargs.setdefault("presign_client", client_for(s.s3_public_endpoint_url))
         return cls(client, parsed.netloc, parsed.path, **kwargs)
 
     def _key(self, sha256: str) -> str:
@@ -329,7 +339,7 @@ class S3Store:
         return None
 
     def presigned_url(self, sha256: str, *, expires_seconds: int = 300) -> str | None:
-        url: str = self.client.generate_presigned_url(
+        url: str = self.presign_client.generate_presigned_url(
             "get_object", Params={"Bucket": self.bucket, "Key": self._key(sha256)}, ExpiresIn=expires_seconds
         )
         return url

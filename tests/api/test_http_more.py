@@ -36,7 +36,7 @@ HOSTILE = [
     "-1",
     "99999999999999999999999999",
 ]
-GOOD = {"model": "yolov8", "version": "1.0.0", "alias": "stable", "name": "sd8g3", "build_id": "1"}
+GOOD = {"model": "yolov8", "version": "1.0.0", "alias": "stable", "name": "sd8g3", "build_id": "1", "token_id": "1"}
 GOOD |= {"repo": "yolov8", "rev": "1.0.0", "path": "README.md"}  # the Hugging Face-compatible routes
 BLOB = b"hello"
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
@@ -45,6 +45,9 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/models/{model}/versions/{version}/yank"): {"json": {"reason": "test"}},
     ("PUT", "/v1/blobs/{sha256}"): {"content": BLOB},
     ("PUT", "/v1/models/{model}/versions/{version}/signatures"): {"json": {"payload": "", "signatures": []}},
+    ("POST", "/v1/models/{model}/versions/{version}/mlflow"): {
+        "json": {"run_id": "r1", "registered_model": "edge-registry.x", "builds": {}}
+    },
 }
 
 

@@ -46,7 +46,9 @@ async def get_blob(
     headers = blob_headers(sha256)
     if if_none_match and _none_match(if_none_match, sha256):
         return Response(status_code=304, headers=headers)
-    url = store.presigned_url(sha256, expires_seconds=catalog.settings.s3_presign_seconds)
+    # REGISTRY_S3_PROXY: clients cannot reach the object store, so its bytes stream through this API instead.
+    proxy = catalog.settings.s3_proxy
+    url = None if proxy else store.presigned_url(sha256, expires_seconds=catalog.settings.s3_presign_seconds)
     if url is not None:
         return RedirectResponse(url, status_code=307, headers=headers)
     start, end = 0, size
