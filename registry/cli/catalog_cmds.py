@@ -74,6 +74,8 @@ def show(ref: str = typer.Argument(..., metavar="MODEL[@VERSION]"), json_out: bo
         return
     m = detail.model
     info(f"{m.slug}: {m.name}\n  {m.task} / {m.domain}, licence {m.license}, weights: {m.weights}")
+    if m.names:
+        info(f"  also answers to: {', '.join(m.names)}")
     if m.description:
         info(f"  {m.description}")
     print_table(
@@ -183,6 +185,8 @@ def pull(
 
             for w in remote["warnings"]:
                 info(f"warning: {w}")
+            for n in remote.get("notices", []):
+                info(f"note: {n}")
             print(json.dumps(remote, indent=2))
             return
         _report_pull(remote, json_out)
@@ -229,6 +233,7 @@ def _pull_from_catalog(
         "target": r.target,
         "build": r.build.id,
         "warnings": r.warnings,
+        "notices": r.notices,
         "files": [
             {"path": str(f.local_path), "name": f.path, "sha256": f.sha256, "size": f.size, "component": f.component}
             for f in files
@@ -249,6 +254,8 @@ def _exported(result: dict[str, Any], out_dir: Path | None) -> dict[str, Any]:
 def _report_pull(result: dict[str, Any], json_out: bool) -> None:
     for w in result["warnings"]:
         info(f"warning: {w}")
+    for n in result.get("notices", []):
+        info(f"note: {n}")
     if json_out:
         print_json(result)
         return

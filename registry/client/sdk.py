@@ -61,6 +61,7 @@ class PullResult:
     files: list[PulledFile]
     requests: int = 0  # network requests made for the resolution (0 offline or local, 1 otherwise)
     downloads: dict[str, DownloadStats] = field(default_factory=dict)  # by sha256, only blobs fetched now
+    notices: list[str] = field(default_factory=list)  # e.g. "'yolov8' is a name of yolov8n: using yolov8n."
 
     @property
     def paths(self) -> list[Path]:
@@ -78,6 +79,7 @@ class PullResult:
             "target": self.target,
             "build": self.build,
             "warnings": list(self.warnings),
+            "notices": list(self.notices),
             "files": [
                 {
                     "path": str(f.local_path),
@@ -565,6 +567,7 @@ def _result(
         files=files,
         requests=requests,
         downloads=downloads,
+        notices=list(data.get("notices") or []),
     )
 
 

@@ -130,7 +130,7 @@ def _model_summary(session: Session, model: Model) -> ModelInfo:
     latest = lookup.latest_version(versions)
     by_id = {v.id: v.version for v in versions}
     aliases = {a.name: by_id[a.version_id] for a in session.scalars(select(Alias).where(Alias.model_id == model.id))}
-    return model_info(model, latest.version if latest else None, aliases)
+    return model_info(model, latest.version if latest else None, aliases, lookup.names_of(session, model))
 
 
 def get_model_info(session: Session, slug: str) -> ModelInfo:

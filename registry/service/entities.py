@@ -103,6 +103,7 @@ class ModelInfo(Entity):
     card: dict[str, Any] = Field(default_factory=dict)
     latest_version: str | None = None
     aliases: dict[str, str] = Field(default_factory=dict)
+    names: list[str] = Field(default_factory=list, description="Other names the model answers to (e.g. yolov8).")
 
 
 class ModelDetail(Entity):
@@ -137,6 +138,7 @@ class Resolution(Entity):
     target: str
     build: BuildInfo
     warnings: list[str] = Field(default_factory=list)
+    notices: list[str] = Field(default_factory=list, description="e.g. which model another name resolved to.")
 
 
 class PublishResult(Entity):

@@ -69,6 +69,7 @@ def resolve(
         target=build.target,
         build=build_info(build, model_row.slug, version_row.version, files),
         warnings=warnings,
+        notices=lookup.name_notice(model, model_row),
     )
 
 
