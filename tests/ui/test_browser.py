@@ -1,7 +1,8 @@
 """The catalog UI in a real browser: `registry ui` (UI and embedded API) driven by Playwright with Debian's Chromium.
 
 Filters the catalog, opens a model, downloads a build and checks its sha256, and saves a screenshot of every view
-to docs/screenshots/ (the README shows them).
+to artifacts/screenshots/ (ignored by git: a test run leaves the tree clean; `make screenshots` refreshes the README's
+docs/screenshots/ from the demo catalog on purpose).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from tests.helpers import cli_env
 from tests.ui.conftest import SeededApi
 
 ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "docs" / "screenshots"
+SHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 expect.set_options(timeout=20_000)  # a loaded CI machine renders slower; each wait still ends on an element
 ARGS = [
