@@ -71,7 +71,7 @@ def load(cache_root: Path, key: str, stamp: str) -> dict[str, Any] | None:
                 return None
         except (OSError, KeyError, TypeError):
             return None
-    entry.pop("stamp")  # the cache's own key, not part of the answer (``pull --json`` prints the same keys warm or cold)
+    entry.pop("stamp")  # the cache's key, not part of the answer: `pull --json` prints the same keys warm or cold
     return entry
 
 

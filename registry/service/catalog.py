@@ -74,6 +74,9 @@ def _decode_cursor(cursor: str) -> str:
 
 
 def _filtered(session: Session, flt: ModelFilter) -> Select[Model]:
+    from registry.service.filter_values import check_filter_values
+
+    check_filter_values(session, task=flt.task, domain=flt.domain, precision=flt.precision, runtime=flt.runtime)
     query = select(Model)
     if flt.task:
         query = query.where(func.lower(Model.task) == flt.task.lower())
