@@ -136,7 +136,7 @@ def _is_release(data: dict[str, Any]) -> bool:
 
 def _for_request(data: dict[str, Any], device: str, requested_model: str) -> dict[str, Any]:
     """The cached answer restated for this request's device (a portable build answers every device)."""
-    out = json.loads(json.dumps(data))
+    out: dict[str, Any] = json.loads(json.dumps(data))
     spec = _device_spec(device)
     if spec is not None:
         out["device"], out["device_slug"] = spec
