@@ -87,6 +87,19 @@ MINILM_BUILDS = [
         "benchmarks": [_bench("measured-host", 3.0)],
         "evaluations": [_acc("cosine", 0.993, 1.0, kind="fidelity")],
     },
+    {  # measured per component only (like Whisper's encoder + decoder), on 1 and 2 threads
+        "precision": "fp16",
+        "runtime": "onnx",
+        "benchmarks": [
+            _bench("measured-host", ms, component=part, details={"threads": threads})
+            for part, threads, ms in (
+                ("encoder", 1, 4.0),
+                ("decoder", 1, 5.0),
+                ("encoder", 2, 2.5),
+                ("decoder", 2, 3.0),
+            )
+        ],
+    },
 ]
 
 

@@ -48,6 +48,11 @@ def test_catalog_shows_each_models_best_build_for_the_device_with_its_provenance
     assert by_model["yolov8"]["latency"] == "1.9 ms · measured-device"
     assert by_model["yolov8"]["best build"] == "w8a8 · qnn_context_binary · qualcomm-snapdragon-8gen3"
     assert by_model["yolov8"]["accuracy"] == "recall 0.605 (float 0.63) · measured-host"
+    # Accuracy (a task metric) and fidelity to FP32 are separate columns: a cosine is never shown as accuracy.
+    assert (by_model["minilm"]["accuracy"], by_model["minilm"]["fidelity to FP32"]) == (
+        "—",
+        "cosine 0.993 (float 1) · measured-host",
+    )
     assert by_model["minilm"]["latency"] == "3 ms · measured-host"
     assert by_model["yolov8"]["open"] == "?page=model&model=yolov8&device=sd8g3"
     assert "3 of 3 models — best build on Snapdragon 8 Gen 3 Mobile" in texts(at)
@@ -132,8 +137,12 @@ def test_model_page_card_figures_downloads_and_pinned_snippets(
     assert figures[("sd8g3", "w8a8", "onnx")]["latency"] == "~3.1 ms (estimated, ±22%)"
     assert figures[("host CPU", "w8a8", "onnx")]["latency"] == "23.7 ms · measured-host"
     ctx = figures[("sd8g3", "w8a8", "qnn_context_binary")]
-    assert (ctx["latency"], ctx["memory"], ctx["compute units"]) == ("1.9 ms · measured-device", "12.5 MB", "npu: 118")
-    assert figures[("sd8g3", "float", "onnx")]["accuracy / fidelity"] == "recall 0.63 · measured-host"
+    assert (ctx["latency"], ctx["memory"], ctx["compute units"]) == (
+        "1.9 ms · measured-device",
+        "12.5 MB",
+        "NPU 100% (118)",
+    )
+    assert figures[("sd8g3", "float", "onnx")]["accuracy"] == "recall 0.63 · measured-host"
     assert "Best build on **Snapdragon 8 Gen 3 Mobile**: `w8a8 · qnn_context_binary`" in page
 
     downloads = at.get("download_button")
@@ -159,7 +168,13 @@ def test_model_page_without_a_device_or_model(monkeypatch: pytest.MonkeyPatch, s
     at = run_app(monkeypatch, seeded_api.url, page="model", model="minilm")
     assert "real weights" in at.success[0].value
     assert "Pick a device above for the `registry pull` command." in texts(at)
-    assert rows(at, 0)[1]["accuracy / fidelity"] == "fidelity cosine 0.993 (float 1) · measured-host"
+    builds = rows(at, 0)
+    assert (builds[1]["accuracy"], builds[1]["fidelity to FP32"]) == ("—", "cosine 0.993 (float 1) · measured-host")
+    # A build measured per component shows its total with the parts, one row per host thread count.
+    assert [(b["device"], b["latency"]) for b in builds if b["precision"] == "fp16"] == [
+        ("host CPU · 1 thread", "9 ms · measured-host (total: decoder 5 ms + encoder 4 ms)"),
+        ("host CPU · 2 threads", "5.5 ms · measured-host (total: decoder 3 ms + encoder 2.5 ms)"),
+    ]
     at = run_app(monkeypatch, seeded_api.url, page="model", model="no-such-model")
     assert "No model" in at.error[0].value
 
@@ -187,8 +202,8 @@ def test_devices_page_lists_skus_with_facts_and_build_counts(
     at = run_app(monkeypatch, seeded_api.url, page="devices")
     table = {r["slug"]: r for r in rows(at)}
     assert len(table) == 29
-    # Nine portable builds run everywhere; the 8 Gen 3 also has its context binary.
-    assert (table["sd8g3"]["builds"], table["sd8g2"]["builds"], table["sd8g3"]["NPU"]) == (10, 9, "V75")
+    # Ten portable builds run everywhere; the 8 Gen 3 also has its context binary.
+    assert (table["sd8g3"]["builds"], table["sd8g2"]["builds"], table["sd8g3"]["NPU"]) == (11, 10, "V75")
     at = run_app(monkeypatch, seeded_api.url, page="devices", q="sm8650", device="sd8g3")
     assert [r["slug"] for r in rows(at)] == ["sd8g3"]
     facts = {r["fact"]: r for r in rows(at, 1)}

@@ -13,11 +13,14 @@ from ui import api, nav
 from ui.figures import (
     WEIGHTS_TEXT,
     best_build,
+    component_totals,
+    compute_units_text,
     eval_badge,
     fmt_size,
     latency_badge,
     pull_command,
     sdk_snippet,
+    where_label,
 )
 from ui.views.common import device_picker, empty_catalog
 
@@ -99,21 +102,26 @@ def _builds_table(detail: ModelDetail) -> None:
     st.subheader(f"Builds of {detail.version.version}: device x precision")
     rows: list[dict[str, Any]] = []
     for b in detail.builds:
-        acc = [e for e in b.evaluations if e.kind == "accuracy"]
-        fid = [e for e in b.evaluations if e.kind == "fidelity"]
-        quality = "; ".join(eval_badge(e) for e in acc) or "; ".join(f"fidelity {eval_badge(e)}" for e in fid) or "—"
-        benches: list[BenchmarkInfo | None] = [x for x in b.benchmarks if x.component is None] or [None]
-        for x in benches:
+        accuracy = "; ".join(eval_badge(e) for e in b.evaluations if e.kind == "accuracy") or "—"
+        fidelity = "; ".join(eval_badge(e) for e in b.evaluations if e.kind == "fidelity" and e.component is None)
+        benches: list[BenchmarkInfo] = [x for x in b.benchmarks if x.component is None]
+        if not benches:  # figures per component only (encoder + decoder, ...): their totals, on the host and devices
+            devices = sorted({x.device for x in b.benchmarks if x.device})
+            benches = [*component_totals(b, None)]
+            benches += [t for d in devices for t in component_totals(b, d) if t.device == d]
+        shown: list[BenchmarkInfo | None] = [*benches] or [None]
+        for x in shown:
             rows.append(
                 {
-                    "device": (x.device_slug or x.device or "host CPU") if x else "—",
+                    "device": where_label(x) if x else "—",
                     "precision": b.precision,
                     "runtime": b.runtime,
                     "target": b.target,
                     "latency": latency_badge(x),
                     "memory": f"{x.peak_memory_mb:.1f} MB" if x and x.peak_memory_mb is not None else "—",
-                    "compute units": ", ".join(f"{k}: {v}" for k, v in x.compute_units.items()) if x else "—",
-                    "accuracy / fidelity": quality,
+                    "compute units": compute_units_text(x.compute_units) if x else "—",
+                    "accuracy": accuracy,
+                    "fidelity to FP32": fidelity or "—",
                     "source": x.source if x else "",
                     "size": fmt_size(b.size),
                 }
