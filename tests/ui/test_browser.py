@@ -147,7 +147,10 @@ def test_compare_and_devices_views_render_in_the_browser(page: Page, registry_ui
         timeout=30_000
     )
     charts = page.locator("[data-testid='stVegaLiteChart']")
-    expect(charts).to_have_count(3)
+    expect(charts).to_have_count(4)  # a latency-vs-accuracy chart per task and metric, the heatmap, the bars
+    expect(page.get_by_text("accuracy = top1 on val-100")).to_be_visible()
+    expect(page.get_by_text("accuracy = recall on val-100")).to_be_visible()
+    expect(page.get_by_text("Devices in the heatmap")).to_be_visible()
     expect(charts.first.locator("canvas, svg").first).to_be_visible()
     page.set_viewport_size({"width": 1440, "height": 1700})
     _shot(page, "compare")

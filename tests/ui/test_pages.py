@@ -183,10 +183,17 @@ def test_compare_page_pareto_front_heatmap_and_precisions(
     monkeypatch: pytest.MonkeyPatch, seeded_api: SeededApi
 ) -> None:
     at = run_app(monkeypatch, seeded_api.url, page="compare", device="sd8g3")
-    assert len(at.get("vega_lite_chart")) == 3  # scatter with the front, heatmap, precision bars
+    # One chart and one Pareto front per task and metric (top-1 and recall never share an axis), then the heatmap
+    # and the precision bars.
+    assert len(at.get("vega_lite_chart")) == 4
+    assert "**classification** · accuracy = top1 on val-100" in texts(at)
+    assert "**object-detection** · accuracy = recall on val-100" in texts(at)
     front = rows(at, 0)
     assert [r["Pareto front"] for r in front] == ["mobilenet-v2 w8a8 · onnx", "mobilenet-v2 float · onnx"]
-    side = {r["model"]: r for r in rows(at, 1)}
+    assert {r["metric"] for r in rows(at, 1)} == {"recall on val-100"}
+    # The heatmap's devices are chosen with a selector, the page's device first.
+    assert at.multiselect(key="heatmap_devices").value[:2] == ["sd8g3", "host CPU"]
+    side = {r["model"]: r for r in rows(at, 2)}
     assert side["yolov8"]["INT8 (w8a8)"] == "1.9 ms · measured-device · recall 0.605"
     assert side["yolov8"]["INT4 (w4a16)"] == "30.0 ms · measured-host"
     assert side["mobilenet-v2"]["INT4 (w4a16)"] == "no build"
