@@ -125,6 +125,9 @@ def test_filter_open_a_model_and_download_a_build_whose_sha256_matches(
     assert "page=model" in page.url and "model=yolov8" in page.url
     expect(page.get_by_role("radio", name="Model")).to_be_checked()
     expect(page.get_by_role("button", name="Download model.bin")).to_have_count(4)
+    # The chosen device's builds first; estimates for uncalibrated chipsets collapsed under a note.
+    expect(page.get_by_role("heading", name="On Snapdragon 8 Gen 3 Mobile (sd8g3): one row per build")).to_be_visible()
+    expect(page.get_by_text("1 estimate(s) for 1 chipset(s) the estimator is not calibrated on")).to_be_visible()
     page.set_viewport_size({"width": 1440, "height": 2000})
     _shot(page, "model")
     page.set_viewport_size({"width": 1440, "height": 1100})

@@ -130,9 +130,21 @@ def test_model_page_card_figures_downloads_and_pinned_snippets(
     page = texts(at)
     assert "licence **agpl-3.0**" in page and "https://github.com/ultralytics/ultralytics" in page
     assert "random weights" in at.warning[0].value
-    versions = rows(at, 1)
+    # The chosen device first: one row per build that runs on it, its figure there beside the host's.
+    pivot = {(r["precision"], r["runtime"]): r for r in rows(at, 0)}
+    assert set(pivot) == {("float", "onnx"), ("w8a8", "onnx"), ("w4a16", "onnx"), ("w8a8", "qnn_context_binary")}
+    assert pivot[("w8a8", "qnn_context_binary")]["latency on sd8g3"] == "1.9 ms · measured-device"
+    assert (pivot[("w4a16", "onnx")]["latency on sd8g3"], pivot[("w4a16", "onnx")]["host CPU"]) == (
+        "—",
+        "30.0 ms · measured-host",
+    )
+    versions = rows(at, 3)
     assert [(v["version"], v["aliases"]) for v in versions] == [("1.1.0", ""), ("1.0.0", "stable")]
-    builds = rows(at, 0)
+    builds = rows(at, 1)
+    # An estimate for a chipset the estimator is not calibrated on is collapsed under a note, not in the table.
+    assert "sd8g2" not in {b["device"] for b in builds}
+    assert [(r["device"], r["latency"]) for r in rows(at, 2)] == [("sd8g2", "~50.0 ms (estimated, ±145%)")]
+    assert "1 estimate(s) for 1 chipset(s) the estimator is not calibrated on" in [e.label for e in at.expander]
     figures = {(b["device"], b["precision"], b["runtime"]): b for b in builds}
     assert figures[("sd8g3", "w8a8", "onnx")]["latency"] == "~3.1 ms (estimated, ±22%)"
     assert figures[("host CPU", "w8a8", "onnx")]["latency"] == "23.7 ms · measured-host"

@@ -18,8 +18,10 @@ from ui.figures import (
     eval_badge,
     fmt_size,
     latency_badge,
+    latency_on,
     pull_command,
     sdk_snippet,
+    usable_on,
     where_label,
 )
 from ui.views.common import device_picker, empty_catalog
@@ -59,6 +61,8 @@ def render() -> None:
     if detail.version is None:
         st.info("This model has no version yet.")
         return
+    if dev is not None:
+        _device_pivot(detail, dev)
     _builds_table(detail)
     _downloads(detail, dev)
     _versions(detail)
@@ -97,10 +101,45 @@ def _versions(detail: ModelDetail) -> None:
     st.dataframe(rows, hide_index=True, width="stretch")
 
 
+def _device_pivot(detail: ModelDetail, dev: DeviceInfo) -> None:
+    """The chosen device first: one row per build that runs on it, its best figure there and the host's."""
+    st.subheader(f"On {dev.marketing_name} ({dev.slug}): one row per build")
+    rows = []
+    for b in detail.builds:
+        if not usable_on(b, dev.chipset):
+            continue
+        on_device = latency_on(b, dev.chipset)
+        host = latency_on(b, None)
+        rows.append(
+            {
+                "precision": b.precision,
+                "runtime": b.runtime,
+                "target": b.target,
+                f"latency on {dev.slug}": latency_badge(on_device) if on_device and on_device.device else "—",
+                "host CPU": latency_badge(host),
+                "accuracy": "; ".join(eval_badge(e) for e in b.evaluations if e.kind == "accuracy") or "—",
+                "fidelity to FP32": "; ".join(
+                    eval_badge(e) for e in b.evaluations if e.kind == "fidelity" and e.component is None
+                )
+                or "—",
+                "size": fmt_size(b.size),
+            }
+        )
+    if rows:
+        st.dataframe(rows, hide_index=True, width="stretch")
+    else:
+        st.info(f"No build of this version runs on {dev.marketing_name}.")
+
+
+def _uncalibrated(bench: BenchmarkInfo) -> bool:
+    return bench.provenance == "estimated" and bench.details.get("calibrated_device") is False
+
+
 def _builds_table(detail: ModelDetail) -> None:
     assert detail.version is not None
-    st.subheader(f"Builds of {detail.version.version}: device x precision")
+    st.subheader(f"Builds of {detail.version.version}: every figure, device x precision")
     rows: list[dict[str, Any]] = []
+    prior: list[dict[str, Any]] = []
     for b in detail.builds:
         accuracy = "; ".join(eval_badge(e) for e in b.evaluations if e.kind == "accuracy") or "—"
         fidelity = "; ".join(eval_badge(e) for e in b.evaluations if e.kind == "fidelity" and e.component is None)
@@ -111,7 +150,7 @@ def _builds_table(detail: ModelDetail) -> None:
             benches += [t for d in devices for t in component_totals(b, d) if t.device == d]
         shown: list[BenchmarkInfo | None] = [*benches] or [None]
         for x in shown:
-            rows.append(
+            (prior if x is not None and _uncalibrated(x) else rows).append(
                 {
                     "device": where_label(x) if x else "—",
                     "precision": b.precision,
@@ -126,10 +165,18 @@ def _builds_table(detail: ModelDetail) -> None:
                     "size": fmt_size(b.size),
                 }
             )
-    if not rows:
+    if not rows and not prior:
         st.info("No builds in this version.")
         return
     st.dataframe(rows, hide_index=True, width="stretch")
+    if prior:
+        chips = sorted({r["device"] for r in prior})
+        with st.expander(f"{len(prior)} estimate(s) for {len(chips)} chipset(s) the estimator is not calibrated on"):
+            st.caption(
+                "No published measurement of these chipsets was available to fit the estimator, so their figures "
+                "come from its prior for similar NPUs, with a wide error: " + ", ".join(chips) + "."
+            )
+            st.dataframe(prior, hide_index=True, width="stretch")
 
 
 def _downloads(detail: ModelDetail, dev: DeviceInfo | None) -> None:
