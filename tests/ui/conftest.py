@@ -143,7 +143,9 @@ def seeded_api(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) 
         source_url="https://github.com/ultralytics/ultralytics",
         description="Real-time object detection.",
     )
-    mobilenet = model_card("mobilenet-v2", name="MobileNetV2", weights="real", description="Image classification.")
+    mobilenet = model_card(
+        "mobilenet-v2", name="MobileNetV2", weights="real", description="Image classification.", names=["mobilenet"]
+    )
     minilm = model_card(
         "minilm",
         name="all-MiniLM-L6-v2",

@@ -174,6 +174,14 @@ def test_model_page_card_figures_downloads_and_pinned_snippets(
     ]
 
 
+def test_a_model_opens_by_another_name_and_its_card_lists_them(
+    monkeypatch: pytest.MonkeyPatch, seeded_api: SeededApi
+) -> None:
+    at = run_app(monkeypatch, seeded_api.url, page="model", model="mobilenet")
+    assert at.title[0].value == "MobileNetV2"
+    assert "Also answers to: `mobilenet` (`registry pull mobilenet ...` gets mobilenet-v2)" in texts(at)
+
+
 def test_model_page_without_a_device_or_model(monkeypatch: pytest.MonkeyPatch, seeded_api: SeededApi) -> None:
     at = run_app(monkeypatch, seeded_api.url, page="model")
     assert "Pick a model above" in texts(at)

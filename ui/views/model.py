@@ -72,6 +72,12 @@ def _card(detail: ModelDetail) -> None:
     m = detail.model
     st.title(m.name)
     st.markdown(f"`{m.slug}` · {m.task} · {m.domain} · licence **{m.license}**")
+    if m.names:
+        st.caption(
+            "Also answers to: "
+            + ", ".join(f"`{n}`" for n in m.names)
+            + f" (`registry pull {m.names[0]} ...` gets {m.slug})"
+        )
     if m.description:
         st.write(m.description)
     weights = WEIGHTS_TEXT.get(m.weights, m.weights)
