@@ -1,5 +1,5 @@
 # The README's two commands: `make demo` (the main job on the embedded catalog) and `make test`.
-.PHONY: setup test lint typecheck demo
+.PHONY: setup test lint typecheck demo screenshots
 
 setup:
 	./.ci/setup
@@ -16,3 +16,7 @@ test: setup lint typecheck
 
 demo: setup
 	./.ci/demo
+
+# docs/screenshots/ from the catalog `make demo` built (REGISTRY_HOME); tests write theirs to artifacts/screenshots/.
+screenshots: setup
+	.venv/bin/python .ci/screenshots.py

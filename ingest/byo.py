@@ -31,6 +31,7 @@ class ModelSource:
     source_url: str | None = None
     card: dict[str, Any] = field(default_factory=dict)
     calibration: dict[str, list[dict[str, np.ndarray]]] | None = None  # per component; synthetic when None
+    names: tuple[str, ...] = ()  # other names the model answers to in the catalog (a recipe's ``names``)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ precisions: [float, fp16, w8a8, w8a16, mixed]
 calibration_samples: 64
 eval_samples: 32
 options: {}   # optional per-precision optimize options, e.g. {mixed: {mixed_budget: {sqnr_db: 30}}}
+names: []     # optional other names the model answers to in the catalog, e.g. [yolov8] for yolov8n
 ```
 
 Every problem is an ``InvalidInput`` naming the file and the field, so a typo never becomes a half-built model.
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from ingest.zoo.base import ZooModel
 
 RECIPES_DIR = Path(__file__).resolve().parent / "recipes"
-_FIELDS = {"slug", "factory", "precisions", "calibration_samples", "eval_samples", "options", "size"}
+_FIELDS = {"slug", "factory", "precisions", "calibration_samples", "eval_samples", "options", "size", "names"}
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _FACTORY = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
@@ -45,6 +46,7 @@ class Recipe:
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
     size: str = "default"
     path: Path | None = None
+    names: tuple[str, ...] = ()  # catalog names only: not part of ``digest`` (no stage depends on them)
 
     @property
     def digest(self) -> str:
@@ -101,7 +103,14 @@ def load_recipe(path: Path) -> Recipe:
         options=_options(path, data.get("options") or {}),
         size=str(data.get("size", "default")),
         path=path.resolve(),
+        names=_names(path, data.get("names") or []),
     )
+
+
+def _names(path: Path, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(n, str) and _SLUG.match(n) for n in value):
+        raise _bad(path, "names", f"{value!r} is not a list of slugs", "e.g. [yolov8]")
+    return tuple(value)
 
 
 def _precisions(path: Path, value: Any) -> tuple[str, ...]:

@@ -180,6 +180,7 @@ def publish(
             "description": source.description,
             "source_url": source.source_url,
             "card": source.card,
+            "names": list(source.names),
         },
         "version": version,
         "source": {"components": prep.digests, "recipe_hash": prep.recipe_hash},

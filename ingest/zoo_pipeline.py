@@ -8,6 +8,7 @@ the other models of the run go on.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import time
 from collections.abc import Iterable, Iterator
@@ -175,6 +176,8 @@ def prepare_recipes(
             options=recipe.options,
             recipe_hash=recipe.digest,
         )
+        if recipe.names:
+            prep.source = dataclasses.replace(prep.source, names=recipe.names)
         if log:
             state = f"failed: {prep.error['detail']}" if prep.error else f"exported {', '.join(prep.export)}"
             log.write(f"{recipe.slug}: {state} ({time.perf_counter() - started:.2f}s)")

@@ -39,16 +39,63 @@ def fmt_size(n: float) -> str:
 
 
 def latency_badge(bench: BenchmarkInfo | None) -> str:
-    """``3.1 ms · measured-host`` or ``~3.1 ms (estimated, ±22%)``; an em dash when there is no figure."""
+    """``3.1 ms · measured-host`` or ``~3.1 ms (estimated, ±22%)``; an em dash when there is no figure. A total
+    over a multi-component build names its parts: ``12 ms · measured-host (encoder 5 ms + decoder 7 ms)``."""
     if bench is None or bench.latency_ms is None:
         return "—"
+    parts = bench.details.get("components") if bench.component is None else None
+    split = " + ".join(f"{c} {fmt_ms(ms)}" for c, ms in parts.items()) if isinstance(parts, dict) else ""
     if bench.provenance == "estimated":
         err = f", ±{bench.error_pct:g}%" if bench.error_pct is not None else ""
         anchored = f", anchored on {bench.anchored_on}" if bench.anchored_on else ""
-        return f"~{fmt_ms(bench.latency_ms)} (estimated{err}{anchored})"
+        return f"~{fmt_ms(bench.latency_ms)} (estimated{err}{anchored})" + (f" (total: {split})" if split else "")
     where = f" on {bench.device_slug}" if bench.provenance == "published" and bench.device_slug else ""
     reported = f", self-reported by {bench.reported_by}" if bench.reported_by else ""
-    return f"{fmt_ms(bench.latency_ms)} · {bench.provenance}{where}{reported}"
+    total = f" (total: {split})" if split else ""
+    return f"{fmt_ms(bench.latency_ms)} · {bench.provenance}{where}{reported}{total}"
+
+
+def threads_of(bench: BenchmarkInfo) -> int | None:
+    """The thread count of a host measurement (its details, or the '2 thread(s)' in its source)."""
+    threads = bench.details.get("threads")
+    if isinstance(threads, int):
+        return threads
+    import re
+
+    found = re.search(r"(\d+) thread", bench.source)
+    return int(found[1]) if found else None
+
+
+def where_label(bench: BenchmarkInfo) -> str:
+    """``sd8g3``, or ``host CPU · 1 thread`` for a host measurement."""
+    if bench.device is not None:
+        return bench.device_slug or bench.device
+    n = threads_of(bench)
+    return "host CPU" + (f" · {n} thread{'s' if n != 1 else ''}" if n else "")
+
+
+def compute_units_text(units: dict[str, object]) -> str:
+    """A compute-unit split people can read: ``NPU 100% (118)``, ``CPU 100%``, or the estimator's
+    ``NPU (97% of nodes; CPU fallback: Gather, Range)``."""
+    if not units:
+        return "—"
+    if "primary" in units:
+        share = units.get("npu_node_share")
+        fallback = units.get("fallback_ops") or []
+        extra = [f"{share:.0%} of nodes on the NPU" if isinstance(share, float) else ""]
+        if isinstance(fallback, list) and fallback:
+            more = " …" if len(fallback) > 4 else ""
+            extra.append("CPU fallback: " + ", ".join(str(op) for op in fallback[:4]) + more)
+        detail = "; ".join(e for e in extra if e)
+        return f"{units['primary']}" + (f" ({detail})" if detail else "")
+    numbers = {k: float(v) for k, v in units.items() if isinstance(v, int | float)}
+    total = sum(numbers.values())
+    if not total:
+        return "—"
+    return " · ".join(
+        f"{k.upper()} {v / total:.0%}" + (f" ({v:g})" if total != 1.0 else "")
+        for k, v in sorted(numbers.items(), key=lambda kv: -kv[1])
+    )
 
 
 def eval_badge(ev: EvaluationInfo | None) -> str:
@@ -100,9 +147,38 @@ def latency_on(build: BuildInfo, chipset: str | None) -> BenchmarkInfo | None:
         b
         for b in build.benchmarks
         if b.latency_ms is not None and b.component is None and (b.device is None or b.device == chipset)
-    ]
+    ] or component_totals(build, chipset)
     found.sort(key=lambda b: (PROVENANCE_RANK.get(b.provenance, 9), b.latency_ms or 0.0))
     return found[0] if found else None
+
+
+def component_totals(build: BuildInfo, chipset: str | None) -> list[BenchmarkInfo]:
+    """For a multi-component build (encoder + decoder, text encoder + UNet + VAE) measured per component: one total
+    per (provenance, device, threads) that covers every component, its parts in ``details["components"]``."""
+    components = {f.component for f in build.files if f.component}
+    groups: dict[tuple[str, str | None, object], dict[str, BenchmarkInfo]] = {}
+    for b in build.benchmarks:
+        if b.component and b.latency_ms is not None and (b.device is None or b.device == chipset):
+            groups.setdefault((b.provenance, b.device, b.details.get("threads")), {})[b.component] = b
+    totals = []
+    for parts in groups.values():
+        if len(parts) < 2 or (components and set(parts) != components):
+            continue
+        first = next(iter(parts.values()))
+        errors = [p.error_pct for p in parts.values() if p.error_pct is not None]
+        totals.append(
+            first.model_copy(
+                update={
+                    "component": None,
+                    "latency_ms": sum(p.latency_ms or 0.0 for p in parts.values()),
+                    "latency_p90_ms": None,
+                    "peak_memory_mb": max((p.peak_memory_mb or 0.0) for p in parts.values()) or None,
+                    "error_pct": max(errors) if errors else None,
+                    "details": {**first.details, "components": {c: p.latency_ms for c, p in sorted(parts.items())}},
+                }
+            )
+        )
+    return totals
 
 
 def evaluation_of(build: BuildInfo, kind: str = "accuracy") -> EvaluationInfo | None:

@@ -75,6 +75,8 @@ def show(ref: str = typer.Argument(..., metavar="MODEL[@VERSION]"), json_out: bo
         return
     m = detail.model
     info(f"{m.slug}: {m.name}\n  {m.task} / {m.domain}, licence {m.license}, weights: {m.weights}")
+    if m.names:
+        info(f"  also answers to: {', '.join(m.names)}")
     if m.description:
         info(f"  {m.description}")
     print_table(
@@ -186,6 +188,8 @@ def pull(
     if json_out:  # without importing pydantic (print_json does): a warm pull stays light
         for w in result["warnings"]:
             info(f"warning: {w}")
+        for n in result.get("notices", []):
+            info(f"note: {n}")
         print(json.dumps(result, indent=2))
         return
     _report_pull(result)
@@ -194,6 +198,8 @@ def pull(
 def _report_pull(result: dict[str, Any]) -> None:
     for w in result["warnings"]:
         info(f"warning: {w}")
+    for n in result.get("notices", []):
+        info(f"note: {n}")
     info(
         f"{result['model']}@{result['version']} build {result['build']} "
         f"({result['precision']}, {result['runtime']}, {result['target']}) for {result['device_slug']}"

@@ -44,7 +44,9 @@ def inspect(
 def estimate(
     model: Path = typer.Argument(..., help="An ONNX file."),
     device: str = typer.Option(..., "--device", help="A device name, slug or chipset, or 'all'."),
-    precision: str = typer.Option("float", "--precision", help="float, fp16, w8a8, w8a16, w4a16 or mixed."),
+    precision: str | None = typer.Option(
+        None, "--precision", help="float, fp16, w8a8, w8a16, w4a16 or mixed (default: read from the graph)."
+    ),
     runtime: str = typer.Option("onnx", "--runtime", help="onnx, tflite, qnn_dlc, qnn_context_binary, ..."),
     json_out: bool = typer.Option(False, "--json"),
     anchor: list[str] = typer.Option(
@@ -62,6 +64,7 @@ def estimate(
 
     anchors = anchors_from_options(anchor, precision, runtime)  # bad input fails before the graph is read
     cost = analyze_onnx(model)
+    precision = _precision(model, precision)
     if device.strip().lower() == "all":
         results = estimate_all_devices(cost, precision=precision, runtime=runtime)
     else:
@@ -93,6 +96,24 @@ def estimate(
         ["device", "name", "latency", "error", "peak MB", "unit", "calibrated", *(["anchored"] if anchors else [])],
         rows,
     )
+
+
+def _precision(model: Path, given: str | None) -> str:
+    """The precision to estimate at: the one given (a warning when the graph says otherwise), else the graph's."""
+    import onnx
+
+    from registry.cli.output import info
+    from registry.estimator.precision_of import precision_of
+    from registry.vocab import normalize_precision
+
+    found = precision_of(onnx.load(str(model), load_external_data=False))
+    if given is None:
+        info(f"note: estimating at {found.precision}, read from the graph ({found.evidence}); --precision overrides.")
+        return found.precision
+    chosen = normalize_precision(given)
+    if chosen != found.precision:
+        info(f"warning: --precision {chosen}, but the graph looks {found.precision} ({found.evidence}).")
+    return chosen
 
 
 def import_published(

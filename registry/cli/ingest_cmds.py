@@ -9,15 +9,20 @@ registry ingest --torch model.pt --input-shape x:1x3x224x224 --name foo --task c
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import typer
 
 from registry.cli.output import info, print_json
 
 if TYPE_CHECKING:
-    from ingest.pipeline import IngestReport
+    from ingest.pipeline import IngestReport, Prepared
+    from ingest.recipe import Recipe
+    from ingest.runlog import Display
 
 
 def register(app: typer.Typer) -> None:
@@ -75,6 +80,9 @@ def ingest(
     work_dir: Path | None = typer.Option(None, help="Stage cache and logs (default REGISTRY_HOME/ingest)."),
     mlflow: bool = typer.Option(True, "--mlflow/--no-mlflow", help="Record the run and builds in MLflow."),
     json_out: bool = typer.Option(False, "--json"),
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v", help="Also show third-party warnings and logs on the terminal (always in the log)."
+    ),
 ) -> None:
     """Export, optimize per precision, profile on this host, evaluate, publish and record in MLflow."""
     from registry.errors import InvalidInput, require
@@ -92,7 +100,7 @@ def ingest(
     from ingest.backends import get_backend
     from ingest.executor import make_executor
     from ingest.pipeline import IngestOptions
-    from ingest.runlog import Display, RunLog, new_run_id
+    from ingest.runlog import RunLog, new_run_id
     from registry.client.sdk import Client
     from registry.local import LocalCatalog
 
@@ -118,8 +126,6 @@ def ingest(
         hub.hub_devices(opts.devices)  # every device one AI Hub offers, else an error now
     pool = make_executor(executor, workers)
     log = RunLog(catalog.settings.home / "ingest" / "logs" / f"{new_run_id()}.log")
-    display = Display(enabled=None if not json_out else False)
-    progress = None if json_out or display.enabled else info
     where = ",".join(opts.devices) or "-"
     log.write(f"registry ingest {' '.join(modes)} executor={pool.name} backend={backend} devices={where}")
     if torch_ckpt is not None and not json_out:
@@ -132,8 +138,11 @@ def ingest(
         "preprocess": preprocess,
         "accept_degenerate": accept_degenerate,
     }
+    if not json_out:
+        info(f"log: {log.path} (third-party warnings and logs go there{'' if verbose else '; -v shows them here'})")
     try:
-        with display:
+        with _terminal(log.path, verbose) as terminal, _display(terminal, json_out) as display:
+            progress = None if json_out else display.current
             if onnx is not None or torch_ckpt is not None:
                 reports = _byo(
                     onnx,
@@ -162,6 +171,30 @@ def ingest(
     _report(reports, str(log.path), json_out, single=not all_recipes)
     if any(r.status == "failed" for r in reports):
         raise typer.Exit(1)
+
+
+@contextmanager
+def _terminal(log_path: Path, verbose: bool) -> Iterator[TextIO]:
+    """The stream for the run's own output; unless ``verbose``, third-party output goes to the run log."""
+    if verbose:
+        yield sys.stderr
+        return
+    from ingest.runlog import third_party_output_to
+
+    with third_party_output_to(log_path) as terminal:
+        yield terminal
+
+
+def _display(terminal: TextIO, json_out: bool) -> Display:
+    from ingest.runlog import Display
+
+    if json_out:
+        return Display(enabled=False)
+    if terminal.isatty():
+        from rich.console import Console
+
+        return Display(enabled=True, console=Console(file=terminal))
+    return Display(enabled=False, lines=terminal)
 
 
 def _security_note() -> str:
@@ -242,6 +275,7 @@ def _byo(
     precisions = wanted or ("float", "fp16", "w8a8")
     card = {"name": name, "task": task, "domain": domain, "license": license, "weights": weights}
     run = {"executor": pool, "progress": progress, "log": log, "display": display}
+    display.plan({slug: len(precisions)})
     if onnx is not None:
         return ingest_onnx(onnx, slug, card, input_shape, byo_flags, precisions, root, catalog, opts, run)
     assert torch_ckpt is not None
@@ -278,8 +312,9 @@ def _recipes(
         if r.slug in seen and r.path is not None:
             raise InvalidInput(f"{r.path} and {seen[r.slug]} both describe '{r.slug}'.", hint="Give each a slug.")
         seen[r.slug] = r.path or Path(r.slug)
+    display.plan({r.slug: len(wanted or r.precisions) for r in recipes})
     return ingest_many(
-        prepare_recipes(recipes, root, precisions=wanted, log=log),
+        _announced(prepare_recipes(recipes, root, precisions=wanted, log=log), recipes, display),
         catalog,
         root,
         opts,
@@ -288,6 +323,16 @@ def _recipes(
         log=log,
         display=display,
     )
+
+
+def _announced(preps: Iterator[Prepared], recipes: list[Recipe], display: Display) -> Iterator[Prepared]:
+    """``preps`` (prepared one recipe at a time), saying on the display which model is being built and exported."""
+    for recipe in recipes:
+        display.current(f"{recipe.slug}: building the model and exporting it to ONNX")
+        prep = next(preps, None)
+        if prep is None:
+            return
+        yield prep
 
 
 def _report(reports: list[IngestReport], log_path: str, json_out: bool, *, single: bool) -> None:
@@ -302,17 +347,26 @@ def _report(reports: list[IngestReport], log_path: str, json_out: bool, *, singl
             )
             print_json({"status": status, "models": [r.summary() for r in reports], "log": log_path})
         return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="ingest summary", header_style="bold")
+    for col in ("model", "status", "built", "failed", "stages run / cached"):
+        table.add_column(col, overflow="fold")
     for r in reports:
         built = [p for p, b in r.builds.items() if b["status"] == "built"]
         failed = [f"{p} ({b['error']})" for p, b in r.builds.items() if b["status"] != "built"]
-        line = (
-            f"{r.model}@{r.version}: {r.status}; built {', '.join(built) or 'nothing'}"
-            + (f"; failed {', '.join(failed)}" if failed else "")
-            + f" ({r.ran_stages} stages run, {r.cached_stages} from cache)"
+        table.add_row(
+            f"{r.model}@{r.version}",
+            r.status,
+            ", ".join(built) or "nothing",
+            ", ".join(failed),
+            f"{r.ran_stages} / {r.cached_stages}",
         )
-        info(line)
+    Console(stderr=True, width=None if sys.stderr.isatty() else 160).print(table)
+    for r in reports:
         if r.error:
-            info(f"  {r.error['detail']} {r.error.get('hint') or ''}".rstrip())
+            info(f"{r.model}: {r.error['detail']} {r.error.get('hint') or ''}".rstrip())
         for p, b in r.builds.items():  # qai-hub device builds
             for d in b.get("device_builds", []):
                 where = f"{p}/{d['runtime']}/{d['target']}"

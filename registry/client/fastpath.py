@@ -79,6 +79,7 @@ def load(cache_root: Path, key: str, stamp: str) -> dict[str, Any] | None:
         os.utime(_path(cache_root, key))  # last used now: `registry cache prune` keeps what recent pulls need
     except OSError:
         pass
+    entry.pop("stamp")  # the cache's key, not part of the answer: `pull --json` prints the same keys warm or cold
     return entry
 
 

@@ -62,6 +62,7 @@ class PullResult:
     files: list[PulledFile]
     requests: int = 0  # network requests made for the resolution (0 offline or embedded, 1 otherwise)
     downloads: dict[str, DownloadStats] = field(default_factory=dict)  # by sha256, only blobs fetched now
+    notices: list[str] = field(default_factory=list)  # e.g. "'yolov8' is a name of yolov8n: using yolov8n."
 
     @property
     def paths(self) -> list[Path]:
@@ -79,6 +80,7 @@ class PullResult:
             "target": self.target,
             "build": self.build,
             "warnings": list(self.warnings),
+            "notices": list(self.notices),
             "files": [
                 {
                     "path": str(f.local_path),
@@ -280,6 +282,10 @@ class Client:
         else:
             data = backend.resolve(ResolveQuery(model, device, precision, runtime, version, alias))
             requests = int(backend.remote)
+            if backend.remote:  # offline, the names the server answered to resolve as they did online
+                from registry.client.offline import remember_name
+
+                remember_name(cache, model, data["model"])
         if expect is not None:
             expect(data)
         files = materialize(data, cache, fetch, out_dir=out_dir, link=link)
@@ -423,6 +429,7 @@ def _result(
         files=files,
         requests=requests,
         downloads=downloads,
+        notices=list(data.get("notices") or []),
     )
 
 
@@ -444,45 +451,14 @@ def _offline_resolution(
     if entry is not None:
         data: dict[str, Any] = entry["resolution"]
         return data
-    from registry.vocab import SemVer, normalize_name, normalize_precision
+    from registry.client.offline import resolve_cached
 
-    want_precision = normalize_precision(precision)
-    want_device = normalize_name(device)
-    model_dir = cache.model_dir(model.strip().lower())
-    if alias:
-        pinned = cache.read_ref(model.strip().lower(), alias)
-        versions = [pinned] if pinned else []
-    elif version:
-        versions = [version]
-    else:
-        found = [p.name for p in (model_dir / "snapshots").glob("*") if p.is_dir()]
-        versions = sorted(found, key=_semver_key(SemVer), reverse=True)
-    for v in versions:
-        for res_file in sorted((model_dir / "snapshots" / v).glob("*/.resolution.json")):
-            data = cache.read_resolution(res_file.parent) or {}
-            if not data or data.get("precision") != want_precision:
-                continue
-            if runtime and data.get("runtime") != runtime.strip().lower().replace("-", "_"):
-                continue
-            if want_device not in (normalize_name(data.get("device", "")), normalize_name(data.get("device_slug", ""))):
-                continue
-            if alias is None and version is None and data.get("version_status") == "yanked":
-                continue
-            if all(cache.has_blob(data["model"], f["sha256"], f["size"]) for f in data["build"]["files"]):
-                return data
+    found = resolve_cached(cache, model, device, precision, runtime, version, alias)
+    if found is not None:
+        return found
     what = f"{model} for {device}, {precision}" + (f", {runtime}" if runtime else "")
     what += f" at {version}" if version else (f" via alias {alias}" if alias else "")
     raise OfflineError(
         f"REGISTRY_OFFLINE is set and no build of {what} is in the cache ({cache.root}).",
         hint="Unset REGISTRY_OFFLINE, or pull it once online so the cache has it.",
     )
-
-
-def _semver_key(semver: Any) -> Callable[[str], Any]:
-    def key(v: str) -> Any:
-        try:
-            return (1, semver.parse(v).sort_key())
-        except Exception:
-            return (0, v)
-
-    return key

@@ -1,7 +1,7 @@
 """The catalog's tables (SQLAlchemy 2, typed). Import from here: ``from registry.models import Build``."""
 
 from registry.models.base import Base
-from registry.models.catalog import Alias, Blob, Build, BuildFile, Model, Version
+from registry.models.catalog import Alias, Blob, Build, BuildFile, Model, ModelName, Version
 from registry.models.device import Device, DeviceName
 from registry.models.metrics import Benchmark, Evaluation
 from registry.models.ops import ApiToken, IngestRun
@@ -21,5 +21,6 @@ __all__ = [
     "IngestRun",
     "Model",
     "Signature",
+    "ModelName",
     "Version",
 ]

@@ -36,6 +36,17 @@ class Model(Base):
     __table_args__ = (CheckConstraint("weights IN ('real', 'trained-here', 'random')", name="weights"),)
 
 
+class ModelName(Base):
+    """Another name a model answers to, such as the family name ``yolov8`` for ``yolov8n`` (its default member).
+
+    A name is never also a model's slug; resolve, show and pull accept it wherever a slug is accepted."""
+
+    __tablename__ = "model_names"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.id", ondelete="RESTRICT"), index=True)
+
+
 class Version(Base):
     """An immutable release of a model. Its builds and bytes never change once published."""
 

@@ -74,6 +74,9 @@ def _decode_cursor(cursor: str) -> str:
 
 
 def _filtered(session: Session, flt: ModelFilter) -> Select[Model]:
+    from registry.service.filter_values import check_filter_values
+
+    check_filter_values(session, task=flt.task, domain=flt.domain, precision=flt.precision, runtime=flt.runtime)
     query = select(Model)
     if flt.task:
         query = query.where(func.lower(Model.task) == flt.task.lower())
@@ -131,7 +134,7 @@ def _model_summary(session: Session, model: Model) -> ModelInfo:
     latest = lookup.latest_version(versions)
     by_id = {v.id: v.version for v in versions}
     aliases = {a.name: by_id[a.version_id] for a in session.scalars(select(Alias).where(Alias.model_id == model.id))}
-    return model_info(model, latest.version if latest else None, aliases)
+    return model_info(model, latest.version if latest else None, aliases, lookup.names_of(session, model))
 
 
 def get_model_info(session: Session, slug: str) -> ModelInfo:

@@ -17,7 +17,9 @@ from registry.service.entities import (
 from registry.vocab import SemVer
 
 
-def model_info(row: Model, latest: str | None = None, aliases: dict[str, str] | None = None) -> ModelInfo:
+def model_info(
+    row: Model, latest: str | None = None, aliases: dict[str, str] | None = None, names: list[str] | None = None
+) -> ModelInfo:
     return ModelInfo(
         slug=row.slug,
         name=row.name,
@@ -30,6 +32,7 @@ def model_info(row: Model, latest: str | None = None, aliases: dict[str, str] | 
         card=row.card or {},
         latest_version=latest,
         aliases=aliases or {},
+        names=names or [],
     )
 
 

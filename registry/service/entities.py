@@ -107,6 +107,7 @@ class ModelInfo(Entity):
     card: dict[str, Any] = Field(default_factory=dict)
     latest_version: str | None = None
     aliases: dict[str, str] = Field(default_factory=dict)
+    names: list[str] = Field(default_factory=list, description="Other names the model answers to (e.g. yolov8).")
 
 
 class ModelDetail(Entity):
@@ -143,6 +144,7 @@ class Resolution(Entity):
     warnings: list[str] = Field(default_factory=list)
     content_digest: str | None = Field(default=None, description="The version's content digest (hex sha256).")
     build_digest: str | None = Field(default=None, description="The build's digest (hex sha256), pinnable.")
+    notices: list[str] = Field(default_factory=list, description="e.g. which model another name resolved to.")
 
 
 class PublishResult(Entity):

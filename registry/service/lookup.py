@@ -8,19 +8,36 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry.errors import ModelNotFound, VersionNotFound
-from registry.models import Alias, Model, Version
+from registry.models import Alias, Model, ModelName, Version
 from registry.service.convert import semver_of
 from registry.vocab import SemVer
 
 
 def get_model(session: Session, slug: str) -> Model:
-    row = session.scalars(select(Model).where(Model.slug == slug.strip().lower())).one_or_none()
+    """The model of that slug, or of that other name (a family name such as ``yolov8``: see ``ModelName``)."""
+    key = slug.strip().lower()
+    row = session.scalars(select(Model).where(Model.slug == key)).one_or_none()
     if row is None:
-        names = list(session.scalars(select(Model.slug)))
-        close = difflib.get_close_matches(slug.lower(), names, n=5, cutoff=0.5)
+        row = session.scalars(
+            select(Model).join(ModelName, ModelName.model_id == Model.id).where(ModelName.name == key)
+        ).one_or_none()
+    if row is None:
+        names = list(session.scalars(select(Model.slug))) + list(session.scalars(select(ModelName.name)))
+        close = difflib.get_close_matches(key, names, n=5, cutoff=0.5)
         hint = f"Did you mean: {', '.join(close)}?" if close else "Run `registry models` to list the catalog."
         raise ModelNotFound(f"No model named '{slug}' in the catalog.", hint=hint)
     return row
+
+
+def name_notice(requested: str, model: Model) -> list[str]:
+    """The one-line notice when a model was asked for by another name than its slug."""
+    key = requested.strip().lower()
+    return [] if key == model.slug else [f"'{key}' is a name of {model.slug}: using {model.slug}."]
+
+
+def names_of(session: Session, model: Model) -> list[str]:
+    """The other names ``model`` answers to, sorted."""
+    return sorted(session.scalars(select(ModelName.name).where(ModelName.model_id == model.id)))
 
 
 def versions_of(session: Session, model: Model) -> list[Version]:

@@ -54,11 +54,17 @@ class ModelCard(Strict):
     description: str = ""
     weights: Literal["real", "trained-here", "random"] = "real"
     card: dict[str, Any] = Field(default_factory=dict)
+    names: list[str] = Field(default_factory=list, description="Other names the model answers to, e.g. yolov8.")
 
     @field_validator("slug")
     @classmethod
     def _slug(cls, v: str) -> str:
         return check_slug(v)
+
+    @field_validator("names")
+    @classmethod
+    def _names(cls, v: list[str]) -> list[str]:
+        return list(dict.fromkeys(check_slug(n) for n in v))
 
 
 class FileEntry(Strict):

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry.devices import resolve_device
-from registry.errors import BlobNotFound, IntegrityFailure, InvalidManifest, VersionImmutable
+from registry.errors import BlobNotFound, Conflict, IntegrityFailure, InvalidManifest, VersionImmutable
 from registry.hashing import sha256_file
-from registry.models import Benchmark, Blob, Build, BuildFile, Evaluation, Model, Version
+from registry.models import Benchmark, Blob, Build, BuildFile, Evaluation, Model, ModelName, Version
 from registry.service.anchoring import reanchor_version
 from registry.service.entities import PublishResult
 from registry.service.manifest import BuildEntry, Manifest, contained_file, load_manifest
@@ -149,6 +149,7 @@ def _same_or_refuse(
             hint="Published versions never change: publish a new version number instead.",
         )
     build_ids = list(session.scalars(select(Build.id).where(Build.version_id == existing.id).order_by(Build.id)))
+    add_model_names(session, session.get_one(Model, existing.model_id), manifest.model.names)
     return PublishResult(
         model=manifest.model.slug,
         version=manifest.version,
@@ -164,13 +165,41 @@ def _upsert_model(session: Session, manifest: Manifest) -> Model:
     card = manifest.model
     model = session.scalars(select(Model).where(Model.slug == card.slug)).one_or_none()
     if model is None:
+        taken = session.get(ModelName, card.slug)
+        if taken is not None:
+            raise Conflict(
+                f"'{card.slug}' is already another name of the model {session.get_one(Model, taken.model_id).slug}.",
+                hint="Choose another slug for the new model.",
+            )
         model = Model(slug=card.slug)
         session.add(model)
     model.name, model.task, model.domain, model.license = card.name, card.task, card.domain, card.license
     model.source_url, model.description, model.weights = card.source_url, card.description, card.weights
     model.card = dict(card.card)
     session.flush()
+    add_model_names(session, model, card.names)
     return model
+
+
+def add_model_names(session: Session, model: Model, names: Sequence[str]) -> None:
+    """Give ``model`` the other names its manifest lists (names are only added: an older manifest without them
+    takes none away). A name that is another model's slug or name is refused."""
+    for name in names:
+        if name == model.slug:
+            continue
+        row = session.get(ModelName, name)
+        if row is not None and row.model_id == model.id:
+            continue
+        owner = session.scalars(select(Model.slug).where(Model.slug == name)).one_or_none()
+        if row is not None:
+            owner = session.get_one(Model, row.model_id).slug
+        if owner is not None:
+            raise Conflict(
+                f"'{name}' already names the model {owner}; it cannot also name {model.slug}.",
+                hint=f"Remove '{name}' from model.names in the manifest of {model.slug}.",
+            )
+        session.add(ModelName(name=name, model_id=model.id))
+    session.flush()
 
 
 def _record(

@@ -81,6 +81,7 @@ def resolve(
         build_digest=build_digest(
             build.precision, build.runtime, build.target, [(f.path, f.blob_sha256, f.size) for f in files]
         ),
+        notices=lookup.name_notice(model, model_row),
     )
 
 

@@ -43,7 +43,11 @@ YOLO_BUILDS = [
     {
         "precision": "float",
         "runtime": "onnx",
-        "benchmarks": [_bench("measured-host", 41.0), _bench("estimated", 12.0, "sd8g3", error_pct=22)],
+        "benchmarks": [
+            _bench("measured-host", 41.0),
+            _bench("estimated", 12.0, "sd8g3", error_pct=22),
+            _bench("estimated", 50.0, "sd8g2", error_pct=145, details={"calibrated_device": False}),
+        ],
         "evaluations": [_acc("recall", 0.63)],
     },
     {
@@ -87,6 +91,19 @@ MINILM_BUILDS = [
         "benchmarks": [_bench("measured-host", 3.0)],
         "evaluations": [_acc("cosine", 0.993, 1.0, kind="fidelity")],
     },
+    {  # measured per component only (like Whisper's encoder + decoder), on 1 and 2 threads
+        "precision": "fp16",
+        "runtime": "onnx",
+        "benchmarks": [
+            _bench("measured-host", ms, component=part, details={"threads": threads})
+            for part, threads, ms in (
+                ("encoder", 1, 4.0),
+                ("decoder", 1, 5.0),
+                ("encoder", 2, 2.5),
+                ("decoder", 2, 3.0),
+            )
+        ],
+    },
 ]
 
 
@@ -126,7 +143,9 @@ def seeded_api(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) 
         source_url="https://github.com/ultralytics/ultralytics",
         description="Real-time object detection.",
     )
-    mobilenet = model_card("mobilenet-v2", name="MobileNetV2", weights="real", description="Image classification.")
+    mobilenet = model_card(
+        "mobilenet-v2", name="MobileNetV2", weights="real", description="Image classification.", names=["mobilenet"]
+    )
     minilm = model_card(
         "minilm",
         name="all-MiniLM-L6-v2",

@@ -1,7 +1,8 @@
 """The catalog UI in a real browser: `registry ui` (UI and embedded API) driven by Playwright with Debian's Chromium.
 
 Filters the catalog, opens a model, downloads a build and checks its sha256, and saves a screenshot of every view
-to docs/screenshots/ (the README shows them).
+to artifacts/screenshots/ (ignored by git: a test run leaves the tree clean; `make screenshots` refreshes the README's
+docs/screenshots/ from the demo catalog on purpose).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from tests.helpers import cli_env
 from tests.ui.conftest import SeededApi
 
 ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "docs" / "screenshots"
+SHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 expect.set_options(timeout=20_000)  # a loaded CI machine renders slower; each wait still ends on an element
 ARGS = [
@@ -124,6 +125,9 @@ def test_filter_open_a_model_and_download_a_build_whose_sha256_matches(
     assert "page=model" in page.url and "model=yolov8" in page.url
     expect(page.get_by_role("radio", name="Model")).to_be_checked()
     expect(page.get_by_role("button", name="Download model.bin")).to_have_count(4)
+    # The chosen device's builds first; estimates for uncalibrated chipsets collapsed under a note.
+    expect(page.get_by_role("heading", name="On Snapdragon 8 Gen 3 Mobile (sd8g3): one row per build")).to_be_visible()
+    expect(page.get_by_text("1 estimate(s) for 1 chipset(s) the estimator is not calibrated on")).to_be_visible()
     page.set_viewport_size({"width": 1440, "height": 2000})
     _shot(page, "model")
     page.set_viewport_size({"width": 1440, "height": 1100})
@@ -146,7 +150,10 @@ def test_compare_and_devices_views_render_in_the_browser(page: Page, registry_ui
         timeout=30_000
     )
     charts = page.locator("[data-testid='stVegaLiteChart']")
-    expect(charts).to_have_count(3)
+    expect(charts).to_have_count(4)  # a latency-vs-accuracy chart per task and metric, the heatmap, the bars
+    expect(page.get_by_text("accuracy = top1 on val-100")).to_be_visible()
+    expect(page.get_by_text("accuracy = recall on val-100")).to_be_visible()
+    expect(page.get_by_text("Devices in the heatmap")).to_be_visible()
     expect(charts.first.locator("canvas, svg").first).to_be_visible()
     page.set_viewport_size({"width": 1440, "height": 1700})
     _shot(page, "compare")

@@ -48,6 +48,11 @@ def test_catalog_shows_each_models_best_build_for_the_device_with_its_provenance
     assert by_model["yolov8"]["latency"] == "1.9 ms · measured-device"
     assert by_model["yolov8"]["best build"] == "w8a8 · qnn_context_binary · qualcomm-snapdragon-8gen3"
     assert by_model["yolov8"]["accuracy"] == "recall 0.605 (float 0.63) · measured-host"
+    # Accuracy (a task metric) and fidelity to FP32 are separate columns: a cosine is never shown as accuracy.
+    assert (by_model["minilm"]["accuracy"], by_model["minilm"]["fidelity to FP32"]) == (
+        "—",
+        "cosine 0.993 (float 1) · measured-host",
+    )
     assert by_model["minilm"]["latency"] == "3 ms · measured-host"
     assert by_model["yolov8"]["open"] == "?page=model&model=yolov8&device=sd8g3"
     assert "3 of 3 models — best build on Snapdragon 8 Gen 3 Mobile" in texts(at)
@@ -125,15 +130,31 @@ def test_model_page_card_figures_downloads_and_pinned_snippets(
     page = texts(at)
     assert "licence **agpl-3.0**" in page and "https://github.com/ultralytics/ultralytics" in page
     assert "random weights" in at.warning[0].value
-    versions = rows(at, 1)
+    # The chosen device first: one row per build that runs on it, its figure there beside the host's.
+    pivot = {(r["precision"], r["runtime"]): r for r in rows(at, 0)}
+    assert set(pivot) == {("float", "onnx"), ("w8a8", "onnx"), ("w4a16", "onnx"), ("w8a8", "qnn_context_binary")}
+    assert pivot[("w8a8", "qnn_context_binary")]["latency on sd8g3"] == "1.9 ms · measured-device"
+    assert (pivot[("w4a16", "onnx")]["latency on sd8g3"], pivot[("w4a16", "onnx")]["host CPU"]) == (
+        "—",
+        "30.0 ms · measured-host",
+    )
+    versions = rows(at, 3)
     assert [(v["version"], v["aliases"]) for v in versions] == [("1.1.0", ""), ("1.0.0", "stable")]
-    builds = rows(at, 0)
+    builds = rows(at, 1)
+    # An estimate for a chipset the estimator is not calibrated on is collapsed under a note, not in the table.
+    assert "sd8g2" not in {b["device"] for b in builds}
+    assert [(r["device"], r["latency"]) for r in rows(at, 2)] == [("sd8g2", "~50.0 ms (estimated, ±145%)")]
+    assert "1 estimate(s) for 1 chipset(s) the estimator is not calibrated on" in [e.label for e in at.expander]
     figures = {(b["device"], b["precision"], b["runtime"]): b for b in builds}
     assert figures[("sd8g3", "w8a8", "onnx")]["latency"] == "~3.1 ms (estimated, ±22%)"
     assert figures[("host CPU", "w8a8", "onnx")]["latency"] == "23.7 ms · measured-host"
     ctx = figures[("sd8g3", "w8a8", "qnn_context_binary")]
-    assert (ctx["latency"], ctx["memory"], ctx["compute units"]) == ("1.9 ms · measured-device", "12.5 MB", "npu: 118")
-    assert figures[("sd8g3", "float", "onnx")]["accuracy / fidelity"] == "recall 0.63 · measured-host"
+    assert (ctx["latency"], ctx["memory"], ctx["compute units"]) == (
+        "1.9 ms · measured-device",
+        "12.5 MB",
+        "NPU 100% (118)",
+    )
+    assert figures[("sd8g3", "float", "onnx")]["accuracy"] == "recall 0.63 · measured-host"
     assert "Best build on **Snapdragon 8 Gen 3 Mobile**: `w8a8 · qnn_context_binary`" in page
 
     downloads = at.get("download_button")
@@ -153,13 +174,27 @@ def test_model_page_card_figures_downloads_and_pinned_snippets(
     ]
 
 
+def test_a_model_opens_by_another_name_and_its_card_lists_them(
+    monkeypatch: pytest.MonkeyPatch, seeded_api: SeededApi
+) -> None:
+    at = run_app(monkeypatch, seeded_api.url, page="model", model="mobilenet")
+    assert at.title[0].value == "MobileNetV2"
+    assert "Also answers to: `mobilenet` (`registry pull mobilenet ...` gets mobilenet-v2)" in texts(at)
+
+
 def test_model_page_without_a_device_or_model(monkeypatch: pytest.MonkeyPatch, seeded_api: SeededApi) -> None:
     at = run_app(monkeypatch, seeded_api.url, page="model")
     assert "Pick a model above" in texts(at)
     at = run_app(monkeypatch, seeded_api.url, page="model", model="minilm")
     assert "real weights" in at.success[0].value
     assert "Pick a device above for the `registry pull` command." in texts(at)
-    assert rows(at, 0)[1]["accuracy / fidelity"] == "fidelity cosine 0.993 (float 1) · measured-host"
+    builds = rows(at, 0)
+    assert (builds[1]["accuracy"], builds[1]["fidelity to FP32"]) == ("—", "cosine 0.993 (float 1) · measured-host")
+    # A build measured per component shows its total with the parts, one row per host thread count.
+    assert [(b["device"], b["latency"]) for b in builds if b["precision"] == "fp16"] == [
+        ("host CPU · 1 thread", "9 ms · measured-host (total: decoder 5 ms + encoder 4 ms)"),
+        ("host CPU · 2 threads", "5.5 ms · measured-host (total: decoder 3 ms + encoder 2.5 ms)"),
+    ]
     at = run_app(monkeypatch, seeded_api.url, page="model", model="no-such-model")
     assert "No model" in at.error[0].value
 
@@ -168,10 +203,17 @@ def test_compare_page_pareto_front_heatmap_and_precisions(
     monkeypatch: pytest.MonkeyPatch, seeded_api: SeededApi
 ) -> None:
     at = run_app(monkeypatch, seeded_api.url, page="compare", device="sd8g3")
-    assert len(at.get("vega_lite_chart")) == 3  # scatter with the front, heatmap, precision bars
+    # One chart and one Pareto front per task and metric (top-1 and recall never share an axis), then the heatmap
+    # and the precision bars.
+    assert len(at.get("vega_lite_chart")) == 4
+    assert "**classification** · accuracy = top1 on val-100" in texts(at)
+    assert "**object-detection** · accuracy = recall on val-100" in texts(at)
     front = rows(at, 0)
     assert [r["Pareto front"] for r in front] == ["mobilenet-v2 w8a8 · onnx", "mobilenet-v2 float · onnx"]
-    side = {r["model"]: r for r in rows(at, 1)}
+    assert {r["metric"] for r in rows(at, 1)} == {"recall on val-100"}
+    # The heatmap's devices are chosen with a selector, the page's device first.
+    assert at.multiselect(key="heatmap_devices").value[:2] == ["sd8g3", "host CPU"]
+    side = {r["model"]: r for r in rows(at, 2)}
     assert side["yolov8"]["INT8 (w8a8)"] == "1.9 ms · measured-device · recall 0.605"
     assert side["yolov8"]["INT4 (w4a16)"] == "30.0 ms · measured-host"
     assert side["mobilenet-v2"]["INT4 (w4a16)"] == "no build"
@@ -187,8 +229,8 @@ def test_devices_page_lists_skus_with_facts_and_build_counts(
     at = run_app(monkeypatch, seeded_api.url, page="devices")
     table = {r["slug"]: r for r in rows(at)}
     assert len(table) == 29
-    # Nine portable builds run everywhere; the 8 Gen 3 also has its context binary.
-    assert (table["sd8g3"]["builds"], table["sd8g2"]["builds"], table["sd8g3"]["NPU"]) == (10, 9, "V75")
+    # Ten portable builds run everywhere; the 8 Gen 3 also has its context binary.
+    assert (table["sd8g3"]["builds"], table["sd8g2"]["builds"], table["sd8g3"]["NPU"]) == (11, 10, "V75")
     at = run_app(monkeypatch, seeded_api.url, page="devices", q="sm8650", device="sd8g3")
     assert [r["slug"] for r in rows(at)] == ["sd8g3"]
     facts = {r["fact"]: r for r in rows(at, 1)}

@@ -53,7 +53,15 @@ def render() -> None:
                 disabled=dev is None,
                 help="Latency is per device: choose one first.",
             )
-            min_accuracy = nav.number("Min accuracy", "min_accuracy", min_value=0.0, step=0.01, format="%.3f")
+            min_accuracy = nav.number(
+                "Min accuracy",
+                "min_accuracy",
+                min_value=0.0,
+                step=0.01,
+                format="%.3f",
+                help="On the task metric (accuracy column) only, never on fidelity to FP32; in that metric's own "
+                "scale (a fraction such as 0.61 for recall or top-1).",
+            )
             sort = nav.select("Sort by", "sort", list(SORTS), labels=SORTS)
 
     with st.spinner("Searching…"):
@@ -105,7 +113,8 @@ def _row(slug: str, chipset: str | None, device_slug: str, precision: str, runti
     return {
         "model": m.slug,
         "latency": latency_badge(lat),
-        "accuracy": eval_badge(acc) if acc else eval_badge(best.fidelity if best else None),
+        "accuracy": eval_badge(acc),
+        "fidelity to FP32": eval_badge(best.fidelity if best else None),
         "best build": f"{build.precision} · {build.runtime} · {build.target}" if build else "no build for it",
         "version": detail.version.version if detail.version else "—",
         "task": m.task,

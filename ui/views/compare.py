@@ -14,6 +14,7 @@ from ui.figures import best_build, evaluation_of, fmt_ms, latency_badge, latency
 from ui.views.common import device_picker, empty_catalog
 
 PRECISION_COLUMNS = {"float": "float", "w8a8": "INT8 (w8a8)", "w4a16": "INT4 (w4a16)"}
+HEATMAP_DEVICES = 8  # columns shown at first; the selector adds the others
 
 
 def render() -> None:
@@ -33,12 +34,29 @@ def render() -> None:
         st.info("No devices in the catalog.")
         return
     _scatter(details, dev)
-    _heatmap(details)
+    _heatmap(details, dev)
     _precisions(details, dev)
 
 
 def _scatter(details: list[ModelDetail], dev: DeviceInfo) -> None:
+    """One chart and one Pareto front per (task, metric): accuracies of different metrics never share an axis."""
     st.subheader(f"Latency vs accuracy on {dev.marketing_name}")
+    points = _points(details, dev)
+    if not points:
+        st.info(
+            "No build here has both a latency figure for this device and an accuracy evaluation. Pick another device.",
+            icon=":material/query_stats:",
+        )
+        return
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for p in points:
+        groups.setdefault((p["task"], p["metric"]), []).append(p)
+    for (task, metric), group in sorted(groups.items()):
+        st.markdown(f"**{task}** · accuracy = {metric}")
+        _front_chart(group)
+
+
+def _points(details: list[ModelDetail], dev: DeviceInfo) -> list[dict[str, Any]]:
     points: list[dict[str, Any]] = []
     for d in details:
         for b in d.builds:
@@ -52,23 +70,22 @@ def _scatter(details: list[ModelDetail], dev: DeviceInfo) -> None:
                     "latency_ms": lat.latency_ms,
                     "accuracy": acc.value,
                     "metric": f"{acc.metric} on {acc.dataset}",
+                    "task": d.model.task,
                     "provenance": lat.provenance,
                     "latency": latency_badge(lat),
                 }
             )
-    if not points:
-        st.info(
-            "No build here has both a latency figure for this device and an accuracy evaluation. Pick another device.",
-            icon=":material/query_stats:",
-        )
-        return
+    return points
+
+
+def _front_chart(points: list[dict[str, Any]]) -> None:
     front = pareto_front([(p["latency_ms"], p["accuracy"]) for p in points])
     for i, p in enumerate(points):
         p["pareto"] = i in front
     base = alt.Chart(pd.DataFrame(points))
     dots = base.mark_point(filled=True, size=90).encode(
         x=alt.X("latency_ms:Q", title="latency (ms)", scale=alt.Scale(zero=False)),
-        y=alt.Y("accuracy:Q", title="accuracy", scale=alt.Scale(zero=False)),
+        y=alt.Y("accuracy:Q", title=points[0]["metric"], scale=alt.Scale(zero=False)),
         color=alt.Color("model:N", scale=alt.Scale(scheme="category10")),
         shape=alt.Shape("provenance:N"),
         tooltip=["build:N", "latency:N", "accuracy:Q", "metric:N"],
@@ -79,7 +96,7 @@ def _scatter(details: list[ModelDetail], dev: DeviceInfo) -> None:
         .encode(x="latency_ms:Q", y="accuracy:Q")
     )
     st.altair_chart(line + dots, width="stretch")
-    st.caption("Dashed: the Pareto front (no other build is both faster and more accurate). Metrics differ by task.")
+    st.caption("Dashed: the Pareto front (no other build of this task and metric is both faster and more accurate).")
     st.dataframe(
         [
             {
@@ -95,7 +112,7 @@ def _scatter(details: list[ModelDetail], dev: DeviceInfo) -> None:
     )
 
 
-def _heatmap(details: list[ModelDetail]) -> None:
+def _heatmap(details: list[ModelDetail], dev: DeviceInfo) -> None:
     st.subheader("Model x device: fastest build's latency")
     cells: list[dict[str, Any]] = []
     for d in details:
@@ -121,10 +138,24 @@ def _heatmap(details: list[ModelDetail]) -> None:
     if not cells:
         st.info("No latency figures yet.", icon=":material/query_stats:")
         return
+    columns = sorted({c["device"] for c in cells}, key=lambda c: (c != dev.slug, c != "host CPU", c))
+    shown = st.multiselect(
+        "Devices in the heatmap",
+        columns,
+        default=columns if len(columns) <= HEATMAP_DEVICES else columns[:HEATMAP_DEVICES],
+        key="heatmap_devices",
+        help="Every device with a figure can be added; a few at a time keep the labels readable.",
+    )
+    if len(columns) > len(shown):
+        st.caption(f"{len(shown)} of {len(columns)} devices shown: add others above.")
+    cells = [c for c in cells if c["device"] in shown]
+    if not cells:
+        return
     frame = pd.DataFrame(cells)
     middle = float(frame["latency_ms"].median())
     base = alt.Chart(frame).encode(
-        x=alt.X("device:N", title=None, axis=alt.Axis(labelAngle=0, orient="top")), y=alt.Y("model:N", title=None)
+        x=alt.X("device:N", title=None, sort=shown, axis=alt.Axis(labelAngle=-30, orient="top")),
+        y=alt.Y("model:N", title=None),
     )
     rect = base.mark_rect().encode(
         color=alt.Color("latency_ms:Q", scale=alt.Scale(type="log", scheme="viridis", reverse=True), title="ms"),

@@ -14,12 +14,17 @@ from ui.figures import (
     WEIGHTS_TEXT,
     best_build,
     data_text,
+    component_totals,
+    compute_units_text,
     eval_badge,
     fmt_size,
     latency_badge,
+    latency_on,
     pull_command,
     sdk_snippet,
     shapes_text,
+    usable_on,
+    where_label,
 )
 from ui.views.common import device_picker, empty_catalog
 
@@ -58,6 +63,8 @@ def render() -> None:
     if detail.version is None:
         st.info("This model has no version yet.")
         return
+    if dev is not None:
+        _device_pivot(detail, dev)
     _builds_table(detail)
     _downloads(detail, dev)
     _versions(detail)
@@ -67,6 +74,12 @@ def _card(detail: ModelDetail) -> None:
     m = detail.model
     st.title(m.name)
     st.markdown(f"`{m.slug}` · {m.task} · {m.domain} · licence **{m.license}**")
+    if m.names:
+        st.caption(
+            "Also answers to: "
+            + ", ".join(f"`{n}`" for n in m.names)
+            + f" (`registry pull {m.names[0]} ...` gets {m.slug})"
+        )
     if m.description:
         st.write(m.description)
     weights = WEIGHTS_TEXT.get(m.weights, m.weights)
@@ -96,36 +109,84 @@ def _versions(detail: ModelDetail) -> None:
     st.dataframe(rows, hide_index=True, width="stretch")
 
 
+def _device_pivot(detail: ModelDetail, dev: DeviceInfo) -> None:
+    """The chosen device first: one row per build that runs on it, its best figure there and the host's."""
+    st.subheader(f"On {dev.marketing_name} ({dev.slug}): one row per build")
+    rows = []
+    for b in detail.builds:
+        if not usable_on(b, dev.chipset):
+            continue
+        on_device = latency_on(b, dev.chipset)
+        host = latency_on(b, None)
+        rows.append(
+            {
+                "precision": b.precision,
+                "runtime": b.runtime,
+                "target": b.target,
+                f"latency on {dev.slug}": latency_badge(on_device) if on_device and on_device.device else "—",
+                "host CPU": latency_badge(host),
+                "accuracy": "; ".join(eval_badge(e) for e in b.evaluations if e.kind == "accuracy") or "—",
+                "fidelity to FP32": "; ".join(
+                    eval_badge(e) for e in b.evaluations if e.kind == "fidelity" and e.component is None
+                )
+                or "—",
+                "size": fmt_size(b.size),
+            }
+        )
+    if rows:
+        st.dataframe(rows, hide_index=True, width="stretch")
+    else:
+        st.info(f"No build of this version runs on {dev.marketing_name}.")
+
+
+def _uncalibrated(bench: BenchmarkInfo) -> bool:
+    return bench.provenance == "estimated" and bench.details.get("calibrated_device") is False
+
+
 def _builds_table(detail: ModelDetail) -> None:
     assert detail.version is not None
-    st.subheader(f"Builds of {detail.version.version}: device x precision")
+    st.subheader(f"Builds of {detail.version.version}: every figure, device x precision")
     rows: list[dict[str, Any]] = []
+    prior: list[dict[str, Any]] = []
     for b in detail.builds:
-        acc = [e for e in b.evaluations if e.kind == "accuracy"]
-        fid = [e for e in b.evaluations if e.kind == "fidelity"]
-        quality = "; ".join(eval_badge(e) for e in acc) or "; ".join(f"fidelity {eval_badge(e)}" for e in fid) or "—"
-        benches: list[BenchmarkInfo | None] = [x for x in b.benchmarks if x.component is None] or [None]
-        for x in benches:
-            rows.append(
+        accuracy = "; ".join(eval_badge(e) for e in b.evaluations if e.kind == "accuracy") or "—"
+        fidelity = "; ".join(eval_badge(e) for e in b.evaluations if e.kind == "fidelity" and e.component is None)
+        benches: list[BenchmarkInfo] = [x for x in b.benchmarks if x.component is None]
+        if not benches:  # figures per component only (encoder + decoder, ...): their totals, on the host and devices
+            devices = sorted({x.device for x in b.benchmarks if x.device})
+            benches = [*component_totals(b, None)]
+            benches += [t for d in devices for t in component_totals(b, d) if t.device == d]
+        shown: list[BenchmarkInfo | None] = [*benches] or [None]
+        for x in shown:
+            (prior if x is not None and _uncalibrated(x) else rows).append(
                 {
-                    "device": (x.device_slug or x.device or "host CPU") if x else "—",
+                    "device": where_label(x) if x else "—",
                     "precision": b.precision,
                     "runtime": b.runtime,
                     "target": b.target,
                     "latency": latency_badge(x),
                     "memory": f"{x.peak_memory_mb:.1f} MB" if x and x.peak_memory_mb is not None else "—",
-                    "compute units": ", ".join(f"{k}: {v}" for k, v in x.compute_units.items()) if x else "—",
-                    "accuracy / fidelity": quality,
+                    "compute units": compute_units_text(x.compute_units) if x else "—",
+                    "accuracy": accuracy,
+                    "fidelity to FP32": fidelity or "—",
                     "source": x.source if x else "",
                     "measured at": shapes_text(x.details) if x else "",
                     "data": data_text(b),
                     "size": fmt_size(b.size),
                 }
             )
-    if not rows:
+    if not rows and not prior:
         st.info("No builds in this version.")
         return
     st.dataframe(rows, hide_index=True, width="stretch")
+    if prior:
+        chips = sorted({r["device"] for r in prior})
+        with st.expander(f"{len(prior)} estimate(s) for {len(chips)} chipset(s) the estimator is not calibrated on"):
+            st.caption(
+                "No published measurement of these chipsets was available to fit the estimator, so their figures "
+                "come from its prior for similar NPUs, with a wide error: " + ", ".join(chips) + "."
+            )
+            st.dataframe(prior, hide_index=True, width="stretch")
 
 
 def _downloads(detail: ModelDetail, dev: DeviceInfo | None) -> None:
