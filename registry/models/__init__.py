@@ -20,7 +20,7 @@ __all__ = [
     "Evaluation",
     "IngestRun",
     "Model",
-    "Signature",
     "ModelName",
+    "Signature",
     "Version",
 ]

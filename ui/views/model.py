@@ -13,9 +13,9 @@ from ui import api, nav
 from ui.figures import (
     WEIGHTS_TEXT,
     best_build,
-    data_text,
     component_totals,
     compute_units_text,
+    data_text,
     eval_badge,
     fmt_size,
     latency_badge,
