@@ -62,9 +62,9 @@ def estimate(
     from registry.estimator.graphcost import analyze_onnx
     from registry.estimator.predict import estimate_all_devices, estimate_graph
 
-    anchors = anchors_from_options(anchor, precision, runtime)  # bad input fails before the graph is read
     cost = analyze_onnx(model)
-    precision = _precision(model, precision)
+    precision = _precision(model, precision)  # given, else read from the graph
+    anchors = anchors_from_options(anchor, precision, runtime)
     if device.strip().lower() == "all":
         results = estimate_all_devices(cost, precision=precision, runtime=runtime)
     else:
