@@ -1,5 +1,5 @@
 # The README's two commands: `make demo` (the main job on the embedded catalog) and `make test`.
-.PHONY: setup test lint typecheck demo
+.PHONY: setup test lint typecheck demo bench
 
 setup:
 	./.ci/setup
@@ -16,3 +16,9 @@ test: setup lint typecheck
 
 demo: setup
 	./.ci/demo
+
+# Every benchmark in benchmarks/ in its quick mode (BENCH_ARGS=--full for the documented sizes; --docs to
+# regenerate docs/benchmarks.md's report section); the report lands in artifacts/bench/report.{md,json}.
+bench: setup
+	.venv/bin/pip install -q -c .ci/constraints.txt -e '.[bench]'
+	.venv/bin/python benchmarks/run_all.py $(BENCH_ARGS)
