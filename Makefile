@@ -1,8 +1,15 @@
 # The README's two commands: `make demo` (the main job on the embedded catalog) and `make test`.
-.PHONY: setup test lint typecheck demo bench
+.PHONY: setup test lint typecheck demo
 
 setup:
 	./.ci/setup
+
+# Every benchmark in benchmarks/ in its quick mode (BENCH_ARGS=--full for the documented sizes; --docs to
+# regenerate docs/benchmarks.md's report section); the report lands in artifacts/bench/report.{md,json}.
+.PHONY: bench
+bench: setup
+	.venv/bin/pip install -q -c .ci/constraints.txt -e '.[bench]'
+	.venv/bin/python benchmarks/run_all.py $(BENCH_ARGS)
 
 lint: setup
 	.venv/bin/ruff check .
@@ -16,9 +23,3 @@ test: setup lint typecheck
 
 demo: setup
 	./.ci/demo
-
-# Every benchmark in benchmarks/ in its quick mode (BENCH_ARGS=--full for the documented sizes; --docs to
-# regenerate docs/benchmarks.md's report section); the report lands in artifacts/bench/report.{md,json}.
-bench: setup
-	.venv/bin/pip install -q -c .ci/constraints.txt -e '.[bench]'
-	.venv/bin/python benchmarks/run_all.py $(BENCH_ARGS)
