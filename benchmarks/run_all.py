@@ -152,12 +152,13 @@ def to_markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_docs(markdown: str) -> None:
-    doc = DOC.read_text(encoding="utf-8")
+def write_docs(markdown: str, path: Path = DOC) -> None:
+    """Replace the generated section (between the markers) and nothing else."""
+    doc = path.read_text(encoding="utf-8")
     if BEGIN not in doc or END not in doc:
-        raise SystemExit(f"{DOC} has no {BEGIN} ... {END} section to regenerate")
+        raise SystemExit(f"{path} has no {BEGIN} ... {END} section to regenerate")
     pre, rest = doc.split(BEGIN, 1)
-    DOC.write_text(f"{pre}{BEGIN}\n{markdown}{END}{rest.split(END, 1)[1]}", encoding="utf-8")
+    path.write_text(f"{pre}{BEGIN}\n{markdown}{END}{rest.split(END, 1)[1]}", encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
