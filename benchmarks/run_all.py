@@ -4,7 +4,7 @@ ratio, its target and whether it was met, and where and when it was measured (CP
 
     python benchmarks/run_all.py                 # quick mode: small sizes, one round; shows every benchmark runs
     python benchmarks/run_all.py --full          # the sizes the docs quote (an hour or more on 2 cores)
-    python benchmarks/run_all.py --only quantize_int8,catalog_core --docs
+    python benchmarks/run_all.py --only quantize_int8,catalog_core --docs   # re-run these; keep the others' figures
 
 Writes ``artifacts/bench/report.md``, ``report.json`` and ``logs/<benchmark>.log``; ``--docs`` also rewrites the
 generated section of docs/benchmarks.md from the report. Exit status 1 when a benchmark failed to run (a missed
@@ -101,7 +101,8 @@ def run_one(bench: Benchmark, quick: bool, logs: Path) -> tuple[dict[str, Any], 
     status = "ran" if rows and code in (0, 1) else ("timed out" if code is None else "failed")
     if status != "ran":
         tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-3:]
-        print(f"   {status} (exit {code}) after {seconds} s; needs the {bench.needs} extra(s). {' | '.join(tail)}")
+        needs = f" (it needs the {bench.needs} extra(s))" if status == "failed" else ""
+        print(f"   {status} (exit {code}) after {seconds} s{needs}; see {log}: {' | '.join(tail)}")
     else:
         print(f"   {len(rows)} figures in {seconds} s", flush=True)
     summary = {
@@ -187,6 +188,14 @@ def main(argv: list[str] | None = None) -> int:
         summaries.append(summary)
         figures.extend(rows)
     host["load_end"] = _load()
+    if args.only and (args.out / "report.json").exists():  # one report: the other benchmarks' last figures stay
+        previous = json.loads((args.out / "report.json").read_text(encoding="utf-8"))
+        names = {b.name for b in chosen}
+        summaries = [b for b in previous["benchmarks"] if b["benchmark"] not in names] + summaries
+        figures = [f for f in previous["figures"] if f["benchmark"] not in names] + figures
+        order = [b.name for b in BENCHMARKS]
+        summaries.sort(key=lambda b: order.index(b["benchmark"]))
+        figures.sort(key=lambda f: order.index(f["benchmark"]))
     command = "make bench" + (" BENCH_ARGS=--full" if args.full else "")
     report = {
         "mode": "full" if args.full else "quick",
