@@ -29,8 +29,8 @@ def _row(name: str, m: dict[str, Any]) -> str:
     return f"| {name} | {m['n']} | {m['median_ape']:.1f}% | {m['within_25']:.0f}% | {rho} | {m['p68_ape']:.0f}% |"
 
 
-# --quick (``make bench``): three chipsets' rows, the fit and its validation only (no sensitivity table, no docs).
-QUICK_CHIPSETS = ("qualcomm-snapdragon-8gen3", "qualcomm-snapdragon-7gen4", "qualcomm-snapdragon-x-elite")
+# --quick (``make bench``): two chipsets' rows, the fit and its validation only (no sensitivity table, no docs).
+QUICK_CHIPSETS = ("qualcomm-snapdragon-8gen3", "qualcomm-snapdragon-7gen4")
 
 
 def record_validation(report: dict[str, Any], scope: str) -> None:
@@ -52,7 +52,7 @@ def record_validation(report: dict[str, Any], scope: str) -> None:
 
 
 def quick(perf: Path) -> int:
-    """The fit and its validation on three chipsets' rows: minutes instead of an hour on a shared 2-core host."""
+    """The fit and its validation on two chipsets' rows: minutes instead of an hour on a shared 2-core host."""
     import csv
     import tempfile
 
