@@ -119,8 +119,7 @@ def run_one(bench: Benchmark, quick: bool, logs: Path) -> tuple[dict[str, Any], 
 
 
 def _cell(row: dict[str, Any]) -> str:
-    unit = row["unit"]
-    value = f"{row['value']:.3g}" if unit == "x" else f"{row['value']:g}"
+    unit, value = row["unit"], f"{row['value']:.3g}"
     return f"{value}{'x' if unit == 'x' else ' ' + unit}"
 
 
@@ -163,13 +162,25 @@ def write_docs(markdown: str, path: Path = DOC) -> None:
     path.write_text(f"{pre}{BEGIN}\n{markdown}{END}{rest.split(END, 1)[1]}", encoding="utf-8")
 
 
+def render_only(out: Path, docs: bool) -> int:
+    markdown = to_markdown(json.loads((out / "report.json").read_text(encoding="utf-8")))
+    (out / "report.md").write_text(markdown, encoding="utf-8")
+    print(markdown)
+    if docs:
+        write_docs(markdown)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--full", action="store_true", help="full sizes instead of the quick mode")
     parser.add_argument("--only", help=f"comma-separated, from {', '.join(b.name for b in BENCHMARKS)}")
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--docs", action="store_true", help="regenerate docs/benchmarks.md's report section")
+    parser.add_argument("--render-only", action="store_true", help="re-render report.md (and --docs) from report.json")
     args = parser.parse_args(argv)
+    if args.render_only:
+        return render_only(args.out, args.docs)
     chosen = [b for b in BENCHMARKS if not args.only or b.name in args.only.split(",")]
     logs = args.out / "logs"
     logs.mkdir(parents=True, exist_ok=True)
