@@ -4,6 +4,13 @@
 setup:
 	./.ci/setup
 
+# Every benchmark in benchmarks/ in its quick mode (BENCH_ARGS=--full for the documented sizes; --docs to
+# regenerate docs/benchmarks.md's report section); the report lands in artifacts/bench/report.{md,json}.
+.PHONY: bench
+bench: setup
+	.venv/bin/pip install -q -c .ci/constraints.txt -e '.[bench]'
+	.venv/bin/python benchmarks/run_all.py $(BENCH_ARGS)
+
 lint: setup
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .

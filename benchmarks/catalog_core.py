@@ -24,6 +24,9 @@ from pathlib import Path
 
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.report import at_least, at_most, record
+
 BIN = Path(sys.executable).parent / "registry"
 
 
@@ -81,6 +84,14 @@ def bench_publish(work: Path, size_mb: int, rounds: int) -> None:
             f"publish {size_mb} MB ({label}): cp {size_mb / cp:6.0f} MB/s | store put (hash+verify+atomic) "
             f"{size_mb / put:6.0f} MB/s | ratio {cp / put:.2f} (target >= 0.70)"
         )
+        record(
+            "catalog_core",
+            f"store put {size_mb} MB vs cp, {label}",
+            cp / put,
+            target=at_least(cp / put, 0.70),
+            baseline=f"cp {size_mb / cp:.0f} MB/s",
+            ours=f"put {size_mb / put:.0f} MB/s",
+        )
     manifest = {
         "model": {"slug": "big", "name": "Big", "task": "t", "domain": "nlp", "license": "mit"},
         "version": "1.0.0",
@@ -91,6 +102,7 @@ def bench_publish(work: Path, size_mb: int, rounds: int) -> None:
     subprocess.run([str(BIN), "init"], env=env, check=True, capture_output=True)
     wall = _timed([str(BIN), "publish", str(src.parent)], env)
     print(f"registry publish {size_mb} MB end to end (process start, manifest, store, database): {wall:.2f} s")
+    record("catalog_core", f"registry publish {size_mb} MB end to end", wall, unit="s")
 
 
 def bench_warm_pull(work: Path, rounds: int) -> None:
@@ -105,6 +117,15 @@ def bench_warm_pull(work: Path, rounds: int) -> None:
     print(
         f"warm pull: registry pull {statistics.median(pulls):.3f} s p50 (max {max(pulls):.3f}) | "
         f"python -c pass {statistics.median(floor):.3f} s | target < 0.5 s"
+    )
+    p50 = statistics.median(pulls)
+    record(
+        "catalog_core",
+        "warm registry pull (cached build, local catalog), p50",
+        p50,
+        unit="s",
+        target=at_most(p50, 0.5),
+        baseline=f"python -c pass {statistics.median(floor):.3f} s",
     )
 
 
@@ -186,6 +207,8 @@ def bench_resolve(work: Path, n_builds: int) -> None:
         f"resolve on {bid} builds: p50 {times[len(times) // 2]:.2f} ms, p99 {times[int(len(times) * 0.99)]:.2f} ms "
         f"(in-process, SQLite) | target p50 < 5 ms"
     )
+    p50 = times[len(times) // 2]
+    record("catalog_core", f"resolve() p50 on {bid} builds (SQLite)", p50, unit="ms", target=at_most(p50, 5.0))
 
 
 def main() -> None:
@@ -194,7 +217,10 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--builds", type=int, default=100_000)
     ap.add_argument("--only", choices=["publish", "pull", "resolve"])
+    ap.add_argument("--quick", action="store_true", help="50 MB, 1 round, 2,000 builds: shows it runs")
     args = ap.parse_args()
+    if args.quick:
+        args.size_mb, args.rounds, args.builds = 50, 1, 2_000
     work = Path(tempfile.mkdtemp(prefix="bench-core-", dir=os.environ.get("BENCH_DIR")))
     try:
         if args.only in (None, "publish"):

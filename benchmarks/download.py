@@ -26,6 +26,9 @@ from pathlib import Path
 import httpx
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.report import at_least, at_most, record
+
 BIN = Path(sys.executable).parent / "registry"
 
 
@@ -64,7 +67,10 @@ def main() -> None:
     ap.add_argument("--size-mb", type=int, default=200)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--warm-runs", type=int, default=10)
+    ap.add_argument("--quick", action="store_true", help="20 MB, 1 round, 3 warm runs: shows it runs")
     args = ap.parse_args()
+    if args.quick:
+        args.size_mb, args.rounds, args.warm_runs = 20, 1, 3
 
     root = Path(tempfile.mkdtemp(prefix="bench-download-", dir=os.environ.get("BENCH_DIR")))
     base = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")}
@@ -159,6 +165,32 @@ def main() -> None:
         print(f"  p50 {med(warm):.3f} s  min {warm[0]:.3f} s  max {warm[-1]:.3f} s  (target < 0.3 s)")
         print(f"  CPU (user+sys) p50 {med(CPU['warm']):.3f} s")
         print(f"  `python -c pass` p50 {med(floor):.3f} s")
+        sdk_ratio, cli_ratio = med(curl_t) / med(sdk_t), med(curl_t) / med(cli_t)
+        curl_text = f"curl {med(curl_t):.3f} s ({mb / med(curl_t):.0f} MB/s)"
+        name = f"cold pull of {mb:.0f} MB over loopback vs curl"
+        record(
+            "download",
+            f"{name}, SDK",
+            sdk_ratio,
+            target=at_least(sdk_ratio, 0.80),
+            baseline=curl_text,
+            ours=f"Client.pull {med(sdk_t):.3f} s",
+        )
+        record(
+            "download",
+            f"{name}, CLI (process start included)",
+            cli_ratio,
+            baseline=curl_text,
+            ours=f"registry pull {med(cli_t):.3f} s",
+        )
+        record(
+            "download",
+            "warm registry pull against a server, p50",
+            med(warm),
+            unit="s",
+            target=at_most(med(warm), 0.3),
+            baseline=f"python -c pass {med(floor):.3f} s",
+        )
     finally:
         if server is not None:
             server.kill()

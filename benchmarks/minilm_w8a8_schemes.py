@@ -11,6 +11,7 @@ Run: ``python benchmarks/minilm_w8a8_schemes.py [default|tiny]``.
 from __future__ import annotations
 
 import json
+import statistics
 import sys
 import tempfile
 import time
@@ -24,6 +25,9 @@ from ingest.export import export_onnx
 from ingest.optimize import optimize
 from ingest.zoo.minilm import build
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.report import at_least, record
+
 
 def _runner(path: Path) -> Any:
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
@@ -35,7 +39,7 @@ def _p50(path: Path, inputs: list[dict[str, Any]]) -> float:
     return round(profile_host.profile(path, inputs[:4], threads=(1,), runs=20).at(1).p50_ms, 2)
 
 
-def main(size: str = "default") -> None:
+def main(size: str = "default", rounds: int = 3) -> None:
     zoo = build(size)
     assert zoo.task_metric is not None
     with tempfile.TemporaryDirectory() as tmp:
@@ -62,9 +66,31 @@ def main(size: str = "default") -> None:
             }
             print(label, json.dumps(row), flush=True)
             builds[label] = result.path
-        for round_ in range(3):  # alternating rounds: a shared host's load hits every build alike
-            print("round", round_, {k: _p50(p, held_out) for k, p in builds.items()}, flush=True)
+            name = f"all-MiniLM-L6-v2 ({size}) w8a8 {label} ({row['scheme']}): eval cosine vs fp32"
+            record(
+                "minilm_w8a8_schemes",
+                name,
+                row["eval_cosine"],
+                unit="cosine",
+                target=at_least(row["eval_cosine"], 0.99) if label == "after" else None,
+            )
+        timings = []
+        for round_ in range(rounds):  # alternating rounds: a shared host's load hits every build alike
+            timings.append({k: _p50(p, held_out) for k, p in builds.items()})
+            print("round", round_, timings[-1], flush=True)
+        fp32, after = (statistics.median(t[k] for t in timings) for k in ("fp32", "after"))
+        record(
+            "minilm_w8a8_schemes",
+            f"all-MiniLM-L6-v2 ({size}) w8a8 (kept scheme) vs fp32, 1 thread p50",
+            fp32 / after,
+            baseline=f"fp32 {fp32} ms",
+            ours=f"w8a8 {after} ms",
+        )
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    argv = sys.argv[1:]
+    if "--quick" in argv:  # the tiny config, one timing round: shows it runs
+        main("tiny", rounds=1)
+    else:
+        main(*argv)

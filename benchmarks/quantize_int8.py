@@ -27,6 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.report import at_least, at_most, record
 from ingest import fidelity
 from ingest.optimize import calibration as calib
 from ingest.optimize import graph, optimize
@@ -46,7 +47,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="alternating profiling rounds (default 3)")
     parser.add_argument("--work-dir", type=Path, help="keep the models here instead of a temp dir")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    parser.add_argument(
+        "--quick", action="store_true", help="MobileNetV2 only, 8 calibration samples, 10 runs, 1 round"
+    )
     args = parser.parse_args(argv)
+    if args.quick:
+        args.calibration, args.runs, args.rounds = 8, 10, 1
 
     reports = []
     with tempfile.TemporaryDirectory(prefix="bench-int8-") as tmp:
@@ -55,7 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for build in _sources(args):
             name, fp32, samples = build(work, args.calibration + 4)  # + fresh inputs for fidelity
             report = run(name, fp32, samples, work / fp32.stem, runs=args.runs, rounds=args.rounds)
-            _print(report)
+            print_report(report)
+            record_report(report)
             reports.append(report)
     if args.json:
         args.json.write_text(json.dumps(reports, indent=2))
@@ -73,6 +80,8 @@ def _sources(args: argparse.Namespace) -> list[Source]:
     if args.zoo:
         return [lambda work, count: _zoo_model(args.zoo, work, count)]
     sources: list[Source] = [_mobilenet_v2]
+    if args.quick:  # MobileNetV2 only: YOLOv8n at 640x640 takes minutes more (zoo_quality measures it too)
+        return sources
     if _module_exists("ingest.zoo.yolov8"):
         sources.append(lambda work, count: _zoo_model("yolov8", work, count))
     else:
@@ -258,7 +267,39 @@ def run(
     }
 
 
-def _print(r: dict[str, Any]) -> None:
+def record_report(r: dict[str, Any], benchmark: str = "quantize_int8") -> None:
+    """The report's ratios for ``make bench``: speed against FP32 per thread count, size, and against ORT's default."""
+    p50 = r["p50_ms"]
+    for threads, speed in sorted(r["speedup_vs_fp32"].items()):
+        record(
+            benchmark,
+            f"{r['model']}: our w8a8 vs fp32, {threads} thread(s) p50",
+            speed,
+            target=at_least(speed, SPEED_TARGET),
+            baseline=f"fp32 {p50['fp32'][threads]:.2f} ms",
+            ours=f"w8a8 {p50['ours'][threads]:.2f} ms",
+            note=f"{r['rounds']} round(s) x {r['runs']} runs",
+        )
+    for threads, speed in sorted(r["speedup_vs_ort_default"].items()):
+        record(
+            benchmark,
+            f"{r['model']}: our w8a8 vs onnxruntime's default quantize_static, {threads} thread(s)",
+            speed,
+            baseline=f"ORT default {p50['ort_default'][threads]:.2f} ms",
+            ours=f"w8a8 {p50['ours'][threads]:.2f} ms",
+        )
+    size = r["size_ratio_vs_fp32"]
+    record(
+        benchmark,
+        f"{r['model']}: our w8a8 size vs fp32",
+        size,
+        target=at_most(size, SIZE_TARGET),
+        baseline=f"fp32 {r['size_bytes']['fp32'] / 1e6:.2f} MB",
+        ours=f"w8a8 {r['size_bytes']['ours'] / 1e6:.2f} MB",
+    )
+
+
+def print_report(r: dict[str, Any]) -> None:
     print(f"model: {r['model']}   cpu: {r['cpu']} ({r['logical_cores']} logical cores)")
     print(f"onnxruntime {r['onnxruntime']}")
     print(f"median of {r['rounds']} alternating rounds x {r['runs']} runs; p50 latency in ms")

@@ -28,6 +28,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import quantize_int8
+from benchmarks.report import at_most, record
 from ingest.export import export_onnx
 from ingest.fidelity import make_session
 from ingest.optimize import optimize
@@ -115,6 +116,22 @@ def task_at_precisions(
     return out
 
 
+def _record_task(slug: str, task: dict[str, Any]) -> None:
+    for precision in ("w8a8", "w8a16", "mixed"):
+        if precision in task:
+            drop = task[precision]["drop_vs_float"]
+            target = at_most(drop, 0.5) if slug == "digits-cnn" and precision == "w8a8" else None
+            record(
+                "zoo_quality",
+                f"{slug}: {task['metric']} drop at {precision} vs float ({task['dataset']})",
+                drop,
+                unit="points",
+                target=target,
+                baseline=f"float {task['float']['value']:.2f}",
+                ours=f"{precision} {task[precision]['value']:.2f}",
+            )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", default=",".join(MODELS), help=f"comma-separated, from {', '.join(MODELS)}")
@@ -122,7 +139,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=20, help="timed runs per model, thread count and round")
     parser.add_argument("--rounds", type=int, default=3, help="alternating profiling rounds (default 3)")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    parser.add_argument("--quick", action="store_true", help="digits-cnn only, 16 calibration samples: shows it runs")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.models, args.calibration, args.runs, args.rounds = "digits-cnn", 16, 10, 1
     report: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="bench-zoo-") as tmp:
         work = Path(tmp)
@@ -142,7 +162,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
                 print(f"   export {comp}: {line}; default {times['default_choice']}")
             if slug == "digits-cnn":
-                entry["task"] = task_at_precisions(model, paths, work / slug, ("w8a8", "w8a16", "mixed"), 64)
+                entry["task"] = task_at_precisions(
+                    model, paths, work / slug, ("w8a8", "w8a16", "mixed"), args.calibration
+                )
             elif slug == "mtcnn":
                 entry["task"] = task_at_precisions(model, paths, work / slug, ("w8a8",), args.calibration)
             if "task" in entry:
@@ -151,6 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for p in ("w8a8", "w8a16", "mixed"):
                     if p in task:
                         print(f"   {p}: {task[p]['value']:.2f} (drop {task[p]['drop_vs_float']:.2f})")
+                _record_task(slug, task)
             if slug in ("mobilenet-v2", "yolov8n"):
                 samples = model.calibration("model", args.calibration) + model.eval_inputs("model", 4)
                 perf = quantize_int8.run(
@@ -161,7 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     runs=args.runs,
                     rounds=args.rounds,
                 )
-                quantize_int8._print(perf)
+                quantize_int8.print_report(perf)
+                quantize_int8.record_report(perf, "zoo_quality")
                 entry["int8_vs_fp32"] = perf
             report[slug] = entry
     if args.json:

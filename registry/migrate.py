@@ -43,3 +43,48 @@ def current(engine: Engine) -> str | None:
 
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def source_migrations_dir() -> Path:
+    """The checkout's ``migrations/``, where a new revision belongs (never the copy inside an installed wheel)."""
+    from registry.errors import InvalidInput
+
+    directory = Path(__file__).resolve().parent.parent / "migrations"
+    if not (directory / "env.py").is_file():
+        raise InvalidInput(
+            "New migrations are written into a source checkout's migrations/ folder; none is here.",
+            hint="Run `registry db revision` from a clone of the repository with `pip install -e .`.",
+        )
+    return directory
+
+
+def next_revision_id(directory: Path) -> str:
+    """The next zero-padded number after the numeric revisions in ``directory`` (``0001`` -> ``0002``)."""
+    script = ScriptDirectory(str(directory))
+    numbers = [int(r.revision) for r in script.walk_revisions() if r.revision.isdigit()]
+    return f"{max(numbers, default=0) + 1:04d}"
+
+
+def revision(message: str, *, directory: Path | None = None, autogenerate: bool = True) -> Path:
+    """Write a new migration after the current head; with ``autogenerate``, its operations are the difference
+    between the models (``registry.models``) and a scratch SQLite database upgraded to that head. Returns its path."""
+    import tempfile
+
+    from registry.db import make_engine
+
+    directory = directory or source_migrations_dir()
+    with tempfile.TemporaryDirectory(prefix="registry-revision-") as scratch:
+        engine = make_engine(f"sqlite:///{Path(scratch) / 'head.db'}")
+        try:
+            cfg = alembic_config(engine)
+            cfg.set_main_option("script_location", str(directory))
+            command.upgrade(cfg, "head")
+            written = command.revision(
+                cfg, message=message, autogenerate=autogenerate, rev_id=next_revision_id(directory)
+            )
+        finally:
+            engine.dispose()
+    scripts = written if isinstance(written, list) else [written]
+    if not scripts or scripts[0] is None:
+        raise RuntimeError("alembic wrote no revision")
+    return Path(scripts[0].path)

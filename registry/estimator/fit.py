@@ -397,7 +397,7 @@ def run(perf_csv: Path, graphs_file: Path = GRAPHS_FILE) -> tuple[dict[str, Any]
             f"latency in {perf_csv.name}: nothing to fit or validate.",
             hint="Check that the CSV has AI Hub's columns (model_id, component, runtime, inference_time_ms) and that "
             "registry/estimator/data/calibration_graphs.json has the models' graphs "
-            "(python -m registry.estimator.build_graphs).",
+            "(python -m tools.calibration.build_graphs in a source checkout).",
         )
     fitter = Fitter(rows)
     full = fitter.fit(np.arange(len(rows)))

@@ -3,9 +3,11 @@
 input resolution of ``aihub_models_info.csv``, and reduced to their cost summaries in
 ``registry/estimator/data/calibration_graphs.json``. Random weights change nothing in the cost: only shapes count.
 
-    python -m registry.estimator.build_graphs [--only MODEL_ID ...]
+    python -m tools.calibration.build_graphs [--only MODEL_ID ...]
 
-Needs the ``ml`` extra (torch, transformers, diffusers). Fitting reads only the JSON.
+Needs the ``ml`` extra (torch, transformers, diffusers). Fitting reads only the JSON. A development tool: it lives
+outside the ``registry`` package so the wheel ships the fitted data, never these model definitions;
+``python -m tools.calibration`` runs it and then the fit.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-DATA_FILE = Path(__file__).parent / "data" / "calibration_graphs.json"
+from registry.estimator.fit import GRAPHS_FILE as DATA_FILE
 
 Builder = Callable[[], tuple[Any, tuple[Any, ...]]]
 
@@ -27,14 +29,14 @@ Builder = Callable[[], tuple[Any, tuple[Any, ...]]]
 # --- small torch definitions ---------------------------------------------------------------------------------------
 
 
-def _nn() -> Any:
+def torch_nn() -> Any:
     import torch
 
     return torch.nn
 
 
-def _conv_bn_act(cin: int, cout: int, k: int = 3, s: int = 1, groups: int = 1, act: str = "relu") -> Any:
-    nn = _nn()
+def conv_bn_act(cin: int, cout: int, k: int = 3, s: int = 1, groups: int = 1, act: str = "relu") -> Any:
+    nn = torch_nn()
     layers = [nn.Conv2d(cin, cout, k, s, k // 2, groups=groups, bias=False), nn.BatchNorm2d(cout)]
     if act == "relu":
         layers.append(nn.ReLU())
@@ -47,7 +49,7 @@ def _mobilenet_v3(large: bool) -> Any:
     """torchvision's MobileNetV3 layout (Howard et al. 2019, tables 1 and 2)."""
     import torch
 
-    nn = _nn()
+    nn = torch_nn()
 
     class SE(nn.Module):  # type: ignore[misc,name-defined]
         def __init__(self, c: int) -> None:
@@ -64,11 +66,11 @@ def _mobilenet_v3(large: bool) -> Any:
             super().__init__()
             layers: list[Any] = []
             if exp != cin:
-                layers.append(_conv_bn_act(cin, exp, 1, act=act))
-            layers.append(_conv_bn_act(exp, exp, k, s, groups=exp, act=act))
+                layers.append(conv_bn_act(cin, exp, 1, act=act))
+            layers.append(conv_bn_act(exp, exp, k, s, groups=exp, act=act))
             if se:
                 layers.append(SE(exp))
-            layers.append(_conv_bn_act(exp, cout, 1, act="none"))
+            layers.append(conv_bn_act(exp, cout, 1, act="none"))
             self.body, self.res = nn.Sequential(*layers), s == 1 and cin == cout
 
         def forward(self, x: Any) -> Any:
@@ -92,9 +94,9 @@ def _mobilenet_v3(large: bool) -> Any:
     last = 960 if large else 576
     head = 1280 if large else 1024
     return nn.Sequential(
-        _conv_bn_act(3, 16, 3, 2, act="hswish"),
+        conv_bn_act(3, 16, 3, 2, act="hswish"),
         *[Block(*c) for c in cfg],
-        _conv_bn_act(cfg[-1][3], last, 1, act="hswish"),
+        conv_bn_act(cfg[-1][3], last, 1, act="hswish"),
         nn.AdaptiveAvgPool2d(1),
         nn.Flatten(),
         nn.Linear(last, head),
@@ -107,7 +109,7 @@ def _quicksrnet(channels: int, hidden: int, scale: int = 4) -> Any:
     """QuickSRNet (Berger et al. 2023), as AI Hub builds it (x4): plain 3x3 convs with ReLU, the input repeated
     scale^2 times added as an anchor, then depth-to-space."""
 
-    nn = _nn()
+    nn = torch_nn()
 
     class QuickSRNet(nn.Module):  # type: ignore[misc,name-defined]
         def __init__(self) -> None:
@@ -128,7 +130,7 @@ def _quicksrnet(channels: int, hidden: int, scale: int = 4) -> Any:
 
 def _srvgg(num_feat: int = 64, num_conv: int = 32, scale: int = 4) -> Any:
     """Real-ESRGAN's SRVGGNetCompact (realesr-general-x4v3)."""
-    nn = _nn()
+    nn = torch_nn()
     layers: list[Any] = [nn.Conv2d(3, num_feat, 3, padding=1), nn.PReLU(num_feat)]
     for _ in range(num_conv):
         layers += [nn.Conv2d(num_feat, num_feat, 3, padding=1), nn.PReLU(num_feat)]
@@ -140,7 +142,7 @@ def _rrdbnet(nf: int = 64, nb: int = 23, gc: int = 32) -> Any:
     """ESRGAN's RRDBNet (Wang et al. 2018), x4."""
     import torch
 
-    nn = _nn()
+    nn = torch_nn()
 
     class RDB(nn.Module):  # type: ignore[misc,name-defined]
         def __init__(self) -> None:
@@ -187,10 +189,10 @@ def _unet_carvana() -> Any:
     """milesial/Pytorch-UNet (bilinear=False), 3 -> 2 classes."""
     import torch
 
-    nn = _nn()
+    nn = torch_nn()
 
     def double(cin: int, cout: int) -> Any:
-        return nn.Sequential(_conv_bn_act(cin, cout), _conv_bn_act(cout, cout))
+        return nn.Sequential(conv_bn_act(cin, cout), conv_bn_act(cout, cout))
 
     class UNet(nn.Module):  # type: ignore[misc,name-defined]
         def __init__(self) -> None:
@@ -216,7 +218,7 @@ def _unet_carvana() -> Any:
 
 def _video_resnet(kind: str) -> Any:
     """torchvision's r3d_18, mc3_18 and r2plus1d_18 (Tran et al. 2018), 400 classes."""
-    nn = _nn()
+    nn = torch_nn()
 
     def conv(cin: int, cout: int, stride: int, layer: int, mid: int) -> Any:
         full3d = kind == "r3d" or (kind == "mc3" and layer == 0)
@@ -267,7 +269,7 @@ def _video_resnet(kind: str) -> Any:
 # --- the calibration set -------------------------------------------------------------------------------------------
 
 
-def _img(h: int, w: int | None = None, c: int = 3) -> tuple[Any, ...]:
+def img(h: int, w: int | None = None, c: int = 3) -> tuple[Any, ...]:
     import torch
 
     return (torch.zeros(1, c, h, w or h),)
@@ -308,14 +310,14 @@ def _first_output(model: Any) -> Any:
     return Wrapped()
 
 
-def _whisper_encoder(
+def whisper_encoder(
     d: int, layers: int, heads: int, mels: int = 80, decoder_layers: int | None = None
 ) -> tuple[Any, tuple[Any, ...]]:
     """AI Hub's HfWhisperEncoder: the encoder, then every decoder layer's cross-attention key and value projections
     of its output (the cross-attention cache the decoder steps read), as its outputs."""
     import torch
 
-    nn = _nn()
+    nn = torch_nn()
     dec = decoder_layers or layers
     m = _hf("WhisperModel", "WhisperConfig", d_model=d, encoder_layers=layers, encoder_attention_heads=heads,
             decoder_layers=dec, decoder_attention_heads=heads, encoder_ffn_dim=4 * d, decoder_ffn_dim=4 * d,
@@ -356,10 +358,10 @@ def _depth_anything() -> tuple[Any, tuple[Any, ...]]:
         neck_hidden_sizes=[48, 96, 192, 384],
         reassemble_hidden_size=384,
     )
-    return _first_output(transformers.DepthAnythingForDepthEstimation(cfg)), _img(518)
+    return _first_output(transformers.DepthAnythingForDepthEstimation(cfg)), img(518)
 
 
-def _detr(cls: str, config: str, depths: list[int]) -> tuple[Any, tuple[Any, ...]]:
+def detr_model(cls: str, config: str, depths: list[int]) -> tuple[Any, tuple[Any, ...]]:
     """DETR with transformers' own ResNet backbone (its ``dilation`` option needs timm, so no DC5 variants)."""
     import transformers
 
@@ -367,16 +369,16 @@ def _detr(cls: str, config: str, depths: list[int]) -> tuple[Any, tuple[Any, ...
     backbone = transformers.ResNetConfig(**resnet)
     m = _hf(cls, config, use_timm_backbone=False, backbone_config=backbone, use_pretrained_backbone=False,
             num_labels=91)  # fmt: skip
-    return _first_output(m), _img(480)
+    return _first_output(m), img(480)
 
 
-def _sd_text_encoder(hidden: int, layers: int, heads: int, ffn: int) -> tuple[Any, tuple[Any, ...]]:
+def sd_text_encoder(hidden: int, layers: int, heads: int, ffn: int) -> tuple[Any, tuple[Any, ...]]:
     m = _hf("CLIPTextModel", "CLIPTextConfig", hidden_size=hidden, num_hidden_layers=layers,
             num_attention_heads=heads, intermediate_size=ffn, max_position_embeddings=77)  # fmt: skip
     return _first_output(m), _tokens(77)
 
 
-def _sd_vae_decoder() -> tuple[Any, tuple[Any, ...]]:
+def sd_vae_decoder() -> tuple[Any, tuple[Any, ...]]:
     import diffusers
     import torch
 
@@ -396,7 +398,7 @@ def _sd_vae_decoder() -> tuple[Any, tuple[Any, ...]]:
     return Decoder(), (torch.zeros(1, 4, 64, 64),)
 
 
-def _specs() -> dict[tuple[str, str], tuple[Builder, str]]:
+def specs() -> dict[tuple[str, str], tuple[Builder, str]]:
     """(model_id, component) -> (builder, how faithful the graph is to the published one)."""
     exact = "same architecture and input size (random weights)"
     s: dict[tuple[str, str], tuple[Builder, str]] = {
@@ -409,13 +411,13 @@ def _specs() -> dict[tuple[str, str], tuple[Builder, str]]:
             "approximation: BERT-base shape (nomic-bert adds rotary embeddings and SwiGLU)",
         ),
         ("vit", "VIT"): (
-            lambda: (_first_output(_hf("ViTForImageClassification", "ViTConfig", num_labels=1000)), _img(224)),
+            lambda: (_first_output(_hf("ViTForImageClassification", "ViTConfig", num_labels=1000)), img(224)),
             exact,
         ),
         ("convnext_tiny", "ConvNext-Tiny"): (
             lambda: (
                 _first_output(_hf("ConvNextForImageClassification", "ConvNextConfig", num_labels=1000)),
-                _img(224),
+                img(224),
             ),
             exact,
         ),
@@ -431,12 +433,12 @@ def _specs() -> dict[tuple[str, str], tuple[Builder, str]]:
                         num_labels=1000,
                     )
                 ),
-                _img(224),
+                img(224),
             ),
             exact,
         ),
         ("resnet50", "ResNet50"): (
-            lambda: (_first_output(_hf("ResNetForImageClassification", "ResNetConfig", num_labels=1000)), _img(224)),
+            lambda: (_first_output(_hf("ResNetForImageClassification", "ResNetConfig", num_labels=1000)), img(224)),
             exact,
         ),
         ("efficientnet_b0", "EfficientNet-B0"): (
@@ -452,7 +454,7 @@ def _specs() -> dict[tuple[str, str], tuple[Builder, str]]:
                         num_labels=1000,
                     )
                 ),
-                _img(224),
+                img(224),
             ),
             exact,
         ),
@@ -469,14 +471,14 @@ def _specs() -> dict[tuple[str, str], tuple[Builder, str]]:
                         num_labels=1000,
                     )
                 ),
-                _img(380),
+                img(380),
             ),
             exact,
         ),
         ("mobilenet_v2", "MobileNet-v2"): (
             lambda: (
                 _first_output(_hf("MobileNetV2ForImageClassification", "MobileNetV2Config", num_labels=1000)),
-                _img(224),
+                img(224),
             ),
             exact,
         ),
@@ -493,64 +495,64 @@ def _specs() -> dict[tuple[str, str], tuple[Builder, str]]:
                         num_labels=1000,
                     )
                 ),
-                _img(224),
+                img(224),
             ),
             exact,
         ),
         ("segformer_base", "Segformer-Base"): (
             lambda: (
                 _first_output(_hf("SegformerForSemanticSegmentation", "SegformerConfig", num_labels=150)),
-                _img(512),
+                img(512),
             ),
             exact,
         ),
         ("depth_anything", "Depth-Anything"): (_depth_anything, exact),
         ("depth_anything_v2", "Depth-Anything-V2"): (_depth_anything, exact),
         ("detr_resnet50", "DETR-ResNet50"): (
-            lambda: _detr("DetrForObjectDetection", "DetrConfig", [3, 4, 6, 3]),
+            lambda: detr_model("DetrForObjectDetection", "DetrConfig", [3, 4, 6, 3]),
             exact,
         ),
         ("conditional_detr_resnet50", "Conditional-DETR-ResNet50"): (
-            lambda: _detr("ConditionalDetrForObjectDetection", "ConditionalDetrConfig", [3, 4, 6, 3]),
+            lambda: detr_model("ConditionalDetrForObjectDetection", "ConditionalDetrConfig", [3, 4, 6, 3]),
             exact,
         ),
-        ("whisper_tiny", "HfWhisperEncoder"): (lambda: _whisper_encoder(384, 4, 6), exact),
-        ("whisper_base", "HfWhisperEncoder"): (lambda: _whisper_encoder(512, 6, 8), exact),
-        ("whisper_small_quantized", "HfWhisperEncoder"): (lambda: _whisper_encoder(768, 12, 12), exact),
+        ("whisper_tiny", "HfWhisperEncoder"): (lambda: whisper_encoder(384, 4, 6), exact),
+        ("whisper_base", "HfWhisperEncoder"): (lambda: whisper_encoder(512, 6, 8), exact),
+        ("whisper_small_quantized", "HfWhisperEncoder"): (lambda: whisper_encoder(768, 12, 12), exact),
         ("huggingface_wavlm_base_plus", "HuggingFace-WavLM-Base-Plus"): (
-            lambda: (_first_output(_hf("WavLMModel", "WavLMConfig")), (_zeros(1, 320000),)),
+            lambda: (_first_output(_hf("WavLMModel", "WavLMConfig")), (zeros(1, 320000),)),
             exact,
         ),
         ("video_mae", "Video-MAE"): (
             lambda: (
                 _first_output(_hf("VideoMAEForVideoClassification", "VideoMAEConfig", num_labels=400)),
-                (_zeros(1, 16, 3, 224, 224),),
+                (zeros(1, 16, 3, 224, 224),),
             ),
             exact,
         ),
-        ("mobilenet_v3_large", "MobileNet-v3-Large"): (lambda: (_mobilenet_v3(True), _img(224)), exact),
-        ("mobilenet_v3_small", "MobileNet-v3-Small"): (lambda: (_mobilenet_v3(False), _img(224)), exact),
-        ("quicksrnetsmall", "QuickSRNetSmall"): (lambda: (_quicksrnet(32, 2), _img(128)), exact),
-        ("quicksrnetmedium", "QuickSRNetMedium"): (lambda: (_quicksrnet(32, 5), _img(128)), exact),
-        ("quicksrnetlarge", "QuickSRNetLarge"): (lambda: (_quicksrnet(64, 11), _img(128)), exact),
-        ("real_esrgan_general_x4v3", "Real-ESRGAN-General-x4v3"): (lambda: (_srvgg(), _img(128)), exact),
-        ("real_esrgan_x4plus", "Real-ESRGAN-x4plus"): (lambda: (_rrdbnet(), _img(128)), exact),
-        ("esrgan", "ESRGAN"): (lambda: (_rrdbnet(), _img(128)), exact),
+        ("mobilenet_v3_large", "MobileNet-v3-Large"): (lambda: (_mobilenet_v3(True), img(224)), exact),
+        ("mobilenet_v3_small", "MobileNet-v3-Small"): (lambda: (_mobilenet_v3(False), img(224)), exact),
+        ("quicksrnetsmall", "QuickSRNetSmall"): (lambda: (_quicksrnet(32, 2), img(128)), exact),
+        ("quicksrnetmedium", "QuickSRNetMedium"): (lambda: (_quicksrnet(32, 5), img(128)), exact),
+        ("quicksrnetlarge", "QuickSRNetLarge"): (lambda: (_quicksrnet(64, 11), img(128)), exact),
+        ("real_esrgan_general_x4v3", "Real-ESRGAN-General-x4v3"): (lambda: (_srvgg(), img(128)), exact),
+        ("real_esrgan_x4plus", "Real-ESRGAN-x4plus"): (lambda: (_rrdbnet(), img(128)), exact),
+        ("esrgan", "ESRGAN"): (lambda: (_rrdbnet(), img(128)), exact),
         # AI Hub profiles it at 640x1280 (its get_input_spec), not the 224x224 of aihub_models_info.csv
-        ("unet_segmentation", "Unet-Segmentation"): (lambda: (_unet_carvana(), _img(640, 1280)), exact),
-        ("resnet_3d", "ResNet-3D"): (lambda: (_video_resnet("r3d"), (_zeros(1, 3, 16, 112, 112),)), exact),
+        ("unet_segmentation", "Unet-Segmentation"): (lambda: (_unet_carvana(), img(640, 1280)), exact),
+        ("resnet_3d", "ResNet-3D"): (lambda: (_video_resnet("r3d"), (zeros(1, 3, 16, 112, 112),)), exact),
         ("resnet_mixed", "ResNet-Mixed-Convolution"): (
-            lambda: (_video_resnet("mc3"), (_zeros(1, 3, 16, 112, 112),)),
+            lambda: (_video_resnet("mc3"), (zeros(1, 3, 16, 112, 112),)),
             exact,
         ),
         ("resnet_2plus1d", "ResNet-2Plus1D"): (
-            lambda: (_video_resnet("r2plus1d"), (_zeros(1, 3, 16, 112, 112),)),
+            lambda: (_video_resnet("r2plus1d"), (zeros(1, 3, 16, 112, 112),)),
             exact,
         ),
-        ("stable_diffusion_v1_5", "text_encoder"): (lambda: _sd_text_encoder(768, 12, 12, 3072), exact),
-        ("stable_diffusion_v2_1", "text_encoder"): (lambda: _sd_text_encoder(1024, 23, 16, 4096), exact),
-        ("stable_diffusion_v1_5", "vae"): (_sd_vae_decoder, "same architecture (VAE decoder), 64x64 latent"),
-        ("stable_diffusion_v2_1", "vae"): (_sd_vae_decoder, "same architecture (VAE decoder), 64x64 latent"),
+        ("stable_diffusion_v1_5", "text_encoder"): (lambda: sd_text_encoder(768, 12, 12, 3072), exact),
+        ("stable_diffusion_v2_1", "text_encoder"): (lambda: sd_text_encoder(1024, 23, 16, 4096), exact),
+        ("stable_diffusion_v1_5", "vae"): (sd_vae_decoder, "same architecture (VAE decoder), 64x64 latent"),
+        ("stable_diffusion_v2_1", "vae"): (sd_vae_decoder, "same architecture (VAE decoder), 64x64 latent"),
     }
     for mid in ("opus_mt_en_es", "opus_mt_es_en", "opus_mt_en_zh", "opus_mt_zh_en"):
         s[(mid, "OpusMTEncoder")] = (_marian_encoder, exact)
@@ -563,16 +565,16 @@ def _specs() -> dict[tuple[str, str], tuple[Builder, str]]:
 
 # More calibration models, by kind; each module's ``specs()`` maps (model_id, component) -> (builder, fidelity).
 EXTRA_SPEC_MODULES = (
-    "registry.estimator.calib.detection",
-    "registry.estimator.calib.mobile",
-    "registry.estimator.calib.transformers",
-    "registry.estimator.calib.faces",
-    "registry.estimator.calib.vision",
-    "registry.estimator.calib.sequence",
+    "tools.calibration.zoo.detection",
+    "tools.calibration.zoo.mobile",
+    "tools.calibration.zoo.transformers",
+    "tools.calibration.zoo.faces",
+    "tools.calibration.zoo.vision",
+    "tools.calibration.zoo.sequence",
 )
 
 
-def _zeros(*shape: int) -> Any:
+def zeros(*shape: int) -> Any:
     import torch
 
     return torch.zeros(*shape)
@@ -610,7 +612,7 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore")
     existing = json.loads(out_file.read_text()) if out_file.exists() else {"graphs": []}
     graphs = {(g["model_id"], g["component"]): g for g in existing["graphs"]}
-    for (model_id, component), (builder, fidelity) in _specs().items():
+    for (model_id, component), (builder, fidelity) in specs().items():
         if args.only and model_id not in args.only:
             continue
         if not args.only and not args.all and (model_id, component) in graphs:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from registry.estimator.build_graphs import _conv_bn_act, _detr, _img, _nn, _zeros
+from tools.calibration.build_graphs import conv_bn_act, detr_model, img, torch_nn, zeros
 
 
 def _openai_clip() -> tuple[Any, tuple[Any, ...]]:
@@ -36,7 +36,7 @@ def _openai_clip() -> tuple[Any, tuple[Any, ...]]:
             i = self.clip.logit_scale.exp() * (i / i.norm(dim=1, keepdim=True))
             return i @ t.t()
 
-    return OpenAIClip(), (*_img(224), torch.ones(1, 77, dtype=torch.int32))
+    return OpenAIClip(), (*img(224), torch.ones(1, 77, dtype=torch.int32))
 
 
 def _trocr_encoder() -> tuple[Any, tuple[Any, ...]]:
@@ -63,14 +63,14 @@ def _trocr_encoder() -> tuple[Any, tuple[Any, ...]]:
                 out.append(v(h).view(1, -1, 8, 32).transpose(1, 2).contiguous())
             return tuple(out)
 
-    return TrOCREncoder(), _img(384)
+    return TrOCREncoder(), img(384)
 
 
 def _detr_dc5(depths: list[int]) -> tuple[Any, tuple[Any, ...]]:
     """DETR with a dilated C5 stage (stride 16), plus AI Hub's normalisation and box / score post-processing."""
     import torch
 
-    detr, inputs = _detr("DetrForObjectDetection", "DetrConfig", depths)
+    detr, inputs = detr_model("DetrForObjectDetection", "DetrConfig", depths)
     model = detr.inner
     stage = model.model.backbone.model.encoder.stages[3]
     for i, block in enumerate(stage.layers):
@@ -102,7 +102,7 @@ def _detr_dc5(depths: list[int]) -> tuple[Any, tuple[Any, ...]]:
 def _cba(cin: int, cout: int, k: int = 1, s: int = 1, groups: int = 1, bias: bool = False, bn: bool = True,
          act: Any = None) -> Any:  # fmt: skip
     """Conv (same padding) + optional BatchNorm + optional activation module."""
-    nn = _nn()
+    nn = torch_nn()
     layers = [nn.Conv2d(cin, cout, k, s, k // 2, groups=groups, bias=bias)]
     if bn:
         layers.append(nn.BatchNorm2d(cout))
@@ -112,7 +112,7 @@ def _cba(cin: int, cout: int, k: int = 1, s: int = 1, groups: int = 1, bias: boo
 
 
 @cache
-def _lite_mla() -> Any:
+def lite_mla() -> Any:
     """EfficientViT's multi-scale ReLU linear attention class (head dim 32, 5x5 aggregation), for B2 and L2."""
     import torch
 
@@ -149,7 +149,7 @@ def _efficientvit_b2() -> Any:
     """EfficientViT-B2 classifier (MIT Han lab): MBConv stages, then LiteMLA (ReLU linear attention) blocks."""
     import torch
 
-    nn = _nn()
+    nn = torch_nn()
 
     class Residual(torch.nn.Module):
         def __init__(self, main: Any) -> None:
@@ -169,7 +169,7 @@ def _efficientvit_b2() -> Any:
             _cba(mid, cout),
         )
 
-    LiteMLA = _lite_mla()
+    LiteMLA = lite_mla()
 
     widths, depths = [24, 48, 96, 192, 384], [1, 3, 4, 4, 6]
     layers: list[Any] = [_cba(3, widths[0], 3, 2, act=nn.Hardswish())]
@@ -205,7 +205,7 @@ def _efficientformer_l1() -> Any:
     """EfficientFormer-L1 (v1): pooling Meta4D blocks in 4D, one attention Meta3D block at the end, distilled head."""
     import torch
 
-    nn = _nn()
+    nn = torch_nn()
 
     class Meta4D(torch.nn.Module):
         def __init__(self, c: int) -> None:
@@ -247,7 +247,7 @@ def _efficientformer_l1() -> Any:
         def __init__(self) -> None:
             super().__init__()
             dims, depths = [48, 96, 224, 448], [3, 2, 6, 4]
-            layers: list[Any] = [_conv_bn_act(3, 24, 3, 2), _conv_bn_act(24, 48, 3, 2)]
+            layers: list[Any] = [conv_bn_act(3, 24, 3, 2), conv_bn_act(24, 48, 3, 2)]
             for i, (c, d) in enumerate(zip(dims, depths, strict=True)):
                 if i > 0:
                     layers += [nn.Conv2d(dims[i - 1], c, 3, 2, 1), nn.BatchNorm2d(c)]
@@ -266,7 +266,7 @@ def _efficientformer_l1() -> Any:
 
 
 @cache
-def _layer_norm_2d() -> Any:
+def layer_norm_2d() -> Any:
     """SAM's LayerNorm2d class: layer norm over the channels of an NCHW map."""
     import torch
 
@@ -289,7 +289,7 @@ def _mobilesam_encoder() -> tuple[Any, tuple[Any, ...]]:
     """MobileSAM image encoder: TinyViT-5M at 1024x1024 (last merge at stride 1, 64x64 out) and SAM's 256-d neck."""
     import torch
 
-    nn = _nn()
+    nn = torch_nn()
 
     def cbn(cin: int, cout: int, k: int = 1, s: int = 1, groups: int = 1) -> Any:
         return nn.Sequential(nn.Conv2d(cin, cout, k, s, k // 2, groups=groups, bias=False), nn.BatchNorm2d(cout))
@@ -347,7 +347,7 @@ def _mobilesam_encoder() -> tuple[Any, tuple[Any, ...]]:
             x = self.local(x.transpose(1, 2).reshape(1, c, h, h)).view(1, c, h * h).transpose(1, 2)
             return x + self.mlp(x)
 
-    LayerNorm2d = _layer_norm_2d()
+    LayerNorm2d = layer_norm_2d()
 
     class Encoder(torch.nn.Module):
         def __init__(self) -> None:
@@ -367,7 +367,7 @@ def _mobilesam_encoder() -> tuple[Any, tuple[Any, ...]]:
             x = self.body((image - self.mean) / self.std)
             return self.neck(x.view(1, 64, 64, 320).permute(0, 3, 1, 2))
 
-    return Encoder(), _img(1024)
+    return Encoder(), img(1024)
 
 
 def _mobilesam_decoder() -> tuple[Any, tuple[Any, ...]]:
@@ -377,7 +377,7 @@ def _mobilesam_decoder() -> tuple[Any, tuple[Any, ...]]:
 
     import torch
 
-    nn = _nn()
+    nn = torch_nn()
 
     class Lin(torch.nn.Module):  # Linear run as a 1x1 Conv2d over (B, D, 1, L)
         def __init__(self, cin: int, cout: int) -> None:
@@ -436,7 +436,7 @@ def _mobilesam_decoder() -> tuple[Any, tuple[Any, ...]]:
             keys = self.norms[3](keys + self.i2t(keys + kpe, queries + qpe, queries))
             return queries, keys
 
-    LayerNorm2d = _layer_norm_2d()
+    LayerNorm2d = layer_norm_2d()
 
     class Decoder(torch.nn.Module):
         def __init__(self) -> None:
@@ -479,7 +479,7 @@ def _mobilesam_decoder() -> tuple[Any, tuple[Any, ...]]:
             best = torch.argmax(score, dim=1)
             return masks[torch.arange(1), best].unsqueeze(1), iou[torch.arange(1), best].unsqueeze(1)
 
-    return Decoder(), (_zeros(1, 256, 64, 64), _zeros(1, 2, 2), _zeros(1, 2))
+    return Decoder(), (zeros(1, 256, 64, 64), zeros(1, 2, 2), zeros(1, 2))
 
 
 def specs() -> dict[tuple[str, str], tuple[Any, str]]:
@@ -505,11 +505,11 @@ def specs() -> dict[tuple[str, str], tuple[Any, str]]:
             + "; 480x480 (info CSV; AI Hub's latest code defaults to 640x640), dilated stage 4, with post-processing",
         ),
         ("efficientvit_b2_cls", "EfficientViT-b2-cls"): (
-            lambda: (_efficientvit_b2(), _img(224)),
+            lambda: (_efficientvit_b2(), img(224)),
             same.format("24.3M", "24.3M") + "; 224x224",
         ),
         ("efficientformer", "EfficientFormer"): (
-            lambda: (_efficientformer_l1(), _img(224)),
+            lambda: (_efficientformer_l1(), img(224)),
             same.format("12.3M", "12.3M") + "; efficientformer_l1, 224x224",
         ),
         ("mobilesam", "MobileSAMEncoder"): (

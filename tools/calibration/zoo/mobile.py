@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from registry.estimator.build_graphs import _img, _nn, _zeros
+from tools.calibration.build_graphs import img, torch_nn, zeros
 
 
 def _hw(t: Any) -> list[int]:
@@ -14,25 +14,25 @@ def _hw(t: Any) -> list[int]:
     return [int(t.shape[2]), int(t.shape[3])]
 
 
-def _cbr(cin: int, cout: int, k: int = 3, s: int = 1, bias: bool = False, relu: bool = True) -> Any:
+def conv_bn_relu(cin: int, cout: int, k: int = 3, s: int = 1, bias: bool = False, relu: bool = True) -> Any:
     """Conv (same padding), batch norm, optionally ReLU."""
-    nn = _nn()
+    nn = torch_nn()
     layers = [nn.Conv2d(cin, cout, k, s, k // 2, bias=bias), nn.BatchNorm2d(cout)]
     return nn.Sequential(*layers, nn.ReLU()) if relu else nn.Sequential(*layers)
 
 
 @cache
-def _basic_block() -> Any:
+def basic_block() -> Any:
     """ResNet's basic block class (two 3x3 conv-BN, a 1x1 conv-BN shortcut where the shape changes)."""
     import torch
 
-    nn = _nn()
+    nn = torch_nn()
 
     class Basic(nn.Module):  # type: ignore[misc,name-defined]
         def __init__(self, cin: int, cout: int, s: int) -> None:
             super().__init__()
-            self.body = nn.Sequential(_cbr(cin, cout, 3, s), _cbr(cout, cout, 3, relu=False))
-            self.down = _cbr(cin, cout, 1, s, relu=False) if s != 1 or cin != cout else nn.Identity()
+            self.body = nn.Sequential(conv_bn_relu(cin, cout, 3, s), conv_bn_relu(cout, cout, 3, relu=False))
+            self.down = conv_bn_relu(cin, cout, 1, s, relu=False) if s != 1 or cin != cout else nn.Identity()
 
         def forward(self, x: Any) -> Any:
             return torch.relu(self.body(x) + self.down(x))
@@ -44,7 +44,7 @@ def _yamnet() -> tuple[Any, tuple[Any, ...]]:
     """YAMNet (torch_audioset port): MobileNetV1 on a 96x64 log-mel patch, TF "SAME" padding, 521 sigmoid scores."""
     import torch
 
-    nn = _nn()
+    nn = torch_nn()
 
     class ConvBnRelu(nn.Module):  # type: ignore[misc,name-defined]
         def __init__(self, cin: int, cout: int, k: int, s: int, groups: int = 1) -> None:
@@ -67,7 +67,7 @@ def _yamnet() -> tuple[Any, tuple[Any, ...]]:
         layers += [ConvBnRelu(cin, cin, 3, s, groups=cin), ConvBnRelu(cin, cout, 1, 1)]
         cin = cout
     layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(1024, 521), nn.Sigmoid()]
-    return nn.Sequential(*layers), (_zeros(1, 1, 96, 64),)
+    return nn.Sequential(*layers), (zeros(1, 1, 96, 64),)
 
 
 def _posenet_mobilenet() -> tuple[Any, tuple[Any, ...]]:
@@ -76,7 +76,7 @@ def _posenet_mobilenet() -> tuple[Any, tuple[Any, ...]]:
     adds a 3x3 max-pool of the heatmaps."""
     import torch
 
-    nn = _nn()
+    nn = torch_nn()
     cfg = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2)] + [(512, 1)] * 5 + [(1024, 2), (1024, 1)]
     layers: list[Any] = [nn.Conv2d(3, 32, 3, 2, 1), nn.ReLU6()]
     cin, stride, rate = 32, 2, 1
@@ -103,7 +103,7 @@ def _posenet_mobilenet() -> tuple[Any, tuple[Any, ...]]:
             max_vals = torch.nn.functional.max_pool2d(heat, 3, stride=1, padding=1)
             return heat, self.offset(x), self.fwd(x), self.bwd(x), max_vals
 
-    return PoseNet(), _img(513, 257)
+    return PoseNet(), img(513, 257)
 
 
 def _deeplabv3_plus_mobilenet() -> tuple[Any, tuple[Any, ...]]:
@@ -113,7 +113,7 @@ def _deeplabv3_plus_mobilenet() -> tuple[Any, tuple[Any, ...]]:
     to a uint8 mask. AI Hub profiles it at 520x520 (get_input_spec), not the 513x513 of its model card."""
     import torch
 
-    nn = _nn()
+    nn = torch_nn()
     f = torch.nn.functional
 
     class InvRes(nn.Module):  # type: ignore[misc,name-defined]
@@ -170,7 +170,7 @@ def _deeplabv3_plus_mobilenet() -> tuple[Any, tuple[Any, ...]]:
             x = f.interpolate(x, size=_hw(image), mode="bilinear", align_corners=True)
             return x.argmax(1).to(torch.uint8)  # AI Hub's wrapper returns the class mask
 
-    return DeepLab(), _img(520)
+    return DeepLab(), img(520)
 
 
 def _ffnet(depths: list[int], head: str, narrow: bool = False, pre_down: bool = False) -> Any:
@@ -181,10 +181,10 @@ def _ffnet(depths: list[int], head: str, narrow: bool = False, pre_down: bool = 
     height). AI Hub's wrapper normalizes the image first."""
     import torch
 
-    nn = _nn()
+    nn = torch_nn()
     f = torch.nn.functional
 
-    cbr, Basic = _cbr, _basic_block()
+    cbr, Basic = conv_bn_relu, basic_block()
 
     def stage(cin: int, cout: int, n: int, s: int) -> Any:
         return nn.Sequential(Basic(cin, cout, s), *[Basic(cout, cout, 1) for _ in range(n - 1)])
@@ -245,7 +245,7 @@ def _ddrnet23_slim() -> tuple[Any, tuple[Any, ...]]:
     fusions, DAPPM (128 branch planes), 64-plane head without the auxiliary one, 19 classes at 1/8 of the input."""
     import torch
 
-    nn = _nn()
+    nn = torch_nn()
     f = torch.nn.functional
 
     def bn_conv(cin: int, cout: int, k: int, s: int = 1, relu: bool = False) -> Any:
@@ -336,7 +336,7 @@ def _ddrnet23_slim() -> tuple[Any, tuple[Any, ...]]:
             x = f.interpolate(self.spp(self.layer5(torch.relu(x))), size=size, mode="bilinear")
             return self.head(x + hi)
 
-    return DDRNet(), _img(1024, 2048)
+    return DDRNet(), img(1024, 2048)
 
 
 def _bisenet() -> tuple[Any, tuple[Any, ...]]:
@@ -345,10 +345,10 @@ def _bisenet() -> tuple[Any, tuple[Any, ...]]:
     bilinear resize to the spatial path, feature fusion, x8 bilinear upsampling then a 1x1 conv."""
     import torch
 
-    nn = _nn()
+    nn = torch_nn()
     f = torch.nn.functional
 
-    cbr, Basic = _cbr, _basic_block()
+    cbr, Basic = conv_bn_relu, basic_block()
 
     class ARM(nn.Module):  # type: ignore[misc,name-defined]
         def __init__(self, c: int) -> None:
@@ -391,7 +391,7 @@ def _bisenet() -> tuple[Any, tuple[Any, ...]]:
             out = feat * att + feat
             return self.conv(f.interpolate(out, scale_factor=8.0, mode="bilinear"))
 
-    return BiSeNet(), _img(720, 960)
+    return BiSeNet(), img(720, 960)
 
 
 def _hrnet_pose() -> tuple[Any, tuple[Any, ...]]:
@@ -400,7 +400,7 @@ def _hrnet_pose() -> tuple[Any, tuple[Any, ...]]:
     exchange units, the last module keeping only the high-resolution branch; 17 heatmaps at 64x48."""
     import torch
 
-    nn = _nn()
+    nn = torch_nn()
 
     def cb(cin: int, cout: int, k: int, s: int = 1, relu: bool = True) -> list[Any]:
         layers = [nn.Conv2d(cin, cout, k, s, k // 2, bias=False), nn.BatchNorm2d(cout)]
@@ -481,7 +481,7 @@ def _hrnet_pose() -> tuple[Any, tuple[Any, ...]]:
                 xs = m(xs)
             return self.final(xs[0])
 
-    return HRNet(), _img(256, 192)
+    return HRNet(), img(256, 192)
 
 
 def _params(model: Any) -> float:
@@ -518,7 +518,7 @@ def specs() -> dict[tuple[str, str], tuple[Any, str]]:
     ]
     for mid, comp, depths, head, narrow, pre_down, w, pub in ffnets:
         out[(mid, comp)] = (
-            lambda d=depths, h=head, n=narrow, p=pre_down, w=w: (_ffnet(d, h, n, p), _img(w // 2, w)),
+            lambda d=depths, h=head, n=narrow, p=pre_down, w=w: (_ffnet(d, h, n, p), img(w // 2, w)),
             same + f"{w}x{w // 2}; {pub} params (ours vs published)",
         )
     return out

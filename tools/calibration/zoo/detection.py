@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from registry.estimator.calib.yolo_parts import (
+from tools.calibration.zoo.yolo_parts import (
     NUM_CLASSES,
     STRIDES,
     V5,
@@ -31,31 +31,31 @@ from registry.estimator.calib.yolo_parts import (
 )
 
 
-def _img(hw: int) -> tuple[Any, ...]:
+def img(hw: int) -> tuple[Any, ...]:
     import torch
 
     return (torch.zeros(1, 3, hw, hw),)
 
 
 def yolov8_det() -> tuple[Any, tuple[Any, ...]]:
-    return ultralytics_detector(ultralytics_net(V8_BACKBONE + V8_HEAD, 0.33, 0.25)), _img(640)
+    return ultralytics_detector(ultralytics_net(V8_BACKBONE + V8_HEAD, 0.33, 0.25)), img(640)
 
 
 def yolov8_seg() -> tuple[Any, tuple[Any, ...]]:
-    return ultralytics_segmentor(ultralytics_net(V8_BACKBONE + V8_HEAD, 0.33, 0.25, seg=True), True), _img(640)
+    return ultralytics_segmentor(ultralytics_net(V8_BACKBONE + V8_HEAD, 0.33, 0.25, seg=True), True), img(640)
 
 
 def yolov10_det() -> tuple[Any, tuple[Any, ...]]:
-    return ultralytics_detector(ultralytics_net(V10N, 0.33, 0.25, legacy=False)), _img(640)
+    return ultralytics_detector(ultralytics_net(V10N, 0.33, 0.25, legacy=False)), img(640)
 
 
 def yolov11_seg() -> tuple[Any, tuple[Any, ...]]:
-    return ultralytics_segmentor(ultralytics_net(V11, 0.5, 0.25, legacy=False, seg=True), False), _img(640)
+    return ultralytics_segmentor(ultralytics_net(V11, 0.5, 0.25, legacy=False, seg=True), False), img(640)
 
 
 def yolov5() -> tuple[Any, tuple[Any, ...]]:
     """YOLOv5m v6+ (ultralytics/yolov5 models/yolov5m.yaml), anchor-based head with the split decoder."""
-    return ultralytics_net(V5, 0.67, 0.75, anchors=V5_ANCHORS), _img(640)
+    return ultralytics_net(V5, 0.67, 0.75, anchors=V5_ANCHORS), img(640)
 
 
 # --- YOLOv7-tiny (WongKinYiu/yolov7, cfg/training/yolov7-tiny.yaml) ------------------------------------------------
@@ -134,7 +134,7 @@ def _yolov7_tiny(hw: int = 640) -> Any:
 
 
 def yolov7() -> tuple[Any, tuple[Any, ...]]:
-    return _yolov7_tiny(), _img(640)
+    return _yolov7_tiny(), img(640)
 
 
 # --- YOLOX (Megvii-BaseDetection/YOLOX: CSPDarknet, YOLOPAFPN, decoupled YOLOXHead) --------------------------------
@@ -230,7 +230,7 @@ def _yolox(depth: float, width: float, hw: int = 640) -> Any:
 
 
 def yolox() -> tuple[Any, tuple[Any, ...]]:
-    return _yolox(0.33, 0.5), _img(640)
+    return _yolox(0.33, 0.5), img(640)
 
 
 # --- YOLOv6-N v3.0 (meituan/YOLOv6 release 0.4.0: EfficientRep + RepBiFPAN + efficient decoupled head) -----------
@@ -337,7 +337,7 @@ def _yolov6(depth: float = 0.33, width: float = 0.25, hw: int = 640) -> Any:
 
 
 def yolov6() -> tuple[Any, tuple[Any, ...]]:
-    return _yolov6(), _img(640)
+    return _yolov6(), img(640)
 
 
 def param_count(builder: Any) -> int:

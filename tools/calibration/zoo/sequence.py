@@ -7,17 +7,17 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from registry.estimator.build_graphs import (
+from tools.calibration.build_graphs import (
     Builder,
-    _img,
-    _nn,
-    _sd_text_encoder,
-    _sd_vae_decoder,
-    _whisper_encoder,
-    _zeros,
+    img,
+    sd_text_encoder,
+    sd_vae_decoder,
+    torch_nn,
+    whisper_encoder,
+    zeros,
 )
-from registry.estimator.calib.mobile import _basic_block, _cbr
-from registry.estimator.calib.transformers import _lite_mla
+from tools.calibration.zoo.mobile import basic_block, conv_bn_relu
+from tools.calibration.zoo.transformers import lite_mla
 
 
 class ExternalDataBuilder:
@@ -61,7 +61,7 @@ def _sequencer2d(layers: list[int], patches: list[int], dims: list[int], hidden:
     downsampling at the start of every later stage, all in NHWC; LayerNorm, average pool, linear classifier."""
     import torch
 
-    nn = _nn()
+    nn = torch_nn()
 
     class Lstm2d(nn.Module):  # type: ignore[misc,name-defined]
         def __init__(self, dim: int, hid: int) -> None:
@@ -118,14 +118,14 @@ def _sequencer2d(layers: list[int], patches: list[int], dims: list[int], hidden:
 def _control_residuals() -> list[Any]:
     """The 12 down-block residuals and the mid-block residual ControlNet adds to SD 1.5's UNet at a 64x64 latent."""
     shapes = [(320, 64)] * 3 + [(320, 32), (640, 32), (640, 32), (640, 16), (1280, 16), (1280, 16)] + [(1280, 8)] * 4
-    return [_zeros(1, c, s, s) for c, s in shapes]
+    return [zeros(1, c, s, s) for c, s in shapes]
 
 
 def _sd15_unet_with_control() -> tuple[Any, tuple[Any, ...]]:
     """AI Hub's controlnet_canny ``unet``: SD 1.5's UNet2DConditionModel with ControlNet's residuals as inputs."""
     import diffusers
 
-    nn = _nn()
+    nn = torch_nn()
     unet: Any = diffusers.UNet2DConditionModel(sample_size=64, cross_attention_dim=768)  # type: ignore[no-untyped-call]
 
     class ControlUnet(nn.Module):  # type: ignore[misc,name-defined]
@@ -137,7 +137,7 @@ def _sd15_unet_with_control() -> tuple[Any, tuple[Any, ...]]:
             return self.unet(latent, timestep, text_emb, down_block_additional_residuals=residuals[:12],
                              mid_block_additional_residual=residuals[12], return_dict=False)[0]  # fmt: skip
 
-    inputs = (_zeros(1, 4, 64, 64), _zeros(1), _zeros(1, 77, 768), *_control_residuals())
+    inputs = (zeros(1, 4, 64, 64), zeros(1), zeros(1, 77, 768), *_control_residuals())
     return ControlUnet(), inputs
 
 
@@ -147,7 +147,7 @@ def _sd15_controlnet() -> tuple[Any, tuple[Any, ...]]:
     import diffusers
     import torch
 
-    nn = _nn()
+    nn = torch_nn()
     cn: Any = diffusers.ControlNetModel(cross_attention_dim=768)  # type: ignore[no-untyped-call]
     with torch.no_grad():  # its zero-initialised convolutions would otherwise be deduplicated as equal initializers
         for p in cn.parameters():
@@ -163,7 +163,7 @@ def _sd15_controlnet() -> tuple[Any, tuple[Any, ...]]:
             down, mid = self.cn(latent, timestep, text_emb, controlnet_cond=image, return_dict=False)
             return (*down, mid)
 
-    return ControlNet(), (_zeros(1, 4, 64, 64), _zeros(1), _zeros(1, 77, 768), _zeros(1, 3, 512, 512))
+    return ControlNet(), (zeros(1, 4, 64, 64), zeros(1), zeros(1, 77, 768), zeros(1, 3, 512, 512))
 
 
 def _efficientvit_l2() -> Any:
@@ -173,7 +173,7 @@ def _efficientvit_l2() -> Any:
     aggregation, head dim 32) and MBConv (expansion 6); BN, GELU (tanh); head 1x1 conv to 3072, pool, linear to 3200
     with LayerNorm, linear to 1000."""
 
-    nn = _nn()
+    nn = torch_nn()
 
     def conv(cin: int, cout: int, k: int = 1, s: int = 1, groups: int = 1, bias: bool = False, bn: bool = True,
              act: bool = True) -> Any:  # fmt: skip
@@ -198,7 +198,7 @@ def _efficientvit_l2() -> Any:
         def forward(self, x: Any) -> Any:
             return x + self.body(x)
 
-    LiteMla = _lite_mla()
+    LiteMla = lite_mla()
 
     layers: list[Any] = [conv(3, 32, 3, 2), Residual(nn.Sequential(conv(32, 32, 3), conv(32, 32, 3, act=False)))]
     cin = 32
@@ -221,7 +221,7 @@ def _zipformer_decoder(vocab: int = 6254, dim: int = 512) -> tuple[Any, tuple[An
     decoder projection."""
     import torch
 
-    nn = _nn()
+    nn = torch_nn()
 
     class Decoder(nn.Module):  # type: ignore[misc,name-defined]
         def __init__(self) -> None:
@@ -243,7 +243,7 @@ def _zipformer_joiner(vocab: int = 6254, dim: int = 512) -> tuple[Any, tuple[Any
     vocabulary."""
     import torch
 
-    nn = _nn()
+    nn = torch_nn()
 
     class Joiner(nn.Module):  # type: ignore[misc,name-defined]
         def __init__(self) -> None:
@@ -253,7 +253,7 @@ def _zipformer_joiner(vocab: int = 6254, dim: int = 512) -> tuple[Any, tuple[Any
         def forward(self, enc: Any, dec: Any) -> Any:
             return self.output_linear(torch.tanh(enc + dec))
 
-    return Joiner(), (_zeros(1, dim), _zeros(1, dim))
+    return Joiner(), (zeros(1, dim), zeros(1, dim))
 
 
 _XMEM_H, _XMEM_W = 320, 576  # AI Hub's track_anything input spec (f16 is 20x36)
@@ -273,13 +273,15 @@ def _resnet_trunk(bottleneck: bool, cin: int = 3) -> Any:
     XMem's value encoder pools before its stem ReLU."""
     import torch
 
-    nn = _nn()
+    nn = torch_nn()
 
     class Bottleneck(nn.Module):  # type: ignore[misc,name-defined]
         def __init__(self, cin: int, mid: int, s: int) -> None:
             super().__init__()
-            self.body = nn.Sequential(_cbr(cin, mid, 1), _cbr(mid, mid, 3, s), _cbr(mid, 4 * mid, 1, relu=False))
-            self.down = _cbr(cin, 4 * mid, 1, s, relu=False) if s != 1 or cin != 4 * mid else nn.Identity()
+            self.body = nn.Sequential(
+                conv_bn_relu(cin, mid, 1), conv_bn_relu(mid, mid, 3, s), conv_bn_relu(mid, 4 * mid, 1, relu=False)
+            )
+            self.down = conv_bn_relu(cin, 4 * mid, 1, s, relu=False) if s != 1 or cin != 4 * mid else nn.Identity()
 
         def forward(self, x: Any) -> Any:
             return torch.relu(self.body(x) + self.down(x))
@@ -288,7 +290,7 @@ def _resnet_trunk(bottleneck: bool, cin: int = 3) -> Any:
         if bottleneck:
             blocks = [Bottleneck(c_in if i == 0 else 4 * width, width, s if i == 0 else 1) for i in range(n)]
             return nn.Sequential(*blocks), 4 * width
-        basic = _basic_block()
+        basic = basic_block()
         return nn.Sequential(*[basic(c_in if i == 0 else width, width, s if i == 0 else 1) for i in range(n)]), width
 
     class Trunk(nn.Module):  # type: ignore[misc,name-defined]
@@ -316,7 +318,7 @@ def _xmem_parts() -> Any:
     feature fusion block, the hidden-state updaters (GRU-like gates) and the upsampling block."""
     import torch
 
-    nn = _nn()
+    nn = torch_nn()
     f = torch.nn.functional
 
     class GroupRes(nn.Module):  # type: ignore[misc,name-defined]
@@ -392,7 +394,7 @@ def _track_anything_key(shrinkage: bool) -> tuple[Any, tuple[Any, ...]]:
     (sigmoid) and, with shrinkage, the squared shrinkage projection."""
     import torch
 
-    nn = _nn()
+    nn = torch_nn()
 
     class EncodeKey(nn.Module):  # type: ignore[misc,name-defined]
         def __init__(self) -> None:
@@ -408,7 +410,7 @@ def _track_anything_key(shrinkage: bool) -> tuple[Any, tuple[Any, ...]]:
                 return key, self.d_proj(f16) ** 2 + 1, selection, f16
             return key, selection, f16, f8, f4
 
-    return EncodeKey(), _img(_XMEM_H, _XMEM_W)
+    return EncodeKey(), img(_XMEM_H, _XMEM_W)
 
 
 def _track_anything_value() -> tuple[Any, tuple[Any, ...]]:
@@ -417,7 +419,7 @@ def _track_anything_value() -> tuple[Any, tuple[Any, ...]]:
     hidden-state update."""
     import torch
 
-    nn = _nn()
+    nn = torch_nn()
     _, fusion, reinforcer, _, _ = _xmem_parts()
     h16, w16 = _XMEM_H // 16, _XMEM_W // 16
 
@@ -436,8 +438,8 @@ def _track_anything_value() -> tuple[Any, tuple[Any, ...]]:
             h = self.hidden_reinforce(g, hidden.flatten(0, 1))
             return prob, g.unsqueeze(1), h.unsqueeze(1)
 
-    inputs = (_zeros(1, 3, _XMEM_H, _XMEM_W), _zeros(1, _XMEM_H, _XMEM_W), _zeros(1, 1024, h16, w16),
-              _zeros(1, 1, 64, h16, w16))  # fmt: skip
+    inputs = (zeros(1, 3, _XMEM_H, _XMEM_W), zeros(1, _XMEM_H, _XMEM_W), zeros(1, 1024, h16, w16),
+              zeros(1, 1, 64, h16, w16))  # fmt: skip
     return EncodeValue(), inputs
 
 
@@ -446,7 +448,7 @@ def _track_anything_segment() -> tuple[Any, tuple[Any, ...]]:
     upsampling blocks to 1/8 and 1/4, the mask logits, the hidden-state update) and the background aggregation."""
     import torch
 
-    nn = _nn()
+    nn = torch_nn()
     _, fusion, _, updater, upsample = _xmem_parts()
     h16, w16 = _XMEM_H // 16, _XMEM_W // 16
 
@@ -471,8 +473,8 @@ def _track_anything_segment() -> tuple[Any, tuple[Any, ...]]:
             prob = torch.softmax(torch.log(new_prob / (1 - new_prob)), dim=1)
             return prob[0], h.unsqueeze(1)
 
-    inputs = (_zeros(1, 1024, h16, w16), _zeros(1, 512, 2 * h16, 2 * w16), _zeros(1, 256, 4 * h16, 4 * w16),
-              _zeros(1, 1, 512, h16, w16), _zeros(1, 1, 64, h16, w16))  # fmt: skip
+    inputs = (zeros(1, 1024, h16, w16), zeros(1, 512, 2 * h16, 2 * w16), zeros(1, 256, 4 * h16, 4 * w16),
+              zeros(1, 1, 512, h16, w16), zeros(1, 1, 64, h16, w16))  # fmt: skip
     return Segment(), inputs
 
 
@@ -508,7 +510,7 @@ def _sam2_encoder() -> tuple[Any, tuple[Any, ...]]:
     embedding (two points plus the padding point)."""
     import torch
 
-    nn = _nn()
+    nn = torch_nn()
     sam = _sam2_parts()
     backbone = sam.vision_encoder.backbone
     with torch.no_grad():  # the position embedding (interpolated, window-tiled) is a constant of the exported graph
@@ -529,7 +531,7 @@ def _sam2_encoder() -> tuple[Any, tuple[Any, ...]]:
             sparse = self.sam.prompt_encoder._embed_points(coords, labels, pad=True)
             return maps[2], maps[0], maps[1], sparse
 
-    inputs = (_zeros(1, 3, 1024, 1024), _zeros(1, 1, 2, 2), torch.ones(1, 1, 2, dtype=torch.long))
+    inputs = (zeros(1, 3, 1024, 1024), zeros(1, 1, 2, 2), torch.ones(1, 1, 2, dtype=torch.long))
     return Encoder(), inputs
 
 
@@ -539,7 +541,7 @@ def _sam2_decoder() -> tuple[Any, tuple[Any, ...]]:
     encoding; no mask resizing."""
     import torch
 
-    nn = _nn()
+    nn = torch_nn()
     sam = _sam2_parts()
     with torch.no_grad():  # constants of the exported graph: the image-wide positional encoding, the dense embedding
         image_pe = nn.Parameter(sam.get_image_wide_positional_embeddings())
@@ -561,7 +563,7 @@ def _sam2_decoder() -> tuple[Any, tuple[Any, ...]]:
             )
             return out[0], out[1]
 
-    inputs = (_zeros(1, 256, 64, 64), _zeros(1, 32, 256, 256), _zeros(1, 64, 128, 128), _zeros(1, 1, 3, 256))
+    inputs = (zeros(1, 256, 64, 64), zeros(1, 32, 256, 256), zeros(1, 64, 128, 128), zeros(1, 1, 3, 256))
     return Decoder(), inputs
 
 
@@ -574,12 +576,12 @@ def specs() -> dict[tuple[str, str], tuple[Any, str]]:
     xmem = "same architecture and input (XMem as in Track-Anything with AI Hub's patches, 320x576, one object)"
     return {
         ("controlnet_canny", "text_encoder"): (
-            lambda: _sd_text_encoder(768, 12, 12, 3072),
+            lambda: sd_text_encoder(768, 12, 12, 3072),
             "same architecture and input (SD 1.5's CLIP text encoder, 77 tokens); 123M params (the published 340M is "
             "SD 2.1's OpenCLIP text encoder)",
         ),
         ("controlnet_canny", "vae"): (
-            _sd_vae_decoder,
+            sd_vae_decoder,
             f"{sd15}: VAE decoder on a 64x64 latent; 49.5M params vs 83M "
             "published for the whole VAE (encoder and decoder)",
         ),
@@ -592,7 +594,7 @@ def specs() -> dict[tuple[str, str], tuple[Any, str]]:
             f"{sd15}: 64x64 latent, 512x512 canny image; 361M params vs 361M published",
         ),
         ("efficientvit_l2_cls", "EfficientViT-l2-cls"): (
-            lambda: (_efficientvit_l2(), _img(224)),
+            lambda: (_efficientvit_l2(), img(224)),
             "same architecture and input (EfficientViT-L2 classifier, random weights); 63.7M params vs 63.7M published",
         ),
         ("zipformer", "ZipformerDecoder"): (
@@ -631,11 +633,11 @@ def specs() -> dict[tuple[str, str], tuple[Any, str]]:
             "6.14M params (with the positional-encoding and dense-embedding constants) vs 6.22M published",
         ),
         ("sequencer2d", "Sequencer2D"): (
-            lambda: (_sequencer2d([4, 3, 8, 3], [7, 2, 1, 1], [192, 384, 384, 384], [48, 96, 96, 96]), _img(224)),
+            lambda: (_sequencer2d([4, 3, 8, 3], [7, 2, 1, 1], [192, 384, 384, 384], [48, 96, 96, 96]), img(224)),
             "same architecture and input (timm sequencer2d_s, random weights); 27.6M params vs 27.6M published",
         ),
         ("whisper_large_v3_turbo", "HfWhisperEncoder"): (
-            ExternalDataBuilder(lambda: _whisper_encoder(1280, 32, 20, mels=128, decoder_layers=4)),
+            ExternalDataBuilder(lambda: whisper_encoder(1280, 32, 20, mels=128, decoder_layers=4)),
             "same architecture and input (encoder of whisper-large-v3-turbo, 128x3000 mel, plus the cross-attention "
             "cache of its 4 decoder layers; random weights); 650M params, none published (the whole model has 809M)",
         ),

@@ -10,14 +10,14 @@ from functools import cache
 from types import SimpleNamespace
 from typing import Any
 
-from registry.estimator.build_graphs import _nn, _zeros
-from registry.estimator.calib.mobile import _basic_block, _cbr
-from registry.estimator.calib.yolo_parts import best_class, xywh2xyxy
+from tools.calibration.build_graphs import torch_nn, zeros
+from tools.calibration.zoo.mobile import basic_block, conv_bn_relu
+from tools.calibration.zoo.yolo_parts import best_class, xywh2xyxy
 
 
 def _cba(cin: int, cout: int, k: int = 3, s: int = 1, p: int | None = None, act: bool = True, eps: float = 1e-5) -> Any:
     """Conv (no bias), batch norm, optionally ReLU; padding k // 2 unless given."""
-    nn = _nn()
+    nn = torch_nn()
     layers = [nn.Conv2d(cin, cout, k, s, k // 2 if p is None else p, bias=False), nn.BatchNorm2d(cout, eps=eps)]
     return nn.Sequential(*layers, nn.ReLU()) if act else nn.Sequential(*layers)
 
@@ -29,7 +29,7 @@ def _qfd_parts() -> SimpleNamespace:
     context / detect module."""
     import torch
 
-    nn = _nn()
+    nn = torch_nn()
 
     class Se(nn.Module):  # type: ignore[misc,name-defined]
         def __init__(self, c: int) -> None:
@@ -83,7 +83,7 @@ def _face_det_lite() -> tuple[Any, tuple[Any, ...]]:
     """AI Hub's FaceDetLite (Qualcomm face detector): the 9-block backbone on a 1-channel 480x640 image with SE at
     stride 16/32, an FPN-like neck (1x1 lateral CBAs, nearest upsample + 3x3 CBA) down to stride 8, the context /
     detect module and 1x1 heads for centre heatmap, box and 10 landmark coordinates."""
-    nn = _nn()
+    nn = torch_nn()
     q = _qfd_parts()
     cfg = [(3, 16, 16, 16, False, 2), (3, 16, 64, 32, False, 2), (3, 32, 96, 32, False, 1),
            (5, 32, 96, 32, True, 2), (5, 32, 224, 32, True, 1), (5, 32, 224, 32, True, 1),
@@ -112,7 +112,7 @@ def _face_det_lite() -> tuple[Any, tuple[Any, ...]]:
             y = self.detect(self.up1(s16) + self.connect1(feats[0]))
             return tuple(h(y) for h in self.heads)
 
-    return FaceDetLite(), (_zeros(1, 1, 480, 640),)
+    return FaceDetLite(), (zeros(1, 1, 480, 640),)
 
 
 def _foot_track_net() -> tuple[Any, tuple[Any, ...]]:
@@ -122,7 +122,7 @@ def _foot_track_net() -> tuple[Any, tuple[Any, ...]]:
     visibilities; 480x640 RGB input."""
     import torch
 
-    nn = _nn()
+    nn = torch_nn()
     q = _qfd_parts()
     cfg = [(3, 16, 16, 16, False, 1), (3, 16, 64, 16, False, 2), (3, 16, 64, 16, False, 1),
            (5, 16, 96, 32, True, 2), (5, 32, 96, 32, True, 1), (5, 32, 128, 32, True, 1),
@@ -162,13 +162,13 @@ def _foot_track_net() -> tuple[Any, tuple[Any, ...]]:
             box = torch.cat([h(y) for h in self.boxes], 1)
             return heat, box, self.landmark(y), self.landmark_vis(y).sigmoid()
 
-    return FootTrackNet(), (_zeros(1, 3, 480, 640),)
+    return FootTrackNet(), (zeros(1, 3, 480, 640),)
 
 
 def _double_blaze(cin: int, cout: int, k: int = 5, eps: float = 1e-3) -> Any:
     """A stride-1 double BlazeBlock: (depthwise kxk-BN, 1x1-BN to the hidden width, ReLU) twice, the second back
     to cout; a biased 1x1 conv on the shortcut when the width changes; ReLU after the sum."""
-    nn = _nn()
+    nn = torch_nn()
     hid = max(cin, cout) // 2
 
     def dw_pw(a: int, b: int) -> list[Any]:
@@ -193,7 +193,7 @@ def _gear_guard_net() -> tuple[Any, tuple[Any, ...]]:
     detect_postprocess (xyxy boxes, objectness x class score, best class) in the graph; 320x192 RGB input."""
     import torch
 
-    nn = _nn()
+    nn = torch_nn()
     eps = 1e-3
 
     def cbr(cin: int, cout: int, k: int, s: int, p: int | None = None) -> Any:
@@ -246,7 +246,7 @@ def _gear_guard_net() -> tuple[Any, tuple[Any, ...]]:
             scores, idx = best_class(pred[..., 4:5] * pred[..., 5:])
             return xywh2xyxy(pred[..., :4]), scores, idx
 
-    return GearGuard(), (_zeros(1, 3, 320, 192),)
+    return GearGuard(), (zeros(1, 3, 320, 192),)
 
 
 @cache
@@ -256,7 +256,7 @@ def _blaze_block() -> Any:
     1x1 projection where the width grows), then ReLU or PReLU."""
     import torch.nn.functional as F
 
-    nn = _nn()
+    nn = torch_nn()
 
     class BlazeBlock(nn.Module):  # type: ignore[misc,name-defined]
         def __init__(
@@ -311,7 +311,7 @@ def _blazeface_back() -> tuple[Any, tuple[Any, ...]]:
     the two box and two score tensors unconcatenated; 256x256 input."""
     import torch.nn.functional as F
 
-    nn = _nn()
+    nn = torch_nn()
 
     class Final(nn.Module):  # type: ignore[misc,name-defined]
         def __init__(self, c: int) -> None:
@@ -336,7 +336,7 @@ def _blazeface_back() -> tuple[Any, tuple[Any, ...]]:
             h = self.final(x)
             return _flat(self.reg8(x), 16), _flat(self.reg16(h), 16), _flat(self.cls8(x), 1), _flat(self.cls16(h), 1)
 
-    return BlazeFace(), (_zeros(1, 3, 256, 256),)
+    return BlazeFace(), (zeros(1, 3, 256, 256),)
 
 
 def _blazeface_landmark() -> tuple[Any, tuple[Any, ...]]:
@@ -344,7 +344,7 @@ def _blazeface_landmark() -> tuple[Any, tuple[Any, ...]]:
     channels, a 468x3 landmark branch and a face-flag branch; 192x192 input."""
     import torch.nn.functional as F
 
-    nn = _nn()
+    nn = torch_nn()
 
     class Landmark(nn.Module):  # type: ignore[misc,name-defined]
         def __init__(self) -> None:
@@ -363,7 +363,7 @@ def _blazeface_landmark() -> tuple[Any, tuple[Any, ...]]:
             landmarks = self.branch_a(x).view(-1, 468, 3) / 192
             return self.branch_b(x).sigmoid().view(-1), landmarks
 
-    return Landmark(), (_zeros(1, 3, 192, 192),)
+    return Landmark(), (zeros(1, 3, 192, 192),)
 
 
 def _blazepalm() -> tuple[Any, tuple[Any, ...]]:
@@ -373,7 +373,7 @@ def _blazepalm() -> tuple[Any, tuple[Any, ...]]:
     import torch
     import torch.nn.functional as F
 
-    nn = _nn()
+    nn = torch_nn()
     s1 = [(32, 32, 1)] * 7 + _runs((32, 64, 8), (64, 128, 8))
 
     class BlazePalm(nn.Module):  # type: ignore[misc,name-defined]
@@ -399,7 +399,7 @@ def _blazepalm() -> tuple[Any, tuple[Any, ...]]:
             c = torch.cat([_flat(m(f), 1) for m, f in zip(self.cls, feats, strict=True)], 1)
             return r, c
 
-    return BlazePalm(), (_zeros(1, 3, 256, 256),)
+    return BlazePalm(), (zeros(1, 3, 256, 256),)
 
 
 def _blazehand_landmark() -> tuple[Any, tuple[Any, ...]]:
@@ -408,7 +408,7 @@ def _blazehand_landmark() -> tuple[Any, tuple[Any, ...]]:
     2x2 heads for hand flag, handedness and 21x3 landmarks."""
     import torch.nn.functional as F
 
-    nn = _nn()
+    nn = torch_nn()
 
     def seq(*spec: tuple[int, int, int]) -> Any:
         return nn.Sequential(*_blaze_seq(list(spec), k=5))
@@ -442,7 +442,7 @@ def _blazehand_landmark() -> tuple[Any, tuple[Any, ...]]:
                 self.landmarks(x).view(-1, 21, 3) / 256,
             )
 
-    return HandLandmark(), (_zeros(1, 3, 256, 256),)
+    return HandLandmark(), (zeros(1, 3, 256, 256),)
 
 
 def _blazepose() -> tuple[Any, tuple[Any, ...]]:
@@ -451,7 +451,7 @@ def _blazepose() -> tuple[Any, tuple[Any, ...]]:
     (1, 2, 2, 2) and returns the two box and two score tensors unconcatenated."""
     import torch.nn.functional as F
 
-    nn = _nn()
+    nn = torch_nn()
     s1 = [(48, 48, 1)] * 3 + _runs((48, 64, 4), (64, 96, 7), (96, 128, 8))
 
     class BlazePose(nn.Module):  # type: ignore[misc,name-defined]
@@ -467,7 +467,7 @@ def _blazepose() -> tuple[Any, tuple[Any, ...]]:
             h = self.backbone2(x)
             return _flat(self.reg8(x), 12), _flat(self.reg16(h), 12), _flat(self.cls8(x), 1), _flat(self.cls16(h), 1)
 
-    return BlazePose(), (_zeros(1, 3, 128, 128),)
+    return BlazePose(), (zeros(1, 3, 128, 128),)
 
 
 def _blazepose_landmark() -> tuple[Any, tuple[Any, ...]]:
@@ -476,7 +476,7 @@ def _blazepose_landmark() -> tuple[Any, tuple[Any, ...]]:
     31x4 landmarks (AI Hub keeps the first 25) plus the segmentation branch it computes but does not output."""
     import torch.nn.functional as F
 
-    nn = _nn()
+    nn = torch_nn()
 
     def sep(cin: int, cout: int) -> Any:
         return nn.Sequential(nn.Conv2d(cin, cin, 3, 1, 1, groups=cin), nn.Conv2d(cin, cout, 1), nn.ReLU())
@@ -520,7 +520,7 @@ def _blazepose_landmark() -> tuple[Any, tuple[Any, ...]]:
             flag = self.flag(out).view(-1).sigmoid()
             return flag, (self.landmarks(out).view(-1, 31, 4) / 256)[:, :25]
 
-    return PoseLandmark(), (_zeros(1, 3, 256, 256),)
+    return PoseLandmark(), (zeros(1, 3, 256, 256),)
 
 
 def _selfie_segmentation() -> tuple[Any, tuple[Any, ...]]:
@@ -530,7 +530,7 @@ def _selfie_segmentation() -> tuple[Any, tuple[Any, ...]]:
     and a 2x2 transposed conv to the full-resolution sigmoid mask."""
     import torch
 
-    nn = _nn()
+    nn = torch_nn()
 
     class Bottleneck(nn.Module):  # type: ignore[misc,name-defined]
         def __init__(self, cin: int, exp: int, cout: int, k: int, s: int, hs: bool, se: int, pool: int) -> None:
@@ -591,7 +591,7 @@ def _selfie_segmentation() -> tuple[Any, tuple[Any, ...]]:
             x = self.fuse0(self.fuse1(self.fuse2(x, x2), x3), x1)
             return torch.sigmoid(self.out(x))
 
-    return Selfie(), (_zeros(1, 3, 256, 256),)
+    return Selfie(), (zeros(1, 3, 256, 256),)
 
 
 def _hand_landmark_full() -> tuple[Any, tuple[Any, ...]]:
@@ -602,7 +602,7 @@ def _hand_landmark_full() -> tuple[Any, tuple[Any, ...]]:
     import torch
     import torch.nn.functional as F
 
-    nn = _nn()
+    nn = torch_nn()
 
     def same_pad(k: int, s: int) -> list[int]:
         if s == 2:
@@ -643,7 +643,7 @@ def _hand_landmark_full() -> tuple[Any, tuple[Any, ...]]:
             score, lr, landmarks, world = (h(f) for h in self.heads)
             return landmarks, torch.sigmoid(score), torch.sigmoid(lr), world
 
-    return HandLandmarkFull(), (_zeros(1, 3, 224, 224),)
+    return HandLandmarkFull(), (zeros(1, 3, 224, 224),)
 
 
 def _canned_gesture_classifier() -> tuple[Any, tuple[Any, ...]]:
@@ -652,7 +652,7 @@ def _canned_gesture_classifier() -> tuple[Any, tuple[Any, ...]]:
     linear embedding, a scale-and-shift, ReLU, an 8-way linear and softmax; two 1x64 inputs."""
     import torch
 
-    nn = _nn()
+    nn = torch_nn()
 
     def bn_act() -> Any:
         return nn.Sequential(nn.BatchNorm1d(128, eps=1e-3), nn.SiLU())
@@ -680,15 +680,15 @@ def _canned_gesture_classifier() -> tuple[Any, tuple[Any, ...]]:
             emb = self.out(self.embed(hand) + self.embed(mirrored))
             return torch.softmax(self.fc(torch.relu(emb * self.gamma + self.beta)), -1)
 
-    return Classifier(), (_zeros(1, 64), _zeros(1, 64))
+    return Classifier(), (zeros(1, 64), zeros(1, 64))
 
 
 def _facemap_3dmm() -> tuple[Any, tuple[Any, ...]]:
     """AI Hub's FaceMap 3DMM regressor (resnet18_wd2): input x255, a biased 1x1 conv to one grey channel, a
     half-width ResNet-18 (7x7 stem, zero-pad + 3x3 max pool, basic blocks 32/64/128/256 whose very last unit keeps
     512 channels), a 4x4 average pool and a linear layer to 265 3DMM parameters; 128x128 input."""
-    nn = _nn()
-    basic = _basic_block()
+    nn = torch_nn()
+    basic = basic_block()
     units = [(32, 32, 1), (32, 32, 1), (32, 64, 2), (64, 64, 1), (64, 128, 2), (128, 128, 1), (128, 256, 2),
              (256, 512, 1)]  # fmt: skip
 
@@ -696,7 +696,7 @@ def _facemap_3dmm() -> tuple[Any, tuple[Any, ...]]:
         def __init__(self) -> None:
             super().__init__()
             self.gray = nn.Conv2d(3, 1, 1)
-            self.features = nn.Sequential(_cbr(1, 32, 7, 2), nn.ZeroPad2d((0, 1, 0, 1)), nn.MaxPool2d(3, 2),
+            self.features = nn.Sequential(conv_bn_relu(1, 32, 7, 2), nn.ZeroPad2d((0, 1, 0, 1)), nn.MaxPool2d(3, 2),
                                           *(basic(*u) for u in units), nn.AvgPool2d(4, 1))  # fmt: skip
             self.output = nn.Linear(512, 265)
 
@@ -704,7 +704,7 @@ def _facemap_3dmm() -> tuple[Any, tuple[Any, ...]]:
             x = self.features(self.gray(image * 255))
             return self.output(x.view(int(x.shape[0]), -1))
 
-    return FaceMap(), (_zeros(1, 3, 128, 128),)
+    return FaceMap(), (zeros(1, 3, 128, 128),)
 
 
 def _hrnet_face() -> tuple[Any, tuple[Any, ...]]:
@@ -716,14 +716,16 @@ def _hrnet_face() -> tuple[Any, tuple[Any, ...]]:
     import torch
     import torch.nn.functional as F
 
-    nn = _nn()
-    basic = _basic_block()
+    nn = torch_nn()
+    basic = basic_block()
 
     class Bottleneck(nn.Module):  # type: ignore[misc,name-defined]
         def __init__(self, cin: int) -> None:
             super().__init__()
-            self.body = nn.Sequential(_cbr(cin, 64, 1), _cbr(64, 64, 3), _cbr(64, 256, 1, relu=False))
-            self.down = _cbr(cin, 256, 1, relu=False) if cin != 256 else nn.Identity()
+            self.body = nn.Sequential(
+                conv_bn_relu(cin, 64, 1), conv_bn_relu(64, 64, 3), conv_bn_relu(64, 256, 1, relu=False)
+            )
+            self.down = conv_bn_relu(cin, 256, 1, relu=False) if cin != 256 else nn.Identity()
 
         def forward(self, x: Any) -> Any:
             return torch.relu(self.body(x) + self.down(x))
@@ -731,9 +733,11 @@ def _hrnet_face() -> tuple[Any, tuple[Any, ...]]:
     def link(cin: int, cout: int, up: int) -> Any:
         """Exchange path from a branch of width cin to one of width cout, 2**up times finer (negative: coarser)."""
         if up > 0:
-            return nn.Sequential(_cbr(cin, cout, 1, relu=False), nn.Upsample(scale_factor=2**up, mode="nearest"))
-        steps = [_cbr(cin, cin, 3, 2) for _ in range(-up - 1)]
-        return nn.Sequential(*steps, _cbr(cin, cout, 3, 2, relu=False))
+            return nn.Sequential(
+                conv_bn_relu(cin, cout, 1, relu=False), nn.Upsample(scale_factor=2**up, mode="nearest")
+            )
+        steps = [conv_bn_relu(cin, cin, 3, 2) for _ in range(-up - 1)]
+        return nn.Sequential(*steps, conv_bn_relu(cin, cout, 3, 2, relu=False))
 
     class Exchange(nn.Module):  # type: ignore[misc,name-defined]
         def __init__(self, chans: list[int]) -> None:
@@ -755,12 +759,15 @@ def _hrnet_face() -> tuple[Any, tuple[Any, ...]]:
             super().__init__()
             self.register_buffer("mean", torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1))
             self.register_buffer("std", torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1))
-            self.stem = nn.Sequential(_cbr(3, 64, 3, 2), _cbr(64, 64, 3, 2), Bottleneck(64),
+            self.stem = nn.Sequential(conv_bn_relu(3, 64, 3, 2), conv_bn_relu(64, 64, 3, 2), Bottleneck(64),
                                       *(Bottleneck(256) for _ in range(3)))  # fmt: skip
-            self.trans1 = nn.ModuleList([_cbr(256, 18, 3), _cbr(256, 36, 3, 2)])
+            self.trans1 = nn.ModuleList([conv_bn_relu(256, 18, 3), conv_bn_relu(256, 36, 3, 2)])
             self.stage2 = nn.Sequential(Exchange(chans[:2]))
-            self.trans2, self.stage3 = _cbr(36, 72, 3, 2), nn.Sequential(*(Exchange(chans[:3]) for _ in range(4)))
-            self.trans3, self.stage4 = _cbr(72, 144, 3, 2), nn.Sequential(*(Exchange(chans) for _ in range(3)))
+            self.trans2, self.stage3 = (
+                conv_bn_relu(36, 72, 3, 2),
+                nn.Sequential(*(Exchange(chans[:3]) for _ in range(4))),
+            )
+            self.trans3, self.stage4 = conv_bn_relu(72, 144, 3, 2), nn.Sequential(*(Exchange(chans) for _ in range(3)))
             self.head = nn.Sequential(nn.Conv2d(270, 270, 1), nn.BatchNorm2d(270), nn.ReLU(), nn.Conv2d(270, 29, 1))
 
         def forward(self, image: Any) -> Any:
@@ -772,7 +779,7 @@ def _hrnet_face() -> tuple[Any, tuple[Any, ...]]:
             ups = [F.interpolate(t, size=size, mode="bilinear", align_corners=False) for t in xs[1:]]
             return self.head(torch.cat([xs[0], *ups], 1))
 
-    return HRNetFace(), (_zeros(1, 3, 256, 256),)
+    return HRNetFace(), (zeros(1, 3, 256, 256),)
 
 
 def _eyegaze() -> tuple[Any, tuple[Any, ...]]:
@@ -783,7 +790,7 @@ def _eyegaze() -> tuple[Any, tuple[Any, ...]]:
     import torch
     import torch.nn.functional as F
 
-    nn = _nn()
+    nn = torch_nn()
 
     def conv(cin: int, cout: int, k: int, s: int = 1, bn: bool = False, relu: bool = False) -> Any:
         layers = [nn.Conv2d(cin, cout, k, s, (k - 1) // 2)]
@@ -847,7 +854,7 @@ def _eyegaze() -> tuple[Any, tuple[Any, ...]]:
             gaze = self.gaze(torch.cat((gaze_x, landmarks.flatten(1)), 1))
             return torch.stack(heatmaps, 1), landmarks, gaze
 
-    return EyeNet(), (_zeros(1, 96, 160),)
+    return EyeNet(), (zeros(1, 96, 160),)
 
 
 def _cavaface() -> tuple[Any, tuple[Any, ...]]:
@@ -858,7 +865,7 @@ def _cavaface() -> tuple[Any, tuple[Any, ...]]:
     112x112 input."""
     import torch
 
-    nn = _nn()
+    nn = torch_nn()
 
     class Unit(nn.Module):  # type: ignore[misc,name-defined]
         def __init__(self, cin: int, cout: int, s: int) -> None:
@@ -892,7 +899,7 @@ def _cavaface() -> tuple[Any, tuple[Any, ...]]:
             emb = self.out(self.body(self.stem((image * 255 - 127.5) / 128.0)))
             return emb / (torch.norm(emb, dim=1, keepdim=True) + 1e-9)
 
-    return CavaFace(), (_zeros(1, 3, 112, 112),)
+    return CavaFace(), (zeros(1, 3, 112, 112),)
 
 
 def specs() -> dict[tuple[str, str], tuple[Any, str]]:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from registry.estimator.calib.transformers import _layer_norm_2d
-from registry.estimator.calib.yolo_parts import V8_BACKBONE, V8_HEAD, ultralytics_net, xywh2xyxy
+from tools.calibration.zoo.transformers import layer_norm_2d
+from tools.calibration.zoo.yolo_parts import V8_BACKBONE, V8_HEAD, ultralytics_net, xywh2xyxy
 
 
-def _img(h: int, w: int, c: int = 3) -> tuple[Any, ...]:
+def img(h: int, w: int, c: int = 3) -> tuple[Any, ...]:
     import torch
 
     return (torch.zeros(1, c, h, w),)
@@ -39,13 +39,13 @@ def _single_class_segmentor(net: Any) -> Any:
 
 def fastsam_s() -> tuple[Any, tuple[Any, ...]]:
     """FastSAM-s = YOLOv8s-seg (depth 0.33, width 0.5) with nc=1."""
-    return _single_class_segmentor(ultralytics_net(V8_BACKBONE + V8_HEAD, 0.33, 0.5, seg=True, nc=1)), _img(640, 640)
+    return _single_class_segmentor(ultralytics_net(V8_BACKBONE + V8_HEAD, 0.33, 0.5, seg=True, nc=1)), img(640, 640)
 
 
 def fastsam_x() -> tuple[Any, tuple[Any, ...]]:
     """FastSAM-x = YOLOv8x-seg (depth 1.0, width 1.25, max_channels 512) with nc=1."""
     net = ultralytics_net(V8_BACKBONE + V8_HEAD, 1.0, 1.25, seg=True, nc=1, max_channels=512)
-    return _single_class_segmentor(net), _img(640, 640)
+    return _single_class_segmentor(net), img(640, 640)
 
 
 # --- DLA-102-X (timm dla102x: Yu et al. 2018, ResNeXt bottlenecks, 32 groups x 4 channels) -------------------------
@@ -151,7 +151,7 @@ def _dla(levels: tuple[int, ...], channels: tuple[int, ...], cardinality: int, b
 
 
 def dla102x() -> tuple[Any, tuple[Any, ...]]:
-    return _dla((1, 1, 1, 3, 4, 1), (16, 32, 128, 256, 512, 1024), 32, 4), _img(224, 224)
+    return _dla((1, 1, 1, 3, 4, 1), (16, 32, 128, 256, 512, 1024), 32, 4), img(224, 224)
 
 
 # --- EasyOCR (JaidedAI/EasyOCR): CRAFT detector, generation-2 VGG + BiLSTM recognizer (english_g2) -----------------
@@ -197,7 +197,7 @@ def easyocr_detector() -> tuple[Any, tuple[Any, ...]]:
                 y = self.ups[i + 1](torch.cat([y, tap], 1))
             return self.cls(y).permute(0, 2, 3, 1)
 
-    return Craft(), _img(608, 800)
+    return Craft(), img(608, 800)
 
 
 def easyocr_recognizer() -> tuple[Any, tuple[Any, ...]]:
@@ -235,7 +235,7 @@ def easyocr_recognizer() -> tuple[Any, tuple[Any, ...]]:
             v = self.pool(self.features((image - 0.5) / 0.5).permute(0, 3, 1, 2)).squeeze(3)
             return self.pred(self.seq(v))
 
-    return Recognizer(), _img(64, 800, 1)
+    return Recognizer(), img(64, 800, 1)
 
 
 # --- DeepLabV3+ Xception65 (LikeLy-Journey/SegmenTron, pascal_voc_deeplabv3_plus.yaml, output stride 16) -----------
@@ -321,7 +321,7 @@ def deeplab_xception() -> tuple[Any, tuple[Any, ...]]:
             x = f.interpolate(x, size=[int(image.shape[2]), int(image.shape[3])], mode="bilinear", align_corners=True)
             return x.argmax(1).to(torch.uint8)
 
-    return Net(), _img(480, 520)
+    return Net(), img(480, 520)
 
 
 # --- MiDaS v2.1 small (isl-org/MiDaS midas_net_custom.py, midas_v21_small_256) --------------------------------------
@@ -429,7 +429,7 @@ def midas() -> tuple[Any, tuple[Any, ...]]:
                 p = self.fuse[i](p, feats[i])
             return self.head(p)
 
-    return Midas(), _img(256, 256)
+    return Midas(), img(256, 256)
 
 
 # --- PIDNet-S (XuJiacong/PIDNet models/pidnet.py, get_pred_model: planes 32, no auxiliary heads) -------------------
@@ -552,7 +552,7 @@ def pidnet() -> tuple[Any, tuple[Any, ...]]:
             edge = torch.sigmoid(x_d)
             return self.final(self.conv_p((1 - edge) * x + x_) + self.conv_i(x + edge * x_))
 
-    return PIDNet(), _img(1024, 2048)
+    return PIDNet(), img(1024, 2048)
 
 
 # --- PSPNet (hszhao/semseg model/pspnet.py, ade20k_pspnet101: deep-stem ResNet-101, output stride 8, PPM) ---------
@@ -601,7 +601,7 @@ def pspnet() -> tuple[Any, tuple[Any, ...]]:
             x = f.interpolate(self.cls(x), size=[h, w], mode="bilinear", align_corners=True)
             return x[0].unsqueeze(0)
 
-    return PSPNet(), _img(473, 473)
+    return PSPNet(), img(473, 473)
 
 
 # --- 3D-Deep-BOX VGG3DDetection (skhadem/3D-BoundingBox torch_lib/Model.py: VGG19-BN features, 2 bins) -------------
@@ -637,7 +637,7 @@ def deepbox_vgg() -> tuple[Any, tuple[Any, ...]]:
             orient = nn.functional.normalize(self.orientation(x).view(-1, 2, 2), dim=2)
             return orient, self.confidence(x), self.dimension(x)
 
-    return Model(), _img(224, 224)
+    return Model(), img(224, 224)
 
 
 # --- RTMPose-m wholebody (mmpose rtmpose-m_8xb64-270e_coco-wholebody-256x192: CSPNeXt-m + RTMCC head, 133 points) --
@@ -769,7 +769,7 @@ def rtmpose_body2d() -> tuple[Any, tuple[Any, ...]]:
             feats = self.gau(self.mlp(torch.flatten(self.final_layer(self.backbone(x)), 2)))
             return self.cls_x(feats), self.cls_y(feats)
 
-    return RTMPose(), _img(256, 192)
+    return RTMPose(), img(256, 192)
 
 
 # --- SINet (clovaai/ext_portrait_segmentation models/SINet.py, SINet(classes=2, p=2, q=8, chnn=1)) ----------------
@@ -869,7 +869,7 @@ def sinet() -> tuple[Any, tuple[Any, ...]]:
             gate = (1 - torch.max(torch.softmax(stage1, 1), dim=1)[0]).unsqueeze(1).expand_as(stage1)
             return self.classifier(self.bn_2(self.up(self.level2_c(out2) * gate + stage1)))
 
-    return SINet(), _img(224, 224)
+    return SINet(), img(224, 224)
 
 
 # --- SalsaNext (TiagoCortinhal/SalsaNext train/tasks/semantic/modules/SalsaNext.py, 20 classes) --------------------
@@ -945,7 +945,7 @@ def salsanext() -> tuple[Any, tuple[Any, ...]]:
                 x = up(x, skip)
             return torch.softmax(self.logits(x), 1)
 
-    return SalsaNext(), _img(64, 2048, 5)
+    return SalsaNext(), img(64, 2048, 5)
 
 
 # --- BGNet (thograce/BGNet net/bgnet.py: Res2Net-50 v1b 26w x 4s, edge-aware module, EFM / CAM fusion) ------------
@@ -1085,7 +1085,7 @@ def bgnet() -> tuple[Any, tuple[Any, ...]]:
             x1234 = self.cam1(xr[0], self.cam2(xr[1], self.cam3(xr[2], xr[3])))
             return f.interpolate(self.predictor1(x1234), scale_factor=4.0, mode="bilinear", align_corners=False)
 
-    return BGNet(), _img(416, 416)
+    return BGNet(), img(416, 416)
 
 
 # --- GPUNet (NVIDIA DeepLearningExamples GPUNet, configs/batch1/GV100/0.65ms.json = GPUNet-0) ----------------------
@@ -1151,7 +1151,7 @@ def gpunet() -> tuple[Any, tuple[Any, ...]]:
         def forward(self, image: Any) -> Any:
             return self.fc(self.net(_imagenet_norm(image)).mean((2, 3)))
 
-    return GPUNet(), _img(224, 224)
+    return GPUNet(), img(224, 224)
 
 
 # --- CenterNet (xingyizhou/CenterNet pose_dla_dcn.py: DLA-34, DLAUp / IDAUp with DCNv2, AI Hub's DCN in plain ops) --
@@ -1304,7 +1304,7 @@ def _centernet_wrapped(
             post = {"hm": torch.sigmoid, "hm_hp": torch.sigmoid, "dep": lambda t: torch.exp(-t)}
             return tuple(post[n](o) if n in post else o for n, o in zip(names, outs, strict=True))
 
-    return Wrapper(), _img(*hw)
+    return Wrapper(), img(*hw)
 
 
 def centernet_2d() -> tuple[Any, tuple[Any, ...]]:
@@ -1374,7 +1374,7 @@ def aotgan() -> tuple[Any, tuple[Any, ...]]:
             pred = torch.tanh(self.decoder(self.middle(self.encoder(x))))
             return (torch.clamp(torch.flip(pred, dims=[1]), -1, 1) + 1) / 2
 
-    return AOTGAN(), (*_img(512, 512), *_img(512, 512, 1))
+    return AOTGAN(), (*img(512, 512), *img(512, 512, 1))
 
 
 # --- Lite-HRNet-18 (mmpose td-hm_litehrnet-18_8xb64-210e_coco-256x192: LiteHRNet backbone + 1x1 heatmap head) -------
@@ -1504,7 +1504,7 @@ def litehrnet() -> tuple[Any, tuple[Any, ...]]:
             keypoints = torch.stack(((idx % 48).float(), (idx // 48).float()), dim=-1)
             return keypoints, scores, heatmaps
 
-    return LiteHRNet(), _img(256, 192)
+    return LiteHRNet(), img(256, 192)
 
 
 # --- RTMDet-M (mmdet rtmdet_m_8xb32-300e_coco: CSPNeXt-m, CSPNeXtPAFPN, RTMDetSepBNHead with shared convs) ----------
@@ -1572,7 +1572,7 @@ def rtmdet() -> tuple[Any, tuple[Any, ...]]:
             result = torch.cat(boxes, 1)
             return result[:, :, :4], result[:, :, 5], result[:, :, 4].to(torch.int8)
 
-    return RTMDet(), _img(640, 640)
+    return RTMDet(), img(640, 640)
 
 
 # --- LaMa-Dilated (advimman/lama pix2pixhd_multidilated_catin_4dil_9b generator) -------------------------------------
@@ -1628,7 +1628,7 @@ def lama_dilated() -> tuple[Any, tuple[Any, ...]]:
             pred = self.generator(torch.cat([image * (1 - mask), mask], 1))
             return mask * pred + (1 - mask) * image
 
-    return Lama(), (*_img(512, 512), *_img(512, 512, 1))
+    return Lama(), (*img(512, 512), *img(512, 512, 1))
 
 
 # --- DDColor (piddnad/DDColor ddcolor_model.py, ddcolor_paper_tiny: ConvNeXt-T, pixel decoder, 100 color queries) ---
@@ -1646,7 +1646,7 @@ def ddcolor() -> tuple[Any, tuple[Any, ...]]:
 
     f = nn.functional
 
-    LN2d = _layer_norm_2d()
+    LN2d = layer_norm_2d()
 
     class Block(nn.Module):
         def __init__(self, d: int) -> None:
@@ -1765,7 +1765,7 @@ def ddcolor() -> tuple[Any, tuple[Any, ...]]:
             colors = self.color_decoder([out0, out1, out2], self.last_shuf(out2))
             return self.refine(torch.cat([colors, x], 1))
 
-    return DDColor(), _img(256, 256)
+    return DDColor(), img(256, 256)
 
 
 def param_count(builder: Any) -> int:

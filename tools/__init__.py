@@ -1,0 +1,1 @@
+"""Development tools kept out of the wheel (``pyproject.toml`` packages only ``registry``, ``ingest``, ``ui``)."""
