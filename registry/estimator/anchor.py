@@ -136,7 +136,7 @@ def predict_log_latency(x: Mapping[str, float], chipset: str, precision: str, ru
     from registry.devices import load_device_specs
     from registry.errors import InvalidInput
     from registry.estimator.model import log_latency, precision_class
-    from registry.estimator.predict import _device_term, load_params
+    from registry.estimator.predict import device_term, load_params
 
     params = load_params()
     specs = {s.chipset: s for s in load_device_specs()}
@@ -146,7 +146,7 @@ def predict_log_latency(x: Mapping[str, float], chipset: str, precision: str, ru
     if runtime not in params["runtime"]:
         raise InvalidInput(f"Unknown runtime '{runtime}'.", hint=f"Use one of: {', '.join(params['runtime'])}.")
     pclass = precision_class(precision)
-    term, _, _ = _device_term(params, chipset, pclass, spec.npu_arch, runtime, x)
+    term, _, _ = device_term(params, chipset, pclass, spec.npu_arch, runtime, x)
     return log_latency(params, x, term, runtime, pclass)
 
 

@@ -430,7 +430,7 @@ def run(perf_csv: Path, graphs_file: Path = GRAPHS_FILE) -> tuple[dict[str, Any]
     }
 
     # An uncalibrated chipset: its device share is a fallback; its error is what that fallback does on calibrated
-    # ones (the same median as predict._device_term).
+    # ones (the same median as predict.device_term).
     def fallback_shift(r: Row) -> float:
         x = dict(zip(FEATURES, r.x, strict=True))
         share = {c: device_share(d, x, r.runtime, r.pclass) for c, d in device_params.items()}

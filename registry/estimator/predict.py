@@ -143,7 +143,7 @@ def estimator_version() -> str:
     return str(load_params()["estimator_version"])
 
 
-def _device_term(
+def device_term(
     params: Mapping[str, Any], chipset: str, pclass: str, arch: str | None, runtime: str, x: Mapping[str, float]
 ) -> tuple[float, float, bool]:
     """(log-scale device share for this graph, runtime and precision class, error_pct, calibrated) for a chipset;
@@ -234,7 +234,7 @@ def _estimate(summary: Mapping[str, Any], spec: Any, precision: str, runtime: st
     if runtime not in params["runtime"]:
         raise InvalidInput(f"Unknown runtime '{runtime}'.", hint=f"Use one of: {', '.join(params['runtime'])}.")
     x = features(summary)
-    term, error_pct, calibrated = _device_term(params, spec.chipset, pclass, spec.npu_arch, runtime, x)
+    term, error_pct, calibrated = device_term(params, spec.chipset, pclass, spec.npu_arch, runtime, x)
     latency = math.exp(log_latency(params, x, term, runtime, pclass))
     return {
         "device": spec.slug,

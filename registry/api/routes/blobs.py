@@ -54,7 +54,7 @@ async def get_blob(
     start, end = 0, size
     status = 200
     if range_header and _is_bytes_range(range_header):
-        parsed = _parse_range(range_header, size)
+        parsed = parse_range(range_header, size)
         if parsed is None:
             return Response(status_code=416, headers={**headers, "Content-Range": f"bytes */{size}"})
         start, end = parsed
@@ -63,7 +63,7 @@ async def get_blob(
     headers["Content-Length"] = str(end - start)
     if request.method == "HEAD":
         return Response(status_code=status, headers=headers)
-    body = store.iter_range(sha256, start, end) if status == 206 else _verified(store, sha256)
+    body = store.iter_range(sha256, start, end) if status == 206 else verified_chunks(store, sha256)
     return _BlobStream(body, status_code=status, headers=headers, media_type="application/octet-stream")
 
 
@@ -102,7 +102,7 @@ def _is_bytes_range(value: str) -> bool:
     return value.strip().lower().startswith("bytes=")
 
 
-def _parse_range(value: str, size: int) -> tuple[int, int] | None:
+def parse_range(value: str, size: int) -> tuple[int, int] | None:
     """One ``bytes=a-b`` range as [start, end); None when unsatisfiable. Multi-ranges are refused."""
     m = _RANGE_RE.match(value.strip())
     if not m or (not m[1] and not m[2]):
@@ -119,7 +119,7 @@ class _Corrupted(Exception):
     pass
 
 
-def _verified(store: BlobStore, sha256: str) -> Iterator[bytes]:
+def verified_chunks(store: BlobStore, sha256: str) -> Iterator[bytes]:
     """Stream the whole blob, holding back the last chunk until the digest is confirmed. A blob found
     corrupted only now ends the response early (so no client receives it as complete), is quarantined, and
     is logged in one line."""

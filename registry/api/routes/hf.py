@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from registry.api.deps import CatalogDep, ReadAccess
-from registry.api.routes.blobs import _parse_range, _verified
+from registry.api.routes.blobs import parse_range, verified_chunks
 from registry.errors import ModelNotFound, NotFound, RegistryError, VersionNotFound
 from registry.local import LocalCatalog
 from registry.service import hf
@@ -87,7 +87,7 @@ def _file(request: Request, catalog: LocalCatalog, rev: hf.HfRevision, path: str
             return Response(status_code=302, headers={**headers, "Location": url})
     start, end, status = 0, f.size, 200
     if range_header:
-        parsed = _parse_range(range_header, f.size)
+        parsed = parse_range(range_header, f.size)
         if parsed is None:
             return Response(status_code=416, headers={**headers, "Content-Range": f"bytes */{f.size}"})
         (start, end), status = parsed, 206
@@ -98,7 +98,7 @@ def _file(request: Request, catalog: LocalCatalog, rev: hf.HfRevision, path: str
     if f.content is not None:
         return Response(f.content[start:end], status_code=status, headers=headers)
     store = catalog.store
-    body = store.iter_range(f.sha256, start, end) if status == 206 else _verified(store, f.sha256)
+    body = store.iter_range(f.sha256, start, end) if status == 206 else verified_chunks(store, f.sha256)
     return StreamingResponse(body, status_code=status, headers=headers, media_type="application/octet-stream")
 
 
