@@ -8,10 +8,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from registry import __version__
+from registry.api.guard import RequestGuard, error_response
 from registry.errors import RegistryError
 from registry.local import LocalCatalog
 from registry.settings import Settings, get_settings
@@ -38,6 +40,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(RegistryError)
     async def registry_error(_: Request, exc: RegistryError) -> JSONResponse:
+        if exc.status in (401, 408, 413):  # the body may be unread: answer and close the connection
+            return error_response(exc)
         return JSONResponse(exc.to_dict(), status_code=exc.status)
 
     @app.exception_handler(StarletteHTTPException)
@@ -84,6 +88,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     from registry.api.routes import blobs, catalog_routes, health, publish
 
-    for router in (health.router, catalog_routes.router, blobs.router, publish.router):
+    routers = (health.router, catalog_routes.router, blobs.router, publish.router)
+    for router in routers:
         app.include_router(router)
+    routes = [r for router in routers for r in router.routes if isinstance(r, APIRoute)]
+    app.add_middleware(RequestGuard, catalog=catalog, routes=routes)
     return app

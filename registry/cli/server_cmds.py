@@ -28,7 +28,8 @@ def serve(
     require("fastapi", "server")
     from registry.local import LocalCatalog
 
-    LocalCatalog().engine  # noqa: B018 - fail now, with a clear message, if the database URL is wrong
+    settings = LocalCatalog().settings
+    LocalCatalog(settings).engine  # noqa: B018 - fail now, with a clear message, if the database URL is wrong
     info(f"Serving on http://{host}:{port} (docs at /docs)")
     uvicorn.run(
         "registry.api.app:create_app",
@@ -38,6 +39,8 @@ def serve(
         workers=workers,
         log_level="warning",
         access_log=False,
+        http="registry.api.protocol:HeaderTimeoutProtocol",
+        timeout_keep_alive=settings.keepalive_timeout,
     )
 
 

@@ -15,6 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, StreamingResponse
 from starlette.requests import ClientDisconnect
 
+from registry.api.guard import streams_body
 from registry.api.deps import CatalogDep, PublishAccess, ReadAccess, StoreDep
 from registry.errors import IntegrityFailure, InvalidInput, PayloadTooLarge, StoreError
 from registry.storage import BlobStore, check_sha256
@@ -93,6 +94,7 @@ def _verified(store: BlobStore, sha256: str) -> Iterator[bytes]:
     status_code=201,
     responses={200: {"description": "Already stored"}, 413: {}, 422: {}},
 )
+@streams_body
 async def put_blob(
     request: Request,
     response: Response,
