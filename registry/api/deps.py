@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from registry.api.auth import Identity, authenticate, authorize
 from registry.db import transaction
 from registry.local import LocalCatalog
+from registry.service.audit import Actor
 from registry.settings import Settings
 from registry.storage import BlobStore
 
@@ -83,6 +84,18 @@ async def get_identity(request: Request) -> Identity | None:
 
 
 IdentityDep = Annotated[Identity | None, Depends(get_identity)]
+
+
+async def get_actor(request: Request) -> Actor:
+    """Who makes this change, for the scope rules of the lifecycle and the audit log."""
+    identity: Identity | None = request.scope.get("state", {}).get("identity")
+    client = request.client.host if request.client else None
+    if identity is None:
+        return Actor(scope="read", client=client)
+    return Actor(scope=identity.scope, token_id=identity.token_id, token_name=identity.name, client=client)
+
+
+ActorDep = Annotated[Actor, Depends(get_actor)]
 
 
 ReadAccess = Depends(require_scope("read"))

@@ -68,10 +68,7 @@ class RequestGuard:
             limit = settings.max_upload_bytes if streamed else settings.max_json_bytes
             _check_declared_length(headers, limit)
             body = _Body(receive, limit, settings)
-            if streamed:
-                receive = body.receive
-            else:
-                receive = _replay(await body.read_all())
+            receive = body.receive if streamed else _replay(await body.read_all())
         except RegistryError as exc:
             await error_response(exc)(scope, receive, send)
             return

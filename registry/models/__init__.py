@@ -1,5 +1,6 @@
 """The catalog's tables (SQLAlchemy 2, typed). Import from here: ``from registry.models import Build``."""
 
+from registry.models.audit import AuditEvent
 from registry.models.base import Base
 from registry.models.catalog import Alias, Blob, Build, BuildFile, Model, Version
 from registry.models.device import Device, DeviceName
@@ -9,6 +10,7 @@ from registry.models.ops import ApiToken, IngestRun
 __all__ = [
     "Alias",
     "ApiToken",
+    "AuditEvent",
     "Base",
     "Benchmark",
     "Blob",

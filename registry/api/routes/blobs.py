@@ -15,9 +15,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, StreamingResponse
 from starlette.requests import ClientDisconnect
 
+from registry.api.deps import ActorDep, CatalogDep, PublishAccess, ReadAccess, StoreDep
 from registry.api.guard import streams_body
-from registry.api.deps import CatalogDep, PublishAccess, ReadAccess, StoreDep
+from registry.db import transaction
 from registry.errors import IntegrityFailure, InvalidInput, PayloadTooLarge, StoreError
+from registry.local import LocalCatalog
+from registry.service import audit
+from registry.service.audit import Actor
 from registry.storage import BlobStore, check_sha256
 
 router = APIRouter(prefix="/v1", tags=["blobs"])
@@ -100,6 +104,7 @@ async def put_blob(
     response: Response,
     store: StoreDep,
     catalog: CatalogDep,
+    actor: ActorDep,
     sha256: str,
     content_length: Annotated[int, Header(ge=0)],
 ) -> dict[str, object]:
@@ -138,4 +143,11 @@ async def put_blob(
         raise StoreError(f"Could not store the upload: {exc}") from exc
     finally:
         tmp.unlink(missing_ok=True)
+    if info.created:
+        await run_in_threadpool(_audit_upload, catalog, actor, info.sha256, info.size)
     return {"sha256": info.sha256, "size": info.size, "created": info.created}
+
+
+def _audit_upload(catalog: LocalCatalog, actor: Actor, sha256: str, size: int) -> None:
+    with transaction(catalog.sessionmaker) as session:
+        audit.record(session, actor, "blob.upload", sha256, after={"size": size})
