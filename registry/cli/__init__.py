@@ -11,7 +11,17 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 import typer
 
-from registry.cli import catalog_cmds, db_cmds, estimate_cmds, ingest_cmds, lock_cmds, qaihub_cmds, server_cmds, ui_cmds
+from registry.cli import (
+    audit_cmds,
+    catalog_cmds,
+    db_cmds,
+    estimate_cmds,
+    ingest_cmds,
+    lock_cmds,
+    qaihub_cmds,
+    server_cmds,
+    ui_cmds,
+)
 
 app = typer.Typer(
     name="registry",
@@ -29,6 +39,7 @@ ui_cmds.register(app)
 lock_cmds.register(app)
 qaihub_cmds.register(app)
 estimate_cmds.register(app)
+audit_cmds.register(app)
 
 
 def main() -> None:
@@ -49,6 +60,14 @@ def main() -> None:
 
         print_error(exc.detail, exc.hint)
         sys.exit(2 if exc.status in (400, 422) else 1)
+    except OSError as exc:  # e.g. a path too long for the file system: the system's words, not a traceback
+        if debug:
+            raise
+        from registry.cli.output import print_error
+
+        where = f" ({str(exc.filename)[:80]}...)" if exc.filename else ""
+        print_error(f"{exc.strerror or exc}{where}", "Check the paths and names given on the command line.")
+        sys.exit(2)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)

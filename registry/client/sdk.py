@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from registry.client.cache import Cache
     from registry.client.pull import FileRef, PulledFile
     from registry.local import LocalCatalog
+    from registry.service.audit import AuditEventInfo
     from registry.service.entities import (
         BuildInfo,
         DeviceInfo,
@@ -451,6 +452,20 @@ class Client:
     def yank(self, model: str, version: str, reason: str | None = None) -> VersionInfo:
         """Pullable only by exact pin (with a warning); needs an 'admin' token over HTTP."""
         return self._set_status("yank", model, version, reason)
+
+    def restore(self, model: str, version: str, reason: str | None = None) -> VersionInfo:
+        """Active again: from deprecated ('publish'), or from yanked ('admin', and a reason is required)."""
+        return self._set_status("restore", model, version, reason)
+
+    def audit(self, *, limit: int = 100, action: str | None = None, target: str | None = None) -> list[AuditEventInfo]:
+        """The audit log, newest first (an 'admin' token over HTTP)."""
+        from registry.service.audit import AuditEventInfo, list_events
+
+        if not self.url:
+            with self._session() as s:
+                return list_events(s, limit=limit, action=action, target=target)
+        data = self._get("/v1/audit", {"limit": limit, "action": action, "target": target})
+        return [AuditEventInfo.model_validate(e) for e in data]
 
     def _set_status(self, action: str, model: str, version: str, reason: str | None) -> VersionInfo:
         from registry.service.entities import VersionInfo
