@@ -23,7 +23,7 @@ from registry.service.convert import (
     version_info,
 )
 from registry.service.entities import BuildInfo, DeviceInfo, ModelDetail, ModelInfo
-from registry.vocab import PORTABLE_TARGET, normalize_precision, normalize_runtime
+from registry.vocab import PORTABLE_TARGET, SLUG_RE, normalize_precision, normalize_runtime
 
 
 @dataclass(frozen=True)
@@ -68,9 +68,13 @@ def _encode_cursor(slug: str) -> str:
 
 def _decode_cursor(cursor: str) -> str:
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput("Invalid cursor.", hint="Pass back the next_cursor of the previous page.") from exc
+        slug = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        slug = ""
+    # Only a cursor this API handed out: "garbage" decodes to bytes too, and must not silently mean page 1.
+    if not slug or _encode_cursor(slug) != cursor or not SLUG_RE.fullmatch(slug):
+        raise InvalidInput("Invalid cursor.", hint="Pass back the next_cursor of the previous page.")
+    return slug
 
 
 def _filtered(session: Session, flt: ModelFilter) -> Select[Model]:
