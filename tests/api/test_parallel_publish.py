@@ -40,7 +40,9 @@ def test_parallel_api_publishes_one_winner(catalog: LocalCatalog, registry_env: 
     with catalog.session() as s:
         token = create_token(s, "admin")[0]
     same = write_publish_dir(tmp_path / "same", slug="racer", version="1.0.0")
-    different = [write_publish_dir(tmp_path / f"d{i}", slug="racer", version="2.0.0", seed=bytes([i])) for i in range(N)]
+    different = [
+        write_publish_dir(tmp_path / f"d{i}", slug="racer", version="2.0.0", seed=bytes([i])) for i in range(N)
+    ]
     with running_server(registry_env) as api:
         results = _publish_all(api, token, [same] * N)
         assert all(isinstance(r, PublishResult) for r in results), results
@@ -52,7 +54,9 @@ def test_parallel_api_publishes_one_winner(catalog: LocalCatalog, registry_env: 
         assert all(isinstance(e, VersionImmutable) for e in losers), losers
         # Racing alias moves and lifecycle changes all succeed, and end in one consistent state.
         with ThreadPoolExecutor(N) as pool:
-            moves = list(pool.map(lambda i: Client(api, token).set_alias("racer", "stable", f"{1 + i % 2}.0.0"), range(N)))
+            moves = list(
+                pool.map(lambda i: Client(api, token).set_alias("racer", "stable", f"{1 + i % 2}.0.0"), range(N))
+            )
             deprecations = list(pool.map(lambda _: Client(api, token).deprecate("racer", "1.0.0", "old"), range(N)))
         assert {m.version for m in moves} == {"1.0.0", "2.0.0"}
         assert {d.status for d in deprecations} == {"deprecated"}
@@ -64,7 +68,9 @@ def test_parallel_api_publishes_one_winner(catalog: LocalCatalog, registry_env: 
         lifecycle.restore(s, "racer", "1.0.0")
 
 
-def test_parallel_cli_publishes_are_idempotent(catalog: LocalCatalog, registry_env: dict[str, str], tmp_path: Path) -> None:
+def test_parallel_cli_publishes_are_idempotent(
+    catalog: LocalCatalog, registry_env: dict[str, str], tmp_path: Path
+) -> None:
     source = write_publish_dir(tmp_path / "src", slug="clirace", version="1.0.0")
     dirs = []
     for i in range(N):  # each CI job has its own checkout of the same bytes
@@ -80,11 +86,16 @@ def test_parallel_cli_publishes_are_idempotent(catalog: LocalCatalog, registry_e
         )
         for d in dirs
     ]
-    outcomes = [(p.wait(timeout=120), p.stdout.read() if p.stdout else "", p.stderr.read() if p.stderr else "") for p in procs]
+    outcomes = [
+        (p.wait(timeout=120), p.stdout.read() if p.stdout else "", p.stderr.read() if p.stderr else "") for p in procs
+    ]
     assert all(code == 0 for code, _, _ in outcomes), [o for o in outcomes if o[0] != 0]
     assert sum('"created": true' in out for _, out, _ in outcomes) == 1
     other = write_publish_dir(tmp_path / "other", slug="clirace", version="1.0.0", seed=b"x")
     r = subprocess.run(
-        [sys.executable, "-m", "registry", "publish", str(other)], env=cli_env(registry_env), capture_output=True, text=True
+        [sys.executable, "-m", "registry", "publish", str(other)],
+        env=cli_env(registry_env),
+        capture_output=True,
+        text=True,
     )
     assert r.returncode == 1 and "already published with different bytes" in r.stderr
