@@ -13,7 +13,8 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from registry import __version__
-from registry.api.guard import RequestGuard, error_response
+from registry.api import openapi
+from registry.api.guard import RequestGuard, error_response, route_scope
 from registry.errors import RegistryError
 from registry.local import LocalCatalog
 from registry.settings import Settings, get_settings
@@ -93,4 +94,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     routes = [r for router in routers for r in router.routes if isinstance(r, APIRoute)]
     app.add_middleware(RequestGuard, catalog=catalog, routes=routes)
+    reads = [r for r in routes if route_scope(r) == "read"] if catalog.settings.public_read else []
+    openapi.install(app, public_reads={(m.lower(), r.path) for r in reads for m in (r.methods or set())})
     return app
