@@ -5,8 +5,9 @@ every pattern is matched in full (``fullmatch``: ``"name\\n"`` is not a name), a
 ``InvalidInput`` (a 422 over HTTP, one line in the CLI). The API's OpenAPI schema declares the same patterns
 and limits (``registry.api.params``).
 
-Semantic versions: each of MAJOR, MINOR and PATCH is at most ``MAX_VERSION_PART`` (2**31 - 1, the largest
-value of the INTEGER columns that order versions on every backend), and the whole version at most 64 characters.
+Semantic versions: each of MAJOR, MINOR and PATCH has at most nine digits (``MAX_VERSION_PART``, 999,999,999: under
+2**31 - 1, the largest value of the INTEGER columns that order versions on every backend, and a bound a regular
+expression in the OpenAPI schema can state exactly), and the whole version at most 64 characters.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from registry.errors import InvalidInput
 MAX_SLUG: Final = 64  # models.slug
 MAX_ALIAS: Final = 40  # aliases.name
 MAX_VERSION: Final = 64  # versions.version
-MAX_VERSION_PART: Final = 2**31 - 1  # versions.major/minor/patch (INTEGER)
+MAX_VERSION_PART: Final = 999_999_999  # versions.major/minor/patch (INTEGER): nine digits at most
 MAX_PATH: Final = 400  # build_files.path
 MAX_COMPONENT: Final = 64  # build_files.component
 MAX_REASON: Final = 500
@@ -36,7 +37,7 @@ ALIAS_PATTERN: Final = r"^[a-z][a-z0-9._-]{0,39}$"
 SHA256_PATTERN: Final = r"^[0-9a-f]{64}$"
 _IDENT = r"(?:0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*)"
 SEMVER_PATTERN: Final = (
-    r"^(0|[1-9][0-9]{0,9})\.(0|[1-9][0-9]{0,9})\.(0|[1-9][0-9]{0,9})"
+    r"^(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})"
     rf"(?:-({_IDENT}(?:\.{_IDENT})*))?"
     r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
 )

@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from registry import __version__
 from registry.api import openapi
-from registry.api.guard import RequestGuard, error_response, route_scope
+from registry.api.guard import RequestGuard, allowed_methods, error_response, route_scope
 from registry.errors import RegistryError
 from registry.local import LocalCatalog
 from registry.settings import Settings, get_settings
@@ -38,6 +38,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.catalog = catalog
+    from registry.api.routes import blobs, catalog_routes, health, publish
+
+    routers = (health.router, catalog_routes.router, blobs.router, publish.router)
+    routes = [r for router in routers for r in router.routes if isinstance(r, APIRoute)]
 
     @app.exception_handler(RegistryError)
     async def registry_error(_: Request, exc: RegistryError) -> JSONResponse:
@@ -46,12 +50,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse(exc.to_dict(), status_code=exc.status)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:  # every method of the path, not only those of the first route that matched
+            headers["Allow"] = ", ".join(sorted(allowed_methods(routes, request.scope)))
         return JSONResponse(
             {"error": codes.get(exc.status_code, "http_error"), "detail": str(exc.detail)},
             status_code=exc.status_code,
-            headers=getattr(exc, "headers", None),
+            headers=headers or None,
         )
 
     @app.exception_handler(RequestValidationError)
@@ -87,12 +94,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             status_code=500,
         )
 
-    from registry.api.routes import blobs, catalog_routes, health, publish
-
-    routers = (health.router, catalog_routes.router, blobs.router, publish.router)
     for router in routers:
         app.include_router(router)
-    routes = [r for router in routers for r in router.routes if isinstance(r, APIRoute)]
     app.add_middleware(RequestGuard, catalog=catalog, routes=routes)
     reads = [r for r in routes if route_scope(r) == "read"] if catalog.settings.public_read else []
     openapi.install(app, public_reads={(m.lower(), r.path) for r in reads for m in (r.methods or set())})

@@ -91,6 +91,16 @@ def _match(routes: Sequence[APIRoute], scope: Scope) -> APIRoute | None:
     return None
 
 
+def allowed_methods(routes: Sequence[APIRoute], scope: Scope) -> set[str]:
+    """Every method some route serves at this request's path."""
+    methods: set[str] = set()
+    for route in routes:
+        match, _ = route.matches(scope)
+        if match is not Match.NONE:
+            methods |= route.methods or set()
+    return methods
+
+
 def _headers(scope: Scope) -> dict[str, str]:
     return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
 

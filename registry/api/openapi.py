@@ -82,5 +82,4 @@ def _blob_bytes(op: dict[str, Any], *, with_body: bool) -> None:
     responses["206"] = {"description": "A byte range"} | ({"content": octets} if with_body else {})
     responses["304"] = {"description": "Not modified (If-None-Match matched the ETag)"}
     responses["307"] = {"description": "Redirect to a presigned storage URL"}
-    if with_body:
-        responses["416"] = {"description": "Range not satisfiable"}
+    responses["416"] = {"description": "Range not satisfiable (Content-Range: bytes */size)"}

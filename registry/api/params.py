@@ -7,12 +7,16 @@ from typing import Annotated, Any
 
 from fastapi import Path
 
-from registry.validation import MAX_ALIAS, MAX_SLUG, MAX_VERSION, SHA256_PATTERN
+from registry.validation import ALIAS_PATTERN, MAX_DEVICE, MAX_SLUG, MAX_VERSION, SEMVER_PATTERN, SHA256_PATTERN
 
 # Lookups are lenient about case and spaces ("YOLOv8" finds yolov8), so reads declare lengths, not patterns.
 ModelName = Annotated[str, Path(min_length=1, max_length=MAX_SLUG, description="A model slug, e.g. yolov8.")]
-VersionText = Annotated[str, Path(min_length=1, max_length=MAX_VERSION, description="A semantic version, e.g. 1.2.0.")]
-AliasName = Annotated[str, Path(min_length=1, max_length=MAX_ALIAS, description="An alias, e.g. stable.")]
+VersionText = Annotated[
+    str, Path(max_length=MAX_VERSION, pattern=SEMVER_PATTERN, description="A semantic version, e.g. 1.2.0.")
+]
+AliasName = Annotated[str, Path(pattern=ALIAS_PATTERN, description="An alias, e.g. stable.")]
+# A device name needs a letter or digit (what is left after normalizing is the lookup key).
+DEVICE_PATTERN = "[A-Za-z0-9]"
 Sha256 = Annotated[str, Path(pattern=SHA256_PATTERN, description="The blob's sha256 (64 lowercase hex).")]
 
 _ERROR = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
@@ -36,4 +40,6 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 READ_ERRORS = errors(401, 403, 404, 422)
-WRITE_ERRORS = errors(401, 403, 404, 408, 409, 413, 422)
+WRITE_ERRORS = errors(400, 401, 403, 404, 408, 409, 413, 422)
+
+DeviceName = Annotated[str, Path(max_length=MAX_DEVICE, pattern=DEVICE_PATTERN, description="Any device name.")]

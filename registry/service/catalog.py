@@ -35,7 +35,7 @@ class ModelFilter:
     runtime: str | None = None
     license: str | None = None
     text: str | None = None
-    max_latency_ms: float | None = None  # on ``device``: any benchmark of a build at or under this
+    max_latency_ms: float | None = None  # on ``device`` (or on any device): a benchmark at or under this
     min_accuracy: float | None = None  # any accuracy evaluation of a build at or over this
 
 
@@ -94,8 +94,6 @@ def _filtered(session: Session, flt: ModelFilter) -> Select[Model]:
                 func.lower(Model.description).like(like),
             )
         )
-    if flt.max_latency_ms is not None and not flt.device:
-        raise InvalidInput("max_latency_ms needs a device: latency is per device.", hint="Add device=sd8g3, say.")
     if flt.device or flt.precision or flt.runtime or flt.max_latency_ms is not None or flt.min_accuracy is not None:
         builds = select(Version.model_id).join(Build, Build.version_id == Version.id).where(Version.status != "yanked")
         chipset = resolve_device(session, flt.device).chipset if flt.device else None
@@ -110,7 +108,8 @@ def _filtered(session: Session, flt: ModelFilter) -> Select[Model]:
                 select(Benchmark.id)
                 .where(
                     Benchmark.build_id == Build.id,
-                    Benchmark.device_chipset == chipset,
+                    # Latency is per device: without one, a build qualifies when it is fast enough on any device.
+                    Benchmark.device_chipset == chipset if chipset else Benchmark.device_chipset.is_not(None),
                     Benchmark.latency_ms <= flt.max_latency_ms,
                 )
                 .exists()

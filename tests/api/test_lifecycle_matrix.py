@@ -79,7 +79,7 @@ def test_api_matrix(served: tuple[str, dict[str, str]], catalog: LocalCatalog) -
         want = expected(state, action, scope)
         after = status_of(catalog)
         should_be = lifecycle.ACTIONS[action] if want == 200 else state
-        if r.status_code != want or after != should_be or "error" not in r.json() and want != 200:
+        if r.status_code != want or after != should_be or ("error" not in r.json() and want != 200):
             failures.append((state, action, scope, r.status_code, want, after))
     assert not failures, failures
 

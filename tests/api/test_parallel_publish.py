@@ -8,8 +8,6 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import pytest
-
 from registry.client.sdk import Client
 from registry.errors import RegistryError, VersionImmutable
 from registry.local import LocalCatalog

@@ -17,6 +17,7 @@ from starlette.requests import ClientDisconnect
 
 from registry.api.deps import ActorDep, CatalogDep, PublishAccess, ReadAccess, StoreDep
 from registry.api.guard import streams_body
+from registry.api.params import Sha256
 from registry.db import transaction
 from registry.errors import IntegrityFailure, InvalidInput, PayloadTooLarge, StoreError
 from registry.local import LocalCatalog
@@ -32,7 +33,7 @@ _RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
 async def get_blob(
     request: Request,
     catalog: CatalogDep,
-    sha256: str,
+    sha256: Sha256,
     range_header: Annotated[str | None, Header(alias="Range")] = None,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
@@ -61,6 +62,13 @@ async def get_blob(
         return Response(status_code=status, headers=headers)
     body = store.iter_range(sha256, start, end) if status == 206 else _verified(store, sha256)
     return StreamingResponse(body, status_code=status, headers=headers, media_type="application/octet-stream")
+
+
+def _content_length(request: Request) -> int:
+    raw = request.headers.get("content-length", "")
+    if not raw.isdigit():
+        raise InvalidInput("A blob upload needs a Content-Length header.", hint="Send the body with its length.")
+    return int(raw)
 
 
 def _parse_range(value: str, size: int) -> tuple[int, int] | None:
@@ -97,6 +105,12 @@ def _verified(store: BlobStore, sha256: str) -> Iterator[bytes]:
     dependencies=[PublishAccess],
     status_code=201,
     responses={200: {"description": "Already stored"}, 413: {}, 422: {}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
 )
 @streams_body
 async def put_blob(
@@ -105,11 +119,11 @@ async def put_blob(
     store: StoreDep,
     catalog: CatalogDep,
     actor: ActorDep,
-    sha256: str,
-    content_length: Annotated[int, Header(ge=0)],
+    sha256: Sha256,
 ) -> dict[str, object]:
     """Upload a blob's raw bytes. Stored only when the size and sha256 match, else nothing is kept."""
     check_sha256(sha256)
+    content_length = _content_length(request)
     if content_length > catalog.settings.max_upload_bytes:
         raise PayloadTooLarge(
             f"Upload of {content_length} bytes exceeds the limit of {catalog.settings.max_upload_bytes}.",

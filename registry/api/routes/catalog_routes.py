@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import URLPath
 
 from registry.api.deps import ActorDep, AdminAccess, PublishAccess, ReadAccess, SessionDep
-from registry.api.params import WRITE_ERRORS, AliasName, ModelName, VersionText
+from registry.api.params import DEVICE_PATTERN, WRITE_ERRORS, AliasName, DeviceName, ModelName, VersionText, errors
 from registry.local import LocalCatalog
 from registry.service import audit, lifecycle
 from registry.service.audit import AuditEventInfo
@@ -24,20 +24,24 @@ from registry.service.catalog import (
 )
 from registry.service.entities import BuildInfo, DeviceInfo, ModelDetail, Resolution, VersionInfo
 from registry.service.resolve import resolve_on
-from registry.validation import MAX_REASON, MAX_VERSION
+from registry.validation import MAX_REASON, MAX_VERSION, SEMVER_PATTERN
+from registry.vocab import PRECISION_ALIASES, PRECISIONS, RUNTIMES
 
 router = APIRouter(prefix="/v1", tags=["catalog"])
 Text = Annotated[str | None, Query(max_length=200)]
+# Precisions and runtimes by their names and input aliases (the service also takes them in any case).
+Precision = Literal[*PRECISIONS, *PRECISION_ALIASES]  # type: ignore[valid-type]
+Runtime = Literal[*RUNTIMES]  # type: ignore[valid-type]
 
 
-@router.get("/models", dependencies=[ReadAccess])
+@router.get("/models", dependencies=[ReadAccess], responses=errors(404))
 def list_models(
     session: SessionDep,
     task: Text = None,
     domain: Text = None,
-    device: Text = None,
-    precision: Text = None,
-    runtime: Text = None,
+    device: Annotated[str | None, Query(max_length=120, pattern=DEVICE_PATTERN)] = None,
+    precision: Annotated[Precision | None, Query()] = None,
+    runtime: Annotated[Runtime | None, Query()] = None,
     license: Text = None,
     q: Text = None,
     max_latency_ms: Annotated[float | None, Query(gt=0, description="Needs device.")] = None,
@@ -82,17 +86,17 @@ def devices(session: SessionDep) -> list[DeviceInfo]:
 
 
 @router.get("/devices/{name}", dependencies=[ReadAccess])
-def device(session: SessionDep, name: Annotated[str, Path(max_length=120)]) -> DeviceInfo:
+def device(session: SessionDep, name: DeviceName) -> DeviceInfo:
     return get_device(session, name)
 
 
-@router.get("/resolve", dependencies=[ReadAccess], response_model=Resolution)
+@router.get("/resolve", dependencies=[ReadAccess], response_model=Resolution, responses=errors(404))
 async def resolve_build(
     request: Request,
-    model: Annotated[str, Query(max_length=64)],
-    device: Annotated[str, Query(max_length=120)],
-    precision: Annotated[str, Query(max_length=16)],
-    runtime: Text = None,
+    model: Annotated[str, Query(min_length=1, max_length=64)],
+    device: Annotated[str, Query(max_length=120, pattern=DEVICE_PATTERN)],
+    precision: Annotated[Precision, Query()],
+    runtime: Annotated[Runtime | None, Query()] = None,
     version: Annotated[str | None, Query(max_length=64)] = None,
     alias: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Response:
@@ -149,7 +153,7 @@ def put_alias(
     actor: ActorDep,
     model: ModelName,
     alias: AliasName,
-    version: Annotated[str, Body(embed=True, max_length=MAX_VERSION)],
+    version: Annotated[str, Body(embed=True, max_length=MAX_VERSION, pattern=SEMVER_PATTERN)],
 ) -> VersionInfo:
     """Point an alias at a version (not a yanked one)."""
     return lifecycle.set_alias(session, model, alias, version, actor)
