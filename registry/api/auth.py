@@ -21,7 +21,11 @@ from registry.service.tokens import hash_token
 
 SCOPE_RANK = {"read": 0, "publish": 1, "admin": 2}
 LAST_USED_EVERY_SECONDS = 60.0
+# A token seen valid is trusted for this long without asking the database again (so a revocation reaches a
+# running server within 2 s); unknown and revoked tokens are never cached.
+IDENTITY_CACHE_SECONDS = 2.0
 _last_written: dict[int, float] = {}  # token id -> monotonic time of this process's last last_used_at write
+_identities: dict[str, tuple[float, Identity]] = {}  # token sha256 -> (monotonic expiry, identity)
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,9 @@ async def authenticate(catalog: LocalCatalog, token: str | None) -> Identity | N
     """The identity of ``token`` (None without one), or Unauthorized for an unknown or revoked token."""
     if token is None:
         return None
+    cached = _identities.get(hash_token(token))
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
     if catalog.engine.dialect.name == "sqlite":  # a local file read: cheaper than a thread-pool hop
         return _lookup(catalog, token)
     return await run_in_threadpool(_lookup, catalog, token)
@@ -62,7 +69,11 @@ def _lookup(catalog: LocalCatalog, token: str) -> Identity:
             hint="Create one with `registry token create --scope publish`.",
         )
     _touch(catalog, row.id)
-    return Identity(token_id=row.id, name=row.name, scope=row.scope)
+    identity = Identity(token_id=row.id, name=row.name, scope=row.scope)
+    if len(_identities) > 10_000:
+        _identities.clear()
+    _identities[hash_token(token)] = (time.monotonic() + IDENTITY_CACHE_SECONDS, identity)
+    return identity
 
 
 def _touch(catalog: LocalCatalog, token_id: int) -> None:

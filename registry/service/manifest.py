@@ -46,7 +46,7 @@ class Strict(BaseModel):
 
 
 class ModelCard(Strict):
-    slug: str = Field(max_length=V.MAX_SLUG, pattern=V.SLUG_PATTERN)
+    slug: str = Field(max_length=V.MAX_SLUG, json_schema_extra={"pattern": V.SLUG_PATTERN})
     name: str = Field(max_length=V.MAX_NAME)
     task: str = Field(max_length=V.MAX_LABEL)
     domain: str = Field(max_length=V.MAX_LABEL)
@@ -150,7 +150,8 @@ class BuildEntry(Strict):
 
 class Manifest(Strict):
     model: ModelCard
-    version: str = Field(max_length=V.MAX_VERSION, pattern=V.SEMVER_PATTERN)
+    # The pattern is declared for the schema; the validator below checks it with a message that says why.
+    version: str = Field(max_length=V.MAX_VERSION, json_schema_extra={"pattern": V.SEMVER_PATTERN})
     source: dict[str, Any] = Field(default_factory=dict)
     builds: list[BuildEntry] = Field(min_length=1)
 
