@@ -128,6 +128,11 @@ class PayloadTooLarge(RegistryError):
     status = 413
 
 
+class RequestTimeout(RegistryError):
+    code = "request_timeout"
+    status = 408
+
+
 class OfflineError(RegistryError):
     code = "offline"
     status = 503

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
+from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from registry.db import check_ready, make_engine, make_sessionmaker, transaction
+from registry.errors import DatabaseNotReady
 from registry.settings import Settings, get_settings
 from registry.storage import BlobStore, open_store
 
@@ -37,10 +40,21 @@ class LocalCatalog:
     def session(self) -> Iterator[Session]:
         """A transaction: committed when the block ends, rolled back on error."""
         if not self._checked:
+            self._check_sqlite_file()
             check_ready(self.engine)
             self._checked = True
         with transaction(self.sessionmaker) as session:
             yield session
+
+    def _check_sqlite_file(self) -> None:
+        """An embedded catalog that was never created: say so, without creating an empty database file."""
+        url = make_url(self.settings.resolved_database_url)
+        database = url.database if url.get_backend_name() == "sqlite" else None
+        if database and database != ":memory:" and not Path(database).exists():
+            raise DatabaseNotReady(
+                f"There is no catalog at {url.database}.",
+                hint="Run `registry init` (or set REGISTRY_HOME / REGISTRY_DATABASE_URL to an existing one).",
+            )
 
     def init(self) -> int:
         """Create or migrate the schema and seed the device catalog. Returns the number of devices."""

@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from registry.errors import UnsafePath
+from registry.validation import MAX_PATH
 
 
 def safe_relative_path(value: str) -> str:
     """A normalized relative POSIX path that cannot leave its directory, or UnsafePath."""
+    if len(value) > MAX_PATH:
+        raise UnsafePath(f"A file path is {len(value)} characters long; the limit is {MAX_PATH}.")
     if not value or "\x00" in value or "\\" in value:
         raise UnsafePath(f"Invalid file path {value!r}.", hint="Use a relative path with '/' separators.")
     p = PurePosixPath(value)

@@ -56,6 +56,11 @@ class Settings:
     max_upload_bytes: int = 20 * 1024**3
     leftover_grace_seconds: int = 3600  # temp files, upload spools, S3 multipart uploads older than this: removed
     gc_grace_seconds: int = 3600  # `registry gc` deletes unreferenced blobs stored longer ago than this
+    max_json_bytes: int = 16 * 1024**2  # any request body but a blob upload (a manifest is 90-450 kB)
+    header_timeout: int = 10  # seconds from connecting (or the first byte of a request) to its last header
+    body_timeout: int = 30  # seconds a request body may go without a byte arriving
+    min_body_rate: int = 16 * 1024  # bytes/s a body must average once it has run longer than body_timeout
+    keepalive_timeout: int = 5  # seconds an idle keep-alive connection stays open
 
     mlflow_uri: str | None = None
     qaihub_token: str | None = None  # Qualcomm AI Hub; else qai-hub's own ~/.qai_hub/client.ini

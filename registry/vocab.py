@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
+from registry import validation
 from registry.errors import InvalidInput
 
 PRECISIONS: Final = ("float", "fp16", "w8a8", "w8a16", "w4a16", "mixed")
@@ -23,8 +24,8 @@ PORTABLE_TARGET: Final = "any"
 PROVENANCES: Final = ("measured-device", "measured-host", "estimated", "published")
 VERSION_STATUSES: Final = ("active", "deprecated", "yanked")
 TOKEN_SCOPES: Final = ("read", "publish", "admin")
-SLUG_RE: Final = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-ALIAS_RE: Final = re.compile(r"^[a-z][a-z0-9._-]{0,39}$")
+SLUG_RE: Final = re.compile(validation.SLUG_PATTERN[:-1] + r"\Z")
+ALIAS_RE: Final = re.compile(validation.ALIAS_PATTERN[:-1] + r"\Z")
 
 
 def normalize_name(text: str) -> str:
@@ -52,30 +53,11 @@ def normalize_runtime(value: str) -> str:
 
 
 def check_slug(value: str, what: str = "model name") -> str:
-    if not SLUG_RE.match(value):
-        raise InvalidInput(
-            f"Invalid {what} '{value}'.",
-            hint="Use lowercase letters, digits, '.', '_' or '-', starting with a letter or digit (<= 64 chars).",
-        )
-    return value
+    return validation.check_slug(value, what)
 
 
 def check_alias(value: str) -> str:
-    if value == "latest":
-        raise InvalidInput("'latest' is implicit: it always means the highest active release.")
-    if not ALIAS_RE.match(value):
-        raise InvalidInput(
-            f"Invalid alias '{value}'.",
-            hint="Use lowercase letters, digits, '.', '_' or '-', starting with a letter.",
-        )
-    return value
-
-
-_SEMVER_RE: Final = re.compile(
-    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
-    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
-    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
-)
+    return validation.check_alias(value)
 
 
 @dataclass(frozen=True, order=False)
@@ -87,10 +69,7 @@ class SemVer:
 
     @classmethod
     def parse(cls, text: str) -> SemVer:
-        m = _SEMVER_RE.match(text.strip())
-        if not m:
-            raise InvalidInput(f"'{text}' is not a semantic version.", hint="Use MAJOR.MINOR.PATCH, e.g. 1.2.0.")
-        return cls(int(m[1]), int(m[2]), int(m[3]), m[4] or "")
+        return cls(*validation.semver_parts(text))
 
     @property
     def is_prerelease(self) -> bool:

@@ -1,7 +1,7 @@
 """model names: other names a model answers to (a family name such as yolov8 for yolov8n)
 
 Revision ID: 0019_model_names
-Revises: 0001
+Revises: 0016
 Create Date: 2026-12-07 03:20:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0019_model_names"
-down_revision: str | Sequence[str] | None = "0001"
+down_revision: str | Sequence[str] | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

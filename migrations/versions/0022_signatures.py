@@ -1,7 +1,7 @@
 """signatures: DSSE envelopes over each version's provenance statement (issue 22)
 
 Revision ID: 22_signatures
-Revises: 0001
+Revises: 0019_model_names
 Create Date: 2026-12-07 03:20:00
 """
 

@@ -1,7 +1,7 @@
 """anchored estimates: benchmarks are superseded, not deleted; a user's report names its reporter
 
 Revision ID: 24_anchored_estimates
-Revises: 0001
+Revises: 22_signatures
 Create Date: 2026-12-07 03:30:00
 """
 

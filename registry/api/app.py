@@ -8,10 +8,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from registry import __version__
+from registry.api import openapi
+from registry.api.guard import RequestGuard, allowed_methods, error_response, route_scope
 from registry.errors import RegistryError
 from registry.local import LocalCatalog
 from registry.settings import Settings, get_settings
@@ -61,18 +64,37 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.catalog = catalog
+    from registry.api.routes import blobs, catalog_routes, health, hf, publish, reports, signing_routes, team
+
+    # The Hugging Face-compatible routes last: `/{repo}/resolve/...` is broad.
+    routers = (
+        health.router,
+        catalog_routes.router,
+        blobs.router,
+        publish.router,
+        team.router,
+        reports.router,
+        signing_routes.router,
+        hf.router,
+    )
+    routes = [r for router in routers for r in router.routes if isinstance(r, APIRoute)]
 
     @app.exception_handler(RegistryError)
     async def registry_error(_: Request, exc: RegistryError) -> JSONResponse:
+        if exc.status in (401, 408, 413):  # the body may be unread: answer and close the connection
+            return error_response(exc)
         return JSONResponse(exc.to_dict(), status_code=exc.status)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:  # every method of the path, not only those of the first route that matched
+            headers["Allow"] = ", ".join(sorted(allowed_methods(routes, request.scope)))
         return JSONResponse(
             {"error": codes.get(exc.status_code, "http_error"), "detail": str(exc.detail)},
             status_code=exc.status_code,
-            headers=getattr(exc, "headers", None),
+            headers=headers or None,
         )
 
     @app.exception_handler(RequestValidationError)
@@ -108,18 +130,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             status_code=500,
         )
 
-    from registry.api.routes import blobs, catalog_routes, health, hf, publish, reports, signing_routes, team
-
-    for router in (
-        health.router,
-        catalog_routes.router,
-        blobs.router,
-        publish.router,
-        team.router,
-        reports.router,
-        signing_routes.router,
-    ):
+    for router in routers:
         app.include_router(router)
-    app.include_router(hf.router)  # the Hugging Face-compatible routes last: `/{repo}/resolve/...` is broad
+    app.add_middleware(RequestGuard, catalog=catalog, routes=routes)
     app.add_middleware(Observe, access_log=catalog.settings.access_log)  # /metrics and the access log
+    reads = [r for r in routes if route_scope(r) == "read"] if catalog.settings.public_read else []
+    openapi.install(app, public_reads={(m.lower(), r.path) for r in reads for m in (r.methods or set())})
     return app

@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
+from registry.api.auth import Identity, authenticate, authorize
 from registry.db import transaction
-from registry.errors import Forbidden, Unauthorized
 from registry.local import LocalCatalog
-from registry.models import ApiToken
-from registry.service.tokens import hash_token
+from registry.service.audit import Actor
 from registry.settings import Settings
 from registry.storage import BlobStore
 
-SCOPE_RANK = {"read": 0, "publish": 1, "admin": 2}
 _bearer = HTTPBearer(auto_error=False, description="A token from `registry token create`.")
 
 
@@ -58,44 +53,49 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 CredentialsDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-def _token_scope(catalog: LocalCatalog, credentials: HTTPAuthorizationCredentials | None) -> str | None:
-    if credentials is None:
-        return None
-    with transaction(catalog.sessionmaker) as session:
-        row = session.scalars(
-            select(ApiToken).where(ApiToken.token_hash == hash_token(credentials.credentials))
-        ).one_or_none()
-        if row is None or row.revoked_at is not None:
-            raise Unauthorized(
-                "The bearer token is not valid (unknown or revoked).",
-                hint="Create one with `registry token create --scope publish`.",
-            )
-        row.last_used_at = datetime.now(UTC)
-        return row.scope
+_UNSET = object()
 
 
-def require_scope(scope: str) -> Callable[..., Awaitable[str | None]]:
-    """A dependency that admits requests whose token has ``scope`` or a wider one."""
+def require_scope(scope: str) -> Callable[..., Awaitable[Identity | None]]:
+    """A dependency that admits requests whose token has ``scope`` or a wider one.
 
-    async def check(request: Request, credentials: CredentialsDep) -> str | None:
+    For a request with a body the guard (``registry.api.guard``) has already decided this from the headers,
+    before the body was read; its identity is reused here. Bodiless requests are decided here."""
+
+    async def check(request: Request, credentials: CredentialsDep) -> Identity | None:
+        decided = request.scope.get("state", {}).get("identity", _UNSET)
+        if decided is not _UNSET:
+            return decided  # type: ignore[no-any-return]
         catalog: LocalCatalog = request.app.state.catalog  # not a sub-dependency: one less to solve per request
         # No token, no database: an anonymous public read costs nothing here.
-        have = None if credentials is None else await run_in_threadpool(_token_scope, catalog, credentials)
-        if scope == "read" and have is None and catalog.settings.public_read:
-            return None
-        if have is None:
-            raise Unauthorized(
-                f"This needs a bearer token with the '{scope}' scope.",
-                hint="Send 'Authorization: Bearer <token>' (REGISTRY_TOKEN for the CLI).",
-            )
-        if SCOPE_RANK[have] < SCOPE_RANK[scope]:
-            raise Forbidden(
-                f"Your token has the '{have}' scope; this needs '{scope}'.",
-                hint=f"Create one with `registry token create --scope {scope}`.",
-            )
-        return have
+        identity = None if credentials is None else await authenticate(catalog, credentials.credentials)
+        authorize(scope, identity, catalog.settings.public_read)
+        request.scope.setdefault("state", {})["identity"] = identity
+        return identity
 
+    check.required_scope = scope  # type: ignore[attr-defined]
     return check
+
+
+async def get_identity(request: Request) -> Identity | None:
+    """The caller's token (None when anonymous), as decided by the route's scope check."""
+    identity: Identity | None = request.scope.get("state", {}).get("identity")
+    return identity
+
+
+IdentityDep = Annotated[Identity | None, Depends(get_identity)]
+
+
+async def get_actor(request: Request) -> Actor:
+    """Who makes this change, for the scope rules of the lifecycle and the audit log."""
+    identity: Identity | None = request.scope.get("state", {}).get("identity")
+    client = request.client.host if request.client else None
+    if identity is None:
+        return Actor(scope="read", client=client)
+    return Actor(scope=identity.scope, token_id=identity.token_id, token_name=identity.name, client=client)
+
+
+ActorDep = Annotated[Actor, Depends(get_actor)]
 
 
 ReadAccess = Depends(require_scope("read"))

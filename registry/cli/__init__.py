@@ -12,6 +12,7 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 import typer
 
 from registry.cli import (
+    audit_cmds,
     benchmark_cmds,
     cache_cmds,
     catalog_cmds,
@@ -44,6 +45,7 @@ estimate_cmds.register(app)
 benchmark_cmds.register(app)
 cache_cmds.register(app)
 login_cmds.register(app)
+audit_cmds.register(app)
 
 from registry.cli import bundle_cmds, sign_cmds  # noqa: E402  (key, sign, verify, bundle, mirror)
 
@@ -95,6 +97,14 @@ def main() -> None:
 
         print_error(exc.detail, exc.hint)
         sys.exit(2 if exc.status in (400, 422) else 1)
+    except OSError as exc:  # e.g. a path too long for the file system: the system's words, not a traceback
+        if debug:
+            raise
+        from registry.cli.output import print_error
+
+        where = f" ({str(exc.filename)[:80]}...)" if exc.filename else ""
+        print_error(f"{exc.strerror or exc}{where}", "Check the paths and names given on the command line.")
+        sys.exit(2)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)

@@ -49,11 +49,17 @@ def serve(
         workers=workers,
         log_level="warning",
         access_log=False,  # ours is structured JSON (registry.api.observe), REGISTRY_ACCESS_LOG=false turns it off
-        http=_fastest("httptools", "h11"),
+        http=_protocol(),
         loop=_fastest("uvloop", "asyncio"),
-        timeout_keep_alive=5,
+        timeout_keep_alive=settings.keepalive_timeout,
     )
     os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+
+
+def _protocol() -> str:
+    """uvicorn's httptools parser when installed (the `server` extra), else h11; both with a header timeout."""
+    fast = _fastest("httptools", "h11") == "httptools"
+    return f"registry.api.protocol:{'HttpToolsHeaderTimeoutProtocol' if fast else 'HeaderTimeoutProtocol'}"
 
 
 def _fastest(module: str, fallback: str) -> str:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from registry.client.pull import FileRef
     from registry.client.remote import DownloadStats
+    from registry.service.audit import AuditEventInfo
     from registry.service.entities import (
         BenchmarkReport,
         BuildInfo,
@@ -110,6 +111,10 @@ class CatalogBackend(Protocol):
     def delete_alias(self, model: str, alias: str) -> None: ...
 
     def set_status(self, action: str, model: str, version: str, reason: str | None) -> VersionInfo: ...
+
+    def audit(self, limit: int, action: str | None, target: str | None) -> list[AuditEventInfo]:
+        """The audit log, newest first."""
+        ...
 
     def link_mlflow(self, model: str, version: str, run_id: str, registered_model: str, builds: dict[int, str]) -> None:
         """Record the MLflow run of a version and the MLflow model version of each build."""

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from registry.client.backend import Fetch
     from registry.client.remote import DownloadStats
     from registry.local import LocalCatalog
+    from registry.service.audit import AuditEventInfo
     from registry.service.entities import (
         BenchmarkReport,
         BuildInfo,
@@ -148,10 +149,14 @@ class EmbeddedBackend:
 
         assert action in STATUS_ACTIONS, action
         with self.session() as s:
-            if action == "restore":
-                return lifecycle.restore(s, model, version)
             result: VersionInfo = getattr(lifecycle, action)(s, model, version, reason)
             return result
+
+    def audit(self, limit: int, action: str | None, target: str | None) -> list[AuditEventInfo]:
+        from registry.service.audit import list_events
+
+        with self.session() as s:
+            return list_events(s, limit=limit, action=action, target=target)
 
     def link_mlflow(self, model: str, version: str, run_id: str, registered_model: str, builds: dict[int, str]) -> None:
         from registry.service.publish import link_mlflow

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from registry.client.backend import Fetch
     from registry.client.remote import DownloadStats
+    from registry.service.audit import AuditEventInfo
     from registry.service.entities import (
         BenchmarkReport,
         BuildInfo,
@@ -155,6 +156,12 @@ class HttpBackend:
 
         path = f"/v1/models/{_seg(model)}/versions/{_seg(version)}/{action}"
         return VersionInfo.model_validate(self._request("POST", path, json={"reason": reason}))
+
+    def audit(self, limit: int, action: str | None, target: str | None) -> list[AuditEventInfo]:
+        from registry.service.audit import AuditEventInfo
+
+        data = self._get("/v1/audit", {"limit": limit, "action": action, "target": target})
+        return [AuditEventInfo.model_validate(e) for e in data]
 
     def link_mlflow(self, model: str, version: str, run_id: str, registered_model: str, builds: dict[int, str]) -> None:
         body = {

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from registry.client.cache import Cache
     from registry.client.pull import FileRef, PulledFile
     from registry.local import LocalCatalog
+    from registry.service.audit import AuditEventInfo
     from registry.service.entities import (
         BuildInfo,
         DeviceInfo,
@@ -327,8 +328,12 @@ class Client:
         return self.backend.set_status("yank", model, version, reason)
 
     def restore(self, model: str, version: str, reason: str | None = None) -> VersionInfo:
-        """Back to active (the lifecycle service's ``restore``; over HTTP ``POST .../restore``)."""
+        """Active again: from deprecated ('publish'), or from yanked ('admin', and a reason is required)."""
         return self.backend.set_status("restore", model, version, reason)
+
+    def audit(self, *, limit: int = 100, action: str | None = None, target: str | None = None) -> list[AuditEventInfo]:
+        """The audit log, newest first (an 'admin' token over HTTP)."""
+        return self.backend.audit(limit, action, target)
 
     def link_mlflow(self, model: str, version: str, run_id: str, registered_model: str, builds: dict[int, str]) -> None:
         """Record the MLflow run of a version and the MLflow model version of each build (ingest does this)."""

@@ -1,5 +1,6 @@
 """The catalog's tables (SQLAlchemy 2, typed). Import from here: ``from registry.models import Build``."""
 
+from registry.models.audit import AuditEvent
 from registry.models.base import Base
 from registry.models.catalog import Alias, Blob, Build, BuildFile, Model, ModelName, Version
 from registry.models.device import Device, DeviceName
@@ -10,6 +11,7 @@ from registry.models.signing import Signature
 __all__ = [
     "Alias",
     "ApiToken",
+    "AuditEvent",
     "Base",
     "Benchmark",
     "Blob",

@@ -24,7 +24,7 @@ from registry.service.convert import (
     version_info,
 )
 from registry.service.entities import BuildInfo, DeviceInfo, ModelDetail, ModelInfo
-from registry.vocab import PORTABLE_TARGET, normalize_precision, normalize_runtime
+from registry.vocab import PORTABLE_TARGET, SLUG_RE, normalize_precision, normalize_runtime
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class ModelFilter:
     runtime: str | None = None
     license: str | None = None
     text: str | None = None
-    max_latency_ms: float | None = None  # on ``device``: any benchmark of a build at or under this
+    max_latency_ms: float | None = None  # on ``device`` (or on any device): a benchmark at or under this
     min_accuracy: float | None = None  # any accuracy evaluation of a build at or over this
 
 
@@ -69,9 +69,13 @@ def _encode_cursor(slug: str) -> str:
 
 def _decode_cursor(cursor: str) -> str:
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput("Invalid cursor.", hint="Pass back the next_cursor of the previous page.") from exc
+        slug = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        slug = ""
+    # Only a cursor this API handed out: "garbage" decodes to bytes too, and must not silently mean page 1.
+    if not slug or _encode_cursor(slug) != cursor or not SLUG_RE.fullmatch(slug):
+        raise InvalidInput("Invalid cursor.", hint="Pass back the next_cursor of the previous page.")
+    return slug
 
 
 def _filtered(session: Session, flt: ModelFilter) -> Select[Model]:
@@ -94,8 +98,6 @@ def _filtered(session: Session, flt: ModelFilter) -> Select[Model]:
                 func.lower(Model.description).like(like),
             )
         )
-    if flt.max_latency_ms is not None and not flt.device:
-        raise InvalidInput("max_latency_ms needs a device: latency is per device.", hint="Add device=sd8g3, say.")
     if flt.device or flt.precision or flt.runtime or flt.max_latency_ms is not None or flt.min_accuracy is not None:
         builds = select(Version.model_id).join(Build, Build.version_id == Version.id).where(Version.status != "yanked")
         chipset = resolve_device(session, flt.device).chipset if flt.device else None
@@ -110,7 +112,8 @@ def _filtered(session: Session, flt: ModelFilter) -> Select[Model]:
                 select(Benchmark.id)
                 .where(
                     Benchmark.build_id == Build.id,
-                    Benchmark.device_chipset == chipset,
+                    # Latency is per device: without one, a build qualifies when it is fast enough on any device.
+                    Benchmark.device_chipset == chipset if chipset else Benchmark.device_chipset.is_not(None),
                     Benchmark.latency_ms <= flt.max_latency_ms,
                     Benchmark.superseded_at.is_(None),
                 )

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite gives naive datetimes back: every stored time is UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utc_iso(value: datetime) -> str:
+    """``2026-12-07T03:50:00.123456Z``: UTC, with its ``Z``."""
+    return as_utc(value).isoformat().replace("+00:00", "Z")
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(as_utc), PlainSerializer(utc_iso, return_type=str, when_used="json")]
 
 
 class Entity(BaseModel):
@@ -72,7 +85,7 @@ class BuildInfo(Entity):
     details: dict[str, Any] = Field(default_factory=dict)
     mlflow_model_name: str | None = None
     mlflow_model_version: str | None = None
-    created_at: datetime | None = None
+    created_at: UtcDatetime | None = None
     benchmarks: list[BenchmarkInfo] = Field(default_factory=list)
     evaluations: list[EvaluationInfo] = Field(default_factory=list)
 
@@ -90,7 +103,7 @@ class VersionInfo(Entity):
     content_digest: str
     source: dict[str, Any] = Field(default_factory=dict)
     mlflow_run_id: str | None = None
-    created_at: datetime | None = None
+    created_at: UtcDatetime | None = None
     aliases: list[str] = Field(default_factory=list)
     build_count: int = 0
 

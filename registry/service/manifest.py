@@ -13,6 +13,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from registry import validation as V
 from registry.errors import InvalidManifest, UnsafePath
 from registry.paths import safe_relative_path
 from registry.vocab import (
@@ -45,12 +46,12 @@ class Strict(BaseModel):
 
 
 class ModelCard(Strict):
-    slug: str
-    name: str
-    task: str
-    domain: str
-    license: str
-    source_url: str | None = None
+    slug: str = Field(max_length=V.MAX_SLUG, json_schema_extra={"pattern": V.SLUG_PATTERN})
+    name: str = Field(max_length=V.MAX_NAME)
+    task: str = Field(max_length=V.MAX_LABEL)
+    domain: str = Field(max_length=V.MAX_LABEL)
+    license: str = Field(max_length=V.MAX_LABEL)
+    source_url: str | None = Field(default=None, max_length=V.MAX_URL)
     description: str = ""
     weights: Literal["real", "trained-here", "random"] = "real"
     card: dict[str, Any] = Field(default_factory=dict)
@@ -68,10 +69,10 @@ class ModelCard(Strict):
 
 
 class FileEntry(Strict):
-    path: str
-    sha256: str | None = None
-    size: int | None = Field(default=None, ge=0)
-    component: str | None = None
+    path: str = Field(min_length=1, max_length=V.MAX_PATH)
+    sha256: str | None = Field(default=None, pattern=V.SHA256_PATTERN)
+    size: int | None = Field(default=None, ge=0, le=2**63 - 1)
+    component: str | None = Field(default=None, max_length=V.MAX_COMPONENT)
 
     @field_validator("path")
     @classmethod
@@ -80,10 +81,12 @@ class FileEntry(Strict):
 
 
 class BenchmarkEntry(Strict):
-    device: str | None = Field(default=None, description="Any device name; None for measured-host.")
+    device: str | None = Field(
+        default=None, max_length=V.MAX_DEVICE, description="Any device name; None for measured-host."
+    )
     provenance: Provenance
-    source: str = Field(min_length=1)
-    component: str | None = None
+    source: str = Field(min_length=1, max_length=V.MAX_SOURCE)
+    component: str | None = Field(default=None, max_length=V.MAX_COMPONENT)
     latency_ms: float | None = Field(default=None, ge=0)
     latency_p90_ms: float | None = Field(default=None, ge=0)
     peak_memory_mb: float | None = Field(default=None, ge=0)
@@ -101,24 +104,24 @@ class BenchmarkEntry(Strict):
 
 
 class EvaluationEntry(Strict):
-    dataset: str
-    metric: str
+    dataset: str = Field(max_length=V.MAX_NAME)
+    metric: str = Field(max_length=V.MAX_LABEL)
     value: float
     kind: Literal["accuracy", "fidelity"] = "accuracy"
     reference_value: float | None = None
-    sample_count: int = Field(ge=1)
+    sample_count: int = Field(ge=1, le=V.MAX_VERSION_PART)
     higher_is_better: bool = True
     provenance: Provenance = "measured-host"
-    source: str = Field(min_length=1)
-    device: str | None = None
-    component: str | None = None
+    source: str = Field(min_length=1, max_length=V.MAX_SOURCE)
+    device: str | None = Field(default=None, max_length=V.MAX_DEVICE)
+    component: str | None = Field(default=None, max_length=V.MAX_COMPONENT)
     details: dict[str, Any] = Field(default_factory=dict)
 
 
 class BuildEntry(Strict):
-    precision: str
-    runtime: str
-    target: str = PORTABLE_TARGET
+    precision: str = Field(max_length=32)
+    runtime: str = Field(max_length=32)
+    target: str = Field(default=PORTABLE_TARGET, max_length=V.MAX_DEVICE)
     files: list[FileEntry] = Field(min_length=1)
     details: dict[str, Any] = Field(default_factory=dict)
     benchmarks: list[BenchmarkEntry] = Field(default_factory=list)
@@ -153,7 +156,8 @@ class BuildEntry(Strict):
 
 class Manifest(Strict):
     model: ModelCard
-    version: str
+    # The pattern is declared for the schema; the validator below checks it with a message that says why.
+    version: str = Field(max_length=V.MAX_VERSION, json_schema_extra={"pattern": V.SEMVER_PATTERN})
     source: dict[str, Any] = Field(default_factory=dict)
     builds: list[BuildEntry] = Field(min_length=1)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
+from importlib import import_module
 from pathlib import Path
 
 from sqlalchemy import select
@@ -18,8 +19,12 @@ from registry.devices import resolve_device
 from registry.errors import BlobNotFound, Conflict, IntegrityFailure, InvalidManifest, VersionImmutable
 from registry.hashing import sha256_file
 from registry.models import Benchmark, Blob, Build, BuildFile, Evaluation, Model, ModelName, Version
+from registry.models.base import utcnow
+from registry.service import audit
 from registry.service.anchoring import reanchor_version
+from registry.service.audit import LOCAL_ACTOR, Actor
 from registry.service.entities import PublishResult
+from registry.service.locks import lock_model
 from registry.service.manifest import BuildEntry, Manifest, contained_file, load_manifest
 from registry.storage import BlobStore
 from registry.vocab import PORTABLE_TARGET, SemVer
@@ -28,9 +33,13 @@ FileKey = tuple[tuple[str, str, str], str]  # ((precision, runtime, target), pat
 
 
 def publish_directory(
-    session: Session, store: BlobStore, directory: Path, manifest: Manifest | None = None
+    session: Session,
+    store: BlobStore,
+    directory: Path,
+    manifest: Manifest | None = None,
+    actor: Actor = LOCAL_ACTOR,
 ) -> PublishResult:
-    """Publish the builds a directory's manifest describes. Same bytes again: a no-op."""
+    """Publish the builds a directory's manifest describes. Same bytes again: a no-op (also when racing)."""
     manifest = manifest or load_manifest(directory)
     targets = _resolve_targets(session, manifest)
     paths = {(b.key, f.path): contained_file(directory, f.path) for b in manifest.builds for f in b.files}
@@ -49,11 +58,17 @@ def publish_directory(
         if info.created:
             blobs_stored += 1
             bytes_stored += info.size
-    result = _record(session, manifest, targets, stored)
+    lock_model(session, manifest.model.slug)  # racing publishers of this model wait here, then see the winner
+    existing = _existing_version(session, manifest)
+    if existing is not None:
+        return _same_or_refuse(session, existing, manifest, targets, stored)
+    result = _record(session, manifest, targets, stored, actor)
     return result.model_copy(update={"blobs_stored": blobs_stored, "bytes_stored": bytes_stored})
 
 
-def publish_uploaded(session: Session, store: BlobStore, manifest: Manifest) -> PublishResult:
+def publish_uploaded(
+    session: Session, store: BlobStore, manifest: Manifest, actor: Actor = LOCAL_ACTOR
+) -> PublishResult:
     """Publish a manifest whose blobs were uploaded to the store beforehand (the HTTP path)."""
     targets = _resolve_targets(session, manifest)
     stored: dict[FileKey, tuple[str, int]] = {}
@@ -71,10 +86,11 @@ def publish_uploaded(session: Session, store: BlobStore, manifest: Manifest) -> 
                     f"Blob {f.sha256} of '{f.path}' is {store.size(f.sha256)} bytes, the manifest says {f.size}."
                 )
             stored[(build.key, f.path)] = (f.sha256, f.size)
+    lock_model(session, manifest.model.slug)  # racing publishers of this model wait here, then see the winner
     existing = _existing_version(session, manifest)
     if existing is not None:
         return _same_or_refuse(session, existing, manifest, targets, stored)
-    return _record(session, manifest, targets, stored)
+    return _record(session, manifest, targets, stored, actor)
 
 
 def _heal(
@@ -207,6 +223,7 @@ def _record(
     manifest: Manifest,
     targets: Mapping[tuple[str, str, str], str],
     files: Mapping[FileKey, tuple[str, int]],
+    actor: Actor,
 ) -> PublishResult:
     model = _upsert_model(session, manifest)
     semver = SemVer.parse(manifest.version)
@@ -226,6 +243,13 @@ def _record(
     session.flush()
     build_ids = [_record_build(session, model, version, build, targets[build.key], files) for build in manifest.builds]
     reanchor_version(session, version)  # a device measurement published with the builds anchors their estimates
+    audit.record(
+        session,
+        actor,
+        "publish",
+        f"{model.slug}@{version.version}",
+        after={"content_digest": digest, "builds": build_ids},
+    )
     return PublishResult(
         model=model.slug,
         version=version.version,
@@ -238,9 +262,20 @@ def _record(
 
 
 def _ensure_blobs(session: Session, files: Mapping[FileKey, tuple[str, int]]) -> None:
+    """Blob rows for every file; a row another publisher (of another model) adds meanwhile is no conflict."""
     wanted = {sha: size for sha, size in files.values()}
     known = set(session.scalars(select(Blob.sha256).where(Blob.sha256.in_(list(wanted)))))
-    session.add_all(Blob(sha256=sha, size=size) for sha, size in wanted.items() if sha not in known)
+    missing = [
+        {"sha256": sha, "size": size, "created_at": utcnow()} for sha, size in wanted.items() if sha not in known
+    ]
+    if not missing:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        insert = import_module(f"sqlalchemy.dialects.{dialect}").insert
+        session.execute(insert(Blob).values(missing).on_conflict_do_nothing(index_elements=["sha256"]))
+    else:
+        session.add_all(Blob(**row) for row in missing)
 
 
 def _record_build(

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 from registry.devices import resolve_device
 from registry.errors import BuildNotFound, ImplausibleMeasurement, InvalidInput
 from registry.models import Benchmark, Build, Device, Version
-from registry.service import lookup
+from registry.service import audit, lookup
 from registry.service.anchoring import current, reanchor_version
+from registry.service.audit import LOCAL_ACTOR, Actor
 from registry.service.convert import benchmark_info
 from registry.service.entities import BenchmarkReport, ReportedBenchmark
 from registry.vocab import PORTABLE_TARGET, normalize_precision, normalize_runtime
@@ -75,7 +76,12 @@ def _estimate_ms(
 
 
 def add_reported_benchmark(
-    session: Session, model: str, version: str, report: BenchmarkReport, reporter: str
+    session: Session,
+    model: str,
+    version: str,
+    report: BenchmarkReport,
+    reporter: str,
+    actor: Actor = LOCAL_ACTOR,
 ) -> ReportedBenchmark:
     """Record a user's measurement (``measured-device``, ``reported_by``) and re-anchor the version's estimates.
     Only flushes."""
@@ -116,6 +122,21 @@ def add_reported_benchmark(
     )
     session.add(row)
     session.flush()
+    audit.record(
+        session,
+        actor,
+        "benchmark.report",
+        f"{model_row.slug}@{version_row.version}",
+        after={
+            "benchmark": row.id,
+            "device": chipset,
+            "precision": precision,
+            "runtime": runtime,
+            "latency_ms": report.latency_ms,
+            "source": row.source,
+            "forced": bool(report.force),
+        },
+    )
     anchored = reanchor_version(session, version_row)
     slugs = dict(session.execute(select(Device.chipset, Device.slug)).all())
     return ReportedBenchmark(

@@ -12,6 +12,10 @@ from sqlalchemy.orm import Session
 
 from registry.errors import InvalidInput, NotFound
 from registry.models import ApiToken
+from registry.service import audit
+from registry.service.audit import LOCAL_ACTOR, Actor
+from registry.service.entities import UtcDatetime
+from registry.validation import MAX_TOKEN_NAME
 from registry.vocab import TOKEN_SCOPES
 
 TOKEN_PREFIX = "emr_"
@@ -22,8 +26,8 @@ class TokenInfo(BaseModel):
     name: str
     scope: str
     prefix: str
-    created_at: datetime | None = None
-    last_used_at: datetime | None = None
+    created_at: UtcDatetime | None = None
+    last_used_at: UtcDatetime | None = None
     revoked: bool = False
 
 
@@ -31,14 +35,17 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(session: Session, scope: str, name: str = "") -> tuple[str, TokenInfo]:
+def create_token(session: Session, scope: str, name: str = "", actor: Actor = LOCAL_ACTOR) -> tuple[str, TokenInfo]:
     """A new bearer token with ``scope``. Returns the token itself (never stored) and its record."""
     if scope not in TOKEN_SCOPES:
         raise InvalidInput(f"Unknown scope '{scope}'.", hint=f"Use one of: {', '.join(TOKEN_SCOPES)}.")
+    if len(name) > MAX_TOKEN_NAME:
+        raise InvalidInput(f"The token name is {len(name)} characters long; the limit is {MAX_TOKEN_NAME}.")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(name=name or f"{scope} token", token_hash=hash_token(token), prefix=token[:10], scope=scope)
     session.add(row)
     session.flush()
+    audit.record(session, actor, "token.create", f"token:{row.id}", after={"name": row.name, "scope": scope})
     return token, _info(row)
 
 
@@ -46,12 +53,14 @@ def list_tokens(session: Session) -> list[TokenInfo]:
     return [_info(r) for r in session.scalars(select(ApiToken).order_by(ApiToken.id))]
 
 
-def revoke_token(session: Session, token_id: int) -> TokenInfo:
+def revoke_token(session: Session, token_id: int, actor: Actor = LOCAL_ACTOR) -> TokenInfo:
     row = session.get(ApiToken, token_id)
     if row is None:
         raise NotFound(f"No token with id {token_id}.", hint="`registry token list` shows them.")
-    row.revoked_at = datetime.now(UTC)
-    session.flush()
+    if row.revoked_at is None:
+        row.revoked_at = datetime.now(UTC)
+        session.flush()
+        audit.record(session, actor, "token.revoke", f"token:{row.id}", before={"name": row.name, "scope": row.scope})
     return _info(row)
 
 

@@ -19,8 +19,14 @@ from fastapi.responses import RedirectResponse, StreamingResponse
 from starlette.requests import ClientDisconnect
 from starlette.types import Send
 
-from registry.api.deps import CatalogDep, PublishAccess, ReadAccess, StoreDep
+from registry.api.deps import ActorDep, CatalogDep, PublishAccess, ReadAccess, StoreDep
+from registry.api.guard import streams_body
+from registry.api.params import Sha256
+from registry.db import transaction
 from registry.errors import BlobDamaged, BlobNotFound, InvalidInput, PayloadTooLarge, StoreError
+from registry.local import LocalCatalog
+from registry.service import audit
+from registry.service.audit import Actor
 from registry.storage import BlobStore, check_sha256
 
 router = APIRouter(prefix="/v1", tags=["blobs"])
@@ -32,7 +38,7 @@ log = logging.getLogger("registry.api")
 async def get_blob(
     request: Request,
     catalog: CatalogDep,
-    sha256: str,
+    sha256: Sha256,
     range_header: Annotated[str | None, Header(alias="Range")] = None,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
@@ -102,6 +108,13 @@ def _is_bytes_range(value: str) -> bool:
     return value.strip().lower().startswith("bytes=")
 
 
+def _content_length(request: Request) -> int:
+    raw = request.headers.get("content-length", "")
+    if not raw.isdigit():
+        raise InvalidInput("A blob upload needs a Content-Length header.", hint="Send the body with its length.")
+    return int(raw)
+
+
 def parse_range(value: str, size: int) -> tuple[int, int] | None:
     """One ``bytes=a-b`` range as [start, end); None when unsatisfiable. Multi-ranges are refused."""
     m = _RANGE_RE.match(value.strip())
@@ -154,17 +167,25 @@ class _BlobStream(StreamingResponse):
     dependencies=[PublishAccess],
     status_code=201,
     responses={200: {"description": "Already stored"}, 413: {}, 422: {}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
 )
+@streams_body
 async def put_blob(
     request: Request,
     response: Response,
     store: StoreDep,
     catalog: CatalogDep,
-    sha256: str,
-    content_length: Annotated[int, Header(ge=0)],
+    actor: ActorDep,
+    sha256: Sha256,
 ) -> dict[str, object]:
     """Upload a blob's raw bytes. Stored only when the size and sha256 match, else nothing is kept."""
     check_sha256(sha256)
+    content_length = _content_length(request)
     if content_length > catalog.settings.max_upload_bytes:
         raise PayloadTooLarge(
             f"Upload of {content_length} bytes exceeds the limit of {catalog.settings.max_upload_bytes}.",
@@ -198,4 +219,11 @@ async def put_blob(
         raise StoreError(f"Could not store the upload: {exc}") from exc
     finally:
         tmp.unlink(missing_ok=True)
+    if info.created:
+        await run_in_threadpool(_audit_upload, catalog, actor, info.sha256, info.size)
     return {"sha256": info.sha256, "size": info.size, "created": info.created}
+
+
+def _audit_upload(catalog: LocalCatalog, actor: Actor, sha256: str, size: int) -> None:
+    with transaction(catalog.sessionmaker) as session:
+        audit.record(session, actor, "blob.upload", sha256, after={"size": size})

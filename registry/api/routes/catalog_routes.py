@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import URLPath
 
-from registry.api.deps import AdminAccess, PublishAccess, ReadAccess, SessionDep
+from registry.api.deps import ActorDep, AdminAccess, PublishAccess, ReadAccess, SessionDep
+from registry.api.params import DEVICE_PATTERN, WRITE_ERRORS, AliasName, DeviceName, ModelName, VersionText, errors
 from registry.local import LocalCatalog
-from registry.service import lifecycle
+from registry.service import audit, lifecycle
+from registry.service.audit import AuditEventInfo
 from registry.service.catalog import (
     ModelFilter,
     get_build,
@@ -22,19 +24,24 @@ from registry.service.catalog import (
 )
 from registry.service.entities import BuildInfo, DeviceInfo, ModelDetail, Resolution, VersionInfo
 from registry.service.resolve import resolve_on
+from registry.validation import MAX_REASON, MAX_VERSION, SEMVER_PATTERN
+from registry.vocab import PRECISION_ALIASES, PRECISIONS, RUNTIMES
 
 router = APIRouter(prefix="/v1", tags=["catalog"])
 Text = Annotated[str | None, Query(max_length=200)]
+# Precisions and runtimes by their names and input aliases (the service also takes them in any case).
+Precision = Literal[*PRECISIONS, *PRECISION_ALIASES]  # type: ignore[valid-type]
+Runtime = Literal[*RUNTIMES]  # type: ignore[valid-type]
 
 
-@router.get("/models", dependencies=[ReadAccess])
+@router.get("/models", dependencies=[ReadAccess], responses=errors(404))
 def list_models(
     session: SessionDep,
     task: Text = None,
     domain: Text = None,
-    device: Text = None,
-    precision: Text = None,
-    runtime: Text = None,
+    device: Annotated[str | None, Query(max_length=120, pattern=DEVICE_PATTERN)] = None,
+    precision: Annotated[Precision | None, Query()] = None,
+    runtime: Annotated[Runtime | None, Query()] = None,
     license: Text = None,
     q: Text = None,
     max_latency_ms: Annotated[float | None, Query(gt=0, description="Needs device.")] = None,
@@ -59,12 +66,12 @@ def list_models(
 
 
 @router.get("/models/{model}", dependencies=[ReadAccess])
-def get_model(session: SessionDep, model: str) -> ModelDetail:
+def get_model(session: SessionDep, model: ModelName) -> ModelDetail:
     return show_model(session, model)
 
 
 @router.get("/models/{model}/versions/{version}", dependencies=[ReadAccess])
-def get_version(session: SessionDep, model: str, version: str) -> ModelDetail:
+def get_version(session: SessionDep, model: ModelName, version: VersionText) -> ModelDetail:
     return show_model(session, model, version)
 
 
@@ -79,17 +86,17 @@ def devices(session: SessionDep) -> list[DeviceInfo]:
 
 
 @router.get("/devices/{name}", dependencies=[ReadAccess])
-def device(session: SessionDep, name: str) -> DeviceInfo:
+def device(session: SessionDep, name: DeviceName) -> DeviceInfo:
     return get_device(session, name)
 
 
-@router.get("/resolve", dependencies=[ReadAccess], response_model=Resolution)
+@router.get("/resolve", dependencies=[ReadAccess], response_model=Resolution, responses=errors(404))
 async def resolve_build(
     request: Request,
-    model: Annotated[str, Query(max_length=64)],
-    device: Annotated[str, Query(max_length=120)],
-    precision: Annotated[str, Query(max_length=16)],
-    runtime: Text = None,
+    model: Annotated[str, Query(min_length=1, max_length=64)],
+    device: Annotated[str, Query(max_length=120, pattern=DEVICE_PATTERN)],
+    precision: Annotated[Precision, Query()],
+    runtime: Annotated[Runtime | None, Query()] = None,
     version: Annotated[str | None, Query(max_length=80, description="A version, or sha256:<digest>.")] = None,
     alias: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Response:
@@ -137,36 +144,60 @@ def _resolve(
     )
 
 
-@router.put("/models/{model}/aliases/{alias}", dependencies=[PublishAccess])
+Reason = Annotated[str | None, Body(embed=True, max_length=MAX_REASON)]
+
+
+@router.put("/models/{model}/aliases/{alias}", dependencies=[PublishAccess], responses=WRITE_ERRORS)
 def put_alias(
-    session: SessionDep, model: str, alias: str, version: Annotated[str, Body(embed=True, max_length=64)]
+    session: SessionDep,
+    actor: ActorDep,
+    model: ModelName,
+    alias: AliasName,
+    version: Annotated[str, Body(embed=True, max_length=MAX_VERSION, pattern=SEMVER_PATTERN)],
 ) -> VersionInfo:
-    return lifecycle.set_alias(session, model, alias, version)
+    """Point an alias at a version (not a yanked one)."""
+    return lifecycle.set_alias(session, model, alias, version, actor)
 
 
-@router.delete("/models/{model}/aliases/{alias}", dependencies=[PublishAccess], status_code=204)
-def delete_alias(session: SessionDep, model: str, alias: str) -> None:
-    lifecycle.delete_alias(session, model, alias)
+@router.delete("/models/{model}/aliases/{alias}", dependencies=[PublishAccess], status_code=204, responses=WRITE_ERRORS)
+def delete_alias(session: SessionDep, actor: ActorDep, model: ModelName, alias: AliasName) -> None:
+    lifecycle.delete_alias(session, model, alias, actor)
 
 
-@router.post("/models/{model}/versions/{version}/deprecate", dependencies=[PublishAccess])
+@router.post("/models/{model}/versions/{version}/deprecate", dependencies=[PublishAccess], responses=WRITE_ERRORS)
 def deprecate(
-    session: SessionDep,
-    model: str,
-    version: str,
-    reason: Annotated[str | None, Body(embed=True, max_length=500)] = None,
+    session: SessionDep, actor: ActorDep, model: ModelName, version: VersionText, reason: Reason = None
 ) -> VersionInfo:
-    return lifecycle.deprecate(session, model, version, reason)
+    """active -> deprecated ('publish'). A yanked version stays yanked (409)."""
+    return lifecycle.deprecate(session, model, version, reason, actor)
 
 
-@router.post("/models/{model}/versions/{version}/yank", dependencies=[AdminAccess])
+@router.post("/models/{model}/versions/{version}/yank", dependencies=[AdminAccess], responses=WRITE_ERRORS)
 def yank(
-    session: SessionDep,
-    model: str,
-    version: str,
-    reason: Annotated[str | None, Body(embed=True, max_length=500)] = None,
+    session: SessionDep, actor: ActorDep, model: ModelName, version: VersionText, reason: Reason = None
 ) -> VersionInfo:
-    return lifecycle.yank(session, model, version, reason)
+    """active or deprecated -> yanked ('admin')."""
+    return lifecycle.yank(session, model, version, reason, actor)
+
+
+@router.post("/models/{model}/versions/{version}/restore", dependencies=[PublishAccess], responses=WRITE_ERRORS)
+def restore(
+    session: SessionDep, actor: ActorDep, model: ModelName, version: VersionText, reason: Reason = None
+) -> VersionInfo:
+    """deprecated -> active ('publish'); yanked -> active ('admin', with a reason)."""
+    return lifecycle.restore(session, model, version, reason, actor)
+
+
+@router.get("/audit", dependencies=[AdminAccess], responses=WRITE_ERRORS)
+def audit_log(
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    before_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    action: Annotated[str | None, Query(max_length=40)] = None,
+    target: Annotated[str | None, Query(max_length=200)] = None,
+) -> list[AuditEventInfo]:
+    """The audit log, newest first ('admin'): every write with its token, client address and before/after."""
+    return audit.list_events(session, limit=limit, before_id=before_id, action=action, target=target)
 
 
 def with_urls(build: BuildInfo, request: Request) -> BuildInfo:

@@ -5,31 +5,24 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path
-from sqlalchemy import select
-
-from registry.api.deps import CredentialsDep, PublishAccess, ReadAccess, SessionDep
-from registry.models import ApiToken
+from registry.api.deps import ActorDep, PublishAccess, ReadAccess, SessionDep
+from registry.api.params import ModelName, VersionText
 from registry.service.anchoring import benchmark_history
 from registry.service.entities import BenchmarkInfo, BenchmarkReport, ReportedBenchmark
 from registry.service.reports import add_reported_benchmark
-from registry.service.tokens import hash_token
 
 router = APIRouter(prefix="/v1", tags=["benchmarks"])
 
 
 @router.post("/models/{model}/versions/{version}/benchmarks", dependencies=[PublishAccess], status_code=201)
 def add_benchmark(
-    session: SessionDep, credentials: CredentialsDep, model: str, version: str, report: BenchmarkReport
+    session: SessionDep, actor: ActorDep, model: ModelName, version: VersionText, report: BenchmarkReport
 ) -> ReportedBenchmark:
     """Record a latency you measured (``measured-device``, reported by your token's name); it anchors the
     version's estimates. More than 100x off the estimate is refused (422 ``implausible_measurement``) unless
     ``force``."""
-    token = credentials.credentials if credentials else ""
-    row = session.execute(
-        select(ApiToken.name, ApiToken.prefix).where(ApiToken.token_hash == hash_token(token))
-    ).one_or_none()
-    reporter = (row.name or f"token {row.prefix}") if row else "unknown token"  # an unnamed token: its prefix
-    return add_reported_benchmark(session, model, version, report, reporter=reporter)
+    reporter = actor.token_name or (f"token {actor.token_id}" if actor.token_id else "unknown token")
+    return add_reported_benchmark(session, model, version, report, reporter=reporter, actor=actor)
 
 
 @router.get("/builds/{build_id}/benchmarks", dependencies=[ReadAccess])
