@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path
+
 from registry.api.deps import ActorDep, PublishAccess, ReadAccess, SessionDep
 from registry.api.params import ModelName, VersionText
 from registry.service.anchoring import benchmark_history
