@@ -59,7 +59,7 @@ class HeaderTimeoutProtocol(H11Protocol):
 def _httptools_protocol() -> type:
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-    class HttpToolsHeaderTimeout(HttpToolsProtocol):  # type: ignore[misc]
+    class HttpToolsHeaderTimeout(HttpToolsProtocol):
         """The same header timeout on uvicorn's httptools parser: armed when a connection opens and when a
         request's first byte arrives, disarmed once its headers are complete."""
 
@@ -69,7 +69,7 @@ def _httptools_protocol() -> type:
             self._header_timer: asyncio.TimerHandle | None = None
             self._in_headers = True
 
-        def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+        def connection_made(self, transport: Any) -> None:
             super().connection_made(transport)
             self._arm()
 
