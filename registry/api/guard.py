@@ -92,12 +92,13 @@ def _match(routes: Sequence[APIRoute], scope: Scope) -> APIRoute | None:
 
 
 def allowed_methods(routes: Sequence[APIRoute], scope: Scope) -> set[str]:
-    """Every method some route serves at this request's path."""
+    """Every method some route serves at this request's path. A literal path (``/v1/blobs/missing``) is its own
+    resource: templates it also happens to fit (``/v1/blobs/{sha256}``) do not add their methods."""
+    matched = [r for r in routes if r.matches(scope)[0] is not Match.NONE]
+    literal = [r for r in matched if "{" not in r.path]
     methods: set[str] = set()
-    for route in routes:
-        match, _ = route.matches(scope)
-        if match is not Match.NONE:
-            methods |= route.methods or set()
+    for route in literal or matched:
+        methods |= route.methods or set()
     return methods
 
 

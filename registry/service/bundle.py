@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -38,7 +39,7 @@ from registry.models import Device, DeviceName
 from registry.service import lifecycle
 from registry.service.catalog import show_model
 from registry.service.entities import BuildInfo, ModelDetail
-from registry.service.manifest import Manifest
+from registry.service.manifest import BenchmarkEntry, EvaluationEntry, Manifest
 from registry.service.publish import publish_uploaded
 from registry.service.signing import envelopes_of, store_envelope
 from registry.storage import BlobStore
@@ -93,14 +94,14 @@ def _build_entry(b: BuildInfo) -> dict[str, Any]:
         "target": b.target,
         "details": b.details,
         "files": [{"path": f.path, "sha256": f.sha256, "size": f.size, "component": f.component} for f in b.files],
-        "benchmarks": [
-            x.model_dump(mode="json", exclude={"id", "build_id", "device_slug", "precision", "runtime"})
-            for x in b.benchmarks
-        ],
-        "evaluations": [
-            x.model_dump(mode="json", exclude={"id", "build_id", "precision", "runtime"}) for x in b.evaluations
-        ],
+        # Only what a manifest declares: catalog bookkeeping (ids, anchoring, supersession) is re-derived on import.
+        "benchmarks": [_fields(x.model_dump(mode="json"), BenchmarkEntry) for x in b.benchmarks],
+        "evaluations": [_fields(x.model_dump(mode="json"), EvaluationEntry) for x in b.evaluations],
     }
+
+
+def _fields(data: dict[str, Any], entry: type[BaseModel]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k in entry.model_fields}
 
 
 def select_versions(session: Session, sel: Selection) -> list[tuple[ModelDetail, list[BuildInfo]]]:

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from registry import __version__
 from registry.api.deps import AdminAccess, CredentialsDep, PublishAccess, ReadAccess, SessionDep, SettingsDep, StoreDep
+from registry.api.params import ModelName, VersionText
 from registry.service.publish import link_mlflow
 from registry.service.tokens import TokenInfo, create_token, describe_token, list_tokens, revoke_token
 from registry.storage import check_sha256
@@ -86,7 +87,7 @@ class MlflowLink(BaseModel):
 
 
 @router.post("/models/{model}/versions/{version}/mlflow", dependencies=[PublishAccess], status_code=204)
-def post_mlflow_link(session: SessionDep, model: str, version: str, link: MlflowLink) -> None:
+def post_mlflow_link(session: SessionDep, model: ModelName, version: VersionText, link: MlflowLink) -> None:
     """Record the MLflow run of a version and the MLflow model version of each of its builds."""
     link_mlflow(session, model, version, link.run_id, link.registered_model, link.builds)
 
