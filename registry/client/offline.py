@@ -59,6 +59,9 @@ def resolve_cached(
     want_precision = normalize_precision(precision)
     want_runtime = normalize_runtime(runtime) if runtime else None
     answers = _device_matcher(device)
+    digest = version[len("sha256:") :].lower() if version and version.lower().startswith("sha256:") else None
+    if digest is not None:  # a digest pin: the version (or build) whose recorded digest it is
+        version = None
     for v in _versions(cache, model_dir, slug, version, alias):
         found = []
         for res_file in sorted((model_dir / "snapshots" / v).glob("*/.resolution.json")):
@@ -70,7 +73,9 @@ def resolve_cached(
                 continue
             if not answers(data):
                 continue
-            if version is None and alias is None and not _is_release(data):
+            if digest is not None and digest not in (data.get("content_digest"), data.get("build_digest")):
+                continue
+            if version is None and alias is None and digest is None and not _is_release(data):
                 continue
             if all(cache.has_blob(data["model"], f["sha256"], f["size"]) for f in build.get("files", [])):
                 found.append(data)

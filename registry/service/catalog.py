@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from registry.devices import list_devices as _list_devices
 from registry.devices import resolve_device
 from registry.errors import BuildNotFound, InvalidInput
-from registry.models import Alias, Benchmark, Build, BuildFile, Device, Evaluation, Model, Version
+from registry.models import Alias, Benchmark, Build, BuildFile, Device, Evaluation, Model, ModelName, Version
 from registry.service import lookup
 from registry.service.convert import (
     benchmark_info,
@@ -157,11 +157,18 @@ def _model_summaries(session: Session, models: list[Model]) -> list[ModelInfo]:
         versions[version.model_id][version.id] = version
         if alias is not None:
             aliases[version.model_id][alias] = version.version
+    names: dict[int, list[str]] = defaultdict(list)
+    for model_id, name in session.execute(
+        select(ModelName.model_id, ModelName.name)
+        .where(ModelName.model_id.in_([m.id for m in models]))
+        .order_by(ModelName.name)
+    ):
+        names[model_id].append(name)
     summaries = []
     for model in models:
         ordered = sorted(versions[model.id].values(), key=lambda v: semver_of(v).sort_key(), reverse=True)
         latest = lookup.latest_version(ordered)
-        summaries.append(model_info(model, latest.version if latest else None, aliases[model.id]))
+        summaries.append(model_info(model, latest.version if latest else None, aliases[model.id], names[model.id]))
     return summaries
 
 
