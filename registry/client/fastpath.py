@@ -35,6 +35,9 @@ def catalog_stamp(database_url: str) -> str | None:
                 return None
             parts.append("-")
             continue
+        if path != db and st.st_size == 0:  # an empty WAL (a reader has the catalog open) holds no change
+            parts.append("-")
+            continue
         parts.append(f"{st.st_ino}:{st.st_size}:{st.st_mtime_ns}")
     return "|".join(parts)
 
