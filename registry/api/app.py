@@ -135,5 +135,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestGuard, catalog=catalog, routes=routes)
     app.add_middleware(Observe, access_log=catalog.settings.access_log)  # /metrics and the access log
     reads = [r for r in routes if route_scope(r) == "read"] if catalog.settings.public_read else []
-    openapi.install(app, public_reads={(m.lower(), r.path) for r in reads for m in (r.methods or set())})
+    openapi.install(app, public_reads={(m.lower(), r.path_format) for r in reads for m in (r.methods or set())})
     return app

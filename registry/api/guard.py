@@ -95,7 +95,7 @@ def allowed_methods(routes: Sequence[APIRoute], scope: Scope) -> set[str]:
     """Every method some route serves at this request's path. A literal path (``/v1/blobs/missing``) is its own
     resource: templates it also happens to fit (``/v1/blobs/{sha256}``) do not add their methods."""
     matched = [r for r in routes if r.matches(scope)[0] is not Match.NONE]
-    literal = [r for r in matched if "{" not in r.path]
+    literal = [r for r in matched if "{" not in r.path_format]
     methods: set[str] = set()
     for route in literal or matched:
         methods |= route.methods or set()

@@ -16,6 +16,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, StreamingResponse
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import ClientDisconnect
 from starlette.types import Send
 
@@ -29,12 +30,27 @@ from registry.service import audit
 from registry.service.audit import Actor
 from registry.storage import BlobStore, check_sha256
 
+
+class _Sha256Segment(Convertor[str]):
+    """A path segment that can be a sha256, so `/v1/blobs/missing` is never taken for a blob address (its
+    other methods answer 405, as the schema says). The exact rule (lowercase hex) stays with the validation."""
+
+    regex = "[0-9a-fA-F]{64}"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("sha256", _Sha256Segment())
 router = APIRouter(prefix="/v1", tags=["blobs"])
 _RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$", re.IGNORECASE)
 log = logging.getLogger("registry.api")
 
 
-@router.api_route("/blobs/{sha256}", methods=["GET", "HEAD"], name="get_blob", dependencies=[ReadAccess])
+@router.api_route("/blobs/{sha256:sha256}", methods=["GET", "HEAD"], name="get_blob", dependencies=[ReadAccess])
 async def get_blob(
     request: Request,
     catalog: CatalogDep,
@@ -163,7 +179,7 @@ class _BlobStream(StreamingResponse):
 
 
 @router.put(
-    "/blobs/{sha256}",
+    "/blobs/{sha256:sha256}",
     dependencies=[PublishAccess],
     status_code=201,
     responses={200: {"description": "Already stored"}, 413: {}, 422: {}},

@@ -5,32 +5,37 @@ from __future__ import annotations
 
 import pathlib
 import tempfile
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Path
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from registry import __version__
 from registry.api.deps import AdminAccess, CredentialsDep, PublishAccess, ReadAccess, SessionDep, SettingsDep, StoreDep
-from registry.api.params import ModelName, VersionText
+from registry.api.params import WRITE_ERRORS, ModelName, VersionText
 from registry.service.publish import link_mlflow
 from registry.service.tokens import TokenInfo, create_token, describe_token, list_tokens, revoke_token
 from registry.storage import check_sha256
+from registry.validation import MAX_TOKEN_NAME
 
 router = APIRouter(prefix="/v1", tags=["team"])
 
 
 class BlobRef(BaseModel):
-    sha256: str = Field(min_length=64, max_length=64)
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    sha256: str = Field(pattern="^[0-9a-f]{64}$")
     size: int = Field(ge=0)
 
 
 class BlobList(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
     blobs: list[BlobRef] = Field(max_length=100_000)
 
 
-@router.post("/blobs/missing", dependencies=[PublishAccess])
+@router.post("/blobs/missing", dependencies=[PublishAccess], responses=WRITE_ERRORS)
 async def missing_blobs(store: StoreDep, body: BlobList) -> dict[str, list[str]]:
     """Of these blobs, the ones this registry does not hold intact (absent, another size, or damaged: its stamp
     changed and its bytes no longer hash to the address): upload only those, and a damaged copy heals."""
@@ -62,8 +67,8 @@ def server_info(settings: SettingsDep) -> dict[str, Any]:
 @router.post("/tokens", dependencies=[AdminAccess], status_code=201)
 def post_token(
     session: SessionDep,
-    scope: Annotated[str, Body(embed=True, max_length=16)] = "read",
-    name: Annotated[str, Body(embed=True, max_length=200)] = "",
+    scope: Annotated[Literal["read", "publish", "admin"], Body(embed=True)] = "read",
+    name: Annotated[str, Body(embed=True, max_length=MAX_TOKEN_NAME)] = "",
 ) -> dict[str, Any]:
     """A new token, returned once (only its hash is stored)."""
     token, record = create_token(session, scope, name)
