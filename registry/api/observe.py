@@ -94,7 +94,7 @@ class Observe:
             self._record(scope, state["status"], state["bytes"], time.perf_counter() - start)
 
     def _record(self, scope: Scope, status: int, sent: int, seconds: float) -> None:
-        route = getattr(scope.get("route"), "path", None) or "unmatched"
+        route = getattr(scope.get("route"), "path_format", None) or "unmatched"  # {sha256}, not {sha256:sha256}
         method = scope["method"]
         m = self.metrics
         m.requests.labels(method, route, str(status)).inc()

@@ -20,13 +20,14 @@ pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 
 
-def _schemathesis(url: str, *headers: str) -> subprocess.CompletedProcess[str]:
+def _schemathesis(url: str, *headers: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     exe = shutil.which("schemathesis") or str(Path(sys.executable).with_name("schemathesis"))
     args = [exe, "--config-file", str(CONFIG), "run", f"{url}/openapi.json", "--checks", "all", "--seed", "1"]
     args += ["--max-examples", "20", "--generation-database", "none", "--workers", "1"]
     for h in headers:
         args += ["-H", h]
-    return subprocess.run(args, capture_output=True, text=True, timeout=300)
+    # cwd: schemathesis keeps a crash cache in ./.schemathesis; tests write only to temp dirs
+    return subprocess.run(args, capture_output=True, text=True, timeout=300, cwd=cwd)
 
 
 def test_schemathesis_finds_no_disagreement(
@@ -37,6 +38,6 @@ def test_schemathesis_finds_no_disagreement(
         admin = create_token(s, "admin")[0]
     with running_server(registry_env) as url:
         for headers in ((), (f"Authorization: Bearer {admin}",)):
-            run = _schemathesis(url, *headers)
+            run = _schemathesis(url, *headers, cwd=tmp_path)
             assert run.returncode == 0, run.stdout[-6000:]
             assert " 0 failures" in run.stdout or "No issues found" in run.stdout or "passed" in run.stdout
