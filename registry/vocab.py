@@ -85,3 +85,18 @@ class SemVer:
     def __str__(self) -> str:
         core = f"{self.major}.{self.minor}.{self.patch}"
         return f"{core}-{self.prerelease}" if self.prerelease else core
+
+
+@dataclass(frozen=True)
+class ModelFilter:
+    """The model filter, exactly as `registry models`, `Client.search` and `GET /v1/models` take it."""
+
+    task: str | None = None
+    domain: str | None = None
+    device: str | None = None
+    precision: str | None = None
+    runtime: str | None = None
+    license: str | None = None
+    text: str | None = None
+    max_latency_ms: float | None = None  # on ``device`` (or on any device): a benchmark at or under this
+    min_accuracy: float | None = None  # any accuracy evaluation of a build at or over this

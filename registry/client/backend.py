@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from registry.vocab import ModelFilter
+
 if TYPE_CHECKING:
     from registry.client.pull import FileRef
     from registry.client.remote import DownloadStats
@@ -43,21 +45,6 @@ STATUS_ACTIONS = ("deprecate", "yank", "restore")
 
 
 @dataclass(frozen=True)
-class ModelQuery:
-    """The model filter, exactly as ``registry models`` and ``GET /v1/models`` take it."""
-
-    task: str | None = None
-    domain: str | None = None
-    device: str | None = None
-    precision: str | None = None
-    runtime: str | None = None
-    license: str | None = None
-    text: str | None = None
-    max_latency_ms: float | None = None
-    min_accuracy: float | None = None
-
-
-@dataclass(frozen=True)
 class ResolveQuery:
     model: str
     device: str
@@ -83,7 +70,7 @@ class CatalogBackend(Protocol):
     remote: bool  # True over HTTP (offline mode applies); False in-process
     origin: str  # the server URL or the database URL: keys the cached pull answers, names the catalog in messages
 
-    def search(self, query: ModelQuery, limit: int, cursor: str | None) -> tuple[list[ModelInfo], str | None]: ...
+    def search(self, query: ModelFilter, limit: int, cursor: str | None) -> tuple[list[ModelInfo], str | None]: ...
 
     def model(self, name: str, version: str | None) -> ModelDetail: ...
 

@@ -11,8 +11,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from registry.client.backend import STATUS_ACTIONS, ModelQuery, PullProgress, ResolveQuery, UploadProgress
+from registry.client.backend import STATUS_ACTIONS, PullProgress, ResolveQuery, UploadProgress
 from registry.settings import Settings
+from registry.vocab import ModelFilter
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -74,12 +75,11 @@ class EmbeddedBackend:
 
     # -- reads -----------------------------------------------------------------------------------------------
 
-    def search(self, query: ModelQuery, limit: int, cursor: str | None) -> tuple[list[ModelInfo], str | None]:
-        from registry.service.catalog import ModelFilter, search_page
+    def search(self, query: ModelFilter, limit: int, cursor: str | None) -> tuple[list[ModelInfo], str | None]:
+        from registry.service.catalog import search_page
 
-        flt = ModelFilter(**query.__dict__)
         with self.session() as s:
-            return search_page(s, flt, limit=limit, cursor=cursor)
+            return search_page(s, query, limit=limit, cursor=cursor)
 
     def model(self, name: str, version: str | None) -> ModelDetail:
         from registry.service.catalog import show_model

@@ -11,8 +11,9 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from registry.client.backend import ModelQuery, PullProgress, ResolveQuery, UploadProgress
+from registry.client.backend import PullProgress, ResolveQuery, UploadProgress
 from registry.errors import OfflineError, RegistryError
+from registry.vocab import ModelFilter
 
 if TYPE_CHECKING:
     import httpx
@@ -48,7 +49,7 @@ class HttpBackend:
 
     # -- reads -----------------------------------------------------------------------------------------------
 
-    def search(self, query: ModelQuery, limit: int, cursor: str | None) -> tuple[list[ModelInfo], str | None]:
+    def search(self, query: ModelFilter, limit: int, cursor: str | None) -> tuple[list[ModelInfo], str | None]:
         from registry.service.entities import ModelInfo
 
         params = {**query.__dict__, "q": query.text, "limit": limit, "cursor": cursor}

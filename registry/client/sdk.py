@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from registry.client.backend import CatalogBackend, ModelQuery, PullProgress, ResolveQuery, UploadProgress
+from registry.client.backend import CatalogBackend, PullProgress, ResolveQuery, UploadProgress
 from registry.client.remote import DownloadStats
 from registry.errors import OfflineError
 from registry.settings import Settings, get_settings
+from registry.vocab import ModelFilter
 
 if TYPE_CHECKING:
     import httpx
@@ -168,7 +169,7 @@ class Client:
         cursor: str | None = None,
     ) -> SearchPage:
         """One page of models matching every given filter; pass ``next_cursor`` back for the next page."""
-        query = ModelQuery(task, domain, device, precision, runtime, license, text, max_latency_ms, min_accuracy)
+        query = ModelFilter(task, domain, device, precision, runtime, license, text, max_latency_ms, min_accuracy)
         items, next_cursor = self.backend.search(query, limit, cursor)
         return SearchPage(items, next_cursor)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 from collections import defaultdict
-from dataclasses import dataclass
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
@@ -24,20 +23,7 @@ from registry.service.convert import (
     version_info,
 )
 from registry.service.entities import BuildInfo, DeviceInfo, ModelDetail, ModelInfo
-from registry.vocab import PORTABLE_TARGET, SLUG_RE, normalize_precision, normalize_runtime
-
-
-@dataclass(frozen=True)
-class ModelFilter:
-    task: str | None = None
-    domain: str | None = None
-    device: str | None = None
-    precision: str | None = None
-    runtime: str | None = None
-    license: str | None = None
-    text: str | None = None
-    max_latency_ms: float | None = None  # on ``device`` (or on any device): a benchmark at or under this
-    min_accuracy: float | None = None  # any accuracy evaluation of a build at or over this
+from registry.vocab import PORTABLE_TARGET, SLUG_RE, ModelFilter, normalize_precision, normalize_runtime
 
 
 def search_models(session: Session, flt: ModelFilter | None = None) -> list[ModelInfo]:

@@ -9,8 +9,9 @@ import pytest
 from registry.errors import InvalidInput
 from registry.local import LocalCatalog
 from registry.service import lifecycle
-from registry.service.catalog import ModelFilter, list_devices, search_models, show_model
+from registry.service.catalog import list_devices, search_models, show_model
 from registry.service.publish import publish_directory
+from registry.vocab import ModelFilter
 from tests.helpers import model_card, write_publish_dir
 
 

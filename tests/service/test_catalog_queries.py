@@ -11,8 +11,9 @@ from sqlalchemy.engine import Engine
 
 from registry.local import LocalCatalog
 from registry.service import lifecycle
-from registry.service.catalog import ModelFilter, search_page
+from registry.service.catalog import search_page
 from registry.service.publish import publish_directory
+from registry.vocab import ModelFilter
 from tests.helpers import model_card, write_publish_dir
 
 

@@ -15,7 +15,6 @@ from registry.local import LocalCatalog
 from registry.service import audit, lifecycle
 from registry.service.audit import AuditEventInfo
 from registry.service.catalog import (
-    ModelFilter,
     get_build,
     get_device,
     list_devices,
@@ -25,7 +24,7 @@ from registry.service.catalog import (
 from registry.service.entities import BuildInfo, DeviceInfo, ModelDetail, Resolution, VersionInfo
 from registry.service.resolve import resolve_on
 from registry.validation import MAX_REASON, MAX_VERSION, SEMVER_PATTERN
-from registry.vocab import PRECISION_ALIASES, PRECISIONS, RUNTIMES
+from registry.vocab import PRECISION_ALIASES, PRECISIONS, RUNTIMES, ModelFilter
 
 router = APIRouter(prefix="/v1", tags=["catalog"])
 Text = Annotated[str | None, Query(max_length=200)]
