@@ -201,3 +201,21 @@ def test_a_remote_republish_through_the_sdk_heals_a_damaged_blob(
         assert not result.created
         ok = httpx.get(f"{url}/v1/blobs/{sha}")
         assert ok.status_code == 200 and hashlib.sha256(ok.content).hexdigest() == sha
+
+
+def test_the_hugging_face_endpoint_checks_blobs_and_says_their_digest(
+    published: tuple[LocalCatalog, Path, str, Path], registry_env: dict[str, str], tmp_path: Path
+) -> None:
+    _, _, sha, blob = published
+    digest = "sha-256=:" + base64.b64encode(bytes.fromhex(sha)).decode() + ":"
+    path = "/yolov8/resolve/1.0.0/float/onnx/any/float-onnx-any/model.bin"
+    with server_with_log(registry_env, tmp_path / "server.log") as url:
+        ok = httpx.get(url + path)
+        assert ok.status_code == 200 and hashlib.sha256(ok.content).hexdigest() == sha
+        assert ok.headers["repr-digest"] == digest and "immutable" not in ok.headers.get("cache-control", "")
+        tamper(blob)
+        for method in ("HEAD", "GET"):  # refused before the status line, never a 200 with damaged bytes
+            got = httpx.request(method, url + path)
+            assert got.status_code == 500 and got.headers.get("x-error-code") != "EntryNotFound"
+        assert httpx.get(f"{url}/v1/blobs/{sha}").json()["error"] == "blob_damaged"  # quarantined for both
+    assert "Traceback" not in (tmp_path / "server.log").read_text()

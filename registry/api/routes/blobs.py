@@ -63,7 +63,7 @@ async def get_blob(
     again when that changed) before the status line: a damaged blob is quarantined and answered with an error."""
     check_sha256(sha256)
     store = catalog.store
-    await _check_intact(store, sha256)
+    await check_intact(store, sha256)
     size = await run_in_threadpool(store.size, sha256)
     headers = blob_headers(sha256)
     if if_none_match and _none_match(if_none_match, sha256):
@@ -75,7 +75,7 @@ async def get_blob(
         return RedirectResponse(url, status_code=307, headers=headers)
     start, end = 0, size
     status = 200
-    if range_header and _is_bytes_range(range_header):
+    if range_header and is_bytes_range(range_header):
         parsed = parse_range(range_header, size)
         if parsed is None:
             return Response(status_code=416, headers={**headers, "Content-Range": f"bytes */{size}"})
@@ -86,7 +86,7 @@ async def get_blob(
     if request.method == "HEAD":
         return Response(status_code=status, headers=headers)
     body = store.iter_range(sha256, start, end) if status == 206 else verified_chunks(store, sha256)
-    return _BlobStream(body, status_code=status, headers=headers, media_type="application/octet-stream")
+    return BlobStream(body, status_code=status, headers=headers, media_type="application/octet-stream")
 
 
 def blob_headers(sha256: str) -> dict[str, str]:
@@ -99,7 +99,7 @@ def blob_headers(sha256: str) -> dict[str, str]:
     }
 
 
-async def _check_intact(store: BlobStore, sha256: str) -> None:
+async def check_intact(store: BlobStore, sha256: str) -> None:
     state = await run_in_threadpool(store.check, sha256)
     if state == "missing":
         raise BlobNotFound(f"Blob {sha256} is not in the store.")
@@ -119,7 +119,7 @@ def _none_match(value: str, sha256: str) -> bool:
     return "*" in tags or f'"{sha256}"' in [t.removeprefix("W/") for t in tags]
 
 
-def _is_bytes_range(value: str) -> bool:
+def is_bytes_range(value: str) -> bool:
     """A Range in another unit than bytes is ignored (RFC 9110 14.2): the whole blob is sent."""
     return value.strip().lower().startswith("bytes=")
 
@@ -167,7 +167,7 @@ def verified_chunks(store: BlobStore, sha256: str) -> Iterator[bytes]:
         yield held
 
 
-class _BlobStream(StreamingResponse):
+class BlobStream(StreamingResponse):
     """A streamed blob whose body may end early on purpose (corruption found mid-stream): the response is left
     incomplete, which the client sees as a cut connection, without a traceback in the server log."""
 

@@ -11,15 +11,23 @@ maps to its own exception classes.
 
 from __future__ import annotations
 
+import inspect
 import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from registry.api.deps import CatalogDep, ReadAccess
-from registry.api.routes.blobs import parse_range, verified_chunks
+from registry.api.routes.blobs import (
+    BlobStream,
+    blob_headers,
+    check_intact,
+    is_bytes_range,
+    parse_range,
+    verified_chunks,
+)
 from registry.errors import ModelNotFound, NotFound, RegistryError, VersionNotFound
 from registry.local import LocalCatalog
 from registry.service import hf
@@ -59,7 +67,8 @@ async def hf_resolve(
 async def _answer(catalog: LocalCatalog, repo: str, rev: str, respond: Any) -> Response:
     try:
         revision = await run_in_threadpool(_load, catalog, repo, rev)
-        response: Response = respond(revision)
+        answer = respond(revision)
+        response: Response = await answer if inspect.isawaitable(answer) else answer
         response.headers.setdefault("X-Repo-Commit", revision.commit)
         return response
     except RegistryError as exc:
@@ -71,7 +80,9 @@ def _load(catalog: LocalCatalog, repo: str, rev: str) -> hf.HfRevision:
         return hf.revision(session, repo, rev)
 
 
-def _file(request: Request, catalog: LocalCatalog, rev: hf.HfRevision, path: str, range_header: str | None) -> Response:
+async def _file(
+    request: Request, catalog: LocalCatalog, rev: hf.HfRevision, path: str, range_header: str | None
+) -> Response:
     try:
         f = hf.entry(rev, path)
     except hf.EntryNotFound as exc:
@@ -80,13 +91,16 @@ def _file(request: Request, catalog: LocalCatalog, rev: hf.HfRevision, path: str
         return response
     etag = f'"{f.sha256}"'
     headers = {"ETag": etag, "X-Repo-Commit": rev.commit, "Accept-Ranges": "bytes"}
+    if f.content is None:  # a stored blob: checked before the status line, and its digest for any HTTP client
+        await check_intact(catalog.store, f.sha256)
+        headers["Repr-Digest"] = blob_headers(f.sha256)["Repr-Digest"]  # not Cache-Control: `main` moves
     if f.is_lfs:
         headers |= {"X-Linked-Etag": etag, "X-Linked-Size": str(f.size)}
         url = catalog.store.presigned_url(f.sha256, expires_seconds=catalog.settings.s3_presign_seconds)
         if url is not None:
             return Response(status_code=302, headers={**headers, "Location": url})
     start, end, status = 0, f.size, 200
-    if range_header:
+    if range_header and is_bytes_range(range_header):
         parsed = parse_range(range_header, f.size)
         if parsed is None:
             return Response(status_code=416, headers={**headers, "Content-Range": f"bytes */{f.size}"})
@@ -99,7 +113,7 @@ def _file(request: Request, catalog: LocalCatalog, rev: hf.HfRevision, path: str
         return Response(f.content[start:end], status_code=status, headers=headers)
     store = catalog.store
     body = store.iter_range(f.sha256, start, end) if status == 206 else verified_chunks(store, f.sha256)
-    return StreamingResponse(body, status_code=status, headers=headers, media_type="application/octet-stream")
+    return BlobStream(body, status_code=status, headers=headers, media_type="application/octet-stream")
 
 
 def _hub_error(exc: RegistryError) -> Response:
