@@ -40,18 +40,19 @@ def test_published_figures_attach_once_with_provenance_release_and_job_id(catalo
     assert again.benchmarks == 0 and again.already_present == report.benchmarks + report.evaluations
 
 
-def test_mapping_table_only_maps_catalog_slugs() -> None:
-    zoo = {
-        "digits-cnn",
-        "all-minilm-l6-v2",
-        "mtcnn",
-        "yolov8n",
-        "mobilenet-v2",
-        "segformer-b0",
-        "whisper-tiny",
-        "tiny-llama",
-        "tiny-stable-diffusion",
-    }
+def test_mapping_table_only_maps_zoo_slugs_and_their_components() -> None:
+    import importlib
+
+    import yaml
+
+    from ingest.recipe import list_recipes
+
+    recipes = {r["slug"]: r for r in (yaml.safe_load(p.read_text()) for p in list_recipes())}
     entries = load_published_map()
-    assert {e.zoo_slug for e in entries} <= zoo
+    assert {e.zoo_slug for e in entries} <= set(recipes)
+    assert {"hrnet-pose", "midas-v2-small", "real-esrgan-general-x4v3", "easyocr"} <= {e.zoo_slug for e in entries}
+    for entry in entries:  # a mapped component is one the recipe's factory really builds
+        if entry.zoo_component:
+            module = importlib.import_module(recipes[entry.zoo_slug]["factory"].split(":")[0])
+            assert f'"{entry.zoo_component}"' in Path(str(module.__file__)).read_text(), entry
     assert Path(_default_perf()).is_file()
