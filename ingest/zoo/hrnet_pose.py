@@ -28,7 +28,7 @@ BN_IMAGES: Final = 16
 # (input height, width, branch widths, modules per stage 2-4, blocks per branch)
 SIZES: Final[dict[str, dict[str, Any]]] = {
     "default": {"height": 256, "width": 192, "widths": (32, 64, 128, 256), "modules": (1, 4, 3), "blocks": 4},
-    "tiny": {"height": 64, "width": 48, "widths": (8, 16, 32, 64), "modules": (1, 1, 1), "blocks": 1},
+    "tiny": {"height": 128, "width": 96, "widths": (8, 16, 32, 64), "modules": (1, 1, 1), "blocks": 1},
 }
 
 
