@@ -197,7 +197,7 @@ def build(size: str = "default") -> ZooModel:
     llama: Any = LlamaForCausalLM(config)
     llama.eval()
     module = _KVLlama.module(llama)
-    layers, kv_heads = int(config.num_hidden_layers), int(config.num_key_value_heads)
+    layers, kv_heads = int(cfg["num_hidden_layers"]), int(cfg["num_key_value_heads"])
     head_dim = config.hidden_size // config.num_attention_heads
     layout = LlmLayout(context, width, layers, kv_heads, head_dim, pad, eos)
     inputs = ["input_ids", "position_ids", "attention_mask", *cache_names(layers, "in")]
