@@ -23,11 +23,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ingest.zoo.base import ALL_PRECISIONS, Component, Inputs, ZooModel
-from ingest.zoo.decode import LlmLayout, Runner, llm_generate
-from ingest.zoo.kv import attend, cache_names, merge_heads, split_heads
+from ingest.zoo.decode import LlmLayout, llm_generate
+from ingest.zoo.kv import attend, cache_names, merge_heads, recording, split_heads, torch_runner
 from ingest.zoo.text import split_sentences
 
 CONFIGS: dict[str, dict[str, int]] = {
@@ -129,31 +127,6 @@ class _KVLlama:
                 return (logits, *new)
 
         return KVLlama().eval()
-
-
-def torch_runner(module: Any, names: list[str], outputs: list[str]) -> Runner:
-    """A decode-loop runner over a torch component (inputs taken in export order)."""
-    import torch
-
-    def run(feed: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        with torch.no_grad():
-            result = module(*(torch.from_numpy(np.asarray(feed[n])) for n in names))
-        return {name: t.numpy() for name, t in zip(outputs, result, strict=True)}
-
-    return run
-
-
-def recording(runners: dict[str, Runner], into: dict[str, list[Inputs]]) -> dict[str, Runner]:
-    """Runners that keep every feed they see, per component (calibration and evaluation data from real decodes)."""
-
-    def wrap(name: str, run: Runner) -> Runner:
-        def recorded(feed: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-            into.setdefault(name, []).append({k: np.array(v) for k, v in feed.items()})
-            return run(feed)
-
-        return recorded
-
-    return {name: wrap(name, run) for name, run in runners.items()}
 
 
 def reference_generate(llama: Any, prompt_ids: list[int], max_new_tokens: int, eos_id: int | None) -> list[int]:
