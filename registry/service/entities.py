@@ -71,6 +71,7 @@ class EvaluationInfo(Entity):
     reference_value: float | None = None
     sample_count: int
     higher_is_better: bool = True
+    unit: str = "score"  # the value's scale: fraction, percent, cosine, dB or score (registry.vocab.EVALUATION_UNITS)
     details: dict[str, Any] = Field(default_factory=dict)
 
 

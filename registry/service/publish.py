@@ -27,7 +27,7 @@ from registry.service.entities import PublishResult
 from registry.service.locks import lock_model
 from registry.service.manifest import BuildEntry, Manifest, contained_file, load_manifest
 from registry.storage import BlobStore
-from registry.vocab import PORTABLE_TARGET, SemVer
+from registry.vocab import PORTABLE_TARGET, SemVer, evaluation_unit
 
 FileKey = tuple[tuple[str, str, str], str]  # ((precision, runtime, target), path)
 
@@ -343,6 +343,7 @@ def add_measurements(session: Session, model: Model, build: Build, entry: BuildE
                 reference_value=e.reference_value,
                 sample_count=e.sample_count,
                 higher_is_better=e.higher_is_better,
+                unit=evaluation_unit(e.metric, e.value, e.kind, e.unit),
                 details=dict(e.details),
             )
         )
