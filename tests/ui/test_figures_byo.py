@@ -28,8 +28,8 @@ def _eval(**details: Any) -> EvaluationInfo:
 
 
 def test_badges_say_how_a_figure_was_measured() -> None:
-    assert eval_badge(_eval()) == "cosine 1 (float 1) · measured-host"
-    assert eval_badge(_eval(synthetic_data=True)) == "cosine 1 (float 1) · measured-host, synthetic inputs"
+    assert eval_badge(_eval()) == "cosine 1.000 of 1 · measured-host"
+    assert eval_badge(_eval(synthetic_data=True)) == "cosine 1.000 of 1 · measured-host, synthetic inputs"
     assert eval_badge(_eval(degenerate=["SQNR at its clamp (+200 dB)"])).startswith("DEGENERATE cosine 1")
     shapes = {"input_shapes": {"input": [1, 512], "state": [2, 1, 16], "sr": []}}
     assert shapes_text(shapes) == "input 1x512, state 2x1x16, sr scalar"
