@@ -144,7 +144,9 @@ def publish(
     from registry.cli.remote_pull import transfer_progress
 
     with client() as c, transfer_progress(enabled=not json_out and sys.stderr.isatty()) as bar:
-        result = c.publish(directory, manifest, progress=(lambda path, n: bar(path, None, n)) if bar else None)
+        result = c.publish(
+            directory, manifest, progress=(lambda path, n: bar(path, _size(directory, path), n)) if bar else None
+        )
     if json_out:
         print_json(result.model_dump(mode="json"))
     elif result.created:
@@ -154,6 +156,14 @@ def publish(
         )
     else:
         info(f"{result.model}@{result.version} is already published with the same bytes: nothing to do.")
+
+
+def _size(directory: Path, path: str) -> int | None:
+    """A file's size for the progress bar's total (None if it cannot be read: the publish will say why)."""
+    try:
+        return (directory / path).stat().st_size
+    except OSError:
+        return None
 
 
 def pull(
