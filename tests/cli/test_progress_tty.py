@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import pty
 import re
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -58,9 +59,12 @@ def test_publish_and_pull_of_a_large_file_show_bytes_and_rate_in_a_terminal(tmp_
 
     with running_server(env) as url:  # the same through a server
         remote = {**env, "REGISTRY_URL": url, "REGISTRY_CACHE_DIR": str(tmp_path / "remote-cache")}
-        code, shown = _in_terminal(remote, "pull", "bignet", "-d", "sd8g3", "-p", "float")
+        code, shown = _in_terminal(remote, "pull", "bignet", "-d", "sd8g3", "-p", "float", "-o", str(tmp_path / "o2"))
     assert code == 0, shown
     assert re.search(r"50\.3/50\.3 MB", shown) and re.search(r"[0-9.]+ [kMG]?B/s", shown), shown
+    # The same file mode whichever way the bytes came.
+    pulled = [*(tmp_path / "out").rglob("*.bin"), *(tmp_path / "o2").rglob("*.bin")]
+    assert len(pulled) == 2 and len({stat.S_IMODE(p.stat().st_mode) for p in pulled}) == 1
 
     # Piped (a script), the same pull prints no progress at all.
     piped = subprocess.run(
