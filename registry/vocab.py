@@ -141,3 +141,16 @@ def as_fraction(value: float, unit: str) -> float | None:
     if unit == "percent":
         return value / 100.0
     return None
+
+
+def evaluation_text(value: float, unit: str) -> str:
+    """A value on its scale, as people read it: accuracies as percentages (``61.0%``, whether stored as 0.61 or 61),
+    ``0.993 of 1`` for a cosine, ``28.1 dB``; a score on a scale of its own as a plain number."""
+    fraction = as_fraction(value, unit)
+    if fraction is not None:
+        return f"{fraction * 100:.1f}%"
+    if unit == "cosine":
+        return f"{value:.3f} of 1"
+    if unit == "dB":
+        return f"{value:.1f} dB"
+    return f"{value:.3g}"

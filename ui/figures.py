@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from registry.service.entities import BenchmarkInfo, BuildInfo, DeviceInfo, EvaluationInfo
-from registry.vocab import EVALUATION_UNITS, as_fraction
+from registry.vocab import EVALUATION_UNITS, as_fraction, evaluation_text
 
 # Most trustworthy first: a measurement on the SoC, a third party's figure for it, an estimate for it, and
 # last a measurement on this host's CPU (which says nothing certain about the device).
@@ -101,16 +101,8 @@ def compute_units_text(units: dict[str, object]) -> str:
 
 
 def eval_value(value: float, unit: str) -> str:
-    """A value on its scale: accuracies as percentages (``61.0%``, whether stored as 0.61 or 61), ``0.993 of 1``
-    for a cosine, ``28.1 dB``; a score on a scale of its own as a plain number."""
-    fraction = as_fraction(value, unit)
-    if fraction is not None:
-        return f"{fraction * 100:.1f}%"
-    if unit == "cosine":
-        return f"{value:.3f} of 1"
-    if unit == "dB":
-        return f"{value:.1f} dB"
-    return f"{value:.3g}"
+    """A value on its scale (``61.0%``, ``0.993 of 1``, ``28.1 dB``): ``registry.vocab.evaluation_text``."""
+    return evaluation_text(value, unit)
 
 
 def eval_badge(ev: EvaluationInfo | None) -> str:
