@@ -215,6 +215,22 @@ def accuracy_score(ev: EvaluationInfo | None) -> float:
     return fraction if fraction is not None else float("-inf")
 
 
+def fastest_per_device(builds: Iterable[BuildInfo]) -> dict[str, BenchmarkInfo]:
+    """A model's fastest whole-model figure per device slug (``host CPU`` for the host), over all its builds; a build
+    measured per component only (Whisper, Stable Diffusion, MTCNN) counts by its totals."""
+    best: dict[str, BenchmarkInfo] = {}
+    for b in builds:
+        figures = [x for x in b.benchmarks if x.latency_ms is not None and x.component is None]
+        if not figures:
+            devices = {x.device for x in b.benchmarks if x.component is not None}
+            figures = [t for dv in devices for t in component_totals(b, dv) if t.device == dv]
+        for x in figures:
+            column = x.device_slug or x.device or "host CPU"
+            if column not in best or (x.latency_ms or 0.0) < (best[column].latency_ms or 0.0):
+                best[column] = x
+    return best
+
+
 def evaluation_of(build: BuildInfo, kind: str = "accuracy") -> EvaluationInfo | None:
     evs = [e for e in build.evaluations if e.kind == kind and e.component is None]
     evs.sort(key=lambda e: (PROVENANCE_RANK.get(e.provenance, 9), e.id))

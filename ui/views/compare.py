@@ -15,6 +15,7 @@ from ui.figures import (
     chart_value,
     eval_value,
     evaluation_of,
+    fastest_per_device,
     fmt_ms,
     latency_badge,
     latency_on,
@@ -131,15 +132,8 @@ def _heatmap(details: list[ModelDetail], dev: DeviceInfo) -> None:
     st.subheader("Model x device: fastest build's latency")
     cells: list[dict[str, Any]] = []
     for d in details:
-        best: dict[str, Any] = {}
-        for b in d.builds:
-            for x in b.benchmarks:
-                if x.latency_ms is None or x.component is not None:
-                    continue
-                column = x.device_slug or x.device or "host CPU"
-                if column not in best or x.latency_ms < best[column].latency_ms:
-                    best[column] = x
-        for column, x in best.items():
+        for column, x in fastest_per_device(d.builds).items():
+            assert x.latency_ms is not None
             text = ("~" if x.provenance == "estimated" else "") + fmt_ms(x.latency_ms)
             cells.append(
                 {
