@@ -24,6 +24,15 @@ PORTABLE_TARGET: Final = "any"
 PROVENANCES: Final = ("measured-device", "measured-host", "estimated", "published")
 VERSION_STATUSES: Final = ("active", "deprecated", "yanked")
 TOKEN_SCOPES: Final = ("read", "publish", "admin")
+# The scale an evaluation's value is on. Accuracies of different scales are never compared raw: a fraction and a
+# percentage compare as fractions; the other scales compare only within one metric.
+EVALUATION_UNITS: Final = {
+    "fraction": "0 to 1",
+    "percent": "0 to 100",
+    "cosine": "-1 to 1, 1 = identical outputs",
+    "dB": "decibels, higher = closer",
+    "score": "the metric's own scale",
+}
 SLUG_RE: Final = re.compile(validation.SLUG_PATTERN[:-1] + r"\Z")
 ALIAS_RE: Final = re.compile(validation.ALIAS_PATTERN[:-1] + r"\Z")
 
@@ -99,4 +108,49 @@ class ModelFilter:
     license: str | None = None
     text: str | None = None
     max_latency_ms: float | None = None  # on ``device`` (or on any device): a benchmark at or under this
-    min_accuracy: float | None = None  # any accuracy evaluation of a build at or over this
+    min_accuracy: float | None = None  # a fraction (0.6; over 1 read as a percentage): any accuracy of a build
+
+
+def evaluation_unit(metric: str, value: float, kind: str = "accuracy", given: str | None = None) -> str:
+    """The scale of an evaluation: the one given (``%`` is ``percent``), else read from the metric's name (``_pct``,
+    ``cosine``, ``_db``), else ``fraction`` for an accuracy between 0 and 1, else ``score`` (unknown scale)."""
+    if given:
+        key = {"%": "percent", "pct": "percent", "db": "dB"}.get(given.strip().lower(), given.strip())
+        if key not in EVALUATION_UNITS:
+            raise InvalidInput(
+                f"Unknown evaluation unit '{given}'.", hint=f"Use one of: {', '.join(EVALUATION_UNITS)}."
+            )
+        # A value between 0 and 1 labelled a percentage is a fraction (published tables do this).
+        return "fraction" if key == "percent" and 0.0 <= value <= 1.0 else key
+    name = metric.lower()
+    if name == "cosine" or name.startswith("cosine"):
+        return "cosine"
+    if name.endswith(("_db", " db", "(db)")) or "psnr" in name or "sqnr" in name:
+        return "dB"
+    if name.endswith(("_pct", "_percent", "%")) or "percent" in name:
+        return "percent"
+    if kind == "accuracy" and 0.0 <= value <= 1.0:
+        return "fraction"
+    return "score"
+
+
+def as_fraction(value: float, unit: str) -> float | None:
+    """An accuracy on a common 0-1 scale (a percentage divided by 100); None for a scale that has no such reading."""
+    if unit == "fraction":
+        return value
+    if unit == "percent":
+        return value / 100.0
+    return None
+
+
+def evaluation_text(value: float, unit: str) -> str:
+    """A value on its scale, as people read it: accuracies as percentages (``61.0%``, whether stored as 0.61 or 61),
+    ``0.993 of 1`` for a cosine, ``28.1 dB``; a score on a scale of its own as a plain number."""
+    fraction = as_fraction(value, unit)
+    if fraction is not None:
+        return f"{fraction * 100:.1f}%"
+    if unit == "cosine":
+        return f"{value:.3f} of 1"
+    if unit == "dB":
+        return f"{value:.1f} dB"
+    return f"{value:.3g}"

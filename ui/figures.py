@@ -10,11 +10,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from registry.service.entities import BenchmarkInfo, BuildInfo, DeviceInfo, EvaluationInfo
+from registry.vocab import EVALUATION_UNITS, as_fraction, evaluation_text
 
 # Most trustworthy first: a measurement on the SoC, a third party's figure for it, an estimate for it, and
 # last a measurement on this host's CPU (which says nothing certain about the device).
 PROVENANCE_RANK = {"measured-device": 0, "published": 1, "estimated": 2, "measured-host": 3}
 PORTABLE = "any"
+NO_ACCURACY_RANDOM = "— (random weights: see fidelity)"
 WEIGHTS_TEXT = {
     "real": "real weights (upstream checkpoint)",
     "trained-here": "weights trained here",
@@ -98,15 +100,41 @@ def compute_units_text(units: dict[str, object]) -> str:
     )
 
 
+def eval_value(value: float, unit: str) -> str:
+    """A value on its scale (``61.0%``, ``0.993 of 1``, ``28.1 dB``): ``registry.vocab.evaluation_text``."""
+    return evaluation_text(value, unit)
+
+
 def eval_badge(ev: EvaluationInfo | None) -> str:
-    """``top1 0.712 (float 0.731) · measured-host``; a figure from a degenerate run (accepted by the user) says
-    so first, and one measured on synthetic inputs says that."""
+    """``top1 71.2% (float 73.1%) · measured-host``, ``cosine 0.993 of 1 · measured-host``: the metric, its value
+    on its scale, the FP32 figure, the provenance. A figure from a degenerate run (accepted by the user) says so
+    first, and one measured on synthetic inputs says that."""
     if ev is None:
         return "—"
-    ref = f" (float {ev.reference_value:.3g})" if ev.reference_value is not None else ""
+    # Fidelity is agreement with the float build itself: its "float figure" (cosine 1) says nothing.
+    has_ref = ev.reference_value is not None and ev.kind == "accuracy"
+    ref = f" (float {eval_value(ev.reference_value or 0.0, ev.unit)})" if has_ref else ""
     flag = "DEGENERATE " if ev.details.get("degenerate") else ""
     synthetic = ", synthetic inputs" if ev.details.get("synthetic_data") else ""
-    return f"{flag}{ev.metric} {ev.value:.3g}{ref} · {ev.provenance}{synthetic}"
+    lower = ", lower is better" if not ev.higher_is_better else ""
+    return f"{flag}{ev.metric} {eval_value(ev.value, ev.unit)}{ref} · {ev.provenance}{synthetic}{lower}"
+
+
+def scale_of(unit: str) -> str:
+    """The axis unit of a chart of these values: ``%`` for accuracies (fractions are shown as percentages)."""
+    return "%" if unit in ("fraction", "percent") else EVALUATION_UNITS.get(unit, unit)
+
+
+def chart_value(value: float, unit: str) -> float:
+    fraction = as_fraction(value, unit)
+    return fraction * 100 if fraction is not None else value
+
+
+def accuracy_text(evaluations: Iterable[EvaluationInfo], weights: str) -> str:
+    """The accuracy cell: every whole-model task metric, or why there is none (random weights never have one)."""
+    if weights == "random":
+        return NO_ACCURACY_RANDOM
+    return "; ".join(eval_badge(e) for e in evaluations if e.kind == "accuracy" and e.component is None) or "—"
 
 
 def shapes_text(details: Mapping[str, object]) -> str:
@@ -179,6 +207,28 @@ def component_totals(build: BuildInfo, chipset: str | None) -> list[BenchmarkInf
             )
         )
     return totals
+
+
+def accuracy_score(ev: EvaluationInfo | None) -> float:
+    """An accuracy as a fraction for sorting across models (higher first); -inf when it is on no common scale."""
+    fraction = as_fraction(ev.value, ev.unit) if ev and ev.higher_is_better else None
+    return fraction if fraction is not None else float("-inf")
+
+
+def fastest_per_device(builds: Iterable[BuildInfo]) -> dict[str, BenchmarkInfo]:
+    """A model's fastest whole-model figure per device slug (``host CPU`` for the host), over all its builds; a build
+    measured per component only (Whisper, Stable Diffusion, MTCNN) counts by its totals."""
+    best: dict[str, BenchmarkInfo] = {}
+    for b in builds:
+        figures = [x for x in b.benchmarks if x.latency_ms is not None and x.component is None]
+        if not figures:
+            devices = {x.device for x in b.benchmarks if x.component is not None}
+            figures = [t for dv in devices for t in component_totals(b, dv) if t.device == dv]
+        for x in figures:
+            column = x.device_slug or x.device or "host CPU"
+            if column not in best or (x.latency_ms or 0.0) < (best[column].latency_ms or 0.0):
+                best[column] = x
+    return best
 
 
 def evaluation_of(build: BuildInfo, kind: str = "accuracy") -> EvaluationInfo | None:

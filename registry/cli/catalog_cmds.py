@@ -93,17 +93,22 @@ def show(ref: str = typer.Argument(..., metavar="MODEL[@VERSION]"), json_out: bo
         ],
     )
     if detail.version:
+        from registry.vocab import evaluation_text
+
         rows = []
         for b in detail.builds:
             host = next((x for x in b.benchmarks if x.provenance == "measured-host"), None)
-            acc = next((e for e in b.evaluations if e.kind == "accuracy"), None)
+            acc = next((e for e in b.evaluations if e.kind == "accuracy" and e.component is None), None)
             fid = next((e for e in b.evaluations if e.kind == "fidelity" and e.metric == "cosine"), None)
-            quality = f"{acc.metric} {acc.value:.4g}" if acc else (f"cosine {fid.value:.4f}" if fid else "-")
             latency = f"{host.latency_ms:.3g} ms host" if host and host.latency_ms is not None else "-"
-            rows.append((b.id, b.precision, b.runtime, b.target, human_size(b.size), latency, quality))
+            accuracy = f"{acc.metric} {evaluation_text(acc.value, acc.unit)}" if acc else "-"
+            if m.weights == "random":
+                accuracy = "-"  # random weights: the header line says so, and fidelity is the figure
+            fidelity = f"cosine {evaluation_text(fid.value, fid.unit)}" if fid else "-"
+            rows.append((b.id, b.precision, b.runtime, b.target, human_size(b.size), latency, accuracy, fidelity))
         print_table(
             f"builds of {m.slug}@{detail.version.version}",
-            ["build", "precision", "runtime", "target", "size", "latency", "accuracy / fidelity"],
+            ["build", "precision", "runtime", "target", "size", "latency", "accuracy", "fidelity to FP32"],
             rows,
         )
         from registry.cli.benchmark_cmds import print_anchoring
@@ -144,7 +149,9 @@ def publish(
     from registry.cli.remote_pull import transfer_progress
 
     with client() as c, transfer_progress(enabled=not json_out and sys.stderr.isatty()) as bar:
-        result = c.publish(directory, manifest, progress=(lambda path, n: bar(path, None, n)) if bar else None)
+        result = c.publish(
+            directory, manifest, progress=(lambda path, n: bar(path, _size(directory, path), n)) if bar else None
+        )
     if json_out:
         print_json(result.model_dump(mode="json"))
     elif result.created:
@@ -154,6 +161,14 @@ def publish(
         )
     else:
         info(f"{result.model}@{result.version} is already published with the same bytes: nothing to do.")
+
+
+def _size(directory: Path, path: str) -> int | None:
+    """A file's size for the progress bar's total (None if it cannot be read: the publish will say why)."""
+    try:
+        return (directory / path).stat().st_size
+    except OSError:
+        return None
 
 
 def pull(

@@ -54,6 +54,7 @@ def transfer_progress(enabled: bool) -> Iterator[Transfer | None]:
 
     def on_bytes(label: str, total: int | None, n: int) -> None:
         if "bar" not in state:
+            from rich.console import Console
             from rich.progress import (
                 BarColumn,
                 DownloadColumn,
@@ -69,6 +70,7 @@ def transfer_progress(enabled: bool) -> Iterator[Transfer | None]:
                 DownloadColumn(),
                 TransferSpeedColumn(),
                 TimeRemainingColumn(),
+                console=Console(stderr=True),  # stdout stays the command's answer
                 transient=True,
             )
             bar.start()

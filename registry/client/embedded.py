@@ -120,7 +120,8 @@ class EmbeddedBackend:
 
     def fetcher(self, downloads: dict[str, DownloadStats], progress: PullProgress | None) -> Fetch:
         def fetch(f: Any, dest: Path) -> None:
-            self.catalog.store.copy_to(f.sha256, dest, verify=True)
+            on_bytes = (lambda n: progress(f, n)) if progress else None
+            self.catalog.copy_blob(f.sha256, dest, on_bytes, where=f" ({f.path})")
 
         return fetch
 
@@ -130,7 +131,7 @@ class EmbeddedBackend:
         from registry.service.publish import publish_directory
 
         with self.session() as s:
-            return publish_directory(s, self.catalog.store, directory, manifest)
+            return publish_directory(s, self.catalog.store, directory, manifest, on_bytes=progress)
 
     def set_alias(self, model: str, alias: str, version: str) -> VersionInfo:
         from registry.service import lifecycle

@@ -76,11 +76,14 @@ class Evaluation(Base):
     reference_value: Mapped[float | None] = mapped_column(Float)
     sample_count: Mapped[int] = mapped_column(Integer)
     higher_is_better: Mapped[bool] = mapped_column(default=True)
+    # The value's scale (registry.vocab.EVALUATION_UNITS): fraction, percent, cosine, dB or score.
+    unit: Mapped[str] = mapped_column(String(16), default="score", server_default="score")
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
         CheckConstraint(_PROVENANCE_CHECK, name="provenance"),
         CheckConstraint("kind IN ('accuracy', 'fidelity')", name="kind"),
+        CheckConstraint("unit IN ('fraction', 'percent', 'cosine', 'dB', 'score')", name="unit"),
         CheckConstraint("build_id IS NOT NULL OR provenance = 'published'", name="build_unless_published"),
     )

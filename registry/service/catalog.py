@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import base64
 from collections import defaultdict
+from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from registry.devices import list_devices as _list_devices
@@ -106,17 +107,33 @@ def _filtered(session: Session, flt: ModelFilter) -> Select[Model]:
                 .exists()
             )
         if flt.min_accuracy is not None:
-            builds = builds.where(
-                select(Evaluation.id)
-                .where(
-                    Evaluation.build_id == Build.id,
-                    Evaluation.kind == "accuracy",
-                    Evaluation.value >= flt.min_accuracy,
-                )
-                .exists()
-            )
+            builds = builds.where(_accurate_enough(accuracy_threshold(flt.min_accuracy)))
         query = query.where(Model.id.in_(builds))
+    if flt.min_accuracy is not None:  # random weights have no accuracy worth filtering on
+        query = query.where(Model.weights != "random")
     return query
+
+
+def accuracy_threshold(value: float) -> float:
+    """``min_accuracy`` as a fraction: 0.6 and 60 both mean 60% (no accuracy fraction is over 1)."""
+    return value / 100.0 if value > 1.0 else value
+
+
+def _accurate_enough(threshold: float) -> Any:
+    """A build has an accuracy (task metric, higher is better) on a 0-1 or 0-100 scale at or over ``threshold``
+    (a fraction): percentages are divided by 100, and metrics on other scales (cosine, dB, scores) never match."""
+    as_fraction = case((Evaluation.unit == "percent", Evaluation.value / 100.0), else_=Evaluation.value)
+    return (
+        select(Evaluation.id)
+        .where(
+            Evaluation.build_id == Build.id,
+            Evaluation.kind == "accuracy",
+            Evaluation.higher_is_better.is_(True),
+            Evaluation.unit.in_(("fraction", "percent")),
+            as_fraction >= threshold,
+        )
+        .exists()
+    )
 
 
 def _model_summary(session: Session, model: Model) -> ModelInfo:

@@ -97,6 +97,7 @@ def evaluation_info(row: Evaluation) -> EvaluationInfo:
         reference_value=row.reference_value,
         sample_count=row.sample_count,
         higher_is_better=row.higher_is_better,
+        unit=row.unit,
         details=row.details or {},
     )
 

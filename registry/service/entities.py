@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, model_validator
+
+from registry.vocab import evaluation_unit
 
 
 def as_utc(value: datetime) -> datetime:
@@ -71,7 +73,15 @@ class EvaluationInfo(Entity):
     reference_value: float | None = None
     sample_count: int
     higher_is_better: bool = True
+    unit: str = ""  # the value's scale: fraction, percent, cosine, dB or score (registry.vocab.EVALUATION_UNITS)
     details: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _read_unit(self) -> EvaluationInfo:
+        """A figure from a server older than units: its scale read from its metric and value, as on publish."""
+        if not self.unit:
+            object.__setattr__(self, "unit", evaluation_unit(self.metric, self.value, self.kind))
+        return self
 
 
 class BuildInfo(Entity):

@@ -111,6 +111,8 @@ class EvaluationEntry(Strict):
     reference_value: float | None = None
     sample_count: int = Field(ge=1, le=V.MAX_VERSION_PART)
     higher_is_better: bool = True
+    # The value's scale; left out, it is read from the metric's name and value (registry.vocab.evaluation_unit).
+    unit: Literal["fraction", "percent", "cosine", "dB", "score"] | None = None
     provenance: Provenance = "measured-host"
     source: str = Field(min_length=1, max_length=V.MAX_SOURCE)
     device: str | None = Field(default=None, max_length=V.MAX_DEVICE)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from importlib import import_module
 from pathlib import Path
+from typing import BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,10 +27,38 @@ from registry.service.audit import LOCAL_ACTOR, Actor
 from registry.service.entities import PublishResult
 from registry.service.locks import lock_model
 from registry.service.manifest import BuildEntry, Manifest, contained_file, load_manifest
-from registry.storage import BlobStore
-from registry.vocab import PORTABLE_TARGET, SemVer
+from registry.storage import BlobInfo, BlobStore
+from registry.vocab import PORTABLE_TARGET, SemVer, evaluation_unit
 
 FileKey = tuple[tuple[str, str, str], str]  # ((precision, runtime, target), path)
+OnBytes = Callable[[str, int], None]  # (file path in the manifest, bytes just stored)
+
+
+class _CountingReader:
+    """A file read through ``put_stream`` that reports each chunk (for a progress bar)."""
+
+    def __init__(self, f: BinaryIO, on_bytes: Callable[[int], None]) -> None:
+        self._f, self._on_bytes = f, on_bytes
+
+    def readinto(self, view: memoryview) -> int:
+        n = self._f.readinto(view) or 0  # type: ignore[attr-defined]
+        self._on_bytes(n)
+        return n
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._f.read(size)
+        self._on_bytes(len(data))
+        return data
+
+
+def _put(
+    store: BlobStore, path: Path, name: str, declared: tuple[str | None, int | None], on_bytes: OnBytes | None
+) -> BlobInfo:
+    if on_bytes is None:  # the store's fastest copy (the kernel's, for a local store)
+        return store.put_file(path, expected_sha256=declared[0], expected_size=declared[1])
+    with path.open("rb") as f:
+        reader = _CountingReader(f, lambda n: on_bytes(name, n))
+        return store.put_stream(reader, expected_sha256=declared[0], expected_size=declared[1])  # type: ignore[arg-type]
 
 
 def publish_directory(
@@ -38,8 +67,10 @@ def publish_directory(
     directory: Path,
     manifest: Manifest | None = None,
     actor: Actor = LOCAL_ACTOR,
+    on_bytes: OnBytes | None = None,
 ) -> PublishResult:
-    """Publish the builds a directory's manifest describes. Same bytes again: a no-op (also when racing)."""
+    """Publish the builds a directory's manifest describes. Same bytes again: a no-op (also when racing).
+    ``on_bytes(path, n)`` hears of every chunk stored (a progress bar)."""
     manifest = manifest or load_manifest(directory)
     targets = _resolve_targets(session, manifest)
     paths = {(b.key, f.path): contained_file(directory, f.path) for b in manifest.builds for f in b.files}
@@ -53,7 +84,7 @@ def publish_directory(
     blobs_stored = bytes_stored = 0
     for key, path in paths.items():
         declared = _declared(manifest, key)
-        info = store.put_file(path, expected_sha256=declared[0], expected_size=declared[1])
+        info = _put(store, path, key[1], declared, on_bytes)
         stored[key] = (info.sha256, info.size)
         if info.created:
             blobs_stored += 1
@@ -343,6 +374,7 @@ def add_measurements(session: Session, model: Model, build: Build, entry: BuildE
                 reference_value=e.reference_value,
                 sample_count=e.sample_count,
                 higher_is_better=e.higher_is_better,
+                unit=evaluation_unit(e.metric, e.value, e.kind, e.unit),
                 details=dict(e.details),
             )
         )

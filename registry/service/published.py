@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from registry.errors import InvalidInput
 from registry.models import Benchmark, Device, Evaluation, Model
+from registry.vocab import evaluation_unit
 
 SOURCE_RELEASE = "quic/ai-hub-models v0.46.1"
 _PERF_COLUMNS = {"model_id", "component", "precision", "runtime", "chipset", "inference_time_ms", "job_id"}
@@ -184,8 +185,24 @@ def _benchmark(model: Model, entry: MapEntry, row: dict[str, str], source: str) 
     )
 
 
+# AI Hub's metric_unit column, on our scales: mAP, mIOU and delta-1 are published as percentages; errors (NME, MAE)
+# are lower-is-better scores.
+PUBLISHED_UNITS = {
+    "%": "percent",
+    "miou": "percent",
+    "map": "percent",
+    "map@0.5:0.95": "percent",
+    "δ1": "percent",
+    "db": "dB",
+}
+LOWER_IS_BETTER = ("nme", "mae")
+
+
 def _evaluation(model: Model, row: dict[str, str], source: str) -> Evaluation:
     samples = int(float(row.get("num_partial_samples") or 1))
+    given = (row.get("metric_unit") or "").strip()
+    value = float(row["partial_device_metric"])
+    unit = evaluation_unit(row["metric_name"], value, "accuracy", PUBLISHED_UNITS.get(given.lower()) or "score")
     return Evaluation(
         model_id=model.id,
         build_id=None,
@@ -198,10 +215,11 @@ def _evaluation(model: Model, row: dict[str, str], source: str) -> Evaluation:
         dataset=row["dataset_name"],
         metric=row["metric_name"],
         kind="accuracy",
-        value=float(row["partial_device_metric"]),
+        value=value,
         reference_value=_float(row.get("partial_torch_metric", "")),
         sample_count=max(samples, 1),
-        higher_is_better=True,
+        higher_is_better=not given.lower().startswith(LOWER_IS_BETTER),
+        unit=unit,
         details={
             "release": SOURCE_RELEASE,
             "unit": row.get("metric_unit"),

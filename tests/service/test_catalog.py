@@ -85,3 +85,35 @@ def test_devices_have_counts(zoo: LocalCatalog) -> None:
     with zoo.session() as s:
         devices = {d.slug: d for d in list_devices(s, with_counts=True)}
     assert devices["sd8e"].build_count == 3 and devices["sd8g3"].build_count == 2
+
+
+def test_min_accuracy_compares_accuracies_on_one_scale(catalog: LocalCatalog, tmp_path: Path) -> None:
+    """A percentage (top1_accuracy_pct 97.2) and a fraction (recall 0.61) compare as fractions; a cosine (another
+    scale) and a random-weight model's accuracy never pass; each evaluation keeps its scale."""
+    from registry.service.catalog import search_page
+
+    def acc(metric: str, value: float, kind: str = "accuracy") -> dict[str, object]:
+        return {"dataset": "d", "metric": metric, "kind": kind, "value": value, "sample_count": 10, "source": "h"}
+
+    published = {
+        "digits": ("real", acc("top1_accuracy_pct", 97.2)),
+        "detector": ("real", acc("recall", 0.61)),
+        "embedder": ("real", acc("cosine", 0.99, "fidelity")),
+        "randomnet": ("random", acc("recall", 0.99)),
+    }
+    for slug, (weights, ev) in published.items():
+        builds = [{"precision": "float", "runtime": "onnx", "evaluations": [ev]}]
+        d = write_publish_dir(tmp_path / slug, slug=slug, builds=builds, card=model_card(slug, weights=weights))
+        with catalog.session() as s:
+            publish_directory(s, catalog.store, d)
+
+    def passing(minimum: float) -> set[str]:
+        with catalog.session() as s:
+            return {m.slug for m in search_page(s, ModelFilter(min_accuracy=minimum), limit=50)[0]}
+
+    assert passing(0.9) == passing(90) == {"digits"}
+    assert passing(0.5) == {"digits", "detector"}
+    assert passing(0.0) == {"digits", "detector"}
+    with catalog.session() as s:
+        units = {m: show_model(s, m).builds[0].evaluations[0].unit for m in published}
+    assert units == {"digits": "percent", "detector": "fraction", "embedder": "cosine", "randomnet": "fraction"}

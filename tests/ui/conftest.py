@@ -2,7 +2,8 @@
 
 Three models: yolov8 (two versions, an alias, a chipset-specific build measured on the device, estimates with
 their error, host measurements, accuracy evaluations), mobilenet-v2 (estimates and a published figure) and
-minilm (host measurements and a fidelity evaluation only). The figures are test data for the UI, not claims.
+minilm (random weights: host measurements, a fidelity evaluation, and an accuracy that must never show). The
+figures are test data for the UI, not claims.
 """
 
 from __future__ import annotations
@@ -84,7 +85,12 @@ MOBILENET_BUILDS = [
     },
 ]
 MINILM_BUILDS = [
-    {"precision": "float", "runtime": "onnx", "benchmarks": [_bench("measured-host", 8.0)]},
+    {  # random weights: this accuracy (a publisher's mistake) is never shown, filtered on or charted
+        "precision": "float",
+        "runtime": "onnx",
+        "benchmarks": [_bench("measured-host", 8.0)],
+        "evaluations": [_acc("retrieval_accuracy", 1.0)],
+    },
     {
         "precision": "w8a8",
         "runtime": "onnx",
@@ -140,6 +146,7 @@ def seeded_api(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) 
         name="YOLOv8n",
         task="object-detection",
         license="agpl-3.0",
+        weights="real",
         source_url="https://github.com/ultralytics/ultralytics",
         description="Real-time object detection.",
     )
@@ -151,7 +158,7 @@ def seeded_api(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) 
         name="all-MiniLM-L6-v2",
         task="text-embedding",
         domain="nlp",
-        weights="real",
+        weights="random",
         description="Sentence embeddings.",
     )
     dirs = [

@@ -112,6 +112,16 @@ def test_filter_open_a_model_and_download_a_build_whose_sha256_matches(
     expect(page.get_by_role("button", name="Open model page")).to_be_visible()
     _shot(page, "catalog")
 
+    # Min accuracy is a percentage of the task metric: top-1 72% passes 70, recall 63% does not, and minilm's
+    # (random weights) never counts.
+    minimum = page.get_by_role("spinbutton", name="Min accuracy (%)")
+    minimum.fill("70")
+    minimum.press("Enter")
+    expect(page.get_by_text("1 of 3 models — best build on Snapdragon 8 Gen 3 Mobile")).to_be_visible()
+    assert "min_accuracy=70" in page.url
+    page.goto(f"{ui_url}/?device=sd8g3")
+    expect(page.get_by_text("3 of 3 models — best build on Snapdragon 8 Gen 3 Mobile")).to_be_visible()
+
     search = page.get_by_role("textbox", name="Search")
     search.fill("yolo")
     search.press("Enter")
@@ -151,8 +161,10 @@ def test_compare_and_devices_views_render_in_the_browser(page: Page, registry_ui
     )
     charts = page.locator("[data-testid='stVegaLiteChart']")
     expect(charts).to_have_count(4)  # a latency-vs-accuracy chart per task and metric, the heatmap, the bars
-    expect(page.get_by_text("accuracy = top1 on val-100")).to_be_visible()
-    expect(page.get_by_text("accuracy = recall on val-100")).to_be_visible()
+    # Each chart names its task, metric and scale: top-1 and recall never share an axis or a front.
+    expect(page.get_by_text("classification · accuracy = top1 on val-100 (%)", exact=True)).to_be_visible()
+    expect(page.get_by_text("object-detection · accuracy = recall on val-100 (%)", exact=True)).to_be_visible()
+    expect(page.get_by_text("text-embedding")).to_have_count(0)  # minilm's random weights have no accuracy
     expect(page.get_by_text("Devices in the heatmap")).to_be_visible()
     expect(charts.first.locator("canvas, svg").first).to_be_visible()
     page.set_viewport_size({"width": 1440, "height": 1700})

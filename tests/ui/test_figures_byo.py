@@ -28,8 +28,8 @@ def _eval(**details: Any) -> EvaluationInfo:
 
 
 def test_badges_say_how_a_figure_was_measured() -> None:
-    assert eval_badge(_eval()) == "cosine 1 (float 1) · measured-host"
-    assert eval_badge(_eval(synthetic_data=True)) == "cosine 1 (float 1) · measured-host, synthetic inputs"
+    assert eval_badge(_eval()) == "cosine 1.000 of 1 · measured-host"
+    assert eval_badge(_eval(synthetic_data=True)) == "cosine 1.000 of 1 · measured-host, synthetic inputs"
     assert eval_badge(_eval(degenerate=["SQNR at its clamp (+200 dB)"])).startswith("DEGENERATE cosine 1")
     shapes = {"input_shapes": {"input": [1, 512], "state": [2, 1, 16], "sr": []}}
     assert shapes_text(shapes) == "input 1x512, state 2x1x16, sr scalar"
@@ -46,3 +46,42 @@ def test_badges_say_how_a_figure_was_measured() -> None:
         details={"data": data},
     )
     assert data_text(build) == "calibration given, evaluation synthetic"
+
+
+def test_a_model_measured_per_component_only_has_a_heatmap_figure_per_device() -> None:
+    """Whisper-like: encoder and decoder measured apart, on the host (1 and 2 threads) and on a device: each
+    column shows the fastest total over the parts, never a dash."""
+    from registry.service.entities import BenchmarkInfo, FileInfo
+    from ui.figures import fastest_per_device, latency_badge
+
+    def part(component: str, ms: float, device: str | None = None, threads: int = 1) -> BenchmarkInfo:
+        return BenchmarkInfo(
+            id=int(ms * 10),
+            build_id=1,
+            device=device,
+            device_slug="sd8g3" if device else None,
+            precision="float",
+            runtime="onnx",
+            component=component,
+            provenance="estimated" if device else "measured-host",
+            source="s",
+            latency_ms=ms,
+            error_pct=20 if device else None,
+            details={"threads": threads},
+        )
+
+    files = [FileInfo(path=f"{c}.onnx", sha256="0" * 64, size=1, component=c) for c in ("encoder", "decoder")]
+    benches = [
+        part("encoder", 40.0),
+        part("decoder", 60.0),
+        part("encoder", 25.0, threads=2),
+        part("decoder", 35.0, threads=2),
+        part("encoder", 4.0, "qualcomm-snapdragon-8gen3"),
+        part("decoder", 6.0, "qualcomm-snapdragon-8gen3"),
+    ]
+    build = BuildInfo(
+        id=1, model="w", version="1.0.0", precision="float", runtime="onnx", target="any", files=files
+    ).model_copy(update={"benchmarks": benches})
+    best = fastest_per_device([build])
+    assert {k: v.latency_ms for k, v in best.items()} == {"host CPU": 60.0, "sd8g3": 10.0}
+    assert latency_badge(best["sd8g3"]) == "~10.0 ms (estimated, ±20%) (total: decoder 6 ms + encoder 4 ms)"

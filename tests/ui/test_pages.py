@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,11 +48,12 @@ def test_catalog_shows_each_models_best_build_for_the_device_with_its_provenance
     assert by_model["mobilenet-v2"]["latency"] == "~0.6 ms (estimated, ±30%)"
     assert by_model["yolov8"]["latency"] == "1.9 ms · measured-device"
     assert by_model["yolov8"]["best build"] == "w8a8 · qnn_context_binary · qualcomm-snapdragon-8gen3"
-    assert by_model["yolov8"]["accuracy"] == "recall 0.605 (float 0.63) · measured-host"
+    assert by_model["yolov8"]["accuracy"] == "recall 60.5% (float 63.0%) · measured-host"
     # Accuracy (a task metric) and fidelity to FP32 are separate columns: a cosine is never shown as accuracy.
+    # Random weights never show an accuracy, even one published with them.
     assert (by_model["minilm"]["accuracy"], by_model["minilm"]["fidelity to FP32"]) == (
-        "—",
-        "cosine 0.993 (float 1) · measured-host",
+        "— (random weights: see fidelity)",
+        "cosine 0.993 of 1 · measured-host",
     )
     assert by_model["minilm"]["latency"] == "3 ms · measured-host"
     assert by_model["yolov8"]["open"] == "?page=model&model=yolov8&device=sd8g3"
@@ -75,11 +77,14 @@ def test_catalog_filters_from_a_deep_link_and_from_the_widgets(
     steps: list[tuple[str, Any, list[str]]] = [
         # minilm has no latency figure for the 8 Gen 3 (host only), so a latency bound leaves it out.
         ("qp_max_latency", 100.0, ["mobilenet-v2", "yolov8"]),
-        ("qp_min_accuracy", 0.7, ["mobilenet-v2"]),
-        ("qp_min_accuracy", 0.5, ["mobilenet-v2", "yolov8"]),
+        ("qp_min_accuracy", 70.0, ["mobilenet-v2"]),  # a percentage: top-1 72% passes, recall 63% does not
+        ("qp_min_accuracy", 50.0, ["mobilenet-v2", "yolov8"]),
         ("qp_sort", "name", ["mobilenet-v2", "yolov8"]),
     ]
     at = _apply(at, steps)
+    # Any accuracy at all: minilm's (random weights) does not count.
+    at = run_app(monkeypatch, seeded_api.url, min_accuracy="0")
+    assert [r["model"] for r in rows(at)] == ["mobilenet-v2", "yolov8"]
     at = run_app(monkeypatch, seeded_api.url, device="sd8g3")
     steps = [
         ("qp_precision", "w4a16", ["yolov8"]),
@@ -129,7 +134,7 @@ def test_model_page_card_figures_downloads_and_pinned_snippets(
     assert at.title[0].value == "YOLOv8n"
     page = texts(at)
     assert "licence **agpl-3.0**" in page and "https://github.com/ultralytics/ultralytics" in page
-    assert "random weights" in at.warning[0].value
+    assert "real weights" in at.success[0].value
     # The chosen device first: one row per build that runs on it, its figure there beside the host's.
     pivot = {(r["precision"], r["runtime"]): r for r in rows(at, 0)}
     assert set(pivot) == {("float", "onnx"), ("w8a8", "onnx"), ("w4a16", "onnx"), ("w8a8", "qnn_context_binary")}
@@ -154,7 +159,7 @@ def test_model_page_card_figures_downloads_and_pinned_snippets(
         "12.5 MB",
         "NPU 100% (118)",
     )
-    assert figures[("sd8g3", "float", "onnx")]["accuracy"] == "recall 0.63 · measured-host"
+    assert figures[("sd8g3", "float", "onnx")]["accuracy"] == "recall 63.0% · measured-host"
     assert "Best build on **Snapdragon 8 Gen 3 Mobile**: `w8a8 · qnn_context_binary`" in page
 
     downloads = at.get("download_button")
@@ -186,10 +191,13 @@ def test_model_page_without_a_device_or_model(monkeypatch: pytest.MonkeyPatch, s
     at = run_app(monkeypatch, seeded_api.url, page="model")
     assert "Pick a model above" in texts(at)
     at = run_app(monkeypatch, seeded_api.url, page="model", model="minilm")
-    assert "real weights" in at.success[0].value
+    assert "random weights" in at.warning[0].value
     assert "Pick a device above for the `registry pull` command." in texts(at)
     builds = rows(at, 0)
-    assert (builds[1]["accuracy"], builds[1]["fidelity to FP32"]) == ("—", "cosine 0.993 (float 1) · measured-host")
+    assert (builds[1]["accuracy"], builds[1]["fidelity to FP32"]) == (
+        "— (random weights: see fidelity)",
+        "cosine 0.993 of 1 · measured-host",
+    )
     # A build measured per component shows its total with the parts, one row per host thread count.
     assert [(b["device"], b["latency"]) for b in builds if b["precision"] == "fp16"] == [
         ("host CPU · 1 thread", "9 ms · measured-host (total: decoder 5 ms + encoder 4 ms)"),
@@ -206,15 +214,22 @@ def test_compare_page_pareto_front_heatmap_and_precisions(
     # One chart and one Pareto front per task and metric (top-1 and recall never share an axis), then the heatmap
     # and the precision bars.
     assert len(at.get("vega_lite_chart")) == 4
-    assert "**classification** · accuracy = top1 on val-100" in texts(at)
-    assert "**object-detection** · accuracy = recall on val-100" in texts(at)
+    assert "**classification** · accuracy = top1 on val-100 (%)" in texts(at)
+    assert "**object-detection** · accuracy = recall on val-100 (%)" in texts(at)
     front = rows(at, 0)
     assert [r["Pareto front"] for r in front] == ["mobilenet-v2 w8a8 · onnx", "mobilenet-v2 float · onnx"]
     assert {r["metric"] for r in rows(at, 1)} == {"recall on val-100"}
     # The heatmap's devices are chosen with a selector, the page's device first.
     assert at.multiselect(key="heatmap_devices").value[:2] == ["sd8g3", "host CPU"]
+    # Or a whole family of devices at once (Mobile, IoT, Automotive, ...), each family its own readable row.
+    family = at.selectbox(key="qp_family")
+    assert family.options[1:] == ["Mobile (2 devices)"]
+    at = family.select("Mobile").run()
+    assert at.query_params["family"] == "Mobile" and not at.get("multiselect")
+    heatmap = json.loads(at.get("vega_lite_chart")[2].proto.spec)
+    assert heatmap["layer"][0]["encoding"]["x"]["sort"] == ["sd8g3", "host CPU", "sd8g2"]
     side = {r["model"]: r for r in rows(at, 2)}
-    assert side["yolov8"]["INT8 (w8a8)"] == "1.9 ms · measured-device · recall 0.605"
+    assert side["yolov8"]["INT8 (w8a8)"] == "1.9 ms · measured-device · recall 60.5%"
     assert side["yolov8"]["INT4 (w4a16)"] == "30.0 ms · measured-host"
     assert side["mobilenet-v2"]["INT4 (w4a16)"] == "no build"
 

@@ -8,7 +8,7 @@ import streamlit as st
 
 from registry.vocab import PRECISIONS, RUNTIMES
 from ui import api, nav
-from ui.figures import best_build, eval_badge, fmt_size, latency_badge
+from ui.figures import NO_ACCURACY_RANDOM, accuracy_score, best_build, eval_badge, fmt_size, latency_badge
 from ui.views.common import device_picker, empty_catalog
 
 SORTS = {
@@ -54,13 +54,14 @@ def render() -> None:
                 help="Latency is per device: choose one first.",
             )
             min_accuracy = nav.number(
-                "Min accuracy",
+                "Min accuracy (%)",
                 "min_accuracy",
                 min_value=0.0,
-                step=0.01,
-                format="%.3f",
-                help="On the task metric (accuracy column) only, never on fidelity to FP32; in that metric's own "
-                "scale (a fraction such as 0.61 for recall or top-1).",
+                max_value=100.0,
+                step=1.0,
+                format="%.1f",
+                help="On the task metric (the accuracy column) only, never on fidelity to FP32, and only on metrics "
+                "read as a percentage (top-1, recall, retrieval accuracy); models with random weights have none.",
             )
             sort = nav.select("Sort by", "sort", list(SORTS), labels=SORTS)
 
@@ -74,7 +75,7 @@ def render() -> None:
             runtime=runtime,
             license=licence,
             max_latency_ms=max_latency if dev else None,
-            min_accuracy=min_accuracy,
+            min_accuracy=min_accuracy / 100.0 if min_accuracy is not None else None,
         )
         rows = [_row(m.slug, dev.chipset if dev else None, dev.slug if dev else "", precision, runtime) for m in found]
 
@@ -109,11 +110,11 @@ def _row(slug: str, chipset: str | None, device_slug: str, precision: str, runti
     best = best_build(detail.builds, chipset, precision=precision or None, runtime=runtime or None)
     build = best.build if best else None
     lat = best.latency if best else None
-    acc = best.accuracy if best else None
+    acc = best.accuracy if best and m.weights != "random" else None
     return {
         "model": m.slug,
         "latency": latency_badge(lat),
-        "accuracy": eval_badge(acc),
+        "accuracy": NO_ACCURACY_RANDOM if m.weights == "random" else eval_badge(acc),
         "fidelity to FP32": eval_badge(best.fidelity if best else None),
         "best build": f"{build.precision} · {build.runtime} · {build.target}" if build else "no build for it",
         "version": detail.version.version if detail.version else "—",
@@ -124,7 +125,7 @@ def _row(slug: str, chipset: str | None, device_slug: str, precision: str, runti
         "name": m.name,
         "open": nav.link("model", model=m.slug, device=device_slug),
         "_latency": lat.latency_ms if lat and lat.latency_ms is not None else float("inf"),
-        "_accuracy": acc.value if acc else float("-inf"),
+        "_accuracy": accuracy_score(acc),
         "_size": build.size if build else float("inf"),
     }
 

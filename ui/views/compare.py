@@ -10,7 +10,19 @@ import streamlit as st
 
 from registry.service.entities import BenchmarkInfo, DeviceInfo, ModelDetail
 from ui import api, nav
-from ui.figures import best_build, evaluation_of, fmt_ms, latency_badge, latency_on, pareto_front, usable_on
+from ui.figures import (
+    best_build,
+    chart_value,
+    eval_value,
+    evaluation_of,
+    fastest_per_device,
+    fmt_ms,
+    latency_badge,
+    latency_on,
+    pareto_front,
+    scale_of,
+    usable_on,
+)
 from ui.views.common import device_picker, empty_catalog
 
 PRECISION_COLUMNS = {"float": "float", "w8a8": "INT8 (w8a8)", "w4a16": "INT4 (w4a16)"}
@@ -48,11 +60,11 @@ def _scatter(details: list[ModelDetail], dev: DeviceInfo) -> None:
             icon=":material/query_stats:",
         )
         return
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     for p in points:
-        groups.setdefault((p["task"], p["metric"]), []).append(p)
-    for (task, metric), group in sorted(groups.items()):
-        st.markdown(f"**{task}** · accuracy = {metric}")
+        groups.setdefault((p["task"], p["metric"], p["scale"]), []).append(p)
+    for (task, metric, scale), group in sorted(groups.items()):
+        st.markdown(f"**{task}** · accuracy = {metric} ({scale})")
         _front_chart(group)
 
 
@@ -63,13 +75,17 @@ def _points(details: list[ModelDetail], dev: DeviceInfo) -> list[dict[str, Any]]
             lat, acc = latency_on(b, dev.chipset), evaluation_of(b, "accuracy")
             if not usable_on(b, dev.chipset) or lat is None or lat.latency_ms is None or acc is None:
                 continue
+            if d.model.weights == "random" or not acc.higher_is_better:
+                continue  # random weights have no accuracy; the front assumes higher is better
             points.append(
                 {
                     "model": d.model.slug,
                     "build": f"{d.model.slug} {b.precision} · {b.runtime}",
                     "latency_ms": lat.latency_ms,
-                    "accuracy": acc.value,
+                    "accuracy": chart_value(acc.value, acc.unit),
+                    "shown": eval_value(acc.value, acc.unit),
                     "metric": f"{acc.metric} on {acc.dataset}",
+                    "scale": scale_of(acc.unit),
                     "task": d.model.task,
                     "provenance": lat.provenance,
                     "latency": latency_badge(lat),
@@ -85,10 +101,10 @@ def _front_chart(points: list[dict[str, Any]]) -> None:
     base = alt.Chart(pd.DataFrame(points))
     dots = base.mark_point(filled=True, size=90).encode(
         x=alt.X("latency_ms:Q", title="latency (ms)", scale=alt.Scale(zero=False)),
-        y=alt.Y("accuracy:Q", title=points[0]["metric"], scale=alt.Scale(zero=False)),
+        y=alt.Y("accuracy:Q", title=f"{points[0]['metric']} ({points[0]['scale']})", scale=alt.Scale(zero=False)),
         color=alt.Color("model:N", scale=alt.Scale(scheme="category10")),
         shape=alt.Shape("provenance:N"),
-        tooltip=["build:N", "latency:N", "accuracy:Q", "metric:N"],
+        tooltip=["build:N", "latency:N", alt.Tooltip("shown:N", title="accuracy"), "metric:N"],
     )
     line = (
         alt.Chart(pd.DataFrame([points[i] for i in front]))
@@ -102,7 +118,7 @@ def _front_chart(points: list[dict[str, Any]]) -> None:
             {
                 "Pareto front": points[i]["build"],
                 "latency": points[i]["latency"],
-                "accuracy": points[i]["accuracy"],
+                "accuracy": points[i]["shown"],
                 "metric": points[i]["metric"],
             }
             for i in front
@@ -116,15 +132,8 @@ def _heatmap(details: list[ModelDetail], dev: DeviceInfo) -> None:
     st.subheader("Model x device: fastest build's latency")
     cells: list[dict[str, Any]] = []
     for d in details:
-        best: dict[str, Any] = {}
-        for b in d.builds:
-            for x in b.benchmarks:
-                if x.latency_ms is None or x.component is not None:
-                    continue
-                column = x.device_slug or x.device or "host CPU"
-                if column not in best or x.latency_ms < best[column].latency_ms:
-                    best[column] = x
-        for column, x in best.items():
+        for column, x in fastest_per_device(d.builds).items():
+            assert x.latency_ms is not None
             text = ("~" if x.provenance == "estimated" else "") + fmt_ms(x.latency_ms)
             cells.append(
                 {
@@ -139,15 +148,9 @@ def _heatmap(details: list[ModelDetail], dev: DeviceInfo) -> None:
         st.info("No latency figures yet.", icon=":material/query_stats:")
         return
     columns = sorted({c["device"] for c in cells}, key=lambda c: (c != dev.slug, c != "host CPU", c))
-    shown = st.multiselect(
-        "Devices in the heatmap",
-        columns,
-        default=columns if len(columns) <= HEATMAP_DEVICES else columns[:HEATMAP_DEVICES],
-        key="heatmap_devices",
-        help="Every device with a figure can be added; a few at a time keep the labels readable.",
-    )
+    shown = _heatmap_columns(columns)
     if len(columns) > len(shown):
-        st.caption(f"{len(shown)} of {len(columns)} devices shown: add others above.")
+        st.caption(f"{len(shown)} of {len(columns)} devices shown: pick a family or add others above.")
     cells = [c for c in cells if c["device"] in shown]
     if not cells:
         return
@@ -170,6 +173,27 @@ def _heatmap(details: list[ModelDetail], dev: DeviceInfo) -> None:
     st.caption("'~' marks an estimate; hover a cell for its provenance and error.")
 
 
+def _heatmap_columns(columns: list[str]) -> list[str]:
+    """The heatmap's devices: a family of devices (Mobile, IoT, Automotive, ...) with the host, or a hand-picked
+    few (the page's device and the host first): never all 29 in one unreadable row."""
+    world = {d.slug: d.world or "Other" for d in api.devices()}
+    families: dict[str, int] = {}
+    for c in columns:
+        if c in world:
+            families[world[c]] = families.get(world[c], 0) + 1
+    labels = {"": "picked below", **{f: f"{f} ({n} devices)" for f, n in sorted(families.items())}}
+    family = nav.select("Heatmap devices", "family", list(labels), labels=labels)
+    if family:
+        return [c for c in columns if c not in world or world[c] == family]
+    return st.multiselect(
+        "Devices in the heatmap",
+        columns,
+        default=columns if len(columns) <= HEATMAP_DEVICES else columns[:HEATMAP_DEVICES],
+        key="heatmap_devices",
+        help="Every device with a figure can be added; a few at a time keep the labels readable.",
+    )
+
+
 def _precisions(details: list[ModelDetail], dev: DeviceInfo) -> None:
     st.subheader(f"float, INT8 and INT4 side by side on {dev.marketing_name}")
     rows: list[dict[str, Any]] = []
@@ -181,8 +205,9 @@ def _precisions(details: list[ModelDetail], dev: DeviceInfo) -> None:
             if best is None:
                 row[title] = "no build"
                 continue
-            acc = best.accuracy or best.fidelity
-            quality = f" · {acc.metric} {acc.value:.3g}" if acc else ""
+            acc = (best.accuracy if d.model.weights != "random" else None) or best.fidelity
+            kind = "fidelity " if acc is not None and acc.kind == "fidelity" else ""
+            quality = f" · {kind}{acc.metric} {eval_value(acc.value, acc.unit)}" if acc else ""
             row[title] = latency_badge(best.latency) + quality
             if best.latency and best.latency.latency_ms is not None:
                 bars.append(

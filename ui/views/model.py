@@ -12,6 +12,7 @@ from registry.service.entities import BenchmarkInfo, BuildInfo, DeviceInfo, Mode
 from ui import api, nav
 from ui.figures import (
     WEIGHTS_TEXT,
+    accuracy_text,
     best_build,
     component_totals,
     compute_units_text,
@@ -125,7 +126,7 @@ def _device_pivot(detail: ModelDetail, dev: DeviceInfo) -> None:
                 "target": b.target,
                 f"latency on {dev.slug}": latency_badge(on_device) if on_device and on_device.device else "—",
                 "host CPU": latency_badge(host),
-                "accuracy": "; ".join(eval_badge(e) for e in b.evaluations if e.kind == "accuracy") or "—",
+                "accuracy": accuracy_text(b.evaluations, detail.model.weights),
                 "fidelity to FP32": "; ".join(
                     eval_badge(e) for e in b.evaluations if e.kind == "fidelity" and e.component is None
                 )
@@ -149,7 +150,7 @@ def _builds_table(detail: ModelDetail) -> None:
     rows: list[dict[str, Any]] = []
     prior: list[dict[str, Any]] = []
     for b in detail.builds:
-        accuracy = "; ".join(eval_badge(e) for e in b.evaluations if e.kind == "accuracy") or "—"
+        accuracy = accuracy_text(b.evaluations, detail.model.weights)
         fidelity = "; ".join(eval_badge(e) for e in b.evaluations if e.kind == "fidelity" and e.component is None)
         benches: list[BenchmarkInfo] = [x for x in b.benchmarks if x.component is None]
         if not benches:  # figures per component only (encoder + decoder, ...): their totals, on the host and devices

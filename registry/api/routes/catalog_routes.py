@@ -44,7 +44,9 @@ def list_models(
     license: Text = None,
     q: Text = None,
     max_latency_ms: Annotated[float | None, Query(gt=0, description="Needs device.")] = None,
-    min_accuracy: Annotated[float | None, Query(description="Task-metric value, e.g. 0.9.")] = None,
+    min_accuracy: Annotated[
+        float | None, Query(description="Task accuracy as a fraction, e.g. 0.9 (a value over 1 is a percentage: 90).")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> dict[str, Any]:
