@@ -238,6 +238,7 @@ def render_anchoring(report: dict[str, Any], params: dict[str, Any]) -> str:
             f"({_pct(r['one_anchor_unanchored'])}) | {_pct(r['one_device'])} ({_pct(r['one_device_unanchored'])}) "
             f"| {verdict} |"
         )
+    lines += _render_transfer(report.get("runtime", {}).get("transfer"))
     for key, title in (("by_device", "target chipset"), ("by_precision", "target precision")):
         names = sorted({k for lv in levels for k in report[lv][key]})
         lines += ["", f"### Anchored, by {title}", "", f"| {title} | " + " | ".join(levels) + " |",
@@ -246,6 +247,28 @@ def render_anchoring(report: dict[str, Any], params: dict[str, Any]) -> str:
             cells = [_pct(report[lv][key].get(name)) for lv in levels]
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def _render_transfer(transfer: dict[str, Any] | None) -> list[str]:
+    """The ``runtime`` level with held-out precision-transfer terms (``registry.estimator.anchor_transfer``)."""
+    if not transfer:
+        return []
+    goal = ANCHOR_TARGETS["runtime"]
+    o = transfer["overall"]["with_terms"]
+    met = o["median_ape"] <= goal[0] and o["within_25"] >= goal[1]
+    return [
+        "",
+        f"Precision-transfer terms (level `runtime`, {transfer['pairs']} anchor pairs): a learned log shift per "
+        "(anchor precision, target precision, runtime) and per target chipset within it, each the median of the "
+        "target's residual minus the anchor's over other model families' pairs (nested leave-one-family-out), "
+        f"shrunk by n / (n + {transfer['shrink']:g}). Every other device as anchors: "
+        f"{_pct(transfer['overall']['with_terms'])} with the terms against "
+        f"{_pct(transfer['overall']['without_terms'])} without (68th pct APE "
+        f"{transfer['overall']['with_terms']['p68_ape']:.0f}% against "
+        f"{transfer['overall']['without_terms']['p68_ape']:.0f}%); one anchor device: "
+        f"{_pct(transfer['one_anchor']['with_terms'])} against {_pct(transfer['one_anchor']['without_terms'])}. "
+        f"Target <= {goal[0]:g}%, >= {goal[1]:g}%: {'met' if met else 'NOT met'} with the terms.",
+    ]
 
 
 def _replace(doc: str, begin: str, end: str, text: str) -> str:

@@ -11,7 +11,8 @@ level at a time:
 
 Two cases: every other device's rows at once (their median residual, as ``anchor.anchor_estimate`` does with
 several anchors; the headline), and a single anchor device (the one-profile case: every (target, anchor device)
-pair counts once). Needs numpy.
+pair counts once). The ``runtime`` level also reports held-out precision-transfer terms
+(``anchor_transfer``). Needs numpy.
 """
 
 from __future__ import annotations
@@ -110,6 +111,10 @@ def validate(rows: Sequence[Row], pred: Any, known: Collection[str], anchor_devi
             "one_device": metrics(ps[one], obs[ts][one]) if one.any() else None,
             "one_device_unanchored": metrics(base[ts][one], obs[ts][one]) if one.any() else None,
         }
+    if "runtime" in report:
+        from registry.estimator import anchor_transfer
+
+        report["runtime"]["transfer"] = anchor_transfer.validate(rows, pred, known)
     return report
 
 

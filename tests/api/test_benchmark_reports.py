@@ -36,6 +36,7 @@ def test_benchmark_add_over_http_names_the_reporter_and_anchors_estimates(
     with catalog.session() as s:
         publish = create_token(s, "publish", name="alice-ci")[0]
         read = create_token(s, "read", name="reader")[0]
+        admin = create_token(s, "admin", name="ops")[0]
     estimate = next(
         b["latency_ms"]
         for b in httpx.get(f"{api}/v1/models/tinynet").json()["builds"][0]["benchmarks"]
@@ -65,6 +66,11 @@ def test_benchmark_add_over_http_names_the_reporter_and_anchors_estimates(
     assert mine.provenance == "measured-device" and mine.details["self_reported"] is True
     anchored = [b for b in bench if b.provenance == "estimated"]
     assert len(anchored) == 2 * N_DEVICES and all("reported by alice-ci" in (b.anchored_on or "") for b in anchored)
+    # the audit log keeps the report with its reporter's token
+    with Client(url=api, token=admin) as client:
+        (event,) = client.audit(action="benchmark.report")
+    assert event.token_name == "alice-ci" and event.target == "tinynet@1.0.0"
+    assert event.after and event.after["benchmark"] == mine.id and event.after["latency_ms"] == 2 * estimate
     # the superseded estimates are still there, through the build's history
     history = httpx.get(f"{api}/v1/builds/{mine.build_id}/benchmarks").json()
     assert sum(1 for b in history if b["superseded_by"]) == N_DEVICES
