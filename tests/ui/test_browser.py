@@ -171,6 +171,13 @@ def test_compare_and_devices_views_render_in_the_browser(page: Page, registry_ui
     _shot(page, "compare")
     page.set_viewport_size({"width": 1440, "height": 1100})
 
+    # A whole family of devices in the heatmap, from a deep link: the hand-picking selector gives way to it.
+    page.goto(f"{ui_url}/?page=compare&device=sd8g3&family=Mobile")
+    family = page.get_by_role("combobox", name="Heatmap devices")
+    expect(family).to_have_value("Mobile (2 devices)", timeout=30_000)
+    expect(page.get_by_text("Devices in the heatmap")).to_have_count(0)
+    expect(page.locator("[data-testid='stVegaLiteChart']")).to_have_count(4)
+
     page.goto(f"{ui_url}/?page=devices&device=sd8g3")
     expect(page.get_by_role("heading", name="Devices")).to_be_visible(timeout=30_000)
     expect(page.get_by_role("heading", name="Snapdragon 8 Gen 3 Mobile (sd8g3)")).to_be_visible()

@@ -58,6 +58,7 @@ def test_catalog_shows_each_models_best_build_for_the_device_with_its_provenance
     assert by_model["minilm"]["latency"] == "3 ms · measured-host"
     assert by_model["yolov8"]["open"] == "?page=model&model=yolov8&device=sd8g3"
     assert "3 of 3 models — best build on Snapdragon 8 Gen 3 Mobile" in texts(at)
+    assert "Accuracy: the model's task metric on its dataset, as a percentage" in texts(at)
 
     # Filtering by a widget narrows the rows and lands in the URL (a deep link).
     at.selectbox(key="qp_domain").select("nlp").run()

@@ -19,6 +19,13 @@ SORTS = {
 }
 
 
+ACCURACY_NOTE = (
+    "Accuracy: the model's task metric on its dataset, as a percentage (float = the FP32 build's figure); none for "
+    "random weights. Fidelity to FP32: how closely the build's outputs match the float build's (cosine, 1 = "
+    "identical; SQNR in dB, higher = closer)."
+)
+
+
 def _clear() -> None:
     nav.go("catalog")
 
@@ -92,6 +99,7 @@ def render() -> None:
         width="stretch",
         column_config={"open": st.column_config.LinkColumn("open", display_text="open ↗")},
     )
+    st.caption(ACCURACY_NOTE)
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
     names = {r["model"]: f"{r['name']} ({r['model']})" for r in rows}
     chosen = c1.selectbox("Open a model", list(names), format_func=names.__getitem__, key="open_model")
