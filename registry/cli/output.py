@@ -29,12 +29,13 @@ def print_json(data: Any) -> None:
 def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title=title, show_lines=False, header_style="bold")
     for col in columns:
         table.add_column(col, overflow="fold")
-    for row in rows:
-        table.add_row(*["" if v is None else str(v) for v in row])
+    for row in rows:  # cells are catalog text, never markup: "[same]" or a user's "[/tag]" print as written
+        table.add_row(*[Text("" if v is None else str(v)) for v in row])
     Console().print(table)
 
 

@@ -84,4 +84,13 @@ def test_benchmark_add_over_http_names_the_reporter_and_anchors_estimates(
     done = subprocess.run([*args, "--json"], env=env | {"REGISTRY_TOKEN": publish}, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["benchmark"]["reported_by"] == "alice-ci"
+    # `registry show` against the server says which estimates are anchored, on what, and who reported the figure
+    shown = subprocess.run([sys.executable, "-m", "registry", "show", "tinynet"], env=env | {"COLUMNS": "300"},
+                           capture_output=True, text=True)  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    text = " ".join(shown.stdout.split())
+    assert "anchored estimates" in text and f"{N_DEVICES} of {N_DEVICES}" in text
+    assert "reported by alice-ci: benchmark app" in text
+    assert "[same]" in text  # the level, printed as written (not swallowed as markup)
+    assert "self-reported measurements" in text and "alice-ci" in text
     assert Unauthorized.code == "unauthorized"

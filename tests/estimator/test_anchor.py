@@ -127,6 +127,9 @@ def test_anchoring_beats_the_unanchored_estimate_on_held_out_models(held_out: tu
     assert same["overall"]["within_25"] > same["unanchored"]["within_25"] + 15
     assert across["overall"]["median_ape"] < across["unanchored"]["median_ape"]
     assert report["same"]["one_device"]["n"] > 0  # the Galaxy S24 alone as the anchor
+    transfer = across["transfer"]  # held-out precision-transfer terms, measured on the same targets
+    assert transfer["overall"]["with_terms"]["n"] == transfer["overall"]["without_terms"]["n"] == across["overall"]["n"]
+    assert transfer["overall"]["without_terms"]["median_ape"] == pytest.approx(across["overall"]["median_ape"])
     bands = anchor_cv.error_bands(report)
     assert set(bands) == {"same", "runtime", "any"} and bands["same"] < bands["any"]
 
