@@ -57,13 +57,39 @@ def test_a_pure_tone_is_decoded_to_its_frequency() -> None:
         assert abs(cents_off) < 25, f"{hz} Hz decoded {cents_off:+.0f} cents off"
 
 
+@pytest.mark.slow  # synthesizes ~1,300 clips and trains for about a minute of CPU (once per machine: cached)
+def test_keyword_spotter_trained_on_espeak_speech_hears_unseen_voices_through_onnx(tmp_path: Path) -> None:
+    from ingest.optimize import optimize
+    from ingest.zoo import kws
+
+    model = kws.build()
+    assert model.weights == "trained-here" and model.task_metric is not None
+    training = model.card["training"]
+    assert training["held_out_clips"] >= 100 and set(training["held_out_voices"]).isdisjoint(
+        f"{lang}+{v}" for lang in kws.LANGUAGES for v in kws.TRAIN_VARIANTS
+    )
+    path = export_onnx(model.components[0], tmp_path / "fp32").path
+    assert_matches_torch(model, {"model": path}, samples=3)
+    fp32, clips = model.task_metric.evaluate({"model": onnx_runner(path)})
+    assert clips == training["held_out_clips"] and fp32 > 75.0, f"held-out top-1 {fp32:.1f}% (chance: 8.3%)"
+    built = optimize(path, "w8a8", tmp_path / "w8a8", calibration=model.calibration("model", 64))
+    int8, _ = model.task_metric.evaluate({"model": onnx_runner(built.path)})
+    assert fp32 - int8 <= 4.0, f"w8a8 {int8:.1f}% vs FP32 {fp32:.1f}%"
+
+    kws.trained_state.cache_clear()
+    again, _, origin = kws.trained_state()
+    assert origin.startswith("cache ")  # a re-ingest loads the weights the first build trained
+    first = model.components[0].module.net.state_dict()
+    assert all(bool((first[k] == again[k]).all()) for k in first)
+
+
 @pytest.fixture
 def local(sqlite_url: str, tmp_path: Path) -> LocalCatalog:
     return make_local(sqlite_url, tmp_path)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("slug", ["crepe-tiny"])
+@pytest.mark.parametrize("slug", ["crepe-tiny", "kws-dscnn"])
 def test_the_shipped_recipe_ingests_with_its_task_metric_on_every_build(
     slug: str, local: LocalCatalog, tmp_path: Path
 ) -> None:
