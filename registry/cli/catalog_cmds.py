@@ -96,7 +96,9 @@ def show(ref: str = typer.Argument(..., metavar="MODEL[@VERSION]"), json_out: bo
         rows = []
         for b in detail.builds:
             host = next((x for x in b.benchmarks if x.provenance == "measured-host"), None)
-            acc = next((e for e in b.evaluations if e.kind == "accuracy"), None)
+            # random weights have no accuracy worth showing, whatever a manifest recorded: fidelity only
+            accuracies = [e for e in b.evaluations if e.kind == "accuracy" and m.weights != "random"]
+            acc = accuracies[0] if accuracies else None
             fid = next((e for e in b.evaluations if e.kind == "fidelity" and e.metric == "cosine"), None)
             quality = f"{acc.metric} {acc.value:.4g}" if acc else (f"cosine {fid.value:.4f}" if fid else "-")
             latency = f"{host.latency_ms:.3g} ms host" if host and host.latency_ms is not None else "-"

@@ -108,3 +108,46 @@ def test_the_shipped_recipe_ingests_with_its_task_metric_on_every_build(
     for build in detail.builds:
         [accuracy] = [e for e in build.evaluations if e.kind == "accuracy"]
         assert accuracy.value > 80.0 and accuracy.reference_value is not None and accuracy.sample_count >= 100
+
+
+def test_a_random_weight_model_cannot_carry_a_task_metric() -> None:
+    from ingest.zoo.base import TaskMetric, ZooModel
+
+    metric = TaskMetric(dataset="d", metric="top1", higher_is_better=True, evaluate=lambda runners: (1.0, 1))
+    with pytest.raises(ValueError, match="random-weight model has no task metric"):
+        ZooModel(
+            slug="r",
+            name="R",
+            task="t",
+            domain="audio",
+            license="MIT",
+            source_url="",
+            description="",
+            weights="random",
+            components=[],
+            calibration=lambda c, n: [],
+            eval_inputs=lambda c, n: [],
+            task_metric=metric,
+        )
+
+
+def test_cli_ingests_several_recipes_in_one_run_as_the_demo_does(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    from tests.helpers import cli_env
+    from tests.ingest.zoo_fixture import write_recipe
+
+    env = cli_env({"REGISTRY_HOME": str(tmp_path / "home"), "REGISTRY_CACHE_DIR": str(tmp_path / "cache")})
+    reg = [sys.executable, "-m", "registry"]
+    subprocess.run([*reg, "init"], env=env, check=True, capture_output=True)
+    a = write_recipe(tmp_path / "a.yaml", precisions=["float"])
+    b = write_recipe(tmp_path / "b.yaml", factory="build_two_part", slug="tiny-two-part", precisions=["float"])
+    args = [*reg, "ingest", str(a), str(b), "--profile-runs", "2", "--executor", "serial", "--no-mlflow", "--json"]
+    out = subprocess.run(args, env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    summary = json.loads(out.stdout)
+    assert [m["model"] for m in summary["models"]] == ["tiny-digits", "tiny-two-part"]
+    models = subprocess.run([*reg, "models", "--json"], env=env, capture_output=True, text=True, check=True)
+    assert {"tiny-digits", "tiny-two-part"} <= {m["slug"] for m in json.loads(models.stdout)}
