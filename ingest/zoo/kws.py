@@ -224,15 +224,19 @@ class Normalized:
 
     @staticmethod
     def wrap(net: Any, mean: float, std: float) -> Any:
+        import torch
         from torch import nn
 
         class KeywordSpotter(nn.Module):
             def __init__(self) -> None:
                 super().__init__()
                 self.net = net
+                # buffers, so the statistics are part of the state dict (and of the export's cache key)
+                self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32))
+                self.register_buffer("std", torch.tensor(std, dtype=torch.float32))
 
             def forward(self, log_mel: Any) -> Any:
-                return self.net((log_mel - mean) / std)
+                return self.net((log_mel - self.mean) / self.std)
 
         return KeywordSpotter().eval()
 

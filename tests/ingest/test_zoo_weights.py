@@ -151,3 +151,15 @@ def test_cli_ingests_several_recipes_in_one_run_as_the_demo_does(tmp_path: Path)
     assert [m["model"] for m in summary["models"]] == ["tiny-digits", "tiny-two-part"]
     models = subprocess.run([*reg, "models", "--json"], env=env, capture_output=True, text=True, check=True)
     assert {"tiny-digits", "tiny-two-part"} <= {m["slug"] for m in json.loads(models.stdout)}
+
+
+def test_the_demo_ingests_a_quick_subset_of_real_recipes_and_says_how_to_get_the_rest() -> None:
+    import re
+
+    demo = (Path(__file__).resolve().parents[2] / ".ci" / "demo").read_text()
+    quick = re.search(r"^QUICK=\(([^)]*)\)", demo, re.M)
+    assert quick is not None
+    slugs = quick.group(1).split()
+    assert {"yolov8n", "digits-cnn", "crepe-tiny", "kws-dscnn"} <= set(slugs)  # the pulls, and the audio models
+    assert all(load_recipe(find_recipe(s)).slug == s for s in slugs)
+    assert "ingest --all" in demo and "quick subset" in demo
