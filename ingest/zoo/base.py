@@ -64,6 +64,13 @@ class ZooModel:
     task_metric: TaskMetric | None = None
     supported_precisions: tuple[str, ...] = CONV_PRECISIONS
 
+    def __post_init__(self) -> None:
+        if self.weights == "random" and self.task_metric is not None:
+            raise ValueError(
+                f"{self.slug}: a random-weight model has no task metric (it would show an accuracy that means "
+                "nothing); judge it by fidelity to FP32, or give it real or trained-here weights"
+            )
+
     def component(self, name: str) -> Component:
         for c in self.components:
             if c.name == name:

@@ -30,7 +30,9 @@ def register(app: typer.Typer) -> None:
 
 
 def ingest(
-    recipe: str | None = typer.Argument(None, help="A recipe file, or the slug of a recipe in ingest/recipes."),
+    recipe: list[str] | None = typer.Argument(
+        None, help="Recipe files, or slugs of recipes in ingest/recipes (one or more)."
+    ),
     all_recipes: bool = typer.Option(False, "--all", help="Every recipe in ingest/recipes."),
     onnx: Path | None = typer.Option(None, "--onnx", help="An FP32 ONNX model no recipe describes."),
     torch_ckpt: Path | None = typer.Option(
@@ -164,11 +166,11 @@ def ingest(
                     byo_flags,
                 )
             else:
-                reports = _recipes(recipe, all_recipes, wanted, root, catalog, opts, pool, progress, log, display)
+                reports = _recipes(recipe or [], all_recipes, wanted, root, catalog, opts, pool, progress, log, display)
     finally:
         pool.close()
         log.close()
-    _report(reports, str(log.path), json_out, single=not all_recipes)
+    _report(reports, str(log.path), json_out, single=not all_recipes and len(recipe or []) <= 1)
     if any(r.status == "failed" for r in reports):
         raise typer.Exit(1)
 
@@ -283,7 +285,7 @@ def _byo(
 
 
 def _recipes(
-    recipe: str | None,
+    recipe: list[str],
     all_recipes: bool,
     wanted: tuple[str, ...] | None,
     root: Path,
@@ -304,8 +306,7 @@ def _recipes(
         if not paths:
             raise InvalidInput(f"No recipes in {RECIPES_DIR}.", hint="Add recipe YAML files there, or give one.")
     else:
-        assert recipe is not None
-        paths = [find_recipe(recipe)]
+        paths = [find_recipe(r) for r in recipe]
     recipes = [load_recipe(p) for p in paths]  # every recipe checked before any work starts
     seen: dict[str, Path] = {}
     for r in recipes:
