@@ -173,3 +173,17 @@ def test_registry_package_has_no_model_definitions() -> None:
     ]
     assert offenders == []
     assert _defines_torch_module(ast.parse((ROOT / "tools/calibration/zoo/mobile.py").read_text()))
+
+
+def test_the_service_never_opens_a_transaction_or_a_connection() -> None:
+    """Services take a Session and flush; the caller (the embedded backend, the API's request dependency or its
+    resolve route's read connection) owns the transaction."""
+    opened = []
+    for path in sorted((ROOT / "registry" / "service").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "registry.db":
+                opened += [f"{path.name}: imports transaction" for a in node.names if a.name == "transaction"]
+            func = node.func if isinstance(node, ast.Call) else None
+            if isinstance(func, ast.Attribute) and func.attr in ("commit", "begin", "connect", "sessionmaker"):
+                opened.append(f"{path.name}:{func.lineno}: .{func.attr}()")
+    assert opened == []
