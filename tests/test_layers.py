@@ -74,7 +74,6 @@ CONTRACTS = [
         "ingest",
         ("registry.api", "registry.cli", "registry.db", "registry.storage", "registry.models", "ui"),
         "Ingest writes the catalog through registry.service (in-process) or registry.client (remote).",
-        allowed=(("ingest.record", "registry.models"),),
     ),  # IngestRun rows: planned move into the service
     Contract(
         "registry",
