@@ -57,7 +57,7 @@ CONTRACTS = [
     ),
     Contract(
         "registry.estimator",
-        (*INFRA, "registry.service", *FRONTS),
+        (*INFRA, "registry.devices.catalog", "registry.service", *FRONTS),
         "Pure functions over plain data (graph summaries, device specs); no database.",
     ),
     Contract("registry.models", ("registry.service", "registry.storage", "registry.devices", *FRONTS), "Tables only."),
@@ -186,3 +186,19 @@ def test_the_service_never_opens_a_transaction_or_a_connection() -> None:
             if isinstance(func, ast.Attribute) and func.attr in ("commit", "begin", "connect", "sessionmaker"):
                 opened.append(f"{path.name}:{func.lineno}: .{func.attr}()")
     assert opened == []
+
+
+def test_the_estimator_and_the_offline_pull_never_load_the_database() -> None:
+    """Device specs and names come from package data (registry.devices.specs / lookup), not the device tables."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, registry.estimator.predict, registry.estimator.anchor, registry.estimator.fit, "
+        "registry.client.offline\n"
+        "from registry.devices import load_device_specs, resolve_device_spec\n"
+        "assert resolve_device_spec('Samsung Galaxy S24').slug == 'sd8g3' and load_device_specs()\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sqlalchemy' or m.startswith('registry.models')))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert done.stdout.strip() == "[]"
