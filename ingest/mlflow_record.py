@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from registry.client.sdk import Client
+from registry.entities import ModelDetail
 from registry.errors import RegistryError, require
 from registry.local import LocalCatalog
-from registry.service.entities import ModelDetail
 
 
 def tracking_uri(catalog: LocalCatalog | Client) -> str:

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from ingest.stagecache import tool_versions
 from registry.client.sdk import Client
+from registry.entities import PublishResult
 from registry.errors import RegistryError
 from registry.local import LocalCatalog
 from registry.service import ingest_runs
-from registry.service.entities import PublishResult
 from registry.service.manifest import dump_manifest_yaml
 
 if TYPE_CHECKING:

@@ -10,12 +10,12 @@ from sqlalchemy import Connection, Select, and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from registry.devices import resolve_device
+from registry.entities import BuildInfo, FileInfo, Resolution
 from registry.errors import BuildNotFound, InvalidInput, VersionNotFound
 from registry.models import Alias, Build, BuildFile, Device, DeviceName, Model, Version
 from registry.service import lookup
 from registry.service.convert import build_info
 from registry.service.digests import build_digest, find_by_digest, is_digest_ref
-from registry.service.entities import BuildInfo, FileInfo, Resolution
 from registry.vocab import PORTABLE_TARGET, SemVer, normalize_name, normalize_precision, normalize_runtime
 
 # Among portable builds of the same precision, the one a caller gets when they name no runtime.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from registry.service.entities import BuildInfo, EvaluationInfo
+from registry.entities import BuildInfo, EvaluationInfo
 from ui.figures import data_text, eval_badge, shapes_text
 
 

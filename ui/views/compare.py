@@ -8,7 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from registry.service.entities import BenchmarkInfo, DeviceInfo, ModelDetail
+from registry.entities import BenchmarkInfo, DeviceInfo, ModelDetail
 from ui import api, nav
 from ui.figures import best_build, evaluation_of, fmt_ms, latency_badge, latency_on, pareto_front, usable_on
 from ui.views.common import device_picker, empty_catalog

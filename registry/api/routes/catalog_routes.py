@@ -11,6 +11,7 @@ from starlette.datastructures import URLPath
 
 from registry.api.deps import ActorDep, AdminAccess, PublishAccess, ReadAccess, SessionDep
 from registry.api.params import DEVICE_PATTERN, WRITE_ERRORS, AliasName, DeviceName, ModelName, VersionText, errors
+from registry.entities import BuildInfo, DeviceInfo, ModelDetail, Resolution, VersionInfo
 from registry.local import LocalCatalog
 from registry.service import audit, lifecycle
 from registry.service.audit import AuditEventInfo
@@ -21,7 +22,6 @@ from registry.service.catalog import (
     search_page,
     show_model,
 )
-from registry.service.entities import BuildInfo, DeviceInfo, ModelDetail, Resolution, VersionInfo
 from registry.service.resolve import resolve, resolve_fast
 from registry.validation import MAX_REASON, MAX_VERSION, SEMVER_PATTERN
 from registry.vocab import PRECISION_ALIASES, PRECISIONS, RUNTIMES, ModelFilter
