@@ -1,5 +1,5 @@
 # The README's two commands: `make demo` (the main job on the embedded catalog) and `make test`.
-.PHONY: setup test lint typecheck demo screenshots
+.PHONY: setup test lint typecheck demo screenshots stack
 
 setup:
 	./.ci/setup
@@ -20,6 +20,11 @@ typecheck: setup
 
 test: setup lint typecheck
 	.venv/bin/pytest -q -p no:cacheprovider --durations=15
+
+# docker-compose.yml's services as local processes (PostgreSQL, SeaweedFS for MinIO, MLflow, `registry serve
+# --workers 2`, the UI), then a client logs in, ingests, pulls, locks and browses (tests/test_stack.py; also in `make test`).
+stack: setup
+	.venv/bin/pytest -q -p no:cacheprovider tests/test_stack.py
 
 demo: setup
 	./.ci/demo

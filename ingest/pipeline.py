@@ -21,7 +21,7 @@ from ingest.byo import ByoInputs, ModelSource
 from ingest.errors import UnsupportedPrecision
 from ingest.stagecache import StageCache, file_digest, stage_key
 from ingest.stages import BuildJob, digest_samples, failure, run_build
-from registry.service.entities import PublishResult
+from registry.entities import PublishResult
 
 if TYPE_CHECKING:
     from ingest.backends import Backend

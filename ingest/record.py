@@ -10,16 +10,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ingest.stagecache import tool_versions
 from registry.client.sdk import Client
+from registry.entities import PublishResult
 from registry.errors import RegistryError
 from registry.local import LocalCatalog
-from registry.models import IngestRun
-from registry.service.entities import PublishResult
+from registry.service import ingest_runs
 from registry.service.manifest import dump_manifest_yaml
 
 if TYPE_CHECKING:
@@ -50,51 +49,50 @@ def start_run(catalog: Catalog, prep: Prepared, version: str, opts: IngestOption
     if isinstance(catalog, Client):  # a server's catalog: no ingest_runs row there (the log file keeps the run)
         return 0
     with catalog.session() as s:
-        row = IngestRun(
-            model_slug=prep.source.slug,
+        return ingest_runs.start_ingest_run(
+            s,
+            model=prep.source.slug,
             version=version,
             backend=opts.backend,
             recipe_hash=prep.recipe_hash,
             log_path=str(log.path) if log else None,
-            details={},
         )
-        s.add(row)
-        s.flush()
-        return row.id
 
 
 def finish_run(catalog: Catalog, report: IngestReport) -> None:
     if isinstance(catalog, Client):
         return
+    details: dict[str, Any] = {
+        p: {
+            k: v
+            for k, v in b.items()
+            if k not in ("components", "events", "device_benchmarks", "hub_builds", "device_evaluations")
+        }
+        for p, b in report.builds.items()
+    }
+    details["_run"] = {
+        "log_path": report.log_path,
+        "devices": list(report.devices),
+        "stages_run": report.ran_stages,
+        "stages_cached": report.cached_stages,
+        "mlflow_reused": bool((report.mlflow or {}).get("reused")),
+    }
+    failed = {p: b["detail"] for p, b in report.builds.items() if b.get("status") == "failed"}
+    for p, b in report.builds.items():  # qai-hub device builds that failed, per (precision, runtime, target)
+        for d in b.get("device_builds", []):
+            if d["status"] == "failed":
+                failed[f"{p}/{d['runtime']}/{d['target']}"] = d["error"]
+    if report.error:
+        failed["publish"] = report.error["detail"]
     with catalog.session() as s:
-        row = s.get_one(IngestRun, report.run_id)
-        row.status = report.status
-        row.finished_at = datetime.now(UTC)
-        details: dict[str, Any] = {
-            p: {
-                k: v
-                for k, v in b.items()
-                if k not in ("components", "events", "device_benchmarks", "hub_builds", "device_evaluations")
-            }
-            for p, b in report.builds.items()
-        }
-        details["_run"] = {
-            "log_path": report.log_path,
-            "devices": list(report.devices),
-            "stages_run": report.ran_stages,
-            "stages_cached": report.cached_stages,
-            "mlflow_reused": bool((report.mlflow or {}).get("reused")),
-        }
-        row.details = json.loads(json.dumps(details, default=str))
-        row.mlflow_run_id = (report.mlflow or {}).get("run_id")
-        failed = {p: b["detail"] for p, b in report.builds.items() if b.get("status") == "failed"}
-        for p, b in report.builds.items():  # qai-hub device builds that failed, per (precision, runtime, target)
-            for d in b.get("device_builds", []):
-                if d["status"] == "failed":
-                    failed[f"{p}/{d['runtime']}/{d['target']}"] = d["error"]
-        if report.error:
-            failed["publish"] = report.error["detail"]
-        row.error = json.dumps(failed) if failed else None
+        ingest_runs.finish_ingest_run(
+            s,
+            report.run_id,
+            status=report.status,
+            details=details,
+            mlflow_run_id=(report.mlflow or {}).get("run_id"),
+            failed=failed,
+        )
 
 
 def record_refused(catalog: Catalog, slug: str, version: str | None, exc: RegistryError, log: RunLog | None) -> None:
@@ -104,18 +102,8 @@ def record_refused(catalog: Catalog, slug: str, version: str | None, exc: Regist
     if isinstance(catalog, Client):
         return
     with catalog.session() as s:
-        s.add(
-            IngestRun(
-                model_slug=slug,
-                version=version,
-                backend="local",
-                recipe_hash="-",
-                status="failed",
-                error=json.dumps({"*": exc.detail}),
-                log_path=str(log.path) if log else None,
-                finished_at=datetime.now(UTC),
-                details={"_run": {"error": exc.code}},
-            )
+        ingest_runs.record_refused_run(
+            s, model=slug, version=version, code=exc.code, detail=exc.detail, log_path=str(log.path) if log else None
         )
 
 

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -61,6 +61,19 @@ class LocalCatalog:
             self._checked = True
         with transaction(self.sessionmaker) as session:
             yield session
+
+    @contextmanager
+    def read_connection(self) -> Iterator[Connection]:
+        """A pooled connection for one read statement, outside any transaction.
+
+        One SELECT reads one consistent snapshot by itself: autocommit spares PostgreSQL the BEGIN and ROLLBACK
+        round trips, two thirds of the time a resolve took there. (pysqlite opens no transaction for a SELECT
+        anyway, and switching its mode costs more than it saves.)"""
+        conn = self.engine.connect()
+        if conn.dialect.name != "sqlite":
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        with conn:
+            yield conn
 
     def _check_sqlite_file(self) -> None:
         """An embedded catalog that was never created: say so, without creating an empty database file."""

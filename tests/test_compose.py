@@ -1,4 +1,4 @@
-"""docker-compose.yml cannot run here (no Docker engine): check it agrees with the code instead."""
+"""docker-compose.yml agrees with the code (tests/test_stack.py runs its services as processes: no Docker here)."""
 
 from __future__ import annotations
 
@@ -8,30 +8,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import yaml
 
 from registry.settings import settings_fields
+from tests.fixtures.compose import environment as _env
+from tests.fixtures.compose import services as _services
 
 ROOT = Path(__file__).resolve().parents[1]
-_DEFAULTED = re.compile(r"\$\{(\w+):?-([^}]*)\}")
-
-
-def _compose() -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-    return data
-
-
-def _services() -> dict[str, dict[str, Any]]:
-    services: dict[str, dict[str, Any]] = _compose()["services"]
-    return services
-
-
-def _env(service: dict[str, Any]) -> dict[str, str]:
-    """The service's environment as `docker compose` would fill it with no variables set (the defaults)."""
-    raw = service.get("environment") or {}
-    if isinstance(raw, list):
-        raw = dict(item.split("=", 1) for item in raw)
-    return {k: _DEFAULTED.sub(lambda m: m.group(2), str(v)) for k, v in raw.items()}
 
 
 def _flag(command: list[str], name: str) -> str:

@@ -13,8 +13,8 @@ from typing import Any
 import streamlit as st
 
 from registry.client.sdk import Client
+from registry.entities import BuildInfo, DeviceInfo, ModelDetail, ModelInfo
 from registry.errors import RegistryError
-from registry.service.entities import BuildInfo, DeviceInfo, ModelDetail, ModelInfo
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 TTL = 15  # seconds: a fresh publish shows up after at most this long

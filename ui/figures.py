@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from registry.service.entities import BenchmarkInfo, BuildInfo, DeviceInfo, EvaluationInfo
+from registry.entities import BenchmarkInfo, BuildInfo, DeviceInfo, EvaluationInfo
 from registry.vocab import EVALUATION_UNITS, as_fraction, evaluation_text
 
 # Most trustworthy first: a measurement on the SoC, a third party's figure for it, an estimate for it, and

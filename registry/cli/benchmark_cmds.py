@@ -10,7 +10,7 @@ import typer
 from registry.cli.output import info, print_json, print_table
 
 if TYPE_CHECKING:
-    from registry.service.entities import ModelDetail
+    from registry.entities import ModelDetail
 
 benchmark_app = typer.Typer(help="Benchmarks you measured yourself.", no_args_is_help=True)
 

@@ -241,7 +241,7 @@ def _devices(text: str | None) -> tuple[str, ...]:
     """Each name resolved in the device catalog (unknown -> an error with the closest matches), as slugs."""
     if not text:
         return ()
-    from registry.devices.catalog import resolve_device_spec
+    from registry.devices.lookup import resolve_device_spec
 
     return tuple(dict.fromkeys(resolve_device_spec(n.strip()).slug for n in text.split(",") if n.strip()))
 

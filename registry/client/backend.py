@@ -18,8 +18,7 @@ from registry.vocab import ModelFilter
 if TYPE_CHECKING:
     from registry.client.pull import FileRef
     from registry.client.remote import DownloadStats
-    from registry.service.audit import AuditEventInfo
-    from registry.service.entities import (
+    from registry.entities import (
         BenchmarkReport,
         BuildInfo,
         DeviceInfo,
@@ -29,6 +28,7 @@ if TYPE_CHECKING:
         ReportedBenchmark,
         VersionInfo,
     )
+    from registry.service.audit import AuditEventInfo
     from registry.service.manifest import Manifest
     from registry.service.published import ImportReport
     from registry.service.tokens import TokenInfo

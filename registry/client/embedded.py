@@ -20,9 +20,7 @@ if TYPE_CHECKING:
 
     from registry.client.backend import Fetch
     from registry.client.remote import DownloadStats
-    from registry.local import LocalCatalog
-    from registry.service.audit import AuditEventInfo
-    from registry.service.entities import (
+    from registry.entities import (
         BenchmarkReport,
         BuildInfo,
         DeviceInfo,
@@ -32,6 +30,8 @@ if TYPE_CHECKING:
         ReportedBenchmark,
         VersionInfo,
     )
+    from registry.local import LocalCatalog
+    from registry.service.audit import AuditEventInfo
     from registry.service.manifest import Manifest
     from registry.service.published import ImportReport
     from registry.service.tokens import TokenInfo

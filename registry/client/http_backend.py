@@ -20,8 +20,7 @@ if TYPE_CHECKING:
 
     from registry.client.backend import Fetch
     from registry.client.remote import DownloadStats
-    from registry.service.audit import AuditEventInfo
-    from registry.service.entities import (
+    from registry.entities import (
         BenchmarkReport,
         BuildInfo,
         DeviceInfo,
@@ -31,6 +30,7 @@ if TYPE_CHECKING:
         ReportedBenchmark,
         VersionInfo,
     )
+    from registry.service.audit import AuditEventInfo
     from registry.service.manifest import Manifest
     from registry.service.published import ImportReport
     from registry.service.tokens import TokenInfo
@@ -50,7 +50,7 @@ class HttpBackend:
     # -- reads -----------------------------------------------------------------------------------------------
 
     def search(self, query: ModelFilter, limit: int, cursor: str | None) -> tuple[list[ModelInfo], str | None]:
-        from registry.service.entities import ModelInfo
+        from registry.entities import ModelInfo
 
         params = {**query.__dict__, "q": query.text, "limit": limit, "cursor": cursor}
         params.pop("text")
@@ -58,23 +58,23 @@ class HttpBackend:
         return [ModelInfo.model_validate(i) for i in data["items"]], data.get("next_cursor")
 
     def model(self, name: str, version: str | None) -> ModelDetail:
-        from registry.service.entities import ModelDetail
+        from registry.entities import ModelDetail
 
         path = f"/v1/models/{_seg(name)}" + (f"/versions/{_seg(version)}" if version else "")
         return ModelDetail.model_validate(self._get(path))
 
     def build(self, build_id: int) -> BuildInfo:
-        from registry.service.entities import BuildInfo
+        from registry.entities import BuildInfo
 
         return BuildInfo.model_validate(self._get(f"/v1/builds/{int(build_id)}"))
 
     def devices(self) -> list[DeviceInfo]:
-        from registry.service.entities import DeviceInfo
+        from registry.entities import DeviceInfo
 
         return [DeviceInfo.model_validate(d) for d in self._get("/v1/devices")]
 
     def device(self, name: str) -> DeviceInfo:
-        from registry.service.entities import DeviceInfo
+        from registry.entities import DeviceInfo
 
         return DeviceInfo.model_validate(self._get(f"/v1/devices/{_seg(name)}"))
 
@@ -111,9 +111,9 @@ class HttpBackend:
     def publish(self, directory: Path, manifest: Manifest, progress: UploadProgress | None) -> PublishResult:
         """Hash every file, ask the server which blobs it lacks, stream only those, then post the manifest."""
         from registry.client.upload import upload_blob
+        from registry.entities import PublishResult
         from registry.errors import IntegrityFailure
         from registry.hashing import sha256_file
-        from registry.service.entities import PublishResult
         from registry.service.manifest import contained_file
 
         data = manifest.model_dump(mode="json", exclude_none=True)
@@ -144,7 +144,7 @@ class HttpBackend:
         return result.model_copy(update={"blobs_stored": stored, "bytes_stored": stored_bytes})
 
     def set_alias(self, model: str, alias: str, version: str) -> VersionInfo:
-        from registry.service.entities import VersionInfo
+        from registry.entities import VersionInfo
 
         path = f"/v1/models/{_seg(model)}/aliases/{_seg(alias)}"
         return VersionInfo.model_validate(self._request("PUT", path, json={"version": version}))
@@ -153,7 +153,7 @@ class HttpBackend:
         self._request("DELETE", f"/v1/models/{_seg(model)}/aliases/{_seg(alias)}")
 
     def set_status(self, action: str, model: str, version: str, reason: str | None) -> VersionInfo:
-        from registry.service.entities import VersionInfo
+        from registry.entities import VersionInfo
 
         path = f"/v1/models/{_seg(model)}/versions/{_seg(version)}/{action}"
         return VersionInfo.model_validate(self._request("POST", path, json={"reason": reason}))
@@ -173,7 +173,7 @@ class HttpBackend:
         self._request("POST", f"/v1/models/{_seg(model)}/versions/{_seg(version)}/mlflow", json=body)
 
     def add_benchmark(self, model: str, version: str, report: BenchmarkReport) -> ReportedBenchmark:
-        from registry.service.entities import ReportedBenchmark
+        from registry.entities import ReportedBenchmark
 
         path = f"/v1/models/{_seg(model)}/versions/{_seg(version)}/benchmarks"
         return ReportedBenchmark.model_validate(self._request("POST", path, json=report.model_dump(mode="json")))

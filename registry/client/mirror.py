@@ -13,8 +13,8 @@ from typing import Any
 from urllib.parse import quote
 
 from registry.client import remote
+from registry.entities import BuildInfo, ModelDetail
 from registry.service.bundle import ImportReport, import_versions, version_manifest
-from registry.service.entities import BuildInfo, ModelDetail
 from registry.settings import Settings
 from registry.vocab import PORTABLE_TARGET, normalize_precision
 

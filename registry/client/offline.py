@@ -102,7 +102,7 @@ def _device_matcher(device: str) -> Callable[[dict[str, Any]], bool]:
 def _device_spec(device: str) -> tuple[str, str] | None:
     """(chipset, slug) from the device catalog shipped with the package, or None for a name it does not know."""
     try:
-        from registry.devices.catalog import resolve_device_spec
+        from registry.devices.lookup import resolve_device_spec
 
         spec = resolve_device_spec(device)
     except (RegistryError, ImportError):

@@ -12,13 +12,13 @@ from registry.errors import SignatureInvalid
 from registry.settings import Settings
 
 if TYPE_CHECKING:
-    from registry.service.entities import ModelDetail
+    from registry.entities import ModelDetail
     from registry.service.signing import Verified
 
 
 def fetch_signed(settings: Settings, model: str, version: str) -> tuple[ModelDetail, list[dict[str, Any]]]:
     """The version as the catalog describes it, and its signature envelopes."""
-    from registry.service.entities import ModelDetail
+    from registry.entities import ModelDetail
 
     if settings.url:
         from registry.client import remote

@@ -18,7 +18,7 @@ from registry.errors import IntegrityFailure, OfflineError
 from registry.paths import safe_relative_path
 
 if TYPE_CHECKING:
-    from registry.service.entities import Resolution
+    from registry.entities import Resolution
 
 
 @dataclass(frozen=True)

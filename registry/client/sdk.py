@@ -2,7 +2,7 @@
 
 The client holds one ``CatalogBackend`` (``registry/client/backend.py``): ``EmbeddedBackend`` (the service layer on
 a database this process opens) or ``HttpBackend`` (``registry serve``), chosen by ``url`` / ``REGISTRY_URL`` / the
-server saved by ``registry login``. Both return the same entities (``registry.service.entities``) and raise the
+server saved by ``registry login``. Both return the same entities (``registry.entities``) and raise the
 same ``RegistryError`` subclasses. The CLI, the UI and ingest's publish step all go through this class.
 """
 
@@ -24,9 +24,7 @@ if TYPE_CHECKING:
 
     from registry.client.cache import Cache
     from registry.client.pull import FileRef, PulledFile
-    from registry.local import LocalCatalog
-    from registry.service.audit import AuditEventInfo
-    from registry.service.entities import (
+    from registry.entities import (
         BuildInfo,
         DeviceInfo,
         ModelDetail,
@@ -36,6 +34,8 @@ if TYPE_CHECKING:
         Resolution,
         VersionInfo,
     )
+    from registry.local import LocalCatalog
+    from registry.service.audit import AuditEventInfo
     from registry.service.published import ImportReport
     from registry.service.tokens import TokenInfo
 
@@ -210,7 +210,7 @@ class Client:
         alias: str | None = None,
     ) -> Resolution:
         """The one build for (model, device, precision[, runtime]) at a version, an alias, or the latest."""
-        from registry.service.entities import Resolution
+        from registry.entities import Resolution
 
         return Resolution.model_validate(self.resolve_json(model, device, precision, runtime, version, alias))
 
@@ -371,7 +371,7 @@ class Client:
         """Report a latency you measured for a build of ``model@version`` on ``device`` (``measured-device``, shown
         as reported by you: your token's name over HTTP, ``local:<user>`` on a local catalog). It anchors the
         version's estimates; a value over 100x off the estimate is refused unless ``force``."""
-        from registry.service.entities import BenchmarkReport
+        from registry.entities import BenchmarkReport
 
         report = BenchmarkReport(
             device=device,

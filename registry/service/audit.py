@@ -44,7 +44,7 @@ class AuditEventInfo(BaseModel):
 
     @field_serializer("at")
     def _utc(self, value: datetime) -> str:
-        from registry.service.entities import utc_iso
+        from registry.entities import utc_iso
 
         return utc_iso(value)
 

@@ -34,11 +34,11 @@ from sqlalchemy.orm import Session
 
 from registry import __version__
 from registry.devices import resolve_device
+from registry.entities import BuildInfo, ModelDetail
 from registry.errors import BuildNotFound, IntegrityFailure, InvalidInput
 from registry.models import Device, DeviceName
 from registry.service import lifecycle
 from registry.service.catalog import show_model
-from registry.service.entities import BuildInfo, ModelDetail
 from registry.service.manifest import BenchmarkEntry, EvaluationEntry, Manifest
 from registry.service.publish import publish_uploaded
 from registry.service.signing import envelopes_of, store_envelope

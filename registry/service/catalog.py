@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from registry.devices import list_devices as _list_devices
 from registry.devices import resolve_device
+from registry.entities import BuildInfo, DeviceInfo, ModelDetail, ModelInfo
 from registry.errors import BuildNotFound, InvalidInput
 from registry.models import Alias, Benchmark, Build, BuildFile, Device, Evaluation, Model, ModelName, Version
 from registry.service import lookup
@@ -23,7 +24,6 @@ from registry.service.convert import (
     semver_of,
     version_info,
 )
-from registry.service.entities import BuildInfo, DeviceInfo, ModelDetail, ModelInfo
 from registry.vocab import PORTABLE_TARGET, SLUG_RE, ModelFilter, normalize_precision, normalize_runtime
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from registry.models import Benchmark, Build, BuildFile, Device, Evaluation, Model, Version
-from registry.service.entities import (
+from registry.entities import (
     BenchmarkInfo,
     BuildInfo,
     DeviceInfo,
@@ -14,6 +13,7 @@ from registry.service.entities import (
     ModelInfo,
     VersionInfo,
 )
+from registry.models import Benchmark, Build, BuildFile, Device, Evaluation, Model, Version
 from registry.vocab import SemVer
 
 

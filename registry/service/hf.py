@@ -20,11 +20,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from registry.entities import BuildInfo, ModelDetail
 from registry.errors import NotFound, VersionNotFound
 from registry.service import lookup
 from registry.service.catalog import show_model
 from registry.service.digests import find_by_digest, is_digest_ref
-from registry.service.entities import BuildInfo, ModelDetail
 
 MAIN = "main"
 _COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")

@@ -20,12 +20,12 @@ from typing import Final
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from registry.entities import VersionInfo
 from registry.errors import Conflict, Forbidden, InvalidInput
 from registry.models import Alias, Build, Model, Version
 from registry.service import audit, lookup
 from registry.service.audit import LOCAL_ACTOR, Actor
 from registry.service.convert import version_info
-from registry.service.entities import VersionInfo
 from registry.service.locks import lock_model
 from registry.validation import MAX_REASON
 from registry.vocab import check_alias

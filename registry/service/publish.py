@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry.devices import resolve_device
+from registry.entities import PublishResult
 from registry.errors import BlobNotFound, Conflict, IntegrityFailure, InvalidManifest, VersionImmutable
 from registry.hashing import sha256_file
 from registry.models import Benchmark, Blob, Build, BuildFile, Evaluation, Model, ModelName, Version
@@ -24,7 +25,6 @@ from registry.models.base import utcnow
 from registry.service import audit
 from registry.service.anchoring import reanchor_version
 from registry.service.audit import LOCAL_ACTOR, Actor
-from registry.service.entities import PublishResult
 from registry.service.locks import lock_model
 from registry.service.manifest import BuildEntry, Manifest, contained_file, load_manifest
 from registry.storage import BlobInfo, BlobStore

@@ -9,13 +9,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry.devices import resolve_device
+from registry.entities import BenchmarkReport, ReportedBenchmark
 from registry.errors import BuildNotFound, ImplausibleMeasurement, InvalidInput
 from registry.models import Benchmark, Build, Device, Version
 from registry.service import audit, lookup
 from registry.service.anchoring import current, reanchor_version
 from registry.service.audit import LOCAL_ACTOR, Actor
 from registry.service.convert import benchmark_info
-from registry.service.entities import BenchmarkReport, ReportedBenchmark
 from registry.vocab import PORTABLE_TARGET, normalize_precision, normalize_runtime
 
 # A reported latency this many times the estimate (or this many times smaller) is refused unless forced.

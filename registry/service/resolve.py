@@ -6,17 +6,16 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, and_, bindparam, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Connection, Select, and_, bindparam, select
+from sqlalchemy.orm import Session
 
-from registry.db import transaction
 from registry.devices import resolve_device
+from registry.entities import BuildInfo, FileInfo, Resolution
 from registry.errors import BuildNotFound, InvalidInput, VersionNotFound
 from registry.models import Alias, Build, BuildFile, Device, DeviceName, Model, Version
 from registry.service import lookup
 from registry.service.convert import build_info
 from registry.service.digests import build_digest, find_by_digest, is_digest_ref
-from registry.service.entities import BuildInfo, FileInfo, Resolution
 from registry.vocab import PORTABLE_TARGET, SemVer, normalize_name, normalize_precision, normalize_runtime
 
 # Among portable builds of the same precision, the one a caller gets when they name no runtime.
@@ -141,37 +140,6 @@ def _what_exists(session: Session, version: Version) -> str:
 
 
 # ---------------------------------------------------------------- the one-query fast path (the API's hot path)
-
-
-def resolve_on(
-    engine: Engine,
-    sessions: sessionmaker[Session],
-    model: str,
-    device: str,
-    precision: str,
-    *,
-    runtime: str | None = None,
-    version: str | None = None,
-    alias: str | None = None,
-    file_url: Callable[[str], str] | None = None,
-) -> Resolution:
-    """``resolve_fast`` on a pooled connection of ``engine`` (what the API's resolve endpoint runs); errors come
-    from ``resolve`` in a session of ``sessions``."""
-
-    def in_session(*args: Any, **kwargs: Any) -> Resolution:
-        with transaction(sessions) as session:
-            return resolve(session, *args, **kwargs)
-
-    conn = engine.connect()
-    if conn.dialect.name != "sqlite":
-        # One SELECT needs no transaction around it (it reads one consistent snapshot by itself): autocommit spares
-        # PostgreSQL the BEGIN and ROLLBACK round trips, two thirds of the time a resolve took there. (pysqlite
-        # opens no transaction for a SELECT anyway, and switching its mode costs more than it saves.)
-        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-    with conn:
-        return resolve_fast(
-            conn, in_session, model, device, precision, runtime=runtime, version=version, alias=alias, file_url=file_url
-        )
 
 
 def resolve_fast(

@@ -20,12 +20,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from registry.entities import BuildInfo, ModelDetail
 from registry.errors import InvalidInput, SignatureInvalid, SignatureMissing
 from registry.models import Signature
 from registry.service import lookup
 from registry.service.catalog import show_model
 from registry.service.digests import build_digest
-from registry.service.entities import BuildInfo, ModelDetail
 from registry.service.keys import PublicKey
 
 PAYLOAD_TYPE = "application/vnd.in-toto+json"

@@ -10,11 +10,11 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from registry.entities import UtcDatetime
 from registry.errors import InvalidInput, NotFound
 from registry.models import ApiToken
 from registry.service import audit
 from registry.service.audit import LOCAL_ACTOR, Actor
-from registry.service.entities import UtcDatetime
 from registry.validation import MAX_TOKEN_NAME
 from registry.vocab import TOKEN_SCOPES
 

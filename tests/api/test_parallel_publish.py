@@ -9,12 +9,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from registry.client.sdk import Client
+from registry.entities import PublishResult
 from registry.errors import RegistryError, VersionImmutable
 from registry.local import LocalCatalog
 from registry.service import lifecycle
 from registry.service.audit import list_events
 from registry.service.catalog import show_model
-from registry.service.entities import PublishResult
 from registry.service.tokens import create_token
 from tests.fixtures.server import running_server
 from tests.helpers import cli_env, write_publish_dir

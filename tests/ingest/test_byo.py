@@ -20,9 +20,9 @@ from ingest.errors import InputShapeRequired
 from ingest.executor import SerialExecutor
 from ingest.fidelity import MAX_DB, degenerate_reasons
 from ingest.pipeline import run_ingest
+from registry.entities import BuildInfo
 from registry.local import LocalCatalog
 from registry.service.catalog import show_model
-from registry.service.entities import BuildInfo
 from tests.helpers import cli_env
 from tests.ingest import byo_models
 from tests.ingest.zoo_fixture import make_local

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from registry.entities import BenchmarkReport
 from registry.errors import BuildNotFound, ImplausibleMeasurement, InvalidInput
 from registry.estimator.graphcost import analyze_onnx
 from registry.estimator.predict import benchmarks_from_summaries, estimator_version
@@ -17,7 +18,6 @@ from registry.local import LocalCatalog
 from registry.models import Benchmark
 from registry.service.anchoring import benchmark_history, reanchor_version
 from registry.service.catalog import show_model
-from registry.service.entities import BenchmarkReport
 from registry.service.lookup import get_model, get_version
 from registry.service.publish import publish_directory
 from registry.service.published import import_published

@@ -3,7 +3,7 @@ anchored and on what, and that a user's own measurement is self-reported, with i
 
 from __future__ import annotations
 
-from registry.service.entities import BenchmarkInfo
+from registry.entities import BenchmarkInfo
 from ui.figures import latency_badge
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from registry.service.entities import BuildInfo, EvaluationInfo
+from registry.entities import BuildInfo, EvaluationInfo
 from ui.figures import data_text, eval_badge, shapes_text
 
 
@@ -51,7 +51,7 @@ def test_badges_say_how_a_figure_was_measured() -> None:
 def test_a_model_measured_per_component_only_has_a_heatmap_figure_per_device() -> None:
     """Whisper-like: encoder and decoder measured apart, on the host (1 and 2 threads) and on a device: each
     column shows the fastest total over the parts, never a dash."""
-    from registry.service.entities import BenchmarkInfo, FileInfo
+    from registry.entities import BenchmarkInfo, FileInfo
     from ui.figures import fastest_per_device, latency_badge
 
     def part(component: str, ms: float, device: str | None = None, threads: int = 1) -> BenchmarkInfo:

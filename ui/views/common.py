@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from registry.service.entities import DeviceInfo
+from registry.entities import DeviceInfo
 from ui import api, nav
 from ui.figures import device_label
 

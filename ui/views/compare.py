@@ -8,7 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from registry.service.entities import BenchmarkInfo, DeviceInfo, ModelDetail
+from registry.entities import BenchmarkInfo, DeviceInfo, ModelDetail
 from ui import api, nav
 from ui.figures import (
     best_build,

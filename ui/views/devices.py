@@ -6,7 +6,7 @@ from typing import Any
 
 import streamlit as st
 
-from registry.service.entities import DeviceInfo
+from registry.entities import DeviceInfo
 from ui import api, nav
 from ui.figures import device_label
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from registry.service.entities import BenchmarkInfo, BuildInfo, DeviceInfo, ModelDetail
+from registry.entities import BenchmarkInfo, BuildInfo, DeviceInfo, ModelDetail
 from ui import api, nav
 from ui.figures import (
     WEIGHTS_TEXT,

@@ -11,6 +11,7 @@ from starlette.datastructures import URLPath
 
 from registry.api.deps import ActorDep, AdminAccess, PublishAccess, ReadAccess, SessionDep
 from registry.api.params import DEVICE_PATTERN, WRITE_ERRORS, AliasName, DeviceName, ModelName, VersionText, errors
+from registry.entities import BuildInfo, DeviceInfo, ModelDetail, Resolution, VersionInfo
 from registry.local import LocalCatalog
 from registry.service import audit, lifecycle
 from registry.service.audit import AuditEventInfo
@@ -21,8 +22,7 @@ from registry.service.catalog import (
     search_page,
     show_model,
 )
-from registry.service.entities import BuildInfo, DeviceInfo, ModelDetail, Resolution, VersionInfo
-from registry.service.resolve import resolve_on
+from registry.service.resolve import resolve, resolve_fast
 from registry.validation import MAX_REASON, MAX_VERSION, SEMVER_PATTERN
 from registry.vocab import PRECISION_ALIASES, PRECISIONS, RUNTIMES, ModelFilter
 
@@ -108,7 +108,7 @@ async def resolve_build(
     args = (catalog, _blob_url(request), model, device, precision, runtime, version, alias)
     # SQLite answers from the local file in well under a millisecond, less than a hop to the thread pool and back
     # costs; a server database (a network round trip) is waited for in the pool so the event loop stays free.
-    r = _resolve(*args) if catalog.engine.dialect.name == "sqlite" else await run_in_threadpool(_resolve, *args)
+    r = resolve_in(*args) if catalog.engine.dialect.name == "sqlite" else await run_in_threadpool(resolve_in, *args)
     return Response(r.model_dump_json(), media_type="application/json")
 
 
@@ -122,27 +122,27 @@ def _blob_url(request: Request) -> Callable[[str], str]:
     return lambda sha256: base + sha256
 
 
-def _resolve(
+def resolve_in(
     catalog: LocalCatalog,
-    file_url: Callable[[str], str],
+    file_url: Callable[[str], str] | None,
     model: str,
     device: str,
     precision: str,
-    runtime: str | None,
-    version: str | None,
-    alias: str | None,
+    runtime: str | None = None,
+    version: str | None = None,
+    alias: str | None = None,
 ) -> Resolution:
-    return resolve_on(
-        catalog.engine,
-        catalog.sessionmaker,
-        model,
-        device,
-        precision,
-        runtime=runtime,
-        version=version,
-        alias=alias,
-        file_url=file_url,
-    )
+    """The resolve endpoint's work: ``resolve_fast`` on one read connection; anything but the ordinary answer is
+    ``resolve`` in a transaction of its own, so every error and hint is the service's."""
+
+    def in_session(*args: Any, **kwargs: Any) -> Resolution:
+        with catalog.session() as session:
+            return resolve(session, *args, **kwargs)
+
+    with catalog.read_connection() as conn:
+        return resolve_fast(
+            conn, in_session, model, device, precision, runtime=runtime, version=version, alias=alias, file_url=file_url
+        )
 
 
 Reason = Annotated[str | None, Body(embed=True, max_length=MAX_REASON)]

@@ -4,7 +4,7 @@ from fastapi import APIRouter
 
 from registry.api.deps import ActorDep, PublishAccess, SessionDep, SettingsDep, StoreDep
 from registry.api.params import WRITE_ERRORS
-from registry.service.entities import PublishResult
+from registry.entities import PublishResult
 from registry.service.manifest import Manifest
 from registry.service.publish import publish_uploaded
 

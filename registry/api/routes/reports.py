@@ -8,8 +8,8 @@ from fastapi import APIRouter, Path
 
 from registry.api.deps import ActorDep, PublishAccess, ReadAccess, SessionDep
 from registry.api.params import ModelName, VersionText
+from registry.entities import BenchmarkInfo, BenchmarkReport, ReportedBenchmark
 from registry.service.anchoring import benchmark_history
-from registry.service.entities import BenchmarkInfo, BenchmarkReport, ReportedBenchmark
 from registry.service.reports import add_reported_benchmark
 
 router = APIRouter(prefix="/v1", tags=["benchmarks"])
