@@ -19,8 +19,8 @@ from tests.ui.test_pages import rows, run_app
 
 @pytest.fixture
 def anchored_api(tmp_path: Path, sqlite_template: Path, small_onnx: Path) -> Iterator[str]:  # noqa: F811
-    from registry.local import LocalCatalog
     from registry.entities import BenchmarkReport
+    from registry.local import LocalCatalog
     from registry.service.publish import publish_directory
     from registry.service.reports import add_reported_benchmark
     from registry.settings import get_settings
