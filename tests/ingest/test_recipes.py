@@ -87,7 +87,7 @@ def test_a_recipe_builds_evaluates_publishes_and_a_reingest_changes_nothing(
     recipe = write_recipe(tmp_path / "r.yaml", precisions=["float", "w8a8", "w4a16"])
     [first] = _ingest(local, tmp_path, recipe)
     assert first.status == "partial" and first.published is not None and first.published.created
-    assert first.builds["w4a16"]["error"] == "unsupported_precision"  # a CNN takes no w4a16: recorded, not a crash
+    assert first.build("w4a16").error == "unsupported_precision"  # a CNN takes no w4a16: recorded, not a crash
     with local.session() as s:
         detail = show_model(s, "tiny-digits")
     assert detail.model.weights == "trained-here"
