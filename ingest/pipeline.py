@@ -67,9 +67,17 @@ class Prepared:
     runtime_errors: dict[str, dict[str, Any]] = field(default_factory=dict)
     io_names: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=dict)
 
-    def build_keys(self) -> list[BuildKey]:
-        """Every build to make, precision-major: (float, onnx), (float, tflite), (fp16, onnx), ..."""
-        return [BuildKey(p, r) for p in self.precisions for r in self.runtimes]
+    def build_keys(self) -> tuple[list[BuildKey], list[BuildKey]]:
+        """(every build to make, precision-major: (float, onnx), (float, tflite), (fp16, onnx), ...; the
+        (precision, runtime) pairs skipped because that runtime has no such precision, e.g. w8a16 in tflite).
+        ONNX takes every precision: one the model does not support fails with the reason."""
+        from ingest.converters import converter
+
+        made = {r: converter(r).precisions for r in self.runtimes if r != "onnx"}
+        keys = [BuildKey(p, r) for p in self.precisions for r in self.runtimes]
+        return [k for k in keys if k.runtime == "onnx" or k.precision in made[k.runtime]], [
+            k for k in keys if k.runtime != "onnx" and k.precision not in made[k.runtime]
+        ]
 
     @functools.cached_property
     def sample_digests(self) -> dict[str, str]:
@@ -209,7 +217,10 @@ def ingest_many(
             report.log_path = str(log.path) if log else None
             run = runs[slug] = _ModelRun(prep, report)
             reports.append(report)
-            for key in prep.build_keys():
+            keys, skipped = prep.build_keys()
+            for key in skipped:
+                say(f"{slug}: no {key.label} build: {key.runtime} builds are {', '.join(_made(key.runtime))}")
+            for key in keys:
                 outcome = _queue(prep, key, cache_root, opts, runner, futures, display)
                 if outcome is None:
                     run.pending += 1
@@ -303,6 +314,12 @@ def _queue(
         display.stage(slug, key.label, "optimize -> fidelity -> profile")
     futures[runner.submit(run_build, job)] = (slug, job)
     return None
+
+
+def _made(runtime: str) -> tuple[str, ...]:
+    from ingest.converters import converter
+
+    return converter(runtime).precisions
 
 
 def _supported(prep: Prepared, runtime: str) -> tuple[str, ...] | None:
