@@ -102,7 +102,7 @@ def profile(
     started = time.perf_counter()
     path = Path(path).resolve()
     if not path.is_file():
-        raise InvalidInput(f"No model file at '{path}'.")
+        raise InvalidInput(f"No {'ONNX' if runtime == 'onnx' else runtime} file at '{path}'.")
     feeds = [dict(inputs)] if isinstance(inputs, Mapping) else [dict(feed) for feed in inputs]
     if not feeds:
         raise InvalidInput("profile() needs at least one input dict.")

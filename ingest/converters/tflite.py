@@ -194,10 +194,10 @@ def _quantize(
             algorithm_key=recipe.AlgorithmName.FLOAT_CASTING,
         )
         q.load_quantization_recipe(manager.get_quantization_recipe())
-        result = q.quantize(enable_progress_report=False)
+        result = q.quantize(enable_progress_bar=False, enable_progress_report=False)
     elif precision == "mixed":
         q.load_quantization_recipe(recipe.dynamic_wi8_afp32())
-        result = q.quantize(enable_progress_report=False)
+        result = q.quantize(enable_progress_bar=False, enable_progress_report=False)
     else:
         if not calibration:
             raise InvalidInput("A w8a8 TFLite build needs calibration samples.", hint="Give the recipe's calibration.")
@@ -207,5 +207,6 @@ def _quantize(
         samples = [
             {n: v.astype(np.float32, copy=False) for n, v in _feed(s, names, interface).items()} for s in calibration
         ]
-        result = q.quantize(q.calibrate({SIGNATURE: samples}), enable_progress_report=False)
+        calibrated = q.calibrate({SIGNATURE: samples}, num_threads=1)
+        result = q.quantize(calibrated, enable_progress_bar=False, enable_progress_report=False)
     result.export_model(str(path))

@@ -114,7 +114,7 @@ def test_a_recipe_builds_evaluates_publishes_and_a_reingest_changes_nothing(
     assert len({b.device for b in estimated}) == n_devices
     assert all(b.error_pct is not None and b.source.startswith("estimator ") for b in estimated)
 
-    [again] = _ingest(local, tmp_path, recipe)
+    [again] = _ingest(local, tmp_path, recipe, host_runtimes=("onnx", "tflite"))
     assert again.ran_stages == 0 and again.cached_stages == first.ran_stages + first.cached_stages
     assert again.published is not None and not again.published.created
     assert again.mlflow is not None and again.mlflow["reused"] and again.mlflow["run_id"] == first.mlflow["run_id"]
