@@ -294,11 +294,18 @@ def _byo(
     precisions = wanted or ("float", "fp16", "w8a8")
     card = {"name": name, "task": task, "domain": domain, "license": license, "weights": weights}
     run = {"executor": pool, "progress": progress, "log": log, "display": display}
-    display.plan({slug: len(precisions)})
+    display.plan({slug: _planned(precisions, opts.host_runtimes if torch_ckpt is not None else ("onnx",))})
     if onnx is not None:
         return ingest_onnx(onnx, slug, card, input_shape, byo_flags, precisions, root, catalog, opts, run)
     assert torch_ckpt is not None
     return ingest_torch(torch_ckpt, slug, card, input_shape, byo_flags, precisions, root, catalog, opts, run)
+
+
+def _planned(precisions: tuple[str, ...], runtimes: tuple[str, ...]) -> int:
+    """How many builds a model gets: every precision in onnx, those the other runtimes make in theirs."""
+    from ingest.converters import converter
+
+    return sum(1 for r in runtimes for p in precisions if r == "onnx" or p in converter(r).precisions)
 
 
 def _recipes(
@@ -331,7 +338,7 @@ def _recipes(
         if r.slug in seen and r.path is not None:
             raise InvalidInput(f"{r.path} and {seen[r.slug]} both describe '{r.slug}'.", hint="Give each a slug.")
         seen[r.slug] = r.path or Path(r.slug)
-    display.plan({r.slug: len(wanted or r.precisions) for r in recipes})
+    display.plan({r.slug: _planned(wanted or r.precisions, opts.host_runtimes) for r in recipes})
     preps = prepare_recipes(recipes, root, precisions=wanted, log=log, runtimes=opts.host_runtimes)
     return ingest_many(
         _announced(preps, recipes, display),
