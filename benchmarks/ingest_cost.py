@@ -66,7 +66,7 @@ def _ingest(recipe_path: Path, root: Path, catalog: Any, devices: tuple[str, ...
         pool.close()
         log.close()
     seconds = time.perf_counter() - started
-    built = sorted(p for p, b in report.builds.items() if b["status"] == "built")
+    built = sorted(k.label for k, b in report.builds.items() if b.built)
     return {
         "seconds": round(seconds, 3),
         "status": report.status,

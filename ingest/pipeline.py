@@ -1,11 +1,13 @@
 """The ingest pipeline: (export) -> optimize per precision -> fidelity -> host profile -> evaluate -> record.
 
-A model arrives ``Prepared``: its card, one FP32 ONNX file per component, calibration and evaluation inputs
-(a recipe's, or synthetic ones for bring-your-own models) and, for zoo models, a task metric. Builds (one per
-precision) are independent: they fan out to an executor (``ingest.executor``) as picklable ``BuildJob``s, and
+A model arrives ``Prepared``: its card, one FP32 ONNX file per component (and the FP32 source of every other host
+runtime, e.g. a float .tflite), calibration and evaluation inputs (a recipe's, or synthetic ones for
+bring-your-own models) and, for zoo models, a task metric. Builds (one per (precision, runtime), ``BuildKey``)
+are independent: they fan out to an executor (``ingest.executor``) as picklable ``BuildJob``s, and
 their stages are cached by content (``ingest.stagecache``), so a re-run of an unchanged model skips finished
-work and starts no worker at all. A precision that fails is recorded with its error without stopping the others.
-Publishing, task evaluation and MLflow recording stay in this process (``ingest.record``).
+work and starts no worker at all. A build that fails is recorded with its error without stopping the others.
+Task evaluation, the backend's device builds (``Backend.device_builds``), the per-device estimates, publishing
+and MLflow recording stay in this process (``ingest.record``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ingest.builds import BuildKey, BuildResult, ComponentResult
 from ingest.byo import ByoInputs, ModelSource
 from ingest.errors import UnsupportedPrecision
 from ingest.stagecache import StageCache, file_digest, stage_key
@@ -31,7 +34,6 @@ if TYPE_CHECKING:
     from ingest.zoo.base import TaskMetric
 
 DEFAULT_PRECISIONS = ("float", "fp16", "w8a8")
-HUB_RUNTIMES = ("onnx", "tflite", "qnn_context_binary")  # --backend qai-hub without --runtimes
 Progress = Callable[[str], None]
 Inputs = dict[str, Any]
 
@@ -57,6 +59,25 @@ class Prepared:
     accept_degenerate: bool = False
     ran_stages: int = 0
     cached_stages: int = 0
+    # Host runtimes other than onnx (``ingest.converters``): runtime -> component -> its FP32 source and digest,
+    # or why the model could not be converted to it (then every build of that runtime fails with that reason).
+    runtimes: tuple[str, ...] = ("onnx",)
+    sources: dict[str, dict[str, Path]] = field(default_factory=dict)
+    source_digests: dict[str, dict[str, str]] = field(default_factory=dict)
+    runtime_errors: dict[str, dict[str, Any]] = field(default_factory=dict)
+    io_names: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=dict)
+
+    def build_keys(self) -> tuple[list[BuildKey], list[BuildKey]]:
+        """(every build to make, precision-major: (float, onnx), (float, tflite), (fp16, onnx), ...; the
+        (precision, runtime) pairs skipped because that runtime has no such precision, e.g. w8a16 in tflite).
+        ONNX takes every precision: one the model does not support fails with the reason."""
+        from ingest.converters import converter
+
+        made = {r: converter(r).precisions for r in self.runtimes if r != "onnx"}
+        keys = [BuildKey(p, r) for p in self.precisions for r in self.runtimes]
+        return [k for k in keys if k.runtime == "onnx" or k.precision in made[k.runtime]], [
+            k for k in keys if k.runtime != "onnx" and k.precision not in made[k.runtime]
+        ]
 
     @functools.cached_property
     def sample_digests(self) -> dict[str, str]:
@@ -77,7 +98,8 @@ class IngestOptions:
     devices: tuple[str, ...] = ()
     backend: str = "local"
     record_mlflow: bool = True
-    runtimes: tuple[str, ...] = ()  # qai-hub: the runtimes AI Hub compiles (default HUB_RUNTIMES)
+    runtimes: tuple[str, ...] = ()  # the runtimes the backend compiles for devices (empty: its default)
+    host_runtimes: tuple[str, ...] = ("onnx",)  # the runtimes built on this host (``ingest.converters``)
 
 
 @dataclass
@@ -86,7 +108,7 @@ class IngestReport:
     version: str
     run_id: int
     status: str
-    builds: dict[str, dict[str, Any]] = field(default_factory=dict)
+    builds: dict[BuildKey, BuildResult] = field(default_factory=dict)
     published: PublishResult | None = None
     cached_stages: int = 0
     ran_stages: int = 0
@@ -94,6 +116,7 @@ class IngestReport:
     error: dict[str, Any] | None = None
     log_path: str | None = None
     devices: tuple[str, ...] = ()
+    backend: str = "local"
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -103,7 +126,7 @@ class IngestReport:
             "run": self.run_id,
             "stages_run": self.ran_stages,
             "stages_cached": self.cached_stages,
-            "builds": {p: {k: v for k, v in b.items() if k not in _BULKY} for p, b in self.builds.items()},
+            "builds": {key.label: build.summary() for key, build in self.builds.items()},
             "published": self.published.model_dump(mode="json") if self.published else None,
             "mlflow_run": (self.mlflow or {}).get("run_id"),
             "error": self.error,
@@ -111,8 +134,8 @@ class IngestReport:
             "log": self.log_path,
         }
 
-
-_BULKY = ("components", "events", "traceback", "hub_builds", "device_evaluations")
+    def build(self, precision: str, runtime: str = "onnx") -> BuildResult:
+        return self.builds[BuildKey(precision, runtime)]
 
 
 def run_ingest(
@@ -182,49 +205,52 @@ def ingest_many(
     say = _sayer(progress, log)
     cache_root = str(work_dir / "cache")
     runs: dict[str, _ModelRun] = {}
-    futures: dict[Any, tuple[str, str, BuildJob]] = {}
+    futures: dict[Any, tuple[str, BuildJob]] = {}
     reports: list[IngestReport] = []
     try:
         for prep in items:
             slug = prep.source.slug
             version = opts.version or default_version(catalog, slug)
             run_id = start_run(catalog, prep, version, opts, log)
-            report = IngestReport(slug, version, run_id, "running", devices=opts.devices)
+            report = IngestReport(slug, version, run_id, "running", devices=opts.devices, backend=backend.name)
             report.ran_stages, report.cached_stages = prep.ran_stages, prep.cached_stages
             report.log_path = str(log.path) if log else None
             run = runs[slug] = _ModelRun(prep, report)
             reports.append(report)
-            for precision in prep.precisions:
-                outcome = _queue(prep, precision, cache_root, opts, runner, futures, display)
+            keys, skipped = prep.build_keys()
+            for key in skipped:
+                say(f"{slug}: no {key.label} build: {key.runtime} builds are {', '.join(_made(key.runtime))}")
+            for key in keys:
+                outcome = _queue(prep, key, cache_root, opts, runner, futures, display)
                 if outcome is None:
                     run.pending += 1
                 else:
-                    _record_build(run, precision, outcome, say, display)
+                    _record_build(run, outcome, say, display)
             if run.pending == 0:
                 _finish(run, catalog, work_dir, opts, backend, say, display)
-        pending, retried = list(futures), set()
+        pending, retried = list(futures), set[tuple[str, BuildKey]]()
         while pending:
             resubmitted = []
             for future in runner.as_completed(pending):
-                slug, precision, job = futures[future]
+                slug, job = futures[future]
                 try:
                     outcome = future.result()
                 except BrokenProcessPool as exc:
                     # One worker died (the kernel's OOM killer, say) and took the pool with it: every build still
                     # queued there fails the same way, guilty or not. Each gets one more try in a fresh pool.
-                    if (slug, precision) not in retried:
-                        retried.add((slug, precision))
-                        say(f"{slug}/{precision}: a worker process died; retrying once in a fresh process")
+                    if (slug, job.key) not in retried:
+                        retried.add((slug, job.key))
+                        say(f"{slug}/{job.key.label}: a worker process died; retrying once in a fresh process")
                         again = runner.submit(run_build, job)
-                        futures[again] = (slug, precision, job)
+                        futures[again] = (slug, job)
                         resubmitted.append(again)
                         continue
-                    outcome = failure(exc, hint=_DIED_HINT)
+                    outcome = BuildResult.failed(job.key, failure(exc, hint=_DIED_HINT))
                 except Exception as exc:  # the cluster went away
-                    outcome = failure(exc)
+                    outcome = BuildResult.failed(job.key, failure(exc))
                 run = runs[slug]
                 run.pending -= 1
-                _record_build(run, precision, outcome, say, display)
+                _record_build(run, outcome, say, display)
                 if run.pending == 0:
                     _finish(run, catalog, work_dir, opts, backend, say, display)
             pending = resubmitted
@@ -242,65 +268,87 @@ _DIED_HINT = (
 
 def _queue(
     prep: Prepared,
-    precision: str,
+    key: BuildKey,
     cache_root: str,
     opts: IngestOptions,
     runner: Executor,
-    futures: dict[Any, tuple[str, str, BuildJob]],
+    futures: dict[Any, tuple[str, BuildJob]],
     display: Display | None,
-) -> dict[str, Any] | None:
+) -> BuildResult | None:
     """The build's outcome when it is known now (failed up front, or every stage cached); else submit it."""
     slug = prep.source.slug
     if prep.error is not None:
-        return {**prep.error, "status": "failed"}
-    if prep.supported is not None and precision not in prep.supported:
+        return BuildResult.failed(key, prep.error)
+    if key.runtime in prep.runtime_errors:  # the model did not convert to this runtime: every build says why
+        return BuildResult.failed(key, prep.runtime_errors[key.runtime])
+    supported = _supported(prep, key.runtime)
+    if supported is not None and key.precision not in supported:
+        runtime = "" if key.runtime == "onnx" else f" for runtime {key.runtime}"
         exc = UnsupportedPrecision(
-            f"{slug} does not take precision {precision}: it supports {', '.join(prep.supported)}.",
-            hint=f"Pick one of: {', '.join(prep.supported)}.",
+            f"{slug} does not take precision {key.precision}{runtime}: it supports {', '.join(supported)}.",
+            hint=f"Pick one of: {', '.join(supported)}.",
         )
-        return failure(exc)
+        return BuildResult.failed(key, failure(exc))
+    onnx = {n: str(p) for n, p in prep.source.components.items()}
     job = BuildJob(
         slug=slug,
-        precision=precision,
-        components={n: str(p) for n, p in prep.source.components.items()},
-        digests=prep.digests,
+        precision=key.precision,
+        components=onnx if key.runtime == "onnx" else {n: str(p) for n, p in prep.sources[key.runtime].items()},
+        digests=prep.digests if key.runtime == "onnx" else prep.source_digests[key.runtime],
         calibration=prep.calibration,
         eval=prep.eval,
         synthetic=prep.synthetic,
         cache_root=cache_root,
         profile_runs=opts.profile_runs,
-        options=prep.options.get(precision, {}),
+        options=prep.options.get(key.precision, {}),
         sample_digests=prep.sample_digests,
         accept_degenerate=prep.accept_degenerate,
+        runtime=key.runtime,
+        reference={} if key.runtime == "onnx" else onnx,
+        interfaces={} if key.runtime == "onnx" else prep.io_names,
     )
     cached = run_build(job, cached_only=True)
     if cached is not None:
         return cached
     if display:
-        display.stage(slug, precision, "optimize -> fidelity -> profile")
-    futures[runner.submit(run_build, job)] = (slug, precision, job)
+        display.stage(slug, key.label, "optimize -> fidelity -> profile")
+    futures[runner.submit(run_build, job)] = (slug, job)
     return None
 
 
-def _record_build(
-    run: _ModelRun, precision: str, outcome: dict[str, Any], say: Progress, display: Display | None
-) -> None:
-    report = run.report
-    for event in outcome.get("events", []):
+def _made(runtime: str) -> tuple[str, ...]:
+    from ingest.converters import converter
+
+    return converter(runtime).precisions
+
+
+def _supported(prep: Prepared, runtime: str) -> tuple[str, ...] | None:
+    """The precisions the model takes in ``runtime``: the model's own list, within what the converter makes."""
+    if runtime == "onnx":
+        return prep.supported
+    from ingest.converters import converter
+
+    made = converter(runtime).precisions
+    return tuple(p for p in (prep.supported or made) if p in made)
+
+
+def _record_build(run: _ModelRun, outcome: BuildResult, say: Progress, display: Display | None) -> None:
+    report, label = run.report, outcome.key.label
+    for event in outcome.events:
         say(f"{report.model}: {event}")
-    if outcome.get("traceback"):
-        say(f"{report.model}/{precision} traceback:\n{outcome['traceback']}")
-    report.ran_stages += int(outcome.get("ran", 0))
-    report.cached_stages += int(outcome.get("cached", 0))
-    report.builds[precision] = outcome
-    if outcome["status"] == "built":
-        say(f"{report.model}/{precision}: built")
+    if outcome.traceback:
+        say(f"{report.model}/{label} traceback:\n{outcome.traceback}")
+    report.ran_stages += outcome.ran
+    report.cached_stages += outcome.cached
+    report.builds[outcome.key] = outcome
+    if outcome.built:
+        say(f"{report.model}/{label}: built")
     else:
-        say(f"{report.model}/{precision}: failed: {outcome['error']}: {outcome['detail']}")
+        say(f"{report.model}/{label}: failed: {outcome.error}: {outcome.detail}")
     if display:
-        display.stage(report.model, precision, "built, waiting to publish" if outcome["status"] == "built" else "")
-        if outcome["status"] != "built":
-            display.done(report.model, precision, f"failed: {outcome['error']}")
+        display.stage(report.model, label, "built, waiting to publish" if outcome.built else "")
+        if not outcome.built:
+            display.done(report.model, label, f"failed: {outcome.error}")
 
 
 def _finish(
@@ -316,23 +364,21 @@ def _finish(
     from ingest.record import finish_run, publish, record_mlflow
 
     prep, report = run.prepared, run.report
-    ok = {p: b for p, b in report.builds.items() if b.get("status") == "built"}
+    ok = [b for b in report.builds.values() if b.built]
     try:
         if ok:
             if prep.task_metric is not None:
                 say(f"{report.model}: evaluating {prep.task_metric.metric} on {prep.task_metric.dataset}")
                 evaluate_builds(prep, ok, Path(work_dir / "cache"), report)
-            for precision, build in ok.items():
-                files = [Path(f) for comp in build["components"].values() for f in comp["files"]]
-                if opts.backend == "qai-hub":
+            for build in ok:
+                if build.key.runtime == "onnx" and opts.devices:  # a backend compiles from the portable ONNX
                     if display:
-                        display.stage(report.model, precision, "AI Hub: compile -> profile on devices")
-                    _hub_builds(prep, precision, build, opts, backend, say)
-                build["device_benchmarks"] = _device_benchmarks(files, precision, opts.devices, backend=backend)
+                        display.stage(report.model, build.key.label, f"{backend.name}: device builds")
+                    _device_builds(prep, build, opts, backend, say)
                 # A device measurement anchors every estimate of the version (registry.service.anchoring): then
                 # estimate every catalog device, not only the measured ones.
-                estimate_on = None if _measured_on_device(build) else opts.devices
-                build["device_benchmarks"] += _estimates(build, precision, estimate_on, work_dir / "cache", say)
+                estimate_on = None if build.measured_on_device() else opts.devices
+                build.device_benchmarks += _estimates(build, estimate_on, work_dir / "cache", say)
             report.published = publish(catalog, prep, report.version, ok, work_dir)
             say(f"{report.model}@{report.version}: {'published' if report.published.created else 'unchanged'}")
             if opts.record_mlflow:
@@ -345,38 +391,18 @@ def _finish(
         report.error = failure(exc)
         say(f"{report.model}: {exc}")
     built = len(ok) if report.error is None else 0
-    report.status = "succeeded" if built == len(prep.precisions) else ("partial" if built else "failed")
-    hub_failed = any(d["status"] == "failed" for b in ok.values() for d in b.get("device_builds", []))
-    if report.status == "succeeded" and hub_failed:
+    report.status = "succeeded" if built == len(report.builds) else ("partial" if built else "failed")
+    device_failed = any(d.error for b in ok for d in b.device_builds)
+    if report.status == "succeeded" and device_failed:
         report.status = "partial"
     finish_run(catalog, report)
     if display:
-        for precision in ok:
-            display.done(report.model, precision, report.status if report.error is None else "failed")
-
-
-def _device_benchmarks(
-    build_files: list[Path], precision: str, devices: tuple[str, ...], *, backend: Backend | None = None
-) -> list[dict[str, Any]]:
-    """Per-device benchmarks of one build, through the backend (the local backend measures no device, so none;
-    the estimator adds ``estimated`` figures here)."""
-    if backend is None or not devices:
-        return []
-    out: list[dict[str, Any]] = []
-    for device in devices:
-        compiled = backend.compile(precision, build_files, device)
-        out.extend(backend.profile(compiled, device))
-    return out
-
-
-def _measured_on_device(build: dict[str, Any]) -> bool:
-    """Whether a backend measured this precision's build on a device (its portable build or one compiled)."""
-    figures = [*build.get("device_benchmarks", []), *(b for hub in build.get("hub_builds", []) for b in hub.benchmarks)]
-    return any(b.get("provenance") == "measured-device" and b.get("latency_ms") for b in figures)
+        for build in ok:
+            display.done(report.model, build.key.label, report.status if report.error is None else "failed")
 
 
 def _estimates(
-    build: dict[str, Any], precision: str, devices: tuple[str, ...] | None, cache_root: Path, say: Progress
+    build: BuildResult, devices: tuple[str, ...] | None, cache_root: Path, say: Progress
 ) -> list[dict[str, Any]]:
     """``estimated`` figures of the portable build on each requested device (every catalog device when none
     was named), each with the estimator's version and its validated error for that device. Each graph's cost
@@ -387,11 +413,11 @@ def _estimates(
     try:
         summaries = {
             None if name == "model" else name: _graph_summary(comp, cache_root)
-            for name, comp in build["components"].items()
+            for name, comp in build.components.items()
         }
-        out = benchmarks_from_summaries(summaries, precision, devices or None)
+        out = benchmarks_from_summaries(summaries, build.precision, devices or None, runtime=build.runtime)
     except Exception as exc:  # an estimator that cannot read a graph must not cost the build its publish
-        say(f"{precision}: no per-device estimates: {type(exc).__name__}: {exc}")
+        say(f"{build.key.label}: no per-device estimates: {type(exc).__name__}: {exc}")
         return []
     for bench in out:  # the exact input shapes the graph was analysed at
         shapes = summaries[bench.get("component")].get("input_shapes")
@@ -400,18 +426,18 @@ def _estimates(
     return out
 
 
-def _graph_summary(component: dict[str, Any], cache_root: Path) -> dict[str, Any]:
+def _graph_summary(component: ComponentResult, cache_root: Path) -> dict[str, Any]:
     """The build's graph cost summary, a cached stage keyed by the build's optimize key, the analysis code and the
     sizes given to the graph's symbolic input dims: those of the evaluation inputs the build was measured at, so
     an estimate is never made at a substituted size. ``summary["input_shapes"]`` is set only when every dynamic
     dim got its size that way."""
     from registry.estimator import graphcost
 
-    path = Path(component["files"][0])
-    dims, exact = _symbolic_sizes(path, component.get("input_shapes") or {})
+    path = Path(component.graph)
+    dims, exact = _symbolic_sizes(path, component.input_shapes)
     key = stage_key(
         "graphcost",
-        built=component["optimize_key"],
+        built=component.optimize_key,
         file=path.name,
         code=file_digest(Path(graphcost.__file__)),
         dims=dims,
@@ -419,8 +445,8 @@ def _graph_summary(component: dict[str, Any], cache_root: Path) -> dict[str, Any
 
     def analyse(_out: Path) -> dict[str, Any]:
         summary: dict[str, Any] = graphcost.analyze_onnx(path, dims).summary()
-        if exact and component.get("input_shapes"):
-            summary["input_shapes"] = component["input_shapes"]
+        if exact and component.input_shapes:
+            summary["input_shapes"] = component.input_shapes
         return summary
 
     summary, _ = StageCache(cache_root).run("graphcost", key, analyse)
@@ -446,63 +472,42 @@ def _symbolic_sizes(path: Path, shapes: dict[str, list[int]]) -> tuple[dict[str,
     return dims, exact
 
 
-def _hub_builds(
-    prep: Prepared, precision: str, build: dict[str, Any], opts: IngestOptions, backend: Backend, say: Progress
-) -> None:
-    """``--backend qai-hub``: AI Hub compiles this precision's build (the locally optimized ONNX, so the QDQ model
-    for quantized precisions) for every runtime and target, profiles it on every device and runs the evaluation
-    inputs there. Successful builds go to ``build["hub_builds"]`` (published as builds of their own); the
-    ``onnx``/``any`` one is the portable build already published, so its device fidelity goes to
-    ``build["device_evaluations"]`` and its benchmarks come through ``_device_benchmarks``. Every (runtime,
-    target) is summarized in ``build["device_builds"]``; a failure there stops nothing else."""
-    from ingest.backends.qaihub import QaiHubBackend
-    from ingest.fidelity import run_model
+def _device_builds(prep: Prepared, build: BuildResult, opts: IngestOptions, backend: Backend, say: Progress) -> None:
+    """The backend's device builds of this precision's portable ONNX (the QDQ model for quantized precisions),
+    each measured on the devices. The ``onnx``/``any`` one is the build already made here: its figures attach to
+    it. The others are published as builds of their own. A failure stops nothing else."""
+    from ingest.backends import DeviceBuild, DeviceRequest
     from registry.errors import RegistryError
 
-    assert isinstance(backend, QaiHubBackend)
-    comps = build["components"]
-    model_files = {(None if n == "model" else n): _onnx_file(c["files"]) for n, c in comps.items()}
+    comps = build.components
     single = next(iter(comps)) if len(comps) == 1 else None
-    evals = prep.eval.get(single) if single else None
-    runtimes = opts.runtimes or HUB_RUNTIMES
-    summaries: list[dict[str, Any]] = []
-    build["hub_builds"], build["device_evaluations"], build["device_builds"] = [], [], summaries
-    say(f"{prep.source.slug}/{precision}: AI Hub: {', '.join(runtimes)} on {', '.join(opts.devices)}")
+    request = DeviceRequest(
+        slug=prep.source.slug,
+        precision=build.precision,
+        model_files={(None if n == "model" else n): c.path for n, c in comps.items()},
+        devices=opts.devices,
+        runtimes=opts.runtimes,
+        calibration=prep.calibration.get(single) if single else None,
+        eval_inputs=prep.eval.get(single) if single else None,
+        reference=prep.source.components[single] if single else None,
+    )
+    say(f"{prep.source.slug}/{build.precision}: {backend.name}: device builds on {', '.join(opts.devices)}")
     try:
-        made = backend.run(
-            model_files,
-            precision,
-            runtimes,
-            opts.devices,
-            calibration=prep.calibration.get(single) if single else None,
-            eval_inputs=evals,
-            fp32_outputs=run_model(prep.source.components[single], evals) if single and evals else None,
-            label=prep.source.slug,
-        )
-    except RegistryError as exc:  # nothing compiled for this precision (upload refused, no such device...)
-        summaries.append({"runtime": "*", "target": "*", "status": "failed", "error": str(exc), "hint": exc.hint})
-        say(f"{prep.source.slug}/{precision}: AI Hub: failed: {exc}")
+        made = backend.device_builds(request)
+    except RegistryError as exc:  # nothing made for this precision (upload refused, no such device...)
+        build.device_builds.append(DeviceBuild(build.precision, "*", "*", error=f"{exc} {exc.hint or ''}".strip()))
+        say(f"{prep.source.slug}/{build.precision}: {backend.name}: failed: {exc}")
         return
-    for hub in made:
-        summary: dict[str, Any] = {
-            "runtime": hub.runtime,
-            "target": hub.target,
-            "status": "failed" if hub.error else "built",
-            "devices": [b["device"] for b in hub.benchmarks],
-            **{k: hub.details[k] for k in ("device_errors", "reattached_jobs", "compile_jobs") if k in hub.details},
-        }
-        if hub.error:
-            summary["error"] = hub.error
-            say(f"{prep.source.slug}/{precision}/{hub.runtime}/{hub.target}: AI Hub: failed: {hub.error}")
-        elif (hub.runtime, hub.target) == ("onnx", "any"):
-            build["device_evaluations"].extend(hub.evaluations)
-        else:
-            build["hub_builds"].append(hub)
-        summaries.append(summary)
-
-
-def _onnx_file(files: list[str]) -> Path:
-    return next(Path(f) for f in files if Path(f).suffix == ".onnx")
+    for device_build in made:
+        if device_build.error:
+            say(
+                f"{prep.source.slug}/{build.precision}/{device_build.runtime}/{device_build.target}: failed: "
+                f"{device_build.error}"
+            )
+        elif device_build.portable:
+            build.device_benchmarks.extend(device_build.benchmarks)
+            build.device_evaluations.extend(device_build.evaluations)
+        build.device_builds.append(device_build)
 
 
 def _sayer(progress: Progress | None, log: RunLog | None) -> Progress:

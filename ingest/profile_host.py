@@ -1,4 +1,7 @@
-"""Latency and memory of an ONNX model on this machine's CPU (onnxruntime CPU EP): ``measured-host`` figures.
+"""Latency and memory of a build on this machine's CPU: ``measured-host`` figures.
+
+The runtime is the build's: onnxruntime's CPU execution provider for ``onnx``, the LiteRT interpreter (XNNPACK)
+for ``tflite`` (``ingest.converters.tflite.host_runner``).
 
 Each thread setting runs in its own child process, so that:
 - peak memory is the child's own high-water RSS after creating the session and running it, minus its RSS
@@ -61,9 +64,15 @@ class HostProfile:
     results: tuple[ThreadProfile, ...]
     cpu: str
     logical_cores: int
-    onnxruntime_version: str
+    runtime_version: str  # e.g. "onnxruntime 1.20.1", "ai-edge-litert 2.3.0 (XNNPACK)"
     memory_method: str
     seconds: float
+
+    @property
+    def onnxruntime_version(self) -> str:
+        """The onnxruntime version, for an ONNX build's profile."""
+        name, _, version = self.runtime_version.partition(" ")
+        return version if name == "onnxruntime" else ""
 
     def at(self, threads: int) -> ThreadProfile:
         for result in self.results:
@@ -83,6 +92,7 @@ def profile(
     warmup: int = 3,
     runs: int = 20,
     max_seconds: float = 60.0,
+    runtime: str = "onnx",
 ) -> HostProfile:
     """Profile ``path`` on the CPU once per thread count (``"all"`` = every logical core).
 
@@ -92,7 +102,7 @@ def profile(
     started = time.perf_counter()
     path = Path(path).resolve()
     if not path.is_file():
-        raise InvalidInput(f"No ONNX file at '{path}'.")
+        raise InvalidInput(f"No {'ONNX' if runtime == 'onnx' else runtime} file at '{path}'.")
     feeds = [dict(inputs)] if isinstance(inputs, Mapping) else [dict(feed) for feed in inputs]
     if not feeds:
         raise InvalidInput("profile() needs at least one input dict.")
@@ -108,14 +118,14 @@ def profile(
         for index, count in enumerate(counts):
             remaining = max_seconds - (time.perf_counter() - started)
             share = max(remaining / (len(counts) - index), 0.5)
-            report = _run_child(path, inputs_file, count, warmup, runs, share)
-            version = report.pop("onnxruntime_version")
+            report = _run_child(path, inputs_file, count, warmup, runs, share, runtime)
+            version = report.pop("runtime_version")
             results.append(ThreadProfile(**report))
     return HostProfile(
         results=tuple(results),
         cpu=cpu_model(),
         logical_cores=os.cpu_count() or 1,
-        onnxruntime_version=version,
+        runtime_version=version,
         memory_method=MEMORY_METHOD,
         seconds=round(time.perf_counter() - started, 2),
     )
@@ -138,9 +148,11 @@ def _thread_counts(threads: Sequence[int | str]) -> list[int]:
     return counts
 
 
-def _run_child(path: Path, inputs_file: Path, threads: int, warmup: int, runs: int, seconds: float) -> dict[str, Any]:
+def _run_child(
+    path: Path, inputs_file: Path, threads: int, warmup: int, runs: int, seconds: float, runtime: str
+) -> dict[str, Any]:
     spec = {"path": str(path), "inputs": str(inputs_file), "threads": threads, "warmup": warmup, "runs": runs}
-    spec["seconds"] = seconds
+    spec["seconds"], spec["runtime"] = seconds, runtime
     env = dict(os.environ)
     package_root = str(Path(__file__).resolve().parents[1])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
@@ -167,11 +179,11 @@ def _run_child(path: Path, inputs_file: Path, threads: int, warmup: int, runs: i
 
 def _child_main() -> None:
     """Child process: load inputs, note peak RSS, create the session, warm up, time runs, print JSON."""
-    import onnxruntime  # before the baseline: the runtime's own footprint is not the model's
-
-    from ingest.fidelity import make_session
+    from ingest.converters import converter
 
     spec = json.loads(sys.argv[1])
+    loader = converter(spec.get("runtime", "onnx")).host_runner  # imports the runtime before the baseline
+    version = converter(spec.get("runtime", "onnx")).runtime_version()
     deadline = time.perf_counter() + float(spec["seconds"])
     with np.load(spec["inputs"]) as archive:
         feeds: dict[int, dict[str, np.ndarray]] = {}
@@ -181,18 +193,18 @@ def _child_main() -> None:
     ordered = [feeds[i] for i in sorted(feeds)]
     baseline_kb = _start_peak_tracking()
     t0 = time.perf_counter()
-    session = make_session(spec["path"], threads=int(spec["threads"]))
+    run = loader(Path(spec["path"]), int(spec["threads"]))
     load_ms = (time.perf_counter() - t0) * 1000.0
     for i in range(int(spec["warmup"])):
         if i and time.perf_counter() > deadline:
             break
-        session.run(None, ordered[i % len(ordered)])
+        run(ordered[i % len(ordered)])
     timings: list[float] = []
     wanted = int(spec["runs"])
     while len(timings) < wanted and (not timings or time.perf_counter() < deadline):
         feed = ordered[len(timings) % len(ordered)]
         t0 = time.perf_counter()
-        session.run(None, feed)
+        run(feed)
         timings.append((time.perf_counter() - t0) * 1000.0)
     peak_kb = _peak_rss_kb()
     values = np.asarray(timings)
@@ -206,7 +218,7 @@ def _child_main() -> None:
         "load_ms": round(load_ms, 2),
         "peak_memory_mb": round(max(peak_kb - baseline_kb, 0) / 1024.0, 2),
         "truncated": len(timings) < wanted,
-        "onnxruntime_version": onnxruntime.__version__,
+        "runtime_version": version,
     }
     print(json.dumps(report))
 

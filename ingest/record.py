@@ -22,6 +22,8 @@ from registry.service import ingest_runs
 from registry.service.manifest import dump_manifest_yaml
 
 if TYPE_CHECKING:
+    from ingest.backends import DeviceBuild
+    from ingest.builds import BuildResult, ComponentResult
     from ingest.pipeline import IngestOptions, IngestReport, Prepared, Progress
     from ingest.runlog import RunLog
 
@@ -62,14 +64,9 @@ def start_run(catalog: Catalog, prep: Prepared, version: str, opts: IngestOption
 def finish_run(catalog: Catalog, report: IngestReport) -> None:
     if isinstance(catalog, Client):
         return
-    details: dict[str, Any] = {
-        p: {
-            k: v
-            for k, v in b.items()
-            if k not in ("components", "events", "device_benchmarks", "hub_builds", "device_evaluations")
-        }
-        for p, b in report.builds.items()
-    }
+    details: dict[str, Any] = {}
+    for key, build in report.builds.items():
+        details[key.label] = {k: v for k, v in build.summary().items() if k != "device_benchmarks"}
     details["_run"] = {
         "log_path": report.log_path,
         "devices": list(report.devices),
@@ -77,11 +74,11 @@ def finish_run(catalog: Catalog, report: IngestReport) -> None:
         "stages_cached": report.cached_stages,
         "mlflow_reused": bool((report.mlflow or {}).get("reused")),
     }
-    failed = {p: b["detail"] for p, b in report.builds.items() if b.get("status") == "failed"}
-    for p, b in report.builds.items():  # qai-hub device builds that failed, per (precision, runtime, target)
-        for d in b.get("device_builds", []):
-            if d["status"] == "failed":
-                failed[f"{p}/{d['runtime']}/{d['target']}"] = d["error"]
+    failed: dict[str, Any] = {key.label: b.detail for key, b in report.builds.items() if not b.built}
+    for b in report.builds.values():  # device builds that failed, per (precision, runtime, target)
+        for d in b.device_builds:
+            if d.error:
+                failed[f"{b.precision}/{d.runtime}/{d.target}"] = d.error
     if report.error:
         failed["publish"] = report.error["detail"]
     with catalog.session() as s:
@@ -107,56 +104,16 @@ def record_refused(catalog: Catalog, slug: str, version: str | None, exc: Regist
         )
 
 
-def publish(
-    catalog: Catalog, prep: Prepared, version: str, builds: dict[str, dict[str, Any]], work_dir: Path
-) -> PublishResult:
+def publish(catalog: Catalog, prep: Prepared, version: str, builds: list[BuildResult], work_dir: Path) -> PublishResult:
     source = prep.source
     root = work_dir / "publish" / f"{source.slug}-{version}"
     if root.exists():
         shutil.rmtree(root)
     root.mkdir(parents=True)
     entries = []
-    for precision, build in builds.items():
-        files, benchmarks, evaluations, details = [], [], [], {}
-        for name, comp in build["components"].items():
-            component = None if name == "model" else name
-            for f in comp["files"]:
-                rel = f"{precision}/{name}/{Path(f).name}"
-                (root / rel).parent.mkdir(parents=True, exist_ok=True)
-                os.link(f, root / rel)
-                files.append({"path": rel, "component": component})
-            details[name] = comp["details"]
-            benchmarks += _host_benchmarks(comp, component)
-            if precision != "float":  # the float build is the FP32 reference: its fidelity to itself says nothing
-                evaluations += _fidelity_evaluations(prep, comp, component)
-        evaluations += build.get("accuracy", [])
-        evaluations += build.get("device_evaluations", [])  # qai-hub: the portable build run on devices
-        benchmarks += build.get("device_benchmarks", [])
-        if prep.export:
-            details["export"] = prep.export
-        if prep.interfaces:
-            details["interface"] = prep.interfaces
-        if prep.data:
-            details["data"] = prep.data
-        degenerate = {
-            n: c["fidelity"]["degenerate"] for n, c in build["components"].items() if c["fidelity"].get("degenerate")
-        }
-        if degenerate:
-            details["degenerate_accepted"] = degenerate
-        if build.get("evaluation_error"):
-            details["evaluation_error"] = build["evaluation_error"]
-        entries.append(
-            {
-                "precision": precision,
-                "runtime": "onnx",
-                "target": "any",
-                "files": files,
-                "details": details,
-                "benchmarks": benchmarks,
-                "evaluations": evaluations,
-            }
-        )
-        entries += [_device_build_entry(root, hub) for hub in build.get("hub_builds", [])]
+    for build in builds:
+        entries.append(_build_entry(root, prep, build))
+        entries += [_device_build_entry(root, d) for d in build.device_builds if not d.error and not d.portable]
     manifest = {
         "model": {
             "slug": source.slug,
@@ -178,8 +135,50 @@ def publish(
     return client_for(catalog).publish(root)  # the one front door, as `registry publish` uses it
 
 
-def _device_build_entry(root: Path, hub: Any) -> dict[str, Any]:
-    """A qai-hub ``DeviceBuild`` as a manifest build: its downloaded files linked under the publish root."""
+def _build_entry(root: Path, prep: Prepared, build: BuildResult) -> dict[str, Any]:
+    """A build made here as a manifest build: its files linked under ``{precision}[-{runtime}]/{component}/``."""
+    precision, runtime = build.precision, build.runtime
+    folder = precision if runtime == "onnx" else f"{precision}-{runtime}"
+    files, benchmarks, evaluations = [], [], []
+    details: dict[str, Any] = {}
+    for name, comp in build.components.items():
+        component = None if name == "model" else name
+        for f in comp.files:
+            rel = f"{folder}/{name}/{Path(f).name}"
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            os.link(f, root / rel)
+            files.append({"path": rel, "component": component})
+        details[name] = comp.details
+        benchmarks += _host_benchmarks(comp, component)
+        if (precision, runtime) != ("float", "onnx"):  # the FP32 reference: its fidelity to itself says nothing
+            evaluations += _fidelity_evaluations(prep, comp, component, runtime)
+    evaluations += build.accuracy
+    evaluations += build.device_evaluations  # a backend's run of the portable build on devices
+    benchmarks += build.device_benchmarks
+    if prep.export:
+        details["export"] = prep.export
+    if prep.interfaces:
+        details["interface"] = prep.interfaces
+    if prep.data:
+        details["data"] = prep.data
+    degenerate = {n: c.fidelity["degenerate"] for n, c in build.components.items() if c.fidelity.get("degenerate")}
+    if degenerate:
+        details["degenerate_accepted"] = degenerate
+    if build.evaluation_error:
+        details["evaluation_error"] = build.evaluation_error
+    return {
+        "precision": precision,
+        "runtime": runtime,
+        "target": build.key.target,
+        "files": files,
+        "details": details,
+        "benchmarks": benchmarks,
+        "evaluations": evaluations,
+    }
+
+
+def _device_build_entry(root: Path, hub: DeviceBuild) -> dict[str, Any]:
+    """A backend's ``DeviceBuild`` as a manifest build: its downloaded files linked under the publish root."""
     from dataclasses import replace
 
     folder = root / hub.precision / f"{hub.runtime}-{hub.target}"
@@ -196,13 +195,14 @@ def _device_build_entry(root: Path, hub: Any) -> dict[str, Any]:
     return entry
 
 
-def _host_benchmarks(comp: dict[str, Any], component: str | None) -> list[dict[str, Any]]:
-    prof = comp["profile"]
+def _host_benchmarks(comp: ComponentResult, component: str | None) -> list[dict[str, Any]]:
+    prof = comp.profile
+    runtime = prof.get("runtime") or f"onnxruntime {prof.get('onnxruntime')}"  # profiles cached before runtimes
     return [
         {
             "provenance": "measured-host",
             "component": component,
-            "source": f"host {prof['cpu']}, onnxruntime {prof['onnxruntime']}, {r['threads']} thread(s)",
+            "source": f"host {prof['cpu']}, {runtime}, {r['threads']} thread(s)",
             "latency_ms": r["p50_ms"],
             "latency_p90_ms": r["p90_ms"],
             "peak_memory_mb": r["peak_memory_mb"],
@@ -213,16 +213,19 @@ def _host_benchmarks(comp: dict[str, Any], component: str | None) -> list[dict[s
                 "mean_ms": r["mean_ms"],
                 "load_ms": r["load_ms"],
                 "memory_method": prof["memory_method"],
-                **({"input_shapes": comp["input_shapes"]} if comp.get("input_shapes") else {}),
+                **({"input_shapes": comp.input_shapes} if comp.input_shapes else {}),
             },
         }
         for r in prof["results"]
     ]
 
 
-def _fidelity_evaluations(prep: Prepared, comp: dict[str, Any], component: str | None) -> list[dict[str, Any]]:
-    fid = comp["fidelity"]
-    if comp["synthetic_data"]:
+def _fidelity_evaluations(
+    prep: Prepared, comp: ComponentResult, component: str | None, runtime: str
+) -> list[dict[str, Any]]:
+    fid = comp.fidelity
+    engine = "onnxruntime CPU" if runtime == "onnx" else f"{runtime} on this host"
+    if comp.synthetic_data:
         dataset = "synthetic inputs (graph input spec, seeded)"
     elif prep.task_metric is not None or prep.export:
         dataset = f"{prep.source.slug} held-out evaluation inputs"
@@ -235,14 +238,14 @@ def _fidelity_evaluations(prep: Prepared, comp: dict[str, Any], component: str |
             "kind": "fidelity",
             "value": fid[metric],
             "reference_value": 1.0 if metric == "cosine" else None,
-            "sample_count": comp["eval_samples"],
+            "sample_count": comp.eval_samples,
             "provenance": "measured-host",
-            "source": "onnxruntime CPU vs the FP32 build",
+            "source": f"{engine} vs the FP32 ONNX build",
             "component": component,
             "details": {
                 **{k: v for k, v in fid.items() if k != metric},
-                "synthetic_data": bool(comp["synthetic_data"]),
-                **({"input_shapes": comp["input_shapes"]} if comp.get("input_shapes") else {}),
+                "synthetic_data": bool(comp.synthetic_data),
+                **({"input_shapes": comp.input_shapes} if comp.input_shapes else {}),
             },
         }
         for metric in ("cosine", "sqnr_db")
@@ -270,6 +273,7 @@ def record_mlflow(
     params = {
         "source_digests": prep.digests,
         "precisions": ",".join(prep.precisions),
+        "runtimes": ",".join(prep.runtimes),
         "backend": opts.backend,
         "devices": ",".join(opts.devices) or "-",
         "recipe_hash": prep.recipe_hash,

@@ -1,8 +1,9 @@
-"""The per-(model, precision) build stage: optimize -> fidelity to FP32 -> host profile, for every component.
+"""The per-(model, precision, runtime) build stage: optimize -> fidelity to FP32 -> host profile, per component.
 
 ``run_build(job)`` is a plain top-level function of a picklable ``BuildJob``, so the same code runs in this
 process, in a process pool or on a Dask worker. It never raises for a build that cannot be made: the result
-says ``failed`` with the error code, detail and hint, so one precision's failure never stops the others.
+says ``failed`` with the error code, detail and hint, so one build's failure never stops the others. The runtime's
+converter (``ingest.converters``) makes, runs and profiles the build; fidelity is always against the FP32 ONNX.
 Every stage is cached by content (``ingest.stagecache``); ``cached_only=True`` answers from the cache alone
 (or ``None``), which lets the parent skip starting workers when nothing changed.
 """
@@ -20,20 +21,19 @@ from typing import Any
 
 import numpy as np
 
+from ingest.builds import BuildKey, BuildResult, ComponentResult
 from ingest.stagecache import StageCache, stage_key
 from registry.errors import RegistryError
 
 Inputs = dict[str, np.ndarray]
-# Precisions whose optimize step needs calibration data; the others get none (fidelity is measured here).
-CALIBRATED = frozenset({"w8a8", "w8a16", "mixed"})
 
 
 @dataclass(frozen=True)
 class BuildJob:
     slug: str
     precision: str
-    components: dict[str, str]  # component -> FP32 ONNX path
-    digests: dict[str, str]  # component -> content key of the FP32 ONNX
+    components: dict[str, str]  # component -> the runtime's FP32 source (the FP32 ONNX for onnx)
+    digests: dict[str, str]  # component -> content key of that source
     calibration: dict[str, list[Inputs]]
     eval: dict[str, list[Inputs]]
     synthetic: bool
@@ -44,6 +44,13 @@ class BuildJob:
     # of those samples, when the caller computed them once for all precisions
     sample_digests: dict[str, str] = field(default_factory=dict)
     accept_degenerate: bool = False  # publish a build whose fidelity run was degenerate, its figures marked so
+    runtime: str = "onnx"
+    reference: dict[str, str] = field(default_factory=dict)  # component -> FP32 ONNX, when not ``components``
+    interfaces: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=dict)  # FP32 ONNX names
+
+    @property
+    def key(self) -> BuildKey:
+        return BuildKey(self.precision, self.runtime)
 
     def samples_digest(self, kind: str, component: str, samples: Sequence[Mapping[str, Any]]) -> str:
         known = self.sample_digests.get(f"{kind}/{component}")
@@ -89,50 +96,59 @@ def _cached(cache: StageCache, stage: str, key: str, work: Any, cached_only: boo
     return cache.run(stage, key, work)
 
 
-def run_build(job: BuildJob, cached_only: bool = False) -> dict[str, Any] | None:
-    """Build one precision of one model (every component). ``None`` only with ``cached_only`` on a miss."""
+def run_build(job: BuildJob, cached_only: bool = False) -> BuildResult | None:
+    """Build one (precision, runtime) of one model (every component). ``None`` only with ``cached_only`` on a miss."""
     started = time.perf_counter()
     cache = StageCache(Path(job.cache_root))
     events: list[str] = []
     ran = cached = 0
-    components: dict[str, Any] = {}
+    components: dict[str, ComponentResult] = {}
+    tag = job.precision if job.runtime == "onnx" else f"{job.precision}/{job.runtime}"
     for name, src in job.components.items():
         try:
             result, counts = _build_component(job, name, Path(src), cache, cached_only, events)
         except _CacheMiss:
             return None
         except Exception as exc:  # recorded for this build, never raised across the pool
-            events.append(f"{job.precision}/{name}: failed: {exc}")
-            return {**failure(exc, component=name), "events": events, "ran": ran, "cached": cached}
+            events.append(f"{tag}/{name}: failed: {exc}")
+            return BuildResult.failed(job.key, failure(exc, component=name), events=events, ran=ran, cached=cached)
         ran, cached = ran + counts[0], cached + counts[1]
-        if result.get("status") == "failed":
-            return {**result, "component": name, "events": events, "ran": ran, "cached": cached}
+        if isinstance(result, dict):
+            return BuildResult.failed(job.key, {**result, "component": name}, events=events, ran=ran, cached=cached)
         components[name] = result
-    seconds = round(time.perf_counter() - started, 3)
-    return {
-        "status": "built",
-        "worker": f"{socket.gethostname()}:{os.getpid()}",
-        "components": components,
-        "events": events,
-        "ran": ran,
-        "cached": cached,
-        "seconds": seconds,
-    }
+    return BuildResult(
+        key=job.key,
+        status="built",
+        worker=f"{socket.gethostname()}:{os.getpid()}",
+        components=components,
+        events=events,
+        ran=ran,
+        cached=cached,
+        seconds=round(time.perf_counter() - started, 3),
+    )
 
 
 def _build_component(
     job: BuildJob, name: str, src: Path, cache: StageCache, cached_only: bool, events: list[str]
-) -> tuple[dict[str, Any], tuple[int, int]]:
+) -> tuple[ComponentResult | dict[str, Any], tuple[int, int]]:
+    """The component's build, or its failure as a ``failure`` dict (deterministic failures are cached too)."""
+    from ingest.converters import Interface, converter
     from ingest.errors import DegenerateFidelity
     from ingest.fidelity import compare, degenerate_reasons, run_model
-    from ingest.optimize import optimize
     from ingest.profile_host import profile
 
+    conv = converter(job.runtime)
+    tag = job.precision if job.runtime == "onnx" else f"{job.precision}/{job.runtime}"
+    io = job.interfaces.get(name)
+    interface = Interface(*io) if io else None
+    reference_path = Path(job.reference.get(name, src))
     calib = job.calibration.get(name) or []
     evals = job.eval.get(name) or []
-    use_calib = calib if job.precision in CALIBRATED else []
-    options = {**job.options, "measure_fidelity": False} if job.precision not in CALIBRATED else dict(job.options)
+    calibrated = job.precision in conv.calibrated
+    use_calib = calib if calibrated else []
+    options = {**job.options, "measure_fidelity": False} if not calibrated else dict(job.options)
     counts = [0, 0]
+    runtime_key: dict[str, Any] = {} if job.runtime == "onnx" else {"runtime": job.runtime}
     okey = stage_key(
         "optimize",
         source=job.digests[name],
@@ -140,15 +156,18 @@ def _build_component(
         synthetic=job.synthetic,
         calibration=job.samples_digest("calibration", name, use_calib) if use_calib else digest_samples([]),
         options=options,
+        **runtime_key,
     )
 
     def work(out: Path) -> dict[str, Any]:
         t = time.perf_counter()
         try:
-            result = optimize(src, job.precision, out, calibration=use_calib or None, options=options)
+            result = conv.optimize(
+                src, job.precision, out, calibration=use_calib or None, options=options, interface=interface
+            )
         except RegistryError as exc:  # deterministic for this key: cached, so a re-run does not retry it
             return failure(exc)
-        events.append(f"{job.precision}/{name}: optimized in {time.perf_counter() - t:.2f}s")
+        events.append(f"{tag}/{name}: optimized in {time.perf_counter() - t:.2f}s")
         return {"path": str(result.path), "files": [str(f) for f in result.files], "details": result.details}
 
     opt, was = _cached(cache, "optimize", okey, work, cached_only)
@@ -164,19 +183,19 @@ def _build_component(
 
     def fid(_out: Path) -> dict[str, Any]:
         t = time.perf_counter()
-        reference, candidate = run_model(src, evals), run_model(built, evals)
+        reference, candidate = run_model(reference_path, evals), conv.run(built, evals, interface)
         result: dict[str, Any] = dict(compare(reference, candidate))
         reasons = degenerate_reasons(reference, candidate, result, is_reference=job.precision == "float")
         if reasons:
             result["degenerate"] = reasons
-        events.append(f"{job.precision}/{name}: fidelity in {time.perf_counter() - t:.2f}s")
+        events.append(f"{tag}/{name}: fidelity in {time.perf_counter() - t:.2f}s")
         return result
 
     fidelity, was = _cached(cache, "fidelity", fkey, fid, cached_only)
     counts[was] += 1
     if fidelity.get("degenerate") and not job.accept_degenerate:
         exc = DegenerateFidelity(
-            f"{job.precision}/{name}: degenerate fidelity run: {'; '.join(fidelity['degenerate'])}.",
+            f"{tag}/{name}: degenerate fidelity run: {'; '.join(fidelity['degenerate'])}.",
             extra={"fidelity": fidelity},
         )
         return {**failure(exc), "fidelity": fidelity}, (counts[0], counts[1])
@@ -184,24 +203,26 @@ def _build_component(
 
     def host(_out: Path) -> dict[str, Any]:
         t = time.perf_counter()
-        prof = profile(built, evals[:1], threads=(1, "all"), runs=job.profile_runs, max_seconds=60)
-        events.append(f"{job.precision}/{name}: host profile in {time.perf_counter() - t:.2f}s")
+        prof = profile(built, evals[:1], threads=(1, "all"), runs=job.profile_runs, max_seconds=60, runtime=job.runtime)
+        events.append(f"{tag}/{name}: host profile in {time.perf_counter() - t:.2f}s")
         return {
             "cpu": prof.cpu,
-            "onnxruntime": prof.onnxruntime_version,
+            "runtime": prof.runtime_version,
             "memory_method": prof.memory_method,
             "results": [vars(r) for r in prof.results],
         }
 
     prof, was = _cached(cache, "profile", pkey, host, cached_only)
     counts[was] += 1
-    return {
-        "files": opt["files"],
-        "details": opt["details"],
-        "fidelity": fidelity,
-        "profile": prof,
-        "synthetic_data": job.synthetic,
-        "eval_samples": len(evals),
-        "input_shapes": {k: list(np.shape(v)) for k, v in evals[0].items()},
-        "optimize_key": okey,
-    }, (counts[0], counts[1])
+    component = ComponentResult(
+        files=opt["files"],
+        details=opt["details"],
+        fidelity=fidelity,
+        profile=prof,
+        synthetic_data=job.synthetic,
+        eval_samples=len(evals),
+        input_shapes={k: list(np.shape(v)) for k, v in evals[0].items()},
+        optimize_key=okey,
+        graph=str(built if job.runtime == "onnx" else reference_path),
+    )
+    return component, (counts[0], counts[1])

@@ -97,8 +97,11 @@ def prepare_model(
     options: dict[str, dict[str, Any]] | None = None,
     synthetic: bool = False,
     recipe_hash: str | None = None,
+    runtimes: tuple[str, ...] = ("onnx",),
 ) -> Prepared:
-    """Export every component and gather its data; an export failure becomes ``Prepared.error``."""
+    """Export every component and gather its data; an export failure becomes ``Prepared.error``. For each other
+    host runtime (``tflite``), each component is converted to its FP32 source too; a model that does not convert
+    gets that runtime's failure recorded (``Prepared.runtime_errors``), its other builds go on."""
     cache = StageCache(cache_root)
     source = ModelSource(
         slug=model.slug,
@@ -120,6 +123,7 @@ def prepare_model(
         supported=tuple(model.supported_precisions),
         options=dict(options or {}),
         task_metric=model.task_metric,
+        runtimes=tuple(dict.fromkeys(("onnx", *runtimes))),
     )
     for comp in model.components:
         try:
@@ -136,7 +140,56 @@ def prepare_model(
         prep.export[comp.name] = {
             k: exported[k] for k in ("exporter", "seconds", "opset", "max_abs_err_vs_torch") if k in exported
         }
+        prep.io_names[comp.name] = (tuple(comp.example_inputs), tuple(comp.output_names))
+    for runtime in prep.runtimes[1:]:
+        _convert(model, runtime, identity, cache, prep)
     return prep
+
+
+def _convert(model: ZooModel, runtime: str, identity: dict[str, Any], cache: StageCache, prep: Prepared) -> None:
+    """Every component's FP32 source for ``runtime`` (cached like the ONNX export), or the reason it failed."""
+    import torch
+
+    from ingest.converters import converter
+
+    conv = converter(runtime)
+    for comp in model.components:
+        key = stage_key(
+            f"convert-{runtime}",
+            weights=module_digest(comp.module),
+            identity=identity,
+            component=comp.name,
+            inputs={n: (str(t.dtype), tuple(t.shape)) for n, t in comp.example_inputs.items()},
+            torch=torch.__version__,
+            tool=conv.tool_version(),
+        )
+
+        def work(out: Path, comp: Component = comp) -> dict[str, Any]:
+            started = time.perf_counter()
+            try:
+                path = conv.export(comp.module, comp.example_inputs, out)
+            except RegistryError as exc:  # deterministic for this key: cached, so a re-run does not retry it
+                return failure(exc, component=comp.name, stage=f"convert-{runtime}")
+            except Exception as exc:
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                failed = ExportFailed(
+                    f"Converting component '{comp.name}' to {runtime} failed: {first[:400]}",
+                    hint=f"The model's other runtimes are built; {runtime} builds are recorded as failed.",
+                )
+                return failure(failed, component=comp.name, stage=f"convert-{runtime}")
+            return {"path": str(path), "seconds": round(time.perf_counter() - started, 3)}
+
+        try:
+            done, cached = cache.run(f"convert-{runtime}", key, work)
+        except Exception as exc:  # a missing extra, say
+            done, cached = failure(exc, component=comp.name, stage=f"convert-{runtime}"), False
+        prep.ran_stages += not cached
+        prep.cached_stages += cached
+        if done.get("status") == "failed":
+            prep.runtime_errors[runtime] = done
+            return
+        prep.sources.setdefault(runtime, {})[comp.name] = Path(done["path"])
+        prep.source_digests.setdefault(runtime, {})[comp.name] = Path(done["path"]).parent.name
 
 
 def _numpy(sample: dict[str, Any]) -> dict[str, Any]:
@@ -151,6 +204,7 @@ def prepare_recipes(
     *,
     precisions: tuple[str, ...] | None = None,
     log: RunLog | None = None,
+    runtimes: tuple[str, ...] = ("onnx",),
 ) -> Iterator[Prepared]:
     """Prepare each recipe's model in turn (a generator: the pipeline starts its builds before the next)."""
     from ingest.recipe import build_model
@@ -175,6 +229,7 @@ def prepare_recipes(
             eval_samples=recipe.eval_samples,
             options=recipe.options,
             recipe_hash=recipe.digest,
+            runtimes=runtimes,
         )
         if recipe.names:
             prep.source = dataclasses.replace(prep.source, names=recipe.names)

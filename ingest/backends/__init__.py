@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ingest.backends.base import Backend, CompiledBuild
+from ingest.backends.base import Backend, DeviceBuild, DeviceRequest
 from registry.errors import InvalidInput
 
-__all__ = ["BACKENDS", "Backend", "CompiledBuild", "get_backend"]
+__all__ = ["BACKENDS", "Backend", "DeviceBuild", "DeviceRequest", "get_backend"]
 
 BACKENDS = ("local", "qai-hub")
 

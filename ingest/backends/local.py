@@ -1,23 +1,20 @@
-"""The local backend: portable ONNX builds (runtime ``onnx``, target ``any``), profiled on this host only.
+"""The local backend: builds made and profiled on this host only (``measured-host``, by the pipeline's stages).
 
-Host figures (``measured-host``) come from the pipeline's profile stage. Per-device figures are not measured
-here: until the estimator lands, the local backend records none for a device rather than a placeholder.
+It makes no device build and measures no device: per-device figures come from the estimator.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
 
-from ingest.backends.base import CompiledBuild
+from ingest.backends.base import DeviceBuild, DeviceRequest
 
 
 class LocalBackend:
     name = "local"
 
-    def compile(self, precision: str, files: Sequence[Path], device: str | None) -> CompiledBuild:
-        return CompiledBuild(precision=precision, runtime="onnx", target="any", files=tuple(files))
+    def preflight(self, devices: Sequence[str]) -> None:
+        return None
 
-    def profile(self, build: CompiledBuild, device: str) -> list[dict[str, Any]]:
+    def device_builds(self, request: DeviceRequest) -> list[DeviceBuild]:
         return []

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from ingest.backends.base import CompiledBuild
+from ingest.backends.base import DeviceBuild, DeviceRequest
 from ingest.backends.qaihub_jobs import (
     HubConfig,
     JobStore,
@@ -47,45 +47,10 @@ from registry.errors import InvalidInput, MissingExtra, RegistryError
 from registry.settings import Settings
 
 PORTABLE_RUNTIMES = ("tflite", "qnn_dlc", "onnx")
+DEFAULT_RUNTIMES = ("onnx", "tflite", "qnn_context_binary")  # --backend qai-hub without --runtimes
 CHIPSET_RUNTIMES = ("qnn_context_binary", "precompiled_qnn_onnx")
 POLL_ENV = "REGISTRY_QAIHUB_POLL_SECONDS"  # how often a running job is polled (default 10 s)
 QUANT_DTYPES = {"w8a8": ("INT8", "INT8"), "w8a16": ("INT8", "INT16"), "w4a16": ("INT4", "INT16")}
-
-
-@dataclass
-class DeviceBuild:
-    """One (precision, runtime, target) build as AI Hub made it, with what its devices measured."""
-
-    precision: str
-    runtime: str
-    target: str  # "any" for portable runtimes, the chipset for chipset-specific ones
-    files: list[Path] = field(default_factory=list)
-    benchmarks: list[dict[str, Any]] = field(default_factory=list)
-    evaluations: list[dict[str, Any]] = field(default_factory=list)
-    details: dict[str, Any] = field(default_factory=dict)
-    error: str | None = None
-
-    def manifest_entry(self, root: Path) -> dict[str, Any]:
-        """The publish-manifest build dict, file paths relative to ``root``; each file's component is the name
-        of the folder it sits in (``model`` for a single-file model)."""
-        return {
-            "precision": self.precision,
-            "runtime": self.runtime,
-            "target": self.target,
-            "files": [
-                {
-                    "path": f.resolve().relative_to(root.resolve()).as_posix(),
-                    "component": None if f.parent.name == "model" else f.parent.name,
-                }
-                for f in self.files
-            ],
-            "details": self.details,
-            "benchmarks": self.benchmarks,
-            "evaluations": self.evaluations,
-        }
-
-
-HubBuild = CompiledBuild  # what ``compile`` hands to ``profile`` in the pipeline's Backend protocol
 
 
 @dataclass
@@ -122,11 +87,6 @@ class QaiHubBackend:
         self.quantize_on_hub = quantize_on_hub
         self.compile_options = compile_options
         self.config: HubConfig | None = None
-        self.protocol_runtimes: tuple[str, ...] = ("onnx",)
-        self._made: dict[tuple[str, str, tuple[Path, ...]], DeviceBuild] = {}
-        # The portable (onnx, any) build of each full ``run()``, keyed by (precision, its ONNX files): the
-        # pipeline's compile/profile protocol then reports its figures instead of submitting the jobs again.
-        self._portable: dict[tuple[str, frozenset[str]], tuple[DeviceBuild | None, set[str]]] = {}
         self._hub_names: dict[str, str] = {}  # a requested device name -> the AI Hub device it went to
         self._download_root = self.work_dir / "qaihub"
 
@@ -203,8 +163,6 @@ class QaiHubBackend:
             )
         if not devices:
             raise InvalidInput("No devices given for the qai-hub backend.", hint="Pass --devices sd8g3,...")
-        portable_key = (precision, _onnx_key(model_files.values()))
-        self._portable[portable_key] = (None, set(devices))  # if this run fails, the protocol adds no jobs either
         client = self.connect()
         hub_devices = self.hub_devices(devices)
         self._hub_names.update({name: device.name for name, device in zip(devices, hub_devices, strict=True)})
@@ -228,34 +186,32 @@ class QaiHubBackend:
             if plan.build.error is None:
                 self._download(plan)
         self._profile(client, store, plans, inputs, fp32_outputs if single else None)
-        portable = next((p.build for p in plans if (p.runtime, p.target) == ("onnx", "any")), None)
-        self._portable[portable_key] = (portable, set(devices))
         return [plan.build for plan in plans]
 
-    # --- the pipeline's Backend protocol (compile, then profile, per device) --------------------------------
-    def compile(self, precision: str, files: Sequence[Path], device: str | None) -> HubBuild:
-        """The portable build compiled by AI Hub for ``device`` (runtime ``onnx``, target ``any``)."""
-        if device is None:
-            return HubBuild(precision, "onnx", "any", tuple(files))
-        if device in self._portable.get((precision, _onnx_key(files)), (None, set()))[1]:
-            # a full run() already compiled and profiled it for this device: no new jobs
-            return HubBuild(precision, "onnx", "any", tuple(files))
-        single: dict[str | None, Path] = {None: Path(files[0])}
-        if len(files) > 1:
-            single = {Path(f).stem: Path(f) for f in files}
-        (made,) = self.run(single, precision, list(self.protocol_runtimes)[:1], [device])
-        self._made[(device, precision, tuple(files))] = made
-        return HubBuild(precision, made.runtime, made.target, tuple(made.files) or tuple(files))
+    # --- the pipeline's Backend protocol ---------------------------------------------------------------------
+    def preflight(self, devices: Sequence[str]) -> None:
+        """The token and API answer, and AI Hub offers a device for every name."""
+        self.hub_devices(devices)
 
-    def profile(self, build: HubBuild, device: str) -> list[dict[str, Any]]:
-        """The ``measured-device`` benchmarks AI Hub took of ``build`` on ``device`` (none if its job failed, or if
-        the full run that built it did not include the ``onnx`` runtime)."""
-        portable, ran_on = self._portable.get((build.precision, _onnx_key(build.files)), (None, set()))
-        if device in ran_on:
-            hub_name = self._hub_names.get(device, device)
-            return [dict(b) for b in (portable.benchmarks if portable else []) if b["device"] == hub_name]
-        made = next((b for (d, p, _), b in self._made.items() if d == device and p == build.precision), None)
-        return list(made.benchmarks) if made is not None else []
+    def device_builds(self, request: DeviceRequest) -> list[DeviceBuild]:
+        """Every runtime asked for (default ``DEFAULT_RUNTIMES``) compiled from the precision's portable ONNX,
+        profiled and run on every device; the evaluation inputs (single-component models) are compared there with
+        the FP32 reference's outputs."""
+        from ingest.fidelity import run_model
+
+        single = len(request.model_files) == 1
+        evals = request.eval_inputs if single and request.eval_inputs else None
+        fp32 = run_model(request.reference, evals) if evals and request.reference is not None else None
+        return self.run(
+            request.model_files,
+            request.precision,
+            request.runtimes or DEFAULT_RUNTIMES,
+            request.devices,
+            calibration=request.calibration if single else None,
+            eval_inputs=evals,
+            fp32_outputs=fp32,
+            label=request.slug,
+        )
 
     # --- stages ------------------------------------------------------------------------------------------
     def _plans(self, precision: str, runtimes: Sequence[str], hub_devices: list[Any]) -> list[_Plan]:
@@ -463,11 +419,6 @@ class QaiHubBackend:
 
 def _device_error(build: DeviceBuild, device: str, message: str) -> None:
     build.details.setdefault("device_errors", {})[device] = message
-
-
-def _onnx_key(files: Any) -> frozenset[str]:
-    """A build's identity for the protocol: its ONNX files (not their external-data files)."""
-    return frozenset(str(Path(f).resolve()) for f in files if Path(f).suffix == ".onnx")
 
 
 def _chipset(device: Any) -> str:

@@ -180,6 +180,7 @@ def ingest_torch(
             calibration_samples=24,
             eval_samples=8,
             synthetic=byo.eval_data is None,
+            runtimes=opts.host_runtimes,
         )
         prep.interfaces = {"model": interface.record()}
         prep.data = {

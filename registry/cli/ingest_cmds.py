@@ -73,8 +73,8 @@ def ingest(
     ),
     runtimes: str | None = typer.Option(
         None,
-        help="qai-hub: comma-separated tflite,qnn_dlc,onnx,qnn_context_binary,precompiled_qnn_onnx "
-        "(default onnx,tflite,qnn_context_binary). local builds onnx only.",
+        help="local: onnx,tflite (default both; tflite needs the tflite extra). qai-hub: comma-separated "
+        "tflite,qnn_dlc,onnx,qnn_context_binary,precompiled_qnn_onnx (default onnx,tflite,qnn_context_binary).",
     ),
     executor: str = typer.Option("process", help="process, serial, or dask://HOST:PORT."),
     workers: int | None = typer.Option(None, help="Processes for --executor process (default min(2, CPUs))."),
@@ -108,24 +108,29 @@ def ingest(
 
     wanted = _precisions(precisions)
     backend = backend.strip().lower()
+    host_runtimes, device_runtimes = _runtimes(runtimes, backend, bool(devices), json_out)
+    if onnx is not None:
+        if "tflite" in (runtimes or ""):
+            raise InvalidInput(
+                "--onnx models are built as onnx only: TFLite builds are converted from the torch module.",
+                hint="Give --torch CHECKPOINT (or a recipe) for tflite builds.",
+            )
+        host_runtimes = ("onnx",)
     opts = IngestOptions(
         version=version,
         profile_runs=profile_runs,
         devices=_devices(devices),
         backend=backend,
-        runtimes=_runtimes(runtimes, backend, bool(devices)),
+        runtimes=device_runtimes,
+        host_runtimes=host_runtimes,
         record_mlflow=mlflow,
     )
     # Builds are made here either way; they are published to the server when one is configured.
     client = Client()
     catalog: LocalCatalog | Client = client if client.url else LocalCatalog(client.settings)
     root = work_dir or catalog.settings.home / "ingest"
-    hub = get_backend(backend, work_dir=root)  # a clear error before any work (qai-hub: no token, API unreachable)
-    if backend == "qai-hub":
-        from ingest.backends.qaihub import QaiHubBackend
-
-        assert isinstance(hub, QaiHubBackend)
-        hub.hub_devices(opts.devices)  # every device one AI Hub offers, else an error now
+    # a clear error before any work (qai-hub: no token, API unreachable, a device AI Hub does not offer)
+    get_backend(backend, work_dir=root).preflight(opts.devices)
     pool = make_executor(executor, workers)
     log = RunLog(catalog.settings.home / "ingest" / "logs" / f"{new_run_id()}.log")
     where = ",".join(opts.devices) or "-"
@@ -213,11 +218,16 @@ def _precisions(text: str | None) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(normalize_precision(p.strip()) for p in text.split(",") if p.strip()))
 
 
-def _runtimes(text: str | None, backend: str, has_devices: bool) -> tuple[str, ...]:
-    """The runtimes to build: ``onnx`` for local; for qai-hub the given ones (default HUB_RUNTIMES), which needs
-    --devices."""
-    from ingest.pipeline import HUB_RUNTIMES
-    from registry.errors import InvalidInput
+def _runtimes(
+    text: str | None, backend: str, has_devices: bool, quiet: bool
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(the runtimes built on this host, the runtimes the backend compiles for devices). The local backend builds
+    onnx and tflite here (default: both, tflite when its extra is installed); qai-hub builds onnx here and compiles
+    the given runtimes (default its own) on AI Hub, which needs --devices."""
+    import importlib.util
+
+    from ingest.converters import HOST_RUNTIMES
+    from registry.errors import InvalidInput, MissingExtra
     from registry.vocab import normalize_runtime
 
     asked = tuple(dict.fromkeys(normalize_runtime(r) for r in (text or "").split(",") if r.strip()))
@@ -227,14 +237,23 @@ def _runtimes(text: str | None, backend: str, has_devices: bool) -> tuple[str, .
                 "--backend qai-hub needs --devices: AI Hub compiles and profiles for real devices.",
                 hint='e.g. --devices sd8g3,"Samsung Galaxy S25"',
             )
-        return asked or HUB_RUNTIMES
-    others = [r for r in asked if r != "onnx"]
+        return ("onnx",), asked
+    others = [r for r in asked if r not in HOST_RUNTIMES]
     if others:
         raise InvalidInput(
-            f"--backend {backend} builds the portable onnx runtime only, not {', '.join(others)}.",
-            hint="Use --backend qai-hub for tflite, qnn_dlc, qnn_context_binary or precompiled_qnn_onnx builds.",
+            f"--backend {backend} builds {' and '.join(HOST_RUNTIMES)} only, not {', '.join(others)}.",
+            hint="Use --backend qai-hub for qnn_dlc, qnn_context_binary or precompiled_qnn_onnx builds.",
         )
-    return ()
+    has_tflite = importlib.util.find_spec("litert_torch") is not None
+    if "tflite" in asked and not has_tflite:
+        raise MissingExtra(
+            "tflite builds need litert-torch.", hint="pip install 'edge-model-registry[tflite]' (make setup does)."
+        )
+    if asked:
+        return tuple(r for r in HOST_RUNTIMES if r in asked), ()
+    if not has_tflite and not quiet:
+        info("note: building onnx only; install the tflite extra for LiteRT builds too")
+    return (("onnx", "tflite") if has_tflite else ("onnx",)), ()
 
 
 def _devices(text: str | None) -> tuple[str, ...]:
@@ -277,11 +296,18 @@ def _byo(
     precisions = wanted or ("float", "fp16", "w8a8")
     card = {"name": name, "task": task, "domain": domain, "license": license, "weights": weights}
     run = {"executor": pool, "progress": progress, "log": log, "display": display}
-    display.plan({slug: len(precisions)})
+    display.plan({slug: _planned(precisions, opts.host_runtimes if torch_ckpt is not None else ("onnx",))})
     if onnx is not None:
         return ingest_onnx(onnx, slug, card, input_shape, byo_flags, precisions, root, catalog, opts, run)
     assert torch_ckpt is not None
     return ingest_torch(torch_ckpt, slug, card, input_shape, byo_flags, precisions, root, catalog, opts, run)
+
+
+def _planned(precisions: tuple[str, ...], runtimes: tuple[str, ...]) -> int:
+    """How many builds a model gets: every precision in onnx, those the other runtimes make in theirs."""
+    from ingest.converters import converter
+
+    return sum(1 for r in runtimes for p in precisions if r == "onnx" or p in converter(r).precisions)
 
 
 def _recipes(
@@ -313,9 +339,10 @@ def _recipes(
         if r.slug in seen and r.path is not None:
             raise InvalidInput(f"{r.path} and {seen[r.slug]} both describe '{r.slug}'.", hint="Give each a slug.")
         seen[r.slug] = r.path or Path(r.slug)
-    display.plan({r.slug: len(wanted or r.precisions) for r in recipes})
+    display.plan({r.slug: _planned(wanted or r.precisions, opts.host_runtimes) for r in recipes})
+    preps = prepare_recipes(recipes, root, precisions=wanted, log=log, runtimes=opts.host_runtimes)
     return ingest_many(
-        _announced(prepare_recipes(recipes, root, precisions=wanted, log=log), recipes, display),
+        _announced(preps, recipes, display),
         catalog,
         root,
         opts,
@@ -355,8 +382,8 @@ def _report(reports: list[IngestReport], log_path: str, json_out: bool, *, singl
     for col in ("model", "status", "built", "failed", "stages run / cached"):
         table.add_column(col, overflow="fold")
     for r in reports:
-        built = [p for p, b in r.builds.items() if b["status"] == "built"]
-        failed = [f"{p} ({b['error']})" for p, b in r.builds.items() if b["status"] != "built"]
+        built = [k.label for k, b in r.builds.items() if b.built]
+        failed = [f"{k.label} ({b.error})" for k, b in r.builds.items() if not b.built]
         table.add_row(
             f"{r.model}@{r.version}",
             r.status,
@@ -368,8 +395,8 @@ def _report(reports: list[IngestReport], log_path: str, json_out: bool, *, singl
     for r in reports:
         if r.error:
             info(f"{r.model}: {r.error['detail']} {r.error.get('hint') or ''}".rstrip())
-        for p, b in r.builds.items():  # qai-hub device builds
-            for d in b.get("device_builds", []):
-                where = f"{p}/{d['runtime']}/{d['target']}"
-                info(f"  AI Hub {where}: " + (f"failed: {d['error']}" if d["status"] == "failed" else "built"))
+        for b in r.builds.values():  # the backend's device builds
+            for d in b.device_builds:
+                where = f"{b.precision}/{d.runtime}/{d.target}"
+                info(f"  {r.backend} {where}: " + (f"failed: {d.error}" if d.error else "built"))
     info(f"log: {log_path}")

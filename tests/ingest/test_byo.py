@@ -135,7 +135,7 @@ def test_a_stateful_model_with_if_subgraphs_builds_every_precision_on_audio(
         calibration_data=audio,
         preprocess=Preprocess.parse("rate=16000"),
     )
-    assert report.status == "succeeded", {p: b.get("detail") for p, b in report.builds.items()}
+    assert report.status == "succeeded", {k.label: b.detail for k, b in report.builds.items()}
     builds = _builds(local, "vad")
     assert set(builds) == {"float", "fp16", "w8a8", "w8a16"}
     inputs = builds["w8a8"].details["interface"]["model"]["inputs"]
@@ -156,8 +156,8 @@ def test_a_degenerate_run_fails_the_build_unless_accepted_and_is_then_marked(
     report = _ingest(local, tmp_path, model, "const", ("float", "fp16"))
     assert report.status == "failed" and report.published is None
     for build in report.builds.values():
-        assert build["error"] == "degenerate_fidelity" and "same for all" in build["detail"]
-        assert "--accept-degenerate" in build["hint"]
+        assert build.error == "degenerate_fidelity" and "same for all" in (build.detail or "")
+        assert "--accept-degenerate" in (build.hint or "")
     accepted = _ingest(local, tmp_path, model, "const", ("fp16",), accept_degenerate=True)
     assert accepted.status == "succeeded"
     fp16 = _builds(local, "const")["fp16"]

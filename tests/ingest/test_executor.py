@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from ingest.builds import BuildResult
 from ingest.executor import DaskExecutor, ProcessExecutor, SerialExecutor, make_executor
 from ingest.pipeline import IngestOptions, ingest_many
 from ingest.recipe import load_recipe
@@ -24,7 +25,7 @@ def local(sqlite_url: str, tmp_path: Path) -> LocalCatalog:
     return make_local(sqlite_url, tmp_path)
 
 
-def _run(local: LocalCatalog, tmp_path: Path, executor: object, precisions: list[str]) -> dict[str, dict]:  # type: ignore[type-arg]
+def _run(local: LocalCatalog, tmp_path: Path, executor: object, precisions: list[str]) -> list[BuildResult]:
     recipe = load_recipe(write_recipe(tmp_path / "r.yaml", precisions=precisions))
     [report] = ingest_many(
         prepare_recipes([recipe], tmp_path / "work"),
@@ -34,7 +35,7 @@ def _run(local: LocalCatalog, tmp_path: Path, executor: object, precisions: list
         executor=executor,  # type: ignore[arg-type]
     )
     assert report.published is not None and report.published.created
-    return report.builds
+    return list(report.builds.values())
 
 
 def test_builds_fan_out_to_a_process_pool(local: LocalCatalog, tmp_path: Path) -> None:
@@ -43,8 +44,8 @@ def test_builds_fan_out_to_a_process_pool(local: LocalCatalog, tmp_path: Path) -
         builds = _run(local, tmp_path, pool, ["float", "fp16", "w8a8"])
     finally:
         pool.close()
-    workers = {b["worker"] for b in builds.values()}
-    assert all(b["status"] == "built" for b in builds.values())
+    workers = {b.worker or "" for b in builds}
+    assert all(b.built for b in builds)
     assert all(not w.endswith(f":{os.getpid()}") for w in workers)  # built in the pool, not here
     with local.session() as s:
         assert {b.precision for b in show_model(s, "tiny-digits").builds} == {"float", "fp16", "w8a8"}
@@ -63,7 +64,7 @@ def test_builds_run_on_a_dask_cluster(local: LocalCatalog, tmp_path: Path, monke
             worker_pids = set(dask._connect().run(os.getpid).values())
         finally:
             dask.close()
-    assert {int(b["worker"].rsplit(":", 1)[1]) for b in builds.values()} <= worker_pids
+    assert {int((b.worker or "").rsplit(":", 1)[1]) for b in builds} <= worker_pids
     assert os.getpid() not in worker_pids
     with local.session() as s:
         top1 = [e for b in show_model(s, "tiny-digits").builds for e in b.evaluations if e.metric == "top1"]

@@ -87,7 +87,7 @@ def test_a_model_that_fails_to_export_is_recorded_and_the_other_models_publish(
     eig, two = _recipes(local, tmp_path, bad, good)
     assert eig.status == "failed" and eig.published is None
     for build in eig.builds.values():
-        assert build["error"] == "export_failed" and "linalg_eig" in build["detail"] and build["hint"]
+        assert build.error == "export_failed" and "linalg_eig" in (build.detail or "") and build.hint
     assert two.status == "succeeded" and two.published is not None and two.published.created
     with local.session() as s:
         rows = {r.model_slug: r for r in s.scalars(select(IngestRun))}
@@ -103,8 +103,8 @@ def test_calibration_data_of_the_wrong_shape_fails_the_calibrated_builds_only(
     )
     [report] = _recipes(local, tmp_path, recipe)
     assert report.status == "partial"
-    failed = report.builds["w8a8"]
-    assert failed["error"] == "calibration_mismatch" and "x" in failed["detail"] and failed["hint"]
+    failed = report.build("w8a8")
+    assert failed.error == "calibration_mismatch" and "x" in (failed.detail or "") and failed.hint
     with local.session() as s:
         detail = show_model(s, "tiny-badcal")
         row = s.scalars(select(IngestRun)).one()
@@ -169,11 +169,11 @@ def test_a_precision_the_model_cannot_take_is_recorded_and_the_rest_publish(
         profile_runs=3,
         executor=SerialExecutor(),
     )
-    assert report.status == "partial" and report.builds["w4a16"]["error"] == "unsupported_precision"
-    assert "MatMul" in report.builds["w4a16"]["detail"] or "matmul" in report.builds["w4a16"]["detail"].lower()
+    assert report.status == "partial" and report.build("w4a16").error == "unsupported_precision"
+    assert "matmul" in (report.build("w4a16").detail or "").lower()
     with local.session() as s:
         assert [b.precision for b in show_model(s, "convnet").builds] == ["float"]
     # the same for a zoo model that declares it cannot take w4a16: refused up front, recorded
     [zoo] = _recipes(local, tmp_path, write_recipe(tmp_path / "w4.yaml", precisions=["w4a16"], slug="tiny-digits"))
-    assert zoo.status == "failed" and zoo.builds["w4a16"]["error"] == "unsupported_precision"
+    assert zoo.status == "failed" and zoo.build("w4a16").error == "unsupported_precision"
     assert pulled_sha256(local, "tiny-digits", "1.0.0", "float", tmp_path / "pull-after") == before

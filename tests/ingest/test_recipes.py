@@ -8,7 +8,9 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 from sqlalchemy import select
 
@@ -33,8 +35,9 @@ def local(sqlite_url: str, tmp_path: Path) -> LocalCatalog:
 
 def _ingest(local: LocalCatalog, tmp_path: Path, *recipes: Path, **opts: object) -> list:  # type: ignore[type-arg]
     loaded = [load_recipe(r) for r in recipes]
+    runtimes: tuple[str, ...] = opts.get("host_runtimes", ("onnx",))  # type: ignore[assignment]
     return ingest_many(
-        prepare_recipes(loaded, tmp_path / "work"),
+        prepare_recipes(loaded, tmp_path / "work", runtimes=runtimes),
         local,
         tmp_path / "work",
         IngestOptions(profile_runs=3, **opts),  # type: ignore[arg-type]
@@ -84,15 +87,17 @@ def test_a_recipe_builds_evaluates_publishes_and_a_reingest_changes_nothing(
 ) -> None:
     from mlflow.tracking import MlflowClient
 
-    recipe = write_recipe(tmp_path / "r.yaml", precisions=["float", "w8a8", "w4a16"])
-    [first] = _ingest(local, tmp_path, recipe)
+    recipe = write_recipe(tmp_path / "r.yaml", precisions=["float", "w8a8", "w4a16", "mixed"])
+    [first] = _ingest(local, tmp_path, recipe, host_runtimes=("onnx", "tflite"))
     assert first.status == "partial" and first.published is not None and first.published.created
-    assert first.builds["w4a16"]["error"] == "unsupported_precision"  # a CNN takes no w4a16: recorded, not a crash
+    assert first.build("w4a16").error == "unsupported_precision"  # a CNN takes no w4a16: recorded, not a crash
+    assert ("w4a16", "tflite", "any") not in first.builds  # LiteRT has no w4a16 build: not attempted
     with local.session() as s:
         detail = show_model(s, "tiny-digits")
     assert detail.model.weights == "trained-here"
-    builds = {b.precision: b for b in detail.builds}
-    assert set(builds) == {"float", "w8a8"}
+    _check_tflite_builds(first, [b for b in detail.builds if b.runtime == "tflite"])
+    builds = {b.precision: b for b in detail.builds if b.runtime == "onnx"}
+    assert set(builds) == {"float", "w8a8", "mixed"}
     top1 = {p: next(e for e in b.evaluations if e.metric == "top1") for p, b in builds.items()}
     assert top1["float"].kind == "accuracy" and top1["float"].sample_count == 200
     assert top1["float"].value == pytest.approx(top1["float"].reference_value) and top1["float"].value > 0.7
@@ -109,7 +114,7 @@ def test_a_recipe_builds_evaluates_publishes_and_a_reingest_changes_nothing(
     assert len({b.device for b in estimated}) == n_devices
     assert all(b.error_pct is not None and b.source.startswith("estimator ") for b in estimated)
 
-    [again] = _ingest(local, tmp_path, recipe)
+    [again] = _ingest(local, tmp_path, recipe, host_runtimes=("onnx", "tflite"))
     assert again.ran_stages == 0 and again.cached_stages == first.ran_stages + first.cached_stages
     assert again.published is not None and not again.published.created
     assert again.mlflow is not None and again.mlflow["reused"] and again.mlflow["run_id"] == first.mlflow["run_id"]
@@ -117,6 +122,31 @@ def test_a_recipe_builds_evaluates_publishes_and_a_reingest_changes_nothing(
     experiment = client.get_experiment_by_name("edge-model-registry ingest")
     assert experiment is not None
     assert len(client.search_runs([experiment.experiment_id])) == 1  # no new MLflow run when nothing changed
+
+
+def _check_tflite_builds(report: Any, builds: list[Any]) -> None:
+    """LiteRT builds beside the ONNX ones: each .tflite loads and runs in the LiteRT interpreter, and carries host
+    figures from that interpreter, fidelity and top-1 against FP32, and per-device estimates for runtime tflite."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    assert {b.precision for b in builds} == {"float", "w8a8", "mixed"}
+    for build in builds:
+        (path,) = report.build(build.precision, "tflite").files()
+        assert path.suffix == ".tflite" and build.files[0].path.endswith(".tflite")
+        runner = Interpreter(model_path=str(path), num_threads=1).get_signature_runner("serving_default")
+        feeds = {n: np.zeros(d["shape"], d["dtype"]) for n, d in runner.get_input_details().items()}
+        (out,) = runner(**feeds).values()
+        assert out.shape == (1, 10)
+        host = [b for b in build.benchmarks if b.provenance == "measured-host"]
+        assert {b.details["threads"] for b in host} >= {1} and all("ai-edge-litert" in b.source for b in host)
+        estimated = [b for b in build.benchmarks if b.provenance == "estimated"]
+        assert estimated and all(b.details["runtime"] == "tflite" for b in estimated)
+        top1 = next(e for e in build.evaluations if e.metric == "top1")
+        assert abs(top1.value - top1.reference_value) < 0.05, (build.precision, top1.value)
+        if build.precision != "float":
+            cosine = next(e for e in build.evaluations if e.metric == "cosine")
+            assert cosine.value > 0.98 and "tflite" in cosine.source
+    assert builds[0].details["model"]["scheme"]
 
 
 def test_a_two_component_model_publishes_one_build_per_precision_with_a_file_per_component(
@@ -195,19 +225,44 @@ def test_cli_ingests_a_torch_checkpoint_and_refuses_a_bare_state_dict(tmp_path: 
     )
     assert out.returncode == 0, out.stderr
     summary = json.loads(out.stdout)
-    assert summary["status"] == "succeeded" and summary["published"]["created"]
-    assert set(summary["builds"]) == {"float", "w8a8"}
+    assert summary["status"] == "partial" and summary["published"]["created"]
+    assert set(summary["builds"]) == {"float", "w8a8", "float/tflite", "w8a8/tflite"}
+    for label in ("float/tflite", "w8a8/tflite"):  # TorchScript does not convert to TFLite: recorded, with the reason
+        failed = summary["builds"][label]
+        assert (
+            failed["status"] == "failed" and failed["error"] == "export_failed" and "ScriptModule" in failed["detail"]
+        )
 
     pickled = tmp_path / "whole.pt"
     torch.save(net, pickled)  # a whole pickled module: loaded with weights_only=False, and the CLI says so
     out = subprocess.run(
-        [*base[:-1], "float", "--name", "mynet2", "--torch", str(pickled), "--input-shape", "x:1x1x8x8"],
+        [*base[:-1], "float,w8a8", "--name", "mynet2", "--torch", str(pickled), "--input-shape", "x:1x1x8x8"],
         env=env,
         capture_output=True,
         text=True,
     )
     assert out.returncode == 0, out.stderr
     assert "weights_only=False" in out.stderr and "mynet2@1.0.0" in out.stderr and "succeeded" in out.stderr
+    assert "w8a8/tflite" in out.stderr  # the summary lists the LiteRT builds beside the ONNX ones
+    pull = [*reg, "pull", "mynet2", "-d", "sd8g3", "-p", "int8", "--runtime", "tflite", "--json"]
+    pulled = subprocess.run(pull, env=env, capture_output=True, text=True)
+    assert pulled.returncode == 0, pulled.stderr
+    got = json.loads(pulled.stdout)
+    assert got["runtime"] == "tflite" and got["precision"] == "w8a8"
+    import hashlib
+
+    from ai_edge_litert.interpreter import Interpreter
+
+    (file,) = got["files"]
+    assert (
+        file["name"].endswith(".tflite")
+        and hashlib.sha256(Path(file["path"]).read_bytes()).hexdigest() == file["sha256"]
+    )
+    runner = Interpreter(model_path=file["path"]).get_signature_runner("serving_default")
+    (detail,) = runner.get_input_details().values()
+    assert detail["dtype"] == np.int8  # full-integer: int8 in, int8 out
+    (logits,) = runner(args_0=np.zeros((1, 1, 8, 8), np.int8)).values()
+    assert logits.shape == (1, 10)
 
     weights_only = tmp_path / "sd.pt"
     torch.save(net.state_dict(), weights_only)

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from ingest.backends import DeviceRequest
 from ingest.backends.qaihub import DeviceBuild, QaiHubBackend
 from ingest.backends.qaihub_jobs import JobStore, QaiHubAuthFailed, QaiHubNotConfigured, QaiHubUnreachable, Retry
 from ingest.fidelity import run_model
@@ -213,16 +214,16 @@ def test_a_silent_api_url_fails_in_under_five_seconds(tmp_path: Path) -> None:
         assert time.monotonic() - started < 5
 
 
-def test_the_pipeline_protocol_compile_then_profile_gives_device_benchmarks(standin: StandIn, tmp_path: Path) -> None:
+def test_the_pipeline_protocol_gives_device_builds_measured_on_each_device(standin: StandIn, tmp_path: Path) -> None:
     hub = backend(standin, tmp_path)
-    compiled = hub.compile("float", [HELLO_ONNX], S24)
-    assert (compiled.runtime, compiled.target) == ("onnx", "any") and compiled.files[0].read_bytes()
-    (bench,) = hub.profile(compiled, S24)
+    request = DeviceRequest("hello", "float", {None: HELLO_ONNX}, devices=(S24, S25), runtimes=("onnx",))
+    (portable,) = hub.device_builds(request)
+    assert portable.portable and portable.error is None and portable.files[0].read_bytes()
+    bench, other = sorted(portable.benchmarks, key=lambda b: b["device"] != S24)
     assert bench["provenance"] == "measured-device" and bench["device"] == S24
     assert bench["latency_ms"] == pytest.approx(float(published(S24, "onnx")["inference_time_ms"]))
     assert bench["details"]["tool_versions"]["ONNX Runtime"] == published(S24, "onnx")["onnx_runtime_version"]
-    second = hub.compile("float", [HELLO_ONNX], S25)  # the portable build is compiled once, profiled per device
-    (other,) = hub.profile(second, S25)
+    # the portable build is compiled once, profiled per device
     assert other["device"] == S25 and other["details"]["compile_job_id"] == bench["details"]["compile_job_id"]
     assert [kind for kind, _ in standin.submissions].count("compile") == 1
 

@@ -191,14 +191,14 @@ def test_qai_hub_without_a_token_fails_at_once(tmp_path: Path) -> None:
     assert not (tmp_path / "home" / "ingest" / "qaihub-jobs.json").exists()
 
 
-def test_qai_hub_needs_devices_and_local_builds_only_onnx(tmp_path: Path) -> None:
+def test_qai_hub_needs_devices_and_local_builds_only_host_runtimes(tmp_path: Path) -> None:
     env = env_for(tmp_path, None)
     no_devices = [a for a in INGEST if a not in ("--devices", f"sd8g3,{S25}")]
     out = subprocess.run(no_devices, env=env, capture_output=True, text=True)
     assert out.returncode == 2 and "--backend qai-hub needs --devices" in out.stderr
-    local = [*INGEST[: INGEST.index("--backend")], "--runtimes", "onnx,tflite"]
+    local = [*INGEST[: INGEST.index("--backend")], "--runtimes", "onnx,qnn_dlc"]
     out = subprocess.run(local, env=env, capture_output=True, text=True)
-    assert out.returncode == 2 and "builds the portable onnx runtime only, not tflite" in out.stderr
+    assert out.returncode == 2 and "builds onnx and tflite only, not qnn_dlc" in out.stderr
 
 
 def test_a_device_ai_hub_does_not_offer_fails_before_any_work(standin: StandIn, tmp_path: Path) -> None:
