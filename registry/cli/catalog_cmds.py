@@ -169,6 +169,12 @@ def pull(
     require_signature: bool = typer.Option(
         False, "--require-signature", help="Fail unless a trusted key signed the version and its files."
     ),
+    runtime_versions: list[str] | None = typer.Option(
+        None,
+        "--runtime-version",
+        help="RUNTIME=VERSION the app ships (onnxruntime=1.20, litert=1.2, qairt=2.28; repeatable): only a build "
+        "that loads there, else exit code 3 naming what the build needs.",
+    ),
 ) -> None:
     """Fetch the build of MODEL for a device and precision, verified, into the cache (or -o DIR).
 
@@ -180,11 +186,22 @@ def pull(
     if require_signature:
         from registry.cli.sign_cmds import pull_signed
 
-        result = pull_signed(name, device, precision, runtime, version, alias_name, out_dir, link)
+        result = pull_signed(name, device, precision, runtime, version, alias_name, out_dir, link, runtime_versions)
     else:
         from registry.cli.remote_pull import pull_with_progress
 
-        result = pull_with_progress(name, device, precision, runtime, version, alias_name, out_dir, json_out, link=link)
+        result = pull_with_progress(
+            name,
+            device,
+            precision,
+            runtime,
+            version,
+            alias_name,
+            out_dir,
+            json_out,
+            link=link,
+            runtime_versions=runtime_versions,
+        )
     if json_out:  # without importing pydantic (print_json does): a warm pull stays light
         for w in result["warnings"]:
             info(f"warning: {w}")

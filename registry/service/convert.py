@@ -8,6 +8,8 @@ from registry.models import Benchmark, Build, BuildFile, Device, Evaluation, Mod
 from registry.service.entities import (
     BenchmarkInfo,
     BuildInfo,
+    BuildInterface,
+    BuildRequirements,
     DeviceInfo,
     EvaluationInfo,
     FileInfo,
@@ -118,6 +120,8 @@ def build_info(
         target=row.target,
         files=[file_info(f) for f in sorted(files, key=lambda f: f.path)],
         details=row.details or {},
+        requirements=BuildRequirements.model_validate(row.requirements or {}),
+        interface=BuildInterface.model_validate(row.interface or {}),
         mlflow_model_name=row.mlflow_model_name,
         mlflow_model_version=row.mlflow_model_version,
         created_at=row.created_at,

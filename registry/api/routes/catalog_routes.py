@@ -23,7 +23,7 @@ from registry.service.catalog import (
 )
 from registry.service.entities import BuildInfo, DeviceInfo, ModelDetail, Resolution, VersionInfo
 from registry.service.resolve import resolve_on
-from registry.validation import MAX_REASON, MAX_VERSION, SEMVER_PATTERN
+from registry.validation import MAX_REASON, MAX_VERSION, RUNTIME_VERSIONS_PATTERN, SEMVER_PATTERN
 from registry.vocab import PRECISION_ALIASES, PRECISIONS, RUNTIMES, ModelFilter
 
 router = APIRouter(prefix="/v1", tags=["catalog"])
@@ -98,12 +98,22 @@ async def resolve_build(
     runtime: Annotated[Runtime | None, Query()] = None,
     version: Annotated[str | None, Query(max_length=80, description="A version, or sha256:<digest>.")] = None,
     alias: Annotated[str | None, Query(max_length=40)] = None,
+    runtime_version: Annotated[
+        list[str] | None,
+        Query(
+            max_length=200,
+            pattern=RUNTIME_VERSIONS_PATTERN,
+            description="Runtimes the caller ships, e.g. onnxruntime=1.20 (repeat it, or comma-separate): only a "
+            "build that loads there (docs/compatibility.md).",
+        ),
+    ] = None,
 ) -> Response:
     """The one build for (model, device, precision[, runtime]) at a version, an alias, or latest."""
     # The hot path: one thread-pool hop for one SQL statement, then the entity serialized once by pydantic
     # (returning a Response skips FastAPI's second validation of the response model; the JSON is the same).
     catalog: LocalCatalog = request.app.state.catalog
-    args = (catalog, _blob_url(request), model, device, precision, runtime, version, alias)
+    constraints = [c for item in runtime_version or [] for c in item.split(",") if c]
+    args = (catalog, _blob_url(request), model, device, precision, runtime, version, alias, constraints)
     # SQLite answers from the local file in well under a millisecond, less than a hop to the thread pool and back
     # costs; a server database (a network round trip) is waited for in the pool so the event loop stays free.
     r = _resolve(*args) if catalog.engine.dialect.name == "sqlite" else await run_in_threadpool(_resolve, *args)
@@ -129,6 +139,7 @@ def _resolve(
     runtime: str | None,
     version: str | None,
     alias: str | None,
+    constraints: list[str],
 ) -> Resolution:
     return resolve_on(
         catalog.engine,
@@ -140,6 +151,7 @@ def _resolve(
         version=version,
         alias=alias,
         file_url=file_url,
+        runtime_versions=constraints,
     )
 
 
