@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ingest.compat import describe_build
 from ingest.stagecache import tool_versions
 from registry.client.sdk import Client
 from registry.errors import RegistryError
@@ -169,6 +170,8 @@ def publish(
             }
         )
         entries += [_device_build_entry(root, hub) for hub in build.get("hub_builds", [])]
+    for entry in entries:  # what loads each build, read from its files (docs/compatibility.md)
+        entry.update(describe_build(root, entry))
     manifest = {
         "model": {
             "slug": source.slug,

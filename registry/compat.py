@@ -181,3 +181,34 @@ def check_resolution(data: Mapping[str, Any], constraints: Mapping[str, str]) ->
             hint="Upgrade that runtime, or pull another version or precision (registry show lists each build's needs).",
             extra={"constraints": dict(constraints), "builds": [{"build": label, "unmet": problems}]},
         )
+
+
+def onnxruntime_minimum(
+    opsets: Mapping[str, int], ir_version: int | None, contrib_ops: Iterable[str], verified_with: str
+) -> tuple[str, str]:
+    """The first onnxruntime that loads an ONNX graph with these opsets (domain -> version), IR version and
+    com.microsoft operators, with the reason. Anything beyond the tables needs ``verified_with`` (the onnxruntime
+    that built and ran the file here): a known floor, never a guess below it."""
+    needs: list[tuple[str, str]] = []
+    for domain, version in opsets.items():
+        if domain in ("", "ai.onnx"):
+            table, what = ORT_FOR_OPSET, f"opset {version}"
+        elif domain == "ai.onnx.ml":
+            table, what = ORT_FOR_ML_OPSET, f"ai.onnx.ml opset {version}"
+        else:
+            continue  # contrib domains are judged by their operators below
+        found = table.get(version)
+        if found is None and version < min(table):
+            found = table[min(table)]
+        needs.append((found or verified_with, what if found else f"{what}, beyond the table: verified with"))
+    if ir_version is not None:
+        found = ORT_FOR_IR_VERSION.get(ir_version)
+        needs.append((found or verified_with, f"IR version {ir_version}" + ("" if found else ", beyond the table")))
+    for op in sorted(set(contrib_ops)):
+        found = ORT_FOR_CONTRIB_OP.get(op)
+        needs.append((found or verified_with, f"com.microsoft {op}" + ("" if found else ", not in the table")))
+    if not needs:
+        return "1.0", "no versioned feature"
+    best = max(needs, key=lambda n: parse_version(n[0]))
+    reason = best[1] + (f" {verified_with}" if best[1].endswith("verified with") else "")
+    return best[0], reason

@@ -106,9 +106,35 @@ def show(ref: str = typer.Argument(..., metavar="MODEL[@VERSION]"), json_out: bo
             ["build", "precision", "runtime", "target", "size", "latency", "accuracy / fidelity"],
             rows,
         )
+        _print_compatibility(detail)
         from registry.cli.benchmark_cmds import print_anchoring
 
         print_anchoring(detail)
+
+
+def _print_compatibility(detail: Any) -> None:
+    """Per build: the runtime versions that load it, the facts behind them, its inputs and outputs."""
+
+    def tensors(specs: list[Any]) -> str:
+        shown = [f"{t.name} {list(t.shape) if t.shape is not None else '?'} {t.dtype}" for t in specs[:4]]
+        return "; ".join(shown) + (f" (+{len(specs) - 4})" if len(specs) > 4 else "")
+
+    rows = []
+    for b in detail.builds:
+        r = b.requirements
+        needs = ", ".join(
+            f"{axis} >= {v}" + (f" ({r.reasons[axis]})" if r.reasons.get(axis) else "")
+            for axis, v in sorted(r.runtimes.items())
+        )
+        facts = [f"opset {v}" if d == "ai.onnx" else f"{d} {v}" for d, v in r.onnx_opsets.items()]
+        facts += [f"IR {r.onnx_ir_version}"] if r.onnx_ir_version else []
+        facts += [f"schema {r.tflite_schema_version}"] if r.tflite_schema_version else []
+        facts += [f"QAIRT {r.qairt_version}"] if r.qairt_version else []
+        facts += [f"HTP {r.htp_arch}"] if r.htp_arch else []
+        io = tensors(b.interface.inputs) + " -> " + tensors(b.interface.outputs) if b.interface.inputs else "-"
+        rows.append((b.id, needs or "not recorded", ", ".join(facts) or "-", io))
+    if rows:
+        print_table("what loads each build (pull --runtime-version checks it)", ["build", "needs", "from", "io"], rows)
 
 
 def devices(json_out: bool = JSON) -> None:
