@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Path, Query, Request, Response
+from pydantic import StringConstraints
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import URLPath
 
@@ -31,6 +32,7 @@ Text = Annotated[str | None, Query(max_length=200)]
 # Precisions and runtimes by their names and input aliases (the service also takes them in any case).
 Precision = Literal[*PRECISIONS, *PRECISION_ALIASES]  # type: ignore[valid-type]
 Runtime = Literal[*RUNTIMES]  # type: ignore[valid-type]
+RuntimeVersions = Annotated[str, StringConstraints(max_length=200, pattern=RUNTIME_VERSIONS_PATTERN)]
 
 
 @router.get("/models", dependencies=[ReadAccess], responses=errors(404))
@@ -99,10 +101,9 @@ async def resolve_build(
     version: Annotated[str | None, Query(max_length=80, description="A version, or sha256:<digest>.")] = None,
     alias: Annotated[str | None, Query(max_length=40)] = None,
     runtime_version: Annotated[
-        list[str] | None,
+        list[RuntimeVersions] | None,
         Query(
-            max_length=200,
-            pattern=RUNTIME_VERSIONS_PATTERN,
+            max_length=8,
             description="Runtimes the caller ships, e.g. onnxruntime=1.20 (repeat it, or comma-separate): only a "
             "build that loads there (docs/compatibility.md).",
         ),
