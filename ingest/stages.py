@@ -133,6 +133,8 @@ def _build_component(
     use_calib = calib if job.precision in CALIBRATED else []
     options = {**job.options, "measure_fidelity": False} if job.precision not in CALIBRATED else dict(job.options)
     counts = [0, 0]
+    from ingest.optimize.static import NPU_BY_DEFAULT
+
     okey = stage_key(
         "optimize",
         source=job.digests[name],
@@ -140,6 +142,8 @@ def _build_component(
         synthetic=job.synthetic,
         calibration=job.samples_digest("calibration", name, use_calib) if use_calib else digest_samples([]),
         options=options,
+        # the QNN layout became these precisions' default: builds cached under the CPU default are not reused
+        **({"default_target": "npu"} if job.precision in NPU_BY_DEFAULT else {}),
     )
 
     def work(out: Path) -> dict[str, Any]:
