@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ingest.compat import describe_build
 from ingest.stagecache import tool_versions
 from registry.client.sdk import Client
 from registry.entities import PublishResult
@@ -114,6 +115,8 @@ def publish(catalog: Catalog, prep: Prepared, version: str, builds: list[BuildRe
     for build in builds:
         entries.append(_build_entry(root, prep, build))
         entries += [_device_build_entry(root, d) for d in build.device_builds if not d.error and not d.portable]
+    for entry in entries:  # what loads each build, read from its files (docs/compatibility.md)
+        entry.update(describe_build(root, entry))
     manifest = {
         "model": {
             "slug": source.slug,

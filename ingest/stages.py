@@ -149,6 +149,8 @@ def _build_component(
     options = {**job.options, "measure_fidelity": False} if not calibrated else dict(job.options)
     counts = [0, 0]
     runtime_key: dict[str, Any] = {} if job.runtime == "onnx" else {"runtime": job.runtime}
+    from ingest.optimize.static import NPU_BY_DEFAULT
+
     okey = stage_key(
         "optimize",
         source=job.digests[name],
@@ -157,6 +159,8 @@ def _build_component(
         calibration=job.samples_digest("calibration", name, use_calib) if use_calib else digest_samples([]),
         options=options,
         **runtime_key,
+        # the QNN layout is the ONNX default for these precisions: builds cached under the CPU default are rebuilt
+        **({"default_target": "npu"} if job.runtime == "onnx" and job.precision in NPU_BY_DEFAULT else {}),
     )
 
     def work(out: Path) -> dict[str, Any]:

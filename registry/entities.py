@@ -84,6 +84,41 @@ class EvaluationInfo(Entity):
         return self
 
 
+class TensorSpec(Entity):
+    """One input or output of a build: its name, shape (a dimension is a number, a symbolic name, or None when
+    unknown) and dtype (numpy's name: float32, uint8, int64...)."""
+
+    model_config = ConfigDict(from_attributes=True, frozen=True, extra="forbid")
+    name: str = Field(max_length=400)
+    shape: list[int | str | None] | None = None
+    dtype: str = Field(max_length=32)
+    component: str | None = Field(default=None, max_length=64)
+
+
+class BuildInterface(Entity):
+    model_config = ConfigDict(from_attributes=True, frozen=True, extra="forbid")
+    inputs: list[TensorSpec] = Field(default_factory=list)
+    outputs: list[TensorSpec] = Field(default_factory=list)
+
+
+class BuildRequirements(Entity):
+    """What loads a build (registry.compat; docs/compatibility.md). Empty for builds published before it was
+    recorded."""
+
+    model_config = ConfigDict(from_attributes=True, frozen=True, extra="forbid")
+    runtimes: dict[str, str] = Field(
+        default_factory=dict, description="Minimum version per runtime axis: onnxruntime, litert, qairt."
+    )
+    reasons: dict[str, str] = Field(default_factory=dict, description="Why each minimum (e.g. 'opset 21').")
+    onnx_opsets: dict[str, int] = Field(default_factory=dict, description="Opset per domain ('ai.onnx': 17).")
+    onnx_ir_version: int | None = None
+    tflite_schema_version: int | None = None
+    tflite_min_runtime_version: str | None = Field(default=None, max_length=32)
+    qairt_version: str | None = Field(default=None, max_length=64, description="QAIRT/QNN SDK it was compiled with.")
+    htp_arch: str | None = Field(default=None, max_length=16, description="Hexagon NPU (HTP) architecture, e.g. V75.")
+    table_version: str | None = Field(default=None, description="registry.compat's table version that derived it.")
+
+
 class BuildInfo(Entity):
     id: int
     model: str
@@ -93,6 +128,8 @@ class BuildInfo(Entity):
     target: str
     files: list[FileInfo]
     details: dict[str, Any] = Field(default_factory=dict)
+    requirements: BuildRequirements = Field(default_factory=BuildRequirements)
+    interface: BuildInterface = Field(default_factory=BuildInterface)
     mlflow_model_name: str | None = None
     mlflow_model_version: str | None = None
     created_at: UtcDatetime | None = None

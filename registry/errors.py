@@ -15,6 +15,8 @@ class RegistryError(Exception):
 
     code: ClassVar[str] = "registry_error"
     status: ClassVar[int] = 500
+    # The CLI's exit code when set (docs list them); otherwise 2 for bad input (400/422), else 1.
+    exit_code: ClassVar[int | None] = None
 
     def __init__(self, detail: str, *, hint: str | None = None, extra: dict[str, Any] | None = None):
         super().__init__(detail)
@@ -94,6 +96,16 @@ class VersionNotFound(NotFound):
 
 class BuildNotFound(NotFound):
     code = "build_not_found"
+
+
+class RuntimeIncompatible(NotFound):
+    """Every build that would answer needs a newer runtime than the caller ships (``--runtime-version``).
+
+    A ``NotFound`` (404) like ``BuildNotFound``: no build of the request loads there. ``extra`` lists the
+    constraints and, per refused build, what it needs. The CLI exits with code 3 (docs/compatibility.md)."""
+
+    code = "runtime_incompatible"
+    exit_code = 3
 
 
 class DeviceNotFound(NotFound):

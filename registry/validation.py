@@ -35,6 +35,9 @@ MAX_TOKEN_NAME: Final = 100  # api_tokens.name
 SLUG_PATTERN: Final = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 ALIAS_PATTERN: Final = r"^[a-z][a-z0-9._-]{0,39}$"
 SHA256_PATTERN: Final = r"^[0-9a-f]{64}$"
+_RUNTIME_VERSION = r"[A-Za-z_-]{2,20}=v?[0-9]{1,4}(?:\.[0-9]{1,6}){0,3}"
+# One or more RUNTIME=VERSION, comma-separated (resolve's runtime_version; registry.compat checks the names).
+RUNTIME_VERSIONS_PATTERN: Final = rf"^{_RUNTIME_VERSION}(?:,{_RUNTIME_VERSION})*$"
 _IDENT = r"(?:0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*)"
 SEMVER_PATTERN: Final = (
     r"^(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})"

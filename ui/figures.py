@@ -307,3 +307,30 @@ def sdk_snippet(api_url: str, model: str, version: str, device: str, build: Buil
         "for f in r.build.files:\n"
         "    print(f.path, f.sha256, f.url)\n"
     )
+
+
+def needs_text(build: BuildInfo) -> str:
+    """What loads the build (docs/compatibility.md): ``onnxruntime >= 1.18 (opset 21) · HTP V75``."""
+    r = build.requirements
+    parts = [
+        f"{axis} >= {v}" + (f" ({r.reasons[axis]})" if r.reasons.get(axis) else "")
+        for axis, v in sorted(r.runtimes.items())
+    ]
+    parts += [f"HTP {r.htp_arch}"] if r.htp_arch else []
+    return " · ".join(parts) or "not recorded (published before requirements were recorded)"
+
+
+def interface_text(build: BuildInfo) -> str:
+    """``images [1, 3, 640, 640] float32 → output0 [1, 84, 8400] float32`` (empty when not recorded)."""
+
+    def side(specs: Sequence[object]) -> str:
+        out = []
+        for t in specs:
+            shape = getattr(t, "shape", None)
+            component = getattr(t, "component", None)
+            name = f"{component}.{getattr(t, 'name', '')}" if component else getattr(t, "name", "")
+            out.append(f"{name} {list(shape) if shape is not None else '?'} {getattr(t, 'dtype', '')}")
+        return ", ".join(out)
+
+    i = build.interface
+    return f"{side(i.inputs)} → {side(i.outputs)}" if i.inputs or i.outputs else ""

@@ -4,12 +4,16 @@ The steps: name nodes, convert opsets below 13 (per-channel QDQ needs ``axis``),
 inference, falling back to ONNX shape inference only), then quantize once per calibration method on the
 calibration slice and keep the method whose output is closest to FP32 on the held-out slice.
 
-Targets:
-- ``cpu`` (default): onnxruntime's CPU kernels. Weights QInt8 per channel; activations QUInt8 for w8a8
+Targets (``options.target``; docs/compatibility.md, "Which ONNX layout"):
+- ``npu`` (the default for w8a8 and w8a16): the QNN QDQ layout, so the one published file runs on Snapdragon through
+  ONNX Runtime's QNN execution provider and, unchanged, on the host CPU (w8a8 activations are QUInt8, which x86
+  fuses into QLinearConv).
+- ``cpu`` (the default for mixed; opt-in for w8a8 and w8a16, recorded as ``variant: onnxruntime-cpu``): onnxruntime's
+  CPU kernels. Weights QInt8 per channel; activations QUInt8 for w8a8
   (x86 fuses QLinearConv only for uint8 activations: QInt8 activations ran slower than FP32 here) and
   QUInt16 for w8a16 (opset 21 QuantizeLinear; host ORT runs it through float kernels, so w8a16 is for
   accuracy on NPUs, not host speed).
-- ``npu``: the QDQ layout QNN HTP expects, from ``get_qnn_qdq_config``: uint8 weights per tensor, uint8
+  The ``npu`` layout is the one QNN HTP expects, from ``get_qnn_qdq_config``: uint8 weights per tensor, uint8
   (w8a8) or uint16 (w8a16) activations; pre-processed with ``qnn_preprocess_model``.
 """
 
@@ -37,6 +41,8 @@ DEFAULT_METHODS: Final = ("MinMax", "Percentile")
 # Percentile and Entropy calibrate 2.5-7x slower than MinMax (FIELD-NOTES); used to skip them early.
 SLOWER_METHOD_FACTOR: Final = 3.0
 TARGETS: Final = ("cpu", "npu")
+# Precisions whose builds use the QNN QDQ layout unless a recipe asks for target: cpu.
+NPU_BY_DEFAULT: Final = frozenset({"w8a8", "w8a16"})
 # onnxruntime's histogram calibrators (Percentile, Entropy) keep every activation of every calibration sample in
 # memory before building histograms; MinMax folds them as it goes. Whisper's encoder at 64 samples took 13.5 GB.
 HISTOGRAM_METHODS: Final = frozenset({"Percentile", "Entropy", "Distribution"})
@@ -87,9 +93,13 @@ class Quantized:
     errors: dict[str, float]
 
 
+def default_target(job: Job) -> str:
+    return str(job.choice("target", "npu" if job.precision in NPU_BY_DEFAULT else "cpu", TARGETS))
+
+
 def prepare(job: Job) -> Prepared:
     """Check calibration, upgrade the opset, pre-process; measure the FP32 reference on the held-out slice."""
-    target = job.choice("target", "cpu", TARGETS)
+    target = default_target(job)
     samples = calibration.check(job.calibration, graph.input_specs(job.model), precision=job.precision)
     fraction = job.number("holdout_fraction", 0.25, minimum=0.0)
     calibrate, held_out = calibration.split(samples, min(fraction, 0.9))
@@ -298,6 +308,7 @@ def describe_scheme(prepared: Prepared, scheme: Scheme, job: Job) -> dict[str, A
         return {
             "method": "static_qdq",
             "variant": "qnn-htp",
+            "layout": "QNN QDQ: runs on ONNX Runtime's QNN execution provider and on the CPU",
             "quant_config": "onnxruntime get_qnn_qdq_config",
             "activation_type": scheme.npu_activation,
             "weight_type": "QUInt8",
@@ -322,4 +333,8 @@ def run(job: Job, scheme: Scheme) -> tuple[Path, dict[str, Any]]:
         **chosen,
         "fidelity": best.errors,
     }
+    if prepared.target == "npu":
+        from ingest.optimize.qnn_check import qnn_layout_problems
+
+        details["qnn_layout_problems"] = qnn_layout_problems(best.path)  # [] when QNN's EP takes it as it is
     return best.path, details

@@ -2,7 +2,8 @@
 
 Host onnxruntime (CPU EP) runs these models correctly but through float kernels (16-bit QuantizeLinear /
 DequantizeLinear at opset 21 around float ops), so they are no faster than FP32 on the host: the
-precision is for NPUs (``target="npu"`` gives the QNN HTP layout: uint16 activations, uint8 weights).
+precision is for NPUs: by default it has the QNN HTP layout (uint16 activations, uint8 weights); ``target="cpu"``
+gives onnxruntime's CPU layout (QInt8 weights per channel).
 """
 
 from __future__ import annotations

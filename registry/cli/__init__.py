@@ -96,7 +96,7 @@ def main() -> None:
         from registry.cli.output import print_error
 
         print_error(exc.detail, exc.hint)
-        sys.exit(2 if exc.status in (400, 422) else 1)
+        sys.exit(exc.exit_code or (2 if exc.status in (400, 422) else 1))
     except OSError as exc:  # e.g. a path too long for the file system: the system's words, not a traceback
         if debug:
             raise

@@ -111,9 +111,35 @@ def show(ref: str = typer.Argument(..., metavar="MODEL[@VERSION]"), json_out: bo
             ["build", "precision", "runtime", "target", "size", "latency", "accuracy", "fidelity to FP32"],
             rows,
         )
+        _print_compatibility(detail)
         from registry.cli.benchmark_cmds import print_anchoring
 
         print_anchoring(detail)
+
+
+def _print_compatibility(detail: Any) -> None:
+    """Per build: the runtime versions that load it, the facts behind them, its inputs and outputs."""
+
+    def tensors(specs: list[Any]) -> str:
+        shown = [f"{t.name} {list(t.shape) if t.shape is not None else '?'} {t.dtype}" for t in specs[:4]]
+        return "; ".join(shown) + (f" (+{len(specs) - 4})" if len(specs) > 4 else "")
+
+    rows = []
+    for b in detail.builds:
+        r = b.requirements
+        needs = ", ".join(
+            f"{axis} >= {v}" + (f" ({r.reasons[axis]})" if r.reasons.get(axis) else "")
+            for axis, v in sorted(r.runtimes.items())
+        )
+        facts = [f"opset {v}" if d == "ai.onnx" else f"{d} {v}" for d, v in r.onnx_opsets.items()]
+        facts += [f"IR {r.onnx_ir_version}"] if r.onnx_ir_version else []
+        facts += [f"schema {r.tflite_schema_version}"] if r.tflite_schema_version else []
+        facts += [f"QAIRT {r.qairt_version}"] if r.qairt_version else []
+        facts += [f"HTP {r.htp_arch}"] if r.htp_arch else []
+        io = tensors(b.interface.inputs) + " -> " + tensors(b.interface.outputs) if b.interface.inputs else "-"
+        rows.append((b.id, needs or "not recorded", ", ".join(facts) or "-", io))
+    if rows:
+        print_table("what loads each build (pull --runtime-version checks it)", ["build", "needs", "from", "io"], rows)
 
 
 def devices(json_out: bool = JSON) -> None:
@@ -184,6 +210,12 @@ def pull(
     require_signature: bool = typer.Option(
         False, "--require-signature", help="Fail unless a trusted key signed the version and its files."
     ),
+    runtime_versions: list[str] | None = typer.Option(
+        None,
+        "--runtime-version",
+        help="RUNTIME=VERSION the app ships (onnxruntime=1.20, litert=1.2, qairt=2.28; repeatable): only a build "
+        "that loads there, else exit code 3 naming what the build needs.",
+    ),
 ) -> None:
     """Fetch the build of MODEL for a device and precision, verified, into the cache (or -o DIR).
 
@@ -195,11 +227,22 @@ def pull(
     if require_signature:
         from registry.cli.sign_cmds import pull_signed
 
-        result = pull_signed(name, device, precision, runtime, version, alias_name, out_dir, link)
+        result = pull_signed(name, device, precision, runtime, version, alias_name, out_dir, link, runtime_versions)
     else:
         from registry.cli.remote_pull import pull_with_progress
 
-        result = pull_with_progress(name, device, precision, runtime, version, alias_name, out_dir, json_out, link=link)
+        result = pull_with_progress(
+            name,
+            device,
+            precision,
+            runtime,
+            version,
+            alias_name,
+            out_dir,
+            json_out,
+            link=link,
+            runtime_versions=runtime_versions,
+        )
     if json_out:  # without importing pydantic (print_json does): a warm pull stays light
         for w in result["warnings"]:
             info(f"warning: {w}")

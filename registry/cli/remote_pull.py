@@ -28,6 +28,7 @@ def pull_with_progress(
     json_out: bool,
     *,
     link: bool = False,
+    runtime_versions: list[str] | None = None,
 ) -> dict[str, Any]:
     """``Client.pull`` (embedded catalog, server, or with REGISTRY_OFFLINE=1 the cache alone); the ``--json``."""
     from registry.client.sdk import Client
@@ -35,7 +36,16 @@ def pull_with_progress(
     with Client() as client, transfer_progress(enabled=not json_out and sys.stderr.isatty()) as bar:
         on_bytes: PullProgress | None = (lambda f, n: bar(f.path, f.size, n)) if bar else None
         result = client.pull(
-            name, device, precision, runtime, version, alias_name, out_dir, progress=on_bytes, link=link
+            name,
+            device,
+            precision,
+            runtime,
+            version,
+            alias_name,
+            out_dir,
+            progress=on_bytes,
+            link=link,
+            runtime_versions=runtime_versions,
         )
     return result.to_json()
 
@@ -124,6 +134,16 @@ def parse_pull_args(argv: list[str]) -> dict[str, Any] | None:
             values["link"] = True
         elif arg == "--require-signature":
             values["require_signature"] = True
+        elif arg.startswith("--runtime-version"):  # repeatable: RUNTIME=VERSION
+            name, eq, inline = arg.partition("=")
+            if name != "--runtime-version":
+                return None
+            if not eq:
+                if i + 1 >= len(rest) or rest[i + 1].startswith("-"):
+                    return None
+                i += 1
+                inline = rest[i]
+            values.setdefault("runtime_versions", []).append(inline)
         elif arg.startswith("-"):
             name, eq, inline = arg.partition("=")
             key = _PULL_OPTIONS.get(name)
@@ -145,7 +165,7 @@ def parse_pull_args(argv: list[str]) -> dict[str, Any] | None:
         return None
     if "out_dir" in values:
         values["out_dir"] = Path(values["out_dir"])
-    for key in ("version", "alias_name", "runtime", "out_dir"):
+    for key in ("version", "alias_name", "runtime", "out_dir", "runtime_versions"):
         values.setdefault(key, None)
     values.setdefault("link", False)
     return {"model": model, **values}

@@ -150,6 +150,7 @@ def pull_signed(
     alias_name: str | None,
     out_dir: Path | None,
     link: bool = False,
+    runtime_versions: list[str] | None = None,
 ) -> dict[str, Any]:
     """``registry pull --require-signature``: pull into the cache, verify the version's signature and that
     every pulled file is a signed one, and only then place files in ``-o DIR``; the ``--json`` result."""
@@ -158,7 +159,9 @@ def pull_signed(
     from registry.client.pull import export_file
     from registry.settings import get_settings
 
-    result = pull_with_progress(name, device, precision, runtime, version, alias_name, None, True)
+    result = pull_with_progress(
+        name, device, precision, runtime, version, alias_name, None, True, runtime_versions=runtime_versions
+    )
     verified = verify_ref(get_settings(), result["model"], result["version"], check_bytes=False)
     check_pulled(verified, result)
     if out_dir is not None:

@@ -52,8 +52,12 @@ class ResolveQuery:
     runtime: str | None = None
     version: str | None = None
     alias: str | None = None
+    # {"onnxruntime": "1.20"}: only builds that load there (registry.compat).
+    runtime_versions: dict[str, str] | None = None
 
     def params(self) -> dict[str, str | None]:
+        from registry.compat import constraint_text
+
         return {
             "model": self.model,
             "device": self.device,
@@ -61,6 +65,7 @@ class ResolveQuery:
             "runtime": self.runtime,
             "version": self.version,
             "alias": self.alias,
+            "runtime_version": constraint_text(self.runtime_versions) if self.runtime_versions else None,
         }
 
 

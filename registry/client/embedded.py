@@ -110,7 +110,16 @@ class EmbeddedBackend:
 
         q = query
         with self.session() as s:
-            r = resolve(s, q.model, q.device, q.precision, runtime=q.runtime, version=q.version, alias=q.alias)
+            r = resolve(
+                s,
+                q.model,
+                q.device,
+                q.precision,
+                runtime=q.runtime,
+                version=q.version,
+                alias=q.alias,
+                runtime_versions=q.runtime_versions,
+            )
         return r.model_dump(mode="json")
 
     def pull_stamp(self) -> str | None:

@@ -43,19 +43,26 @@ def catalog_stamp(database_url: str) -> str | None:
 
 
 def request_key(
-    source: str, model: str, device: str, precision: str, runtime: str | None, version: str | None, alias: str | None
+    source: str,
+    model: str,
+    device: str,
+    precision: str,
+    runtime: str | None,
+    version: str | None,
+    alias: str | None,
+    constraints: str = "",
 ) -> str:
-    raw = json.dumps(
-        [
-            source,
-            model.strip().lower(),
-            normalize_name(device),
-            precision.strip().lower(),
-            (runtime or "").lower(),
-            version or "",
-            alias or "",
-        ]
-    )
+    """``constraints``: ``registry.compat.constraint_text`` of the runtime versions a pull stated (if any)."""
+    parts = [
+        source,
+        model.strip().lower(),
+        normalize_name(device),
+        precision.strip().lower(),
+        (runtime or "").lower(),
+        version or "",
+        alias or "",
+    ]
+    raw = json.dumps([*parts, constraints] if constraints else parts)
     return hashlib.sha256(raw.encode()).hexdigest()
 
 

@@ -46,7 +46,8 @@ def error_from_body(status: int, body: bytes, url: str) -> RegistryError:
     hint = data.get("hint")
     if cls is RegistryError:  # a code this client does not know (a newer server): keep it for the caller
         return RegistryError(detail, hint=hint, extra={"code": data["error"], "status": status})
-    return cls(detail, hint=hint)
+    extra = data.get("extra")
+    return cls(detail, hint=hint, extra=extra if isinstance(extra, dict) else None)
 
 
 def unreachable(base_url: str, exc: BaseException) -> RegistryError:

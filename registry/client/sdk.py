@@ -8,7 +8,7 @@ same ``RegistryError`` subclasses. The CLI, the UI and ingest's publish step all
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -208,11 +208,14 @@ class Client:
         runtime: str | None = None,
         version: str | None = None,
         alias: str | None = None,
+        runtime_versions: Mapping[str, str] | Iterable[str] | None = None,
     ) -> Resolution:
-        """The one build for (model, device, precision[, runtime]) at a version, an alias, or the latest."""
+        """The one build for (model, device, precision[, runtime]) at a version, an alias, or the latest; with
+        ``runtime_versions`` the one that loads on those runtimes (see ``pull``)."""
         from registry.entities import Resolution
 
-        return Resolution.model_validate(self.resolve_json(model, device, precision, runtime, version, alias))
+        data = self.resolve_json(model, device, precision, runtime, version, alias, runtime_versions)
+        return Resolution.model_validate(data)
 
     def resolve_json(
         self,
@@ -222,9 +225,13 @@ class Client:
         runtime: str | None = None,
         version: str | None = None,
         alias: str | None = None,
+        runtime_versions: Mapping[str, str] | Iterable[str] | None = None,
     ) -> dict[str, Any]:
         """``resolve`` as plain JSON (what ``registry lock`` records)."""
-        return self.backend.resolve(ResolveQuery(model, device, precision, runtime, version, alias))
+        from registry.compat import parse_runtime_versions
+
+        constraints = parse_runtime_versions(runtime_versions) or None
+        return self.backend.resolve(ResolveQuery(model, device, precision, runtime, version, alias, constraints))
 
     def server_info(self) -> dict[str, Any]:
         """The server's version and the MLflow tracking URI it advertises (``mlflow_tracking_uri``)."""
@@ -249,6 +256,7 @@ class Client:
         progress: PullProgress | None = None,
         expect: Callable[[dict[str, Any]], None] | None = None,
         link: bool = False,
+        runtime_versions: Mapping[str, str] | Iterable[str] | None = None,
     ) -> PullResult:
         """Fetch the build of ``model`` for a device and precision into the cache, verified; ``.paths`` are
         the local files (snapshot links, or under ``out_dir`` copies: hard links to the read-only cached blobs with
@@ -259,18 +267,27 @@ class Client:
         From a server: one resolve request, then only the blobs not yet cached are downloaded (resuming a
         partial file with ``Range``). Offline (``REGISTRY_OFFLINE=1``): no network at all; the answer comes from
         the cache or an ``OfflineError`` says what is missing. From the embedded SQLite catalog, a repeated pull
-        whose catalog files have not changed answers without opening the database."""
+        whose catalog files have not changed answers without opening the database.
+
+        ``runtime_versions`` (``{"onnxruntime": "1.20"}`` or ``["onnxruntime=1.20"]``; axes onnxruntime, litert,
+        qairt) states the runtimes the app ships: only a build that loads there is pulled (another build of the
+        request when one does), else ``RuntimeIncompatible`` says what the build needs (docs/compatibility.md).
+        Offline, a cached answer is checked the same way."""
         if version and alias:
             from registry.errors import InvalidInput
 
             raise InvalidInput("Give a version or an alias, not both.", hint="Drop one of version= and alias=.")
+        from registry import compat
         from registry.client import fastpath
         from registry.client.cache import Cache
         from registry.client.pull import materialize
 
+        constraints = compat.parse_runtime_versions(runtime_versions)
         backend = self.backend
         cache = Cache(self.settings.cache_dir)
-        key = fastpath.request_key(backend.origin, model, device, precision, runtime, version, alias)
+        key = fastpath.request_key(
+            backend.origin, model, device, precision, runtime, version, alias, compat.constraint_text(constraints)
+        )
         downloads: dict[str, DownloadStats] = {}
         fetch = backend.fetcher(downloads, progress)
         stamp = None if backend.remote else backend.pull_stamp()
@@ -282,12 +299,13 @@ class Client:
             data = _offline_resolution(cache, key, model, device, precision, runtime, version, alias)
             fetch = _no_fetch
         else:
-            data = backend.resolve(ResolveQuery(model, device, precision, runtime, version, alias))
+            data = backend.resolve(ResolveQuery(model, device, precision, runtime, version, alias, constraints or None))
             requests = int(backend.remote)
             if backend.remote:  # offline, the names the server answered to resolve as they did online
                 from registry.client.offline import remember_name
 
                 remember_name(cache, model, data["model"])
+        compat.check_resolution(data, constraints)  # a cached or offline answer is held to the same constraints
         if expect is not None:
             expect(data)
         files = materialize(data, cache, fetch, out_dir=out_dir, link=link)

@@ -106,6 +106,10 @@ class Build(Base):
     # A chipset id for chipset-specific runtimes, "any" for portable ones.
     target: Mapped[str] = mapped_column(String(64))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # What loads it (registry.compat): minimum runtime versions per axis and the facts behind them.
+    requirements: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+    # Its inputs and outputs: name, shape and dtype of each tensor (per component).
+    interface: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
     mlflow_model_name: Mapped[str | None] = mapped_column(String(200))
     mlflow_model_version: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from registry.entities import (
     BenchmarkInfo,
     BuildInfo,
+    BuildInterface,
+    BuildRequirements,
     DeviceInfo,
     EvaluationInfo,
     FileInfo,
@@ -119,6 +121,8 @@ def build_info(
         target=row.target,
         files=[file_info(f) for f in sorted(files, key=lambda f: f.path)],
         details=row.details or {},
+        requirements=BuildRequirements.model_validate(row.requirements or {}),
+        interface=BuildInterface.model_validate(row.interface or {}),
         mlflow_model_name=row.mlflow_model_name,
         mlflow_model_version=row.mlflow_model_version,
         created_at=row.created_at,

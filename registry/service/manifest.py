@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from registry import validation as V
+from registry.entities import BuildInterface, BuildRequirements
 from registry.errors import InvalidManifest, UnsafePath
 from registry.paths import safe_relative_path
 from registry.vocab import (
@@ -126,6 +127,8 @@ class BuildEntry(Strict):
     target: str = Field(default=PORTABLE_TARGET, max_length=V.MAX_DEVICE)
     files: list[FileEntry] = Field(min_length=1)
     details: dict[str, Any] = Field(default_factory=dict)
+    requirements: BuildRequirements = Field(default_factory=BuildRequirements, description="docs/compatibility.md")
+    interface: BuildInterface = Field(default_factory=BuildInterface)
     benchmarks: list[BenchmarkEntry] = Field(default_factory=list)
     evaluations: list[EvaluationEntry] = Field(default_factory=list)
 

@@ -323,6 +323,8 @@ def _record_build(
         runtime=entry.runtime,
         target=target,
         details=dict(entry.details),
+        requirements=entry.requirements.model_dump(exclude_defaults=True),
+        interface=entry.interface.model_dump(exclude_defaults=True),
     )
     session.add(build)
     session.flush()

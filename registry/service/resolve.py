@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Select, and_, bindparam, select
 from sqlalchemy.orm import Session
 
+from registry import compat
 from registry.devices import resolve_device
-from registry.entities import BuildInfo, FileInfo, Resolution
-from registry.errors import BuildNotFound, InvalidInput, VersionNotFound
+from registry.entities import BuildInfo, BuildInterface, BuildRequirements, FileInfo, Resolution
+from registry.errors import BuildNotFound, InvalidInput, RuntimeIncompatible, VersionNotFound
 from registry.models import Alias, Build, BuildFile, Device, DeviceName, Model, Version
 from registry.service import lookup
 from registry.service.convert import build_info
 from registry.service.digests import build_digest, find_by_digest, is_digest_ref
 from registry.vocab import PORTABLE_TARGET, SemVer, normalize_name, normalize_precision, normalize_runtime
+
+T = TypeVar("T")
 
 # Among portable builds of the same precision, the one a caller gets when they name no runtime.
 PORTABLE_RUNTIME_PREFERENCE = ("onnx", "tflite", "qnn_dlc")
@@ -32,9 +35,13 @@ def resolve(
     runtime: str | None = None,
     version: str | None = None,
     alias: str | None = None,
+    runtime_versions: Mapping[str, str] | Sequence[str] | None = None,
 ) -> Resolution:
+    """``runtime_versions`` (``{"onnxruntime": "1.20"}``, see ``registry.compat``) keeps only builds that load on
+    those runtimes; when it leaves none, ``RuntimeIncompatible`` names what each build needs."""
     if version and alias:
         raise InvalidInput("Give a version or an alias, not both.", hint="Pin with version=, or follow alias=.")
+    constraints = compat.parse_runtime_versions(runtime_versions)
     precision = normalize_precision(precision)
     runtime = normalize_runtime(runtime) if runtime else None
     model_row = lookup.get_model(session, model)
@@ -63,7 +70,10 @@ def resolve(
             + f" that runs on {device_row.marketing_name} ({device_row.slug}).",
             hint=_what_exists(session, version_row),
         )
-    build = min(candidates, key=_preference)
+    label = f"{model_row.slug}@{version_row.version}"
+    loadable, unchecked = filter_loadable(candidates, constraints, label, lambda b: (b.precision, b.runtime))
+    warnings += unchecked
+    build = min(loadable, key=_preference)
     files = list(session.scalars(select(BuildFile).where(BuildFile.build_id == build.id)))
     return Resolution(
         model=model_row.slug,
@@ -139,6 +149,40 @@ def _what_exists(session: Session, version: Version) -> str:
     return "It has (precision/runtime/target): " + ", ".join(shown) + (" ..." if len(rows) > 20 else "")
 
 
+def filter_loadable(
+    candidates: Sequence[T], constraints: Mapping[str, str], label: str, key: Callable[[T], tuple[str, str]]
+) -> tuple[list[T], list[str]]:
+    """The candidates whose recorded requirements the stated runtimes meet (every one without constraints), with
+    a warning for each kept build that records no minimum for a stated axis; none left: ``RuntimeIncompatible``.
+    A candidate is a ``Build`` row or a fast-path row (both have ``requirements``); ``key`` gives its
+    (precision, runtime)."""
+    if not constraints:
+        return list(candidates), []
+    kept: list[T] = []
+    warnings: list[str] = []
+    refused: list[dict[str, Any]] = []
+    for c in candidates:
+        precision, runtime = key(c)
+        requirements = getattr(c, "requirements", None) or {}
+        problems = compat.unmet(requirements, constraints)
+        if problems:
+            refused.append({"build": f"{label} {precision}/{runtime}", "unmet": problems})
+            continue
+        kept.append(c)
+        axes = compat.unchecked(requirements, runtime, constraints)
+        if axes:
+            warnings.append(compat.unchecked_warning(f"{label} {precision}/{runtime}", axes))
+    if not kept:
+        refused.sort(key=lambda r: str(r["build"]))
+        said = "; ".join(f"{r['build']} {', '.join(r['unmet'])}" for r in refused)
+        raise RuntimeIncompatible(
+            f"No build loads on the runtime you ship: {said}.",
+            hint="Upgrade that runtime, or pull another version or precision (registry show lists each build's needs).",
+            extra={"constraints": dict(constraints), "builds": refused},
+        )
+    return kept, warnings
+
+
 # ---------------------------------------------------------------- the one-query fast path (the API's hot path)
 
 
@@ -153,6 +197,7 @@ def resolve_fast(
     version: str | None = None,
     alias: str | None = None,
     file_url: Callable[[str], str] | None = None,
+    runtime_versions: Mapping[str, str] | Sequence[str] | None = None,
 ) -> Resolution:
     """``resolve`` answered by one indexed SQL statement (model, device name, version, builds and their files).
 
@@ -164,12 +209,15 @@ def resolve_fast(
     """
 
     def slow() -> Resolution:
-        r: Resolution = session_resolve(model, device, precision, runtime=runtime, version=version, alias=alias)
+        r: Resolution = session_resolve(
+            model, device, precision, runtime=runtime, version=version, alias=alias, runtime_versions=constraints
+        )
         if file_url is None:
             return r
         files = [f.model_copy(update={"url": file_url(f.sha256)}) for f in r.build.files]
         return r.model_copy(update={"build": r.build.model_copy(update={"files": files})})
 
+    constraints = compat.parse_runtime_versions(runtime_versions)
     if version and alias:
         return slow()
     precision_key = normalize_precision(precision)
@@ -210,7 +258,15 @@ def resolve_fast(
             warnings.append(f"{first.model_slug}@{first.version} is deprecated" + (f": {reason}" if reason else "."))
     elif mode == "alias" and status == "deprecated":
         warnings.append(f"{first.model_slug}@{first.version} is deprecated.")
-    best = min(rows, key=lambda r: _rank(r.target, r.runtime))
+    label = f"{first.model_slug}@{first.version}"
+    builds = list({r.build_id: r for r in rows}.values())
+    if constraints:
+        try:
+            builds, unchecked = filter_loadable(builds, constraints, label, lambda r: (r.precision, r.runtime))
+        except RuntimeIncompatible:
+            return slow()  # the error exactly as resolve() words it
+        warnings += unchecked
+    best = min(builds, key=lambda r: _rank(r.target, r.runtime))
     files = sorted((r for r in rows if r.build_id == best.build_id and r.path is not None), key=lambda r: r.path)
     build = BuildInfo(
         id=best.build_id,
@@ -230,6 +286,8 @@ def resolve_fast(
             for f in files
         ],
         details=best.details or {},
+        requirements=BuildRequirements.model_validate(best.requirements or {}),
+        interface=BuildInterface.model_validate(best.interface or {}),
         mlflow_model_name=best.mlflow_model_name,
         mlflow_model_version=best.mlflow_model_version,
         created_at=best.created_at,
@@ -274,6 +332,8 @@ def _fast_statement(mode: str, with_runtime: bool) -> Select[*tuple[Any, ...]]:
             Build.runtime,
             Build.target,
             Build.details,
+            Build.requirements,
+            Build.interface,
             Build.mlflow_model_name,
             Build.mlflow_model_version,
             Build.created_at,

@@ -23,6 +23,7 @@ onnx = pytest.importorskip("onnx")
 from ingest import fidelity  # noqa: E402
 from ingest.errors import CalibrationMismatch, InvalidModelFile, UnsupportedPrecision  # noqa: E402
 from ingest.optimize import optimize  # noqa: E402
+from ingest.optimize.qnn_check import qnn_layout_problems  # noqa: E402
 from registry.errors import InvalidInput  # noqa: E402
 
 nn = torch.nn
@@ -174,7 +175,7 @@ def test_fp16_halves_size_and_keeps_float_io(
 def test_w8a8_conv_is_small_close_and_picks_calibration_by_error(
     models: dict[str, Path], conv_data: list[dict[str, np.ndarray]], tmp_path: Path
 ) -> None:
-    result = optimize(models["conv"], "int8", tmp_path, calibration=conv_data)
+    result = optimize(models["conv"], "int8", tmp_path, calibration=conv_data, options={"target": "cpu"})
     details = result.details
 
     assert details["precision"] == "w8a8" and details["variant"] == "onnxruntime-cpu"
@@ -192,6 +193,7 @@ def test_w8a8_conv_is_small_close_and_picks_calibration_by_error(
     fresh = _eval_fidelity(models["conv"], result.path, _samples("image", (1, 3, 64, 64), 4, seed=7))
     assert fresh["cosine"] >= 0.999 and fresh["sqnr_db"] >= 35.0
     assert _weight_dtypes(result.path)["INT8"] >= 5  # 4 convs + head, per-channel int8
+    assert any("INT8 quantization" in p for p in qnn_layout_problems(result.path))  # the CPU layout is not QNN's
     json.dumps(result.details)  # stored as JSON by the catalog: plain types only
 
 
@@ -216,19 +218,29 @@ def test_w8a8_skips_a_histogram_calibration_that_would_not_fit_in_memory(
     assert result.path.is_file()
 
 
-def test_w8a8_npu_variant_uses_qnn_layout(
+PREPROCESSED = ("qnn_preprocess_model", "none-needed")
+
+
+def test_w8a8_builds_use_the_qnn_layout_by_default_and_pass_qnn_checks(
     models: dict[str, Path], conv_data: list[dict[str, np.ndarray]], tmp_path: Path
 ) -> None:
-    result = optimize(models["conv"], "w8a8", tmp_path, calibration=conv_data, options={"target": "npu"})
+    result = optimize(models["conv"], "w8a8", tmp_path, calibration=conv_data)
 
-    assert result.details["variant"] == "qnn-htp"
+    assert result.details["variant"] == "qnn-htp" and result.details["preprocess"] in PREPROCESSED
+    assert result.details["qnn_layout_problems"] == []
+    assert qnn_layout_problems(result.path, preprocess=True) == []  # onnxruntime's QNN pre-processing: nothing left
     assert (result.details["activation_type"], result.details["weight_type"]) == ("QUInt8", "QUInt8")
     assert set(_weight_dtypes(result.path)) <= {"UINT8", "INT32"}  # uint8 weights, int32 biases
     assert result.details["fidelity"]["cosine"] >= 0.999
 
 
-def test_w8a16_conv(models: dict[str, Path], conv_data: list[dict[str, np.ndarray]], tmp_path: Path) -> None:
-    result = optimize(models["conv"], "w8a16", tmp_path, calibration=conv_data)
+def test_w8a16_conv_qnn_layout_by_default_and_cpu_on_request(
+    models: dict[str, Path], conv_data: list[dict[str, np.ndarray]], tmp_path: Path
+) -> None:
+    npu = optimize(models["conv"], "w8a16", tmp_path / "npu", calibration=conv_data)
+    assert (npu.details["variant"], npu.details["activation_type"]) == ("qnn-htp", "QUInt16")
+    assert qnn_layout_problems(npu.path, preprocess=True) == [] and npu.details["fidelity"]["sqnr_db"] >= 35.0
+    result = optimize(models["conv"], "w8a16", tmp_path, calibration=conv_data, options={"target": "cpu"})
 
     assert (result.details["activation_type"], result.details["weight_type"]) == ("QUInt16", "QInt8")
     assert result.details["fidelity"]["sqnr_db"] >= 45.0
@@ -237,7 +249,7 @@ def test_w8a16_conv(models: dict[str, Path], conv_data: list[dict[str, np.ndarra
 
 
 def test_w8a8_transformer(models: dict[str, Path], text_data: list[dict[str, np.ndarray]], tmp_path: Path) -> None:
-    result = optimize(models["transformer"], "w8a8", tmp_path, calibration=text_data)
+    result = optimize(models["transformer"], "w8a8", tmp_path, calibration=text_data, options={"target": "cpu"})
 
     fresh = _eval_fidelity(models["transformer"], result.path, _samples("hidden", (1, 16, 64), 4, seed=7))
     assert fresh["cosine"] >= 0.999 and fresh["sqnr_db"] >= 25.0
@@ -246,7 +258,7 @@ def test_w8a8_transformer(models: dict[str, Path], text_data: list[dict[str, np.
 def test_opset11_model_is_converted_before_per_channel_qdq(
     models: dict[str, Path], text_data: list[dict[str, np.ndarray]], tmp_path: Path
 ) -> None:
-    result = optimize(models["transformer_opset11"], "w8a8", tmp_path, calibration=text_data)
+    result = optimize(models["transformer_opset11"], "w8a8", tmp_path, calibration=text_data, options={"target": "cpu"})
 
     assert result.details["source_opset"] == 11
     assert result.details["opset_converted"] == {"from": 11, "to": 13}
@@ -403,6 +415,7 @@ def test_w8a8_transformer_npu_stays_static_qdq(
     result = optimize(models["transformer"], "w8a8", tmp_path, calibration=text_data, options={"target": "npu"})
 
     assert (result.details["method"], result.details["variant"]) == ("static_qdq", "qnn-htp")
+    assert qnn_layout_problems(result.path, preprocess=True) == []
     assert "scheme_candidates" not in result.details  # the NPU needs static scales: no dynamic candidate
     ops = Counter(node.op_type for node in onnx.load(str(result.path)).graph.node)
     assert ops["QuantizeLinear"] >= 1 and ops["DynamicQuantizeLinear"] == 0
@@ -413,6 +426,7 @@ def test_w8a8_transformer_records_the_measured_scheme_choice(
 ) -> None:
     result = optimize(models["transformer"], "w8a8", tmp_path, calibration=text_data)
 
+    assert result.details["target_reason"].startswith("transformer graph")  # the CPU layout by default, and why
     assert result.details["transformer_graph"].startswith("LayerNormalization present")
     assert result.details["scheme"] == "static_qdq_matmul"  # meets cosine 0.99: dynamic is not tried
     assert list(result.details["scheme_candidates"]) == ["static_qdq_matmul"]

@@ -19,8 +19,10 @@ from ui.figures import (
     data_text,
     eval_badge,
     fmt_size,
+    interface_text,
     latency_badge,
     latency_on,
+    needs_text,
     pull_command,
     sdk_snippet,
     shapes_text,
@@ -204,6 +206,8 @@ def _downloads(detail: ModelDetail, dev: DeviceInfo | None) -> None:
         device = dev.slug if dev else b.target
         with st.container(border=True):
             st.markdown(f"**{b.precision} · {b.runtime} · {b.target}** — {fmt_size(b.size)}, {len(b.files)} file(s)")
+            io = interface_text(b)
+            st.caption(f"Loads on: {needs_text(b)}" + (f"  \nInterface: `{io}`" if io else ""))
             if b.size > LARGE_BUILD:
                 st.caption(
                     "A large build: the button passes it through this page's memory; `registry pull` below "

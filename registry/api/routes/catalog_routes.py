@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Path, Query, Request, Response
+from pydantic import StringConstraints
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import URLPath
 
@@ -23,7 +24,7 @@ from registry.service.catalog import (
     show_model,
 )
 from registry.service.resolve import resolve, resolve_fast
-from registry.validation import MAX_REASON, MAX_VERSION, SEMVER_PATTERN
+from registry.validation import MAX_REASON, MAX_VERSION, RUNTIME_VERSIONS_PATTERN, SEMVER_PATTERN
 from registry.vocab import PRECISION_ALIASES, PRECISIONS, RUNTIMES, ModelFilter
 
 router = APIRouter(prefix="/v1", tags=["catalog"])
@@ -31,6 +32,7 @@ Text = Annotated[str | None, Query(max_length=200)]
 # Precisions and runtimes by their names and input aliases (the service also takes them in any case).
 Precision = Literal[*PRECISIONS, *PRECISION_ALIASES]  # type: ignore[valid-type]
 Runtime = Literal[*RUNTIMES]  # type: ignore[valid-type]
+RuntimeVersions = Annotated[str, StringConstraints(max_length=200, pattern=RUNTIME_VERSIONS_PATTERN)]
 
 
 @router.get("/models", dependencies=[ReadAccess], responses=errors(404))
@@ -100,12 +102,21 @@ async def resolve_build(
     runtime: Annotated[Runtime | None, Query()] = None,
     version: Annotated[str | None, Query(max_length=80, description="A version, or sha256:<digest>.")] = None,
     alias: Annotated[str | None, Query(max_length=40)] = None,
+    runtime_version: Annotated[
+        list[RuntimeVersions] | None,
+        Query(
+            max_length=8,
+            description="Runtimes the caller ships, e.g. onnxruntime=1.20 (repeat it, or comma-separate): only a "
+            "build that loads there (docs/compatibility.md).",
+        ),
+    ] = None,
 ) -> Response:
     """The one build for (model, device, precision[, runtime]) at a version, an alias, or latest."""
     # The hot path: one thread-pool hop for one SQL statement, then the entity serialized once by pydantic
     # (returning a Response skips FastAPI's second validation of the response model; the JSON is the same).
     catalog: LocalCatalog = request.app.state.catalog
-    args = (catalog, _blob_url(request), model, device, precision, runtime, version, alias)
+    constraints = [c for item in runtime_version or [] for c in item.split(",") if c]
+    args = (catalog, _blob_url(request), model, device, precision, runtime, version, alias, constraints)
     # SQLite answers from the local file in well under a millisecond, less than a hop to the thread pool and back
     # costs; a server database (a network round trip) is waited for in the pool so the event loop stays free.
     r = resolve_in(*args) if catalog.engine.dialect.name == "sqlite" else await run_in_threadpool(resolve_in, *args)
@@ -131,6 +142,7 @@ def resolve_in(
     runtime: str | None = None,
     version: str | None = None,
     alias: str | None = None,
+    constraints: list[str] | None = None,
 ) -> Resolution:
     """The resolve endpoint's work: ``resolve_fast`` on one read connection; anything but the ordinary answer is
     ``resolve`` in a transaction of its own, so every error and hint is the service's."""
@@ -141,7 +153,16 @@ def resolve_in(
 
     with catalog.read_connection() as conn:
         return resolve_fast(
-            conn, in_session, model, device, precision, runtime=runtime, version=version, alias=alias, file_url=file_url
+            conn,
+            in_session,
+            model,
+            device,
+            precision,
+            runtime=runtime,
+            version=version,
+            alias=alias,
+            file_url=file_url,
+            runtime_versions=constraints,
         )
 
 
