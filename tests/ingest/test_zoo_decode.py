@@ -122,3 +122,26 @@ def test_published_generative_builds_decode_token_for_token_like_transformers(
             if precision != "float":
                 cosine = {e.component: e.value for e in build.evaluations if e.metric == "cosine"}
                 assert set(cosine) == components and all(v > 0.5 for v in cosine.values()), cosine
+
+
+def test_the_loop_masks_unfilled_cache_slots_and_stops_at_a_full_context() -> None:
+    from ingest.zoo.decode import MASK_VALUE, attention_mask
+
+    mask = attention_mask(filled=2, past=4, new=2)  # 2 of 4 cache slots filled, 2 new tokens
+    seen = (mask[0, 0] == 0).tolist()
+    assert seen == [[True, True, False, False, True, False], [True, True, False, False, True, True]]
+    assert mask.min() == MASK_VALUE
+    layout = LlmLayout(context_length=8, prompt_length=4, layers=1, kv_heads=1, head_dim=2, pad_id=0, eos_id=None)
+    calls: list[tuple[int, int]] = []
+
+    def component(feed: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        width = feed["input_ids"].shape[1]
+        calls.append((width, int(feed["position_ids"][0, 0])))
+        logits = np.zeros((1, width, 5), np.float32)
+        logits[..., 3] = 1.0
+        cache = np.ones((1, 1, width, 2), np.float32)
+        return {"logits": logits, "past_key_0_out": cache, "past_value_0_out": cache}
+
+    tokens = llm_generate({"prompt_processor": component, "token_generator": component}, layout, [1, 2, 3], 50)
+    assert tokens == [3] * 5  # 3 prompt tokens + 4 generated fill the 7 cache slots; the 5th is the last
+    assert calls == [(4, 0), (1, 3), (1, 4), (1, 5), (1, 6)]
