@@ -1,7 +1,7 @@
 """build compatibility: what runtime versions load a build (requirements) and its interface
 
-Revision ID: 25_build_compatibility
-Revises: 24_anchored_estimates
+Revision ID: 26_build_compatibility
+Revises: 25_evaluation_units
 Create Date: 2026-12-07 13:20:00
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "25_build_compatibility"
-down_revision: str | Sequence[str] | None = "24_anchored_estimates"
+revision: str = "26_build_compatibility"
+down_revision: str | Sequence[str] | None = "25_evaluation_units"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
