@@ -47,7 +47,7 @@ def _drop_caches() -> bool:
 
 
 def bench_publish(work: Path, size_mb: int, rounds: int) -> None:
-    from registry.storage.local import LocalStore
+    from registry.storage.files import FileStore
 
     src = work / "pub" / "model.bin"
     src.parent.mkdir(parents=True)
@@ -69,7 +69,7 @@ def bench_publish(work: Path, size_mb: int, rounds: int) -> None:
                 os.sync()
             cps.append(time.perf_counter() - t)
             dest.unlink()
-            store = LocalStore(work / f"store-{i}")
+            store = FileStore(work / f"store-{i}")
             if mode == "cold":
                 _drop_caches()
             t = time.perf_counter()
@@ -132,12 +132,12 @@ def bench_warm_pull(work: Path, rounds: int) -> None:
 def bench_resolve(work: Path, n_builds: int) -> None:
     from sqlalchemy import insert
 
-    from registry.local import LocalCatalog
+    from registry.embedded import EmbeddedCatalog
     from registry.models import Blob, Build, BuildFile, Model, Version
     from registry.service.resolve import resolve
     from registry.settings import get_settings
 
-    catalog = LocalCatalog(get_settings(home=work / "resolve-home"))
+    catalog = EmbeddedCatalog(get_settings(home=work / "resolve-home"))
     catalog.init()
     precisions, runtimes = ["float", "fp16", "w8a8", "w8a16", "w4a16"], ["onnx", "tflite"]
     per_version = len(precisions) * len(runtimes)

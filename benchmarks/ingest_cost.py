@@ -34,10 +34,10 @@ PRECISIONS = ("float", "fp16", "w8a8", "w8a16")
 
 
 def _catalog(root: Path) -> Any:
-    from registry.local import LocalCatalog
+    from registry.embedded import EmbeddedCatalog
     from registry.settings import get_settings
 
-    catalog = LocalCatalog(get_settings(home=root / "home", cache_dir=root / "cache"))
+    catalog = EmbeddedCatalog(get_settings(home=root / "home", cache_dir=root / "cache"))
     catalog.init()
     return catalog
 

@@ -84,11 +84,11 @@ def seed_ours(db_url: str, home: Path, n_models: int) -> None:
     """Our schema (registry/models): models -> versions -> builds -> build files -> blobs, as catalog_core.py."""
     from sqlalchemy import insert
 
-    from registry.local import LocalCatalog
+    from registry.embedded import EmbeddedCatalog
     from registry.models import Blob, Build, BuildFile, Model, Version
     from registry.settings import get_settings
 
-    catalog = LocalCatalog(get_settings(home=home, database_url=db_url))
+    catalog = EmbeddedCatalog(get_settings(home=home, database_url=db_url))
     catalog.init()
     models = [
         {
@@ -305,13 +305,13 @@ def inprocess_pair(
     from mlflow.store.model_registry.sqlalchemy_store import SqlAlchemyStore
 
     from registry.api.routes.catalog_routes import resolve_in
-    from registry.local import LocalCatalog
+    from registry.embedded import EmbeddedCatalog
     from registry.settings import get_settings
 
-    catalog = LocalCatalog(get_settings(home=home, database_url=ours_url))
+    catalog = EmbeddedCatalog(get_settings(home=home, database_url=ours_url))
     store = SqlAlchemyStore(mlflow_url)  # type: ignore[no-untyped-call]
 
-    def ours_call(cat: LocalCatalog, r: int) -> None:
+    def ours_call(cat: EmbeddedCatalog, r: int) -> None:
         model, precision = query(n_models, r)
         res = resolve_in(cat, None, model, "sd8g3", precision)
         assert res.version == f"1.{RELEASES_PER_MODEL - 1}.0" and res.runtime == "qnn_context_binary"

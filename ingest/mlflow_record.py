@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from registry.client.sdk import Client
+from registry.embedded import EmbeddedCatalog
 from registry.entities import ModelDetail
 from registry.errors import RegistryError, require
-from registry.local import LocalCatalog
 
 
-def tracking_uri(catalog: LocalCatalog | Client) -> str:
+def tracking_uri(catalog: EmbeddedCatalog | Client) -> str:
     """REGISTRY_MLFLOW_URI; for a server's catalog, the tracking URI the server advertises (``GET /v1/info``);
     else an embedded SQLite tracking store in the data dir."""
     if catalog.settings.mlflow_uri:
@@ -33,7 +33,7 @@ def tracking_uri(catalog: LocalCatalog | Client) -> str:
 
 
 def record_ingest(
-    catalog: LocalCatalog | Client, detail: ModelDetail, *, params: dict[str, Any], manifest: Path, backend: str
+    catalog: EmbeddedCatalog | Client, detail: ModelDetail, *, params: dict[str, Any], manifest: Path, backend: str
 ) -> dict[str, Any]:
     """Log the run and register every build of ``detail.version``; write the ids back onto the catalog.
 
@@ -43,7 +43,7 @@ def record_ingest(
 
 
 def _record(
-    catalog: LocalCatalog | Client, detail: ModelDetail, *, params: dict[str, Any], manifest: Path, backend: str
+    catalog: EmbeddedCatalog | Client, detail: ModelDetail, *, params: dict[str, Any], manifest: Path, backend: str
 ) -> dict[str, Any]:
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     mlflow = require("mlflow", "mlflow")
@@ -102,7 +102,7 @@ def _record(
     return {"tracking_uri": uri, "run_id": run_id, "registered_model": name, "versions": links}
 
 
-def _experiment(client: Any, catalog: LocalCatalog | Client) -> str:
+def _experiment(client: Any, catalog: EmbeddedCatalog | Client) -> str:
     name = "edge-model-registry ingest"
     found = client.get_experiment_by_name(name)
     if found is not None:
@@ -113,7 +113,7 @@ def _experiment(client: Any, catalog: LocalCatalog | Client) -> str:
 
 
 def _link(
-    catalog: LocalCatalog | Client, model: str, version: str, run_id: str, name: str, links: dict[int, str]
+    catalog: EmbeddedCatalog | Client, model: str, version: str, run_id: str, name: str, links: dict[int, str]
 ) -> None:
     from ingest.record import client_for
 

@@ -3,7 +3,7 @@
 A model arrives ``Prepared``: its card, one FP32 ONNX file per component (and the FP32 source of every other host
 runtime, e.g. a float .tflite), calibration and evaluation inputs (a recipe's, or synthetic ones for
 bring-your-own models) and, for zoo models, a task metric. Builds (one per (precision, runtime), ``BuildKey``)
-are independent: they fan out to an executor (``ingest.executor``) as picklable ``BuildJob``s, and
+are independent: they fan out to an executor (``ingest.executor``) as picklable ``BuildTask``s, and
 their stages are cached by content (``ingest.stagecache``), so a re-run of an unchanged model skips finished
 work and starts no worker at all. A build that fails is recorded with its error without stopping the others.
 Task evaluation, the backend's device builds (``Backend.device_builds``), the per-device estimates, publishing
@@ -23,7 +23,7 @@ from ingest.builds import BuildKey, BuildResult, ComponentResult
 from ingest.byo import ByoInputs, ModelSource
 from ingest.errors import UnsupportedPrecision
 from ingest.stagecache import StageCache, file_digest, stage_key
-from ingest.stages import BuildJob, digest_samples, failure, run_build
+from ingest.stages import BuildTask, digest_samples, failure, run_build
 from registry.entities import PublishResult
 
 if TYPE_CHECKING:
@@ -205,7 +205,7 @@ def ingest_many(
     say = _sayer(progress, log)
     cache_root = str(work_dir / "cache")
     runs: dict[str, _ModelRun] = {}
-    futures: dict[Any, tuple[str, BuildJob]] = {}
+    futures: dict[Any, tuple[str, BuildTask]] = {}
     reports: list[IngestReport] = []
     try:
         for prep in items:
@@ -272,7 +272,7 @@ def _queue(
     cache_root: str,
     opts: IngestOptions,
     runner: Executor,
-    futures: dict[Any, tuple[str, BuildJob]],
+    futures: dict[Any, tuple[str, BuildTask]],
     display: Display | None,
 ) -> BuildResult | None:
     """The build's outcome when it is known now (failed up front, or every stage cached); else submit it."""
@@ -290,7 +290,7 @@ def _queue(
         )
         return BuildResult.failed(key, failure(exc))
     onnx = {n: str(p) for n, p in prep.source.components.items()}
-    job = BuildJob(
+    job = BuildTask(
         slug=slug,
         precision=key.precision,
         components=onnx if key.runtime == "onnx" else {n: str(p) for n, p in prep.sources[key.runtime].items()},

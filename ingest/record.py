@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 from ingest.compat import describe_build
 from ingest.stagecache import tool_versions
 from registry.client.sdk import Client
+from registry.embedded import EmbeddedCatalog
 from registry.entities import PublishResult
 from registry.errors import RegistryError
-from registry.local import LocalCatalog
 from registry.service import ingest_runs
 from registry.service.manifest import dump_manifest_yaml
 
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 # Where an ingest records: the embedded catalog (with its ingest_runs rows), or a server through registry.Client
 # (builds, figures and MLflow links go there; the run's log stays on this machine).
-Catalog = LocalCatalog | Client
+Catalog = EmbeddedCatalog | Client
 
 
 def client_for(catalog: Catalog) -> Client:

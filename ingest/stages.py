@@ -1,6 +1,6 @@
 """The per-(model, precision, runtime) build stage: optimize -> fidelity to FP32 -> host profile, per component.
 
-``run_build(job)`` is a plain top-level function of a picklable ``BuildJob``, so the same code runs in this
+``run_build(job)`` is a plain top-level function of a picklable ``BuildTask``, so the same code runs in this
 process, in a process pool or on a Dask worker. It never raises for a build that cannot be made: the result
 says ``failed`` with the error code, detail and hint, so one build's failure never stops the others. The runtime's
 converter (``ingest.converters``) makes, runs and profiles the build; fidelity is always against the FP32 ONNX.
@@ -29,7 +29,7 @@ Inputs = dict[str, np.ndarray]
 
 
 @dataclass(frozen=True)
-class BuildJob:
+class BuildTask:
     slug: str
     precision: str
     components: dict[str, str]  # component -> the runtime's FP32 source (the FP32 ONNX for onnx)
@@ -96,7 +96,7 @@ def _cached(cache: StageCache, stage: str, key: str, work: Any, cached_only: boo
     return cache.run(stage, key, work)
 
 
-def run_build(job: BuildJob, cached_only: bool = False) -> BuildResult | None:
+def run_build(job: BuildTask, cached_only: bool = False) -> BuildResult | None:
     """Build one (precision, runtime) of one model (every component). ``None`` only with ``cached_only`` on a miss."""
     started = time.perf_counter()
     cache = StageCache(Path(job.cache_root))
@@ -129,7 +129,7 @@ def run_build(job: BuildJob, cached_only: bool = False) -> BuildResult | None:
 
 
 def _build_component(
-    job: BuildJob, name: str, src: Path, cache: StageCache, cached_only: bool, events: list[str]
+    job: BuildTask, name: str, src: Path, cache: StageCache, cached_only: bool, events: list[str]
 ) -> tuple[ComponentResult | dict[str, Any], tuple[int, int]]:
     """The component's build, or its failure as a ``failure`` dict (deterministic failures are cached too)."""
     from ingest.converters import Interface, converter

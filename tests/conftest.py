@@ -72,7 +72,7 @@ def registry_env(tmp_path: Path, database_url: str) -> dict[str, str]:
 
 @pytest.fixture
 def catalog(registry_env: dict[str, str]) -> Iterator[object]:
-    from registry.local import LocalCatalog
+    from registry.embedded import EmbeddedCatalog
     from registry.settings import get_settings
 
     settings = get_settings(
@@ -81,6 +81,6 @@ def catalog(registry_env: dict[str, str]) -> Iterator[object]:
         store_url=registry_env["REGISTRY_STORE_URL"],
         cache_dir=Path(registry_env["REGISTRY_CACHE_DIR"]),
     )
-    cat = LocalCatalog(settings)
+    cat = EmbeddedCatalog(settings)
     yield cat
     cat.engine.dispose()

@@ -13,7 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PRODUCT = ("registry", "ingest", "ui")  # what the wheel ships
-INFRA = ("registry.models", "registry.db", "registry.storage", "registry.local", "registry.migrate")
+INFRA = ("registry.models", "registry.db", "registry.storage", "registry.embedded", "registry.migrate")
 FRONTS = ("registry.api", "registry.cli", "registry.client", "ingest", "ui")
 
 
@@ -58,7 +58,7 @@ CONTRACTS = [
     ),
     Contract(
         "registry.service",
-        (*FRONTS, "registry.local"),
+        (*FRONTS, "registry.embedded"),
         "The service is called by the front doors; it knows none of them.",
     ),
     Contract(

@@ -238,7 +238,7 @@ def evaluation_of(build: BuildInfo, kind: str = "accuracy") -> EvaluationInfo | 
 
 
 @dataclass(frozen=True)
-class BestBuild:
+class BuildChoice:
     build: BuildInfo
     latency: BenchmarkInfo | None
     accuracy: EvaluationInfo | None
@@ -251,7 +251,7 @@ def best_build(
     *,
     precision: str | None = None,
     runtime: str | None = None,
-) -> BestBuild | None:
+) -> BuildChoice | None:
     """The build to show for a device: usable there, matching the filters, fastest by its own figure
     (builds without a figure last); ties go to the better provenance, then the chipset-specific build."""
     candidates = []
@@ -272,7 +272,7 @@ def best_build(
     if not candidates:
         return None
     _, build, lat = min(candidates, key=lambda c: c[0])
-    return BestBuild(build, lat, evaluation_of(build, "accuracy"), evaluation_of(build, "fidelity"))
+    return BuildChoice(build, lat, evaluation_of(build, "accuracy"), evaluation_of(build, "fidelity"))
 
 
 def pareto_front(points: Sequence[tuple[float, float]]) -> list[int]:

@@ -17,9 +17,9 @@ def get_backend(name: str, *, work_dir: Path | None = None) -> Backend:
     its job store and downloads go under ``work_dir`` (the ingest work dir), so a re-run re-attaches."""
     key = (name or "").strip().lower()
     if key == "local":
-        from ingest.backends.local import LocalBackend
+        from ingest.backends.host import HostBackend
 
-        return LocalBackend()
+        return HostBackend()
     if key == "qai-hub":
         from ingest.backends.qaihub import make_backend
 

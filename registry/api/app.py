@@ -15,12 +15,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from registry import __version__
 from registry.api import openapi
 from registry.api.guard import RequestGuard, allowed_methods, error_response, route_scope
+from registry.embedded import EmbeddedCatalog
 from registry.errors import RegistryError
-from registry.local import LocalCatalog
 from registry.settings import Settings, get_settings
 
 
-def _clean_leftovers(catalog: LocalCatalog) -> None:
+def _clean_leftovers(catalog: EmbeddedCatalog) -> None:
     """At start: remove what killed writers left (temp files, upload spools, S3 multipart uploads)."""
     import logging
 
@@ -42,7 +42,7 @@ def _clean_leftovers(catalog: LocalCatalog) -> None:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    catalog = LocalCatalog(settings or get_settings())
+    catalog = EmbeddedCatalog(settings or get_settings())
     from registry.api.observe import Observe, configure_access_log
 
     if catalog.settings.access_log:

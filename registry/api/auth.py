@@ -14,8 +14,8 @@ from sqlalchemy import select, update
 from starlette.concurrency import run_in_threadpool
 
 from registry.db import transaction
+from registry.embedded import EmbeddedCatalog
 from registry.errors import Forbidden, Unauthorized
-from registry.local import LocalCatalog
 from registry.models import ApiToken
 from registry.service.tokens import hash_token
 
@@ -45,7 +45,7 @@ def bearer_token(authorization: str | None) -> str | None:
     return value.strip() or None if scheme.lower() == "bearer" else None
 
 
-async def authenticate(catalog: LocalCatalog, token: str | None) -> Identity | None:
+async def authenticate(catalog: EmbeddedCatalog, token: str | None) -> Identity | None:
     """The identity of ``token`` (None without one), or Unauthorized for an unknown or revoked token."""
     if token is None:
         return None
@@ -57,7 +57,7 @@ async def authenticate(catalog: LocalCatalog, token: str | None) -> Identity | N
     return await run_in_threadpool(_lookup, catalog, token)
 
 
-def _lookup(catalog: LocalCatalog, token: str) -> Identity:
+def _lookup(catalog: EmbeddedCatalog, token: str) -> Identity:
     query = select(ApiToken.id, ApiToken.name, ApiToken.scope, ApiToken.revoked_at).where(
         ApiToken.token_hash == hash_token(token)
     )
@@ -76,7 +76,7 @@ def _lookup(catalog: LocalCatalog, token: str) -> Identity:
     return identity
 
 
-def _touch(catalog: LocalCatalog, token_id: int) -> None:
+def _touch(catalog: EmbeddedCatalog, token_id: int) -> None:
     now = time.monotonic()
     last = _last_written.get(token_id)
     if last is not None and now - last < LAST_USED_EVERY_SECONDS:

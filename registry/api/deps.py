@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from registry.api.auth import Identity, authenticate, authorize
 from registry.db import transaction
-from registry.local import LocalCatalog
+from registry.embedded import EmbeddedCatalog
 from registry.service.audit import Actor
 from registry.settings import Settings
 from registry.storage import BlobStore
@@ -23,12 +23,12 @@ _bearer = HTTPBearer(auto_error=False, description="A token from `registry token
 # costs more than the dependency itself (see docs/benchmarks.md, "Resolve vs MLflow's model registry").
 
 
-async def get_catalog(request: Request) -> LocalCatalog:
-    catalog: LocalCatalog = request.app.state.catalog
+async def get_catalog(request: Request) -> EmbeddedCatalog:
+    catalog: EmbeddedCatalog = request.app.state.catalog
     return catalog
 
 
-CatalogDep = Annotated[LocalCatalog, Depends(get_catalog)]
+CatalogDep = Annotated[EmbeddedCatalog, Depends(get_catalog)]
 
 
 async def get_settings_dep(catalog: CatalogDep) -> Settings:
@@ -66,7 +66,7 @@ def require_scope(scope: str) -> Callable[..., Awaitable[Identity | None]]:
         decided = request.scope.get("state", {}).get("identity", _UNSET)
         if decided is not _UNSET:
             return decided  # type: ignore[no-any-return]
-        catalog: LocalCatalog = request.app.state.catalog  # not a sub-dependency: one less to solve per request
+        catalog: EmbeddedCatalog = request.app.state.catalog  # not a sub-dependency: one less to solve per request
         # No token, no database: an anonymous public read costs nothing here.
         identity = None if credentials is None else await authenticate(catalog, credentials.credentials)
         authorize(scope, identity, catalog.settings.public_read)

@@ -20,8 +20,8 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from registry.api.auth import authenticate, authorize, bearer_token
+from registry.embedded import EmbeddedCatalog
 from registry.errors import PayloadTooLarge, RegistryError, RequestTimeout
-from registry.local import LocalCatalog
 from registry.settings import Settings
 
 _BODILESS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -43,7 +43,7 @@ def route_scope(route: APIRoute) -> str | None:
 
 
 class RequestGuard:
-    def __init__(self, app: ASGIApp, catalog: LocalCatalog, routes: Sequence[APIRoute]) -> None:
+    def __init__(self, app: ASGIApp, catalog: EmbeddedCatalog, routes: Sequence[APIRoute]) -> None:
         self.app = app
         self.catalog = catalog
         self.routes = [r for r in routes if not (r.methods or set()) <= _BODILESS]

@@ -33,10 +33,10 @@ def bundle_create(
     json_out: bool = JSON,
 ) -> None:
     """Write the chosen builds' manifests, blobs, signed statements and a device-catalog snapshot to a tar."""
-    from registry.local import LocalCatalog
+    from registry.embedded import EmbeddedCatalog
     from registry.service.bundle import Selection, create_bundle
 
-    catalog = LocalCatalog()
+    catalog = EmbeddedCatalog()
     sel = Selection(models=model, devices=device, precisions=precision, version=version)
     with catalog.session() as session:
         index = create_bundle(session, catalog.store, sel, out)
@@ -68,10 +68,10 @@ def bundle_import(
     """Load a bundle into this catalog: every member checked first; importing it again changes nothing."""
     import tempfile
 
-    from registry.local import LocalCatalog
+    from registry.embedded import EmbeddedCatalog
     from registry.service.bundle import import_bundle
 
-    catalog = LocalCatalog()
+    catalog = EmbeddedCatalog()
     tmp_root = catalog.settings.home / "tmp"
     tmp_root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=tmp_root) as work, catalog.session() as session:

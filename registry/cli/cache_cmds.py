@@ -160,11 +160,11 @@ def store_verify(
 ) -> None:
     """Hash every stored blob again; quarantine damaged ones (catalog rows untouched) and list the versions
     affected. With --repair, restore them from the download cache or --from directories."""
+    from registry.embedded import EmbeddedCatalog
     from registry.errors import IntegrityFailure
-    from registry.local import LocalCatalog
     from registry.service.maintenance import verify_store
 
-    catalog = LocalCatalog()
+    catalog = EmbeddedCatalog()
     try:
         with catalog.session() as session:
             report = verify_store(session, catalog.store, repair=repair, sources=[catalog.settings.cache_dir, *sources])
@@ -205,10 +205,10 @@ def gc(
 ) -> None:
     """Remove what killed writers left (temp files, upload spools, S3 multipart uploads) and blobs no build
     references, once they are older than the grace period. Nothing a build references is removed."""
-    from registry.local import LocalCatalog
+    from registry.embedded import EmbeddedCatalog
     from registry.service.maintenance import collect_garbage
 
-    catalog = LocalCatalog()
+    catalog = EmbeddedCatalog()
     s = catalog.settings
     try:
         with catalog.session() as session:

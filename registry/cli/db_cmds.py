@@ -18,9 +18,9 @@ def register(app: typer.Typer) -> None:
 
 def init(json_out: bool = typer.Option(False, "--json", help="Print the result as JSON.")) -> None:
     """Create the embedded catalog (SQLite + local blob store in REGISTRY_HOME) or migrate an existing one."""
-    from registry.local import LocalCatalog
+    from registry.embedded import EmbeddedCatalog
 
-    catalog = LocalCatalog()
+    catalog = EmbeddedCatalog()
     devices = catalog.init()
     _ensure_bucket(catalog)
     s = catalog.settings
@@ -42,9 +42,9 @@ def upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> 
     from registry import migrate
     from registry.db import transaction
     from registry.devices import seed_devices
-    from registry.local import LocalCatalog
+    from registry.embedded import EmbeddedCatalog
 
-    catalog = LocalCatalog()
+    catalog = EmbeddedCatalog()
     migrate.upgrade(catalog.engine, revision)
     if revision == "head":
         with transaction(catalog.sessionmaker) as session:
@@ -70,9 +70,9 @@ def revision(
 def current() -> None:
     """Print the database's migration revision."""
     from registry import migrate
-    from registry.local import LocalCatalog
+    from registry.embedded import EmbeddedCatalog
 
-    print(migrate.current(LocalCatalog().engine) or "(empty database)")
+    print(migrate.current(EmbeddedCatalog().engine) or "(empty database)")
 
 
 def _ensure_bucket(catalog: object) -> None:

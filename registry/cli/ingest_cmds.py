@@ -104,7 +104,7 @@ def ingest(
     from ingest.pipeline import IngestOptions
     from ingest.runlog import RunLog, new_run_id
     from registry.client.sdk import Client
-    from registry.local import LocalCatalog
+    from registry.embedded import EmbeddedCatalog
 
     wanted = _precisions(precisions)
     backend = backend.strip().lower()
@@ -127,7 +127,7 @@ def ingest(
     )
     # Builds are made here either way; they are published to the server when one is configured.
     client = Client()
-    catalog: LocalCatalog | Client = client if client.url else LocalCatalog(client.settings)
+    catalog: EmbeddedCatalog | Client = client if client.url else EmbeddedCatalog(client.settings)
     root = work_dir or catalog.settings.home / "ingest"
     # a clear error before any work (qai-hub: no token, API unreachable, a device AI Hub does not offer)
     get_backend(backend, work_dir=root).preflight(opts.devices)

@@ -19,10 +19,10 @@ def sync_qaihub_devices(json_out: bool = typer.Option(False, "--json", help="Pri
     from pathlib import Path
 
     from ingest.backends.qaihub import QaiHubBackend
-    from registry.local import LocalCatalog
+    from registry.embedded import EmbeddedCatalog
     from registry.service.qaihub_devices import fetch_hub_devices, merge_hub_devices
 
-    catalog = LocalCatalog()
+    catalog = EmbeddedCatalog()
     backend = QaiHubBackend(catalog.settings, work_dir=Path(catalog.settings.home))
     devices = fetch_hub_devices(backend.connect())
     assert backend.config is not None

@@ -31,13 +31,13 @@ def serve(
     uvicorn = require("uvicorn", "server")
     require("fastapi", "server")
     require("prometheus_client", "server")
-    from registry.local import LocalCatalog
+    from registry.embedded import EmbeddedCatalog
 
     settings = get_settings()
     workers = workers or settings.workers
     if workers < 1:
         raise InvalidInput(f"--workers {workers}: give 1 or more.")
-    LocalCatalog(settings).engine  # noqa: B018 - fail now, with a clear message, if the database URL is wrong
+    EmbeddedCatalog(settings).engine  # noqa: B018 - fail now, with a clear message, if the database URL is wrong
     if workers > 1:  # every worker writes its metrics here; /metrics adds them up
         _metrics_dir()
     info(f"Serving on http://{host}:{port} with {workers} worker(s) (docs at /docs, metrics at /metrics)")

@@ -84,10 +84,10 @@ def sign(
     if settings.url:
         envelope = _sign_remote(settings, model, version, public, private)
     else:
-        from registry.local import LocalCatalog
+        from registry.embedded import EmbeddedCatalog
         from registry.service.signing import sign_version
 
-        with LocalCatalog(settings).session() as session:
+        with EmbeddedCatalog(settings).session() as session:
             envelope = sign_version(session, model, version, public, private)
     if json_out:
         print_json(envelope)

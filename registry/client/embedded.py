@@ -1,4 +1,4 @@
-"""The embedded catalog backend: the service layer on a database this process opens (``LocalCatalog``).
+"""The embedded catalog backend: the service layer on a database this process opens (``EmbeddedCatalog``).
 
 Each call is one transaction. SQLAlchemy and the service modules are imported inside the methods, so a warm
 ``registry pull`` answered from the cache (``pull_stamp``) never imports them.
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from registry.client.backend import Fetch
     from registry.client.remote import DownloadStats
+    from registry.embedded import EmbeddedCatalog
     from registry.entities import (
         BenchmarkReport,
         BuildInfo,
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
         ReportedBenchmark,
         VersionInfo,
     )
-    from registry.local import LocalCatalog
     from registry.service.audit import AuditEventInfo
     from registry.service.manifest import Manifest
     from registry.service.published import ImportReport
@@ -40,18 +40,18 @@ if TYPE_CHECKING:
 class EmbeddedBackend:
     remote = False
 
-    def __init__(self, settings: Settings, catalog: LocalCatalog | None = None) -> None:
+    def __init__(self, settings: Settings, catalog: EmbeddedCatalog | None = None) -> None:
         self.settings = settings
         self._catalog = catalog
         self._owned = catalog is None
         self.origin = settings.resolved_database_url
 
     @property
-    def catalog(self) -> LocalCatalog:
+    def catalog(self) -> EmbeddedCatalog:
         if self._catalog is None:
-            from registry.local import LocalCatalog
+            from registry.embedded import EmbeddedCatalog
 
-            self._catalog = LocalCatalog(self.settings)
+            self._catalog = EmbeddedCatalog(self.settings)
         return self._catalog
 
     @contextmanager

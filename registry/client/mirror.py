@@ -30,12 +30,12 @@ def mirror(
     token: str | None = None,
 ) -> ImportReport:
     """Pull every (or one) version of ``models`` from ``source`` into the local catalog of ``settings``."""
-    from registry.local import LocalCatalog
+    from registry.embedded import EmbeddedCatalog
 
     source = source.rstrip("/")
     chipsets = {_get(source, f"/v1/devices/{quote(d, safe='')}", token)["chipset"] for d in devices}
     wanted = {normalize_precision(p) for p in precisions}
-    catalog = LocalCatalog(settings)
+    catalog = EmbeddedCatalog(settings)
     report = ImportReport()
     with tempfile.TemporaryDirectory(dir=_tmp_root(settings)) as tmp:
         for model in models:

@@ -28,11 +28,11 @@ def fetch_signed(settings: Settings, model: str, version: str) -> tuple[ModelDet
         answer = remote.get_json(settings.url, base + "/signatures", {}, token=settings.token, timeout=30)
         envelopes = answer["signatures"]
         return detail, list(envelopes)
-    from registry.local import LocalCatalog
+    from registry.embedded import EmbeddedCatalog
     from registry.service.catalog import show_model
     from registry.service.signing import envelopes_of
 
-    catalog = LocalCatalog(settings)
+    catalog = EmbeddedCatalog(settings)
     try:
         with catalog.session() as session:
             return show_model(session, model, version), envelopes_of(session, model, version)
@@ -54,9 +54,9 @@ def verify_ref(settings: Settings, model: str, version: str, *, check_bytes: boo
 
 def check_stored_bytes(settings: Settings, verified: Verified) -> None:
     """Every signed file's bytes, read back from the store, still hash to the signed sha256."""
-    from registry.local import LocalCatalog
+    from registry.embedded import EmbeddedCatalog
 
-    store = LocalCatalog(settings).store
+    store = EmbeddedCatalog(settings).store
     for name, sha in sorted(verified.subjects.items()):
         digest = hashlib.sha256()
         try:

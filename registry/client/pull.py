@@ -38,7 +38,7 @@ Progress = Callable[[FileRef, bool], None]
 
 
 @dataclass(frozen=True)
-class PulledFile:
+class CachedFile:
     path: str
     local_path: Path
     sha256: str
@@ -73,7 +73,7 @@ def materialize(
     out_dir: Path | None = None,
     on_file: Progress | None = None,
     link: bool = False,
-) -> list[PulledFile]:
+) -> list[CachedFile]:
     """Ensure every file of the build is in the cache, verified (fetching what is missing or damaged), link
     the snapshot, and place copies (hard links with ``link``) in ``out_dir`` when given. A cached blob whose
     stamp changed is hashed again first; one whose bytes changed is fetched again, never served. Safe when
@@ -81,7 +81,7 @@ def materialize(
     data = resolution_dict(resolution)
     model = data["model"]
     snapshot = snapshot_of(cache, data)
-    pulled: list[PulledFile] = []
+    pulled: list[CachedFile] = []
     for f in file_refs(data):
         downloaded = False
         if not cache.stamp_ok(model, f.sha256, f.size):
@@ -93,7 +93,7 @@ def materialize(
         local = link_path
         if out_dir is not None:
             local = export_file(cache.blob_path(model, f.sha256), out_dir, f.path, link=link)
-        pulled.append(PulledFile(f.path, local, f.sha256, f.size, f.component, downloaded))
+        pulled.append(CachedFile(f.path, local, f.sha256, f.size, f.component, downloaded))
         if on_file:
             on_file(f, downloaded)
     cache.write_resolution(snapshot, data)

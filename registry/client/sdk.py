@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     import httpx
 
     from registry.client.cache import Cache
-    from registry.client.pull import FileRef, PulledFile
+    from registry.client.pull import CachedFile, FileRef
+    from registry.embedded import EmbeddedCatalog
     from registry.entities import (
         BuildInfo,
         DeviceInfo,
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
         Resolution,
         VersionInfo,
     )
-    from registry.local import LocalCatalog
     from registry.service.audit import AuditEventInfo
     from registry.service.published import ImportReport
     from registry.service.tokens import TokenInfo
@@ -61,7 +61,7 @@ class PullResult:
     target: str
     build: int
     warnings: list[str]
-    files: list[PulledFile]
+    files: list[CachedFile]
     requests: int = 0  # network requests made for the resolution (0 offline or embedded, 1 otherwise)
     downloads: dict[str, DownloadStats] = field(default_factory=dict)  # by sha256, only blobs fetched now
     notices: list[str] = field(default_factory=list)  # e.g. "'yolov8' is a name of yolov8n: using yolov8n."
@@ -123,7 +123,7 @@ class Client:
         self._backend = backend
 
     @classmethod
-    def embedded(cls, catalog: LocalCatalog) -> Client:
+    def embedded(cls, catalog: EmbeddedCatalog) -> Client:
         """A client over a catalog this process already opened (ingest, tests)."""
         from registry.client.embedded import EmbeddedBackend
 
@@ -438,7 +438,7 @@ def _no_fetch(f: FileRef, dest: Path) -> None:
 
 
 def _result(
-    data: dict[str, Any], files: list[PulledFile], requests: int, downloads: dict[str, DownloadStats]
+    data: dict[str, Any], files: list[CachedFile], requests: int, downloads: dict[str, DownloadStats]
 ) -> PullResult:
     return PullResult(
         model=data["model"],

@@ -69,7 +69,7 @@ class ModelCard(Strict):
         return list(dict.fromkeys(check_slug(n) for n in v))
 
 
-class FileEntry(Strict):
+class ManifestFile(Strict):
     path: str = Field(min_length=1, max_length=V.MAX_PATH)
     sha256: str | None = Field(default=None, pattern=V.SHA256_PATTERN)
     size: int | None = Field(default=None, ge=0, le=2**63 - 1)
@@ -121,11 +121,11 @@ class EvaluationEntry(Strict):
     details: dict[str, Any] = Field(default_factory=dict)
 
 
-class BuildEntry(Strict):
+class ManifestBuild(Strict):
     precision: str = Field(max_length=32)
     runtime: str = Field(max_length=32)
     target: str = Field(default=PORTABLE_TARGET, max_length=V.MAX_DEVICE)
-    files: list[FileEntry] = Field(min_length=1)
+    files: list[ManifestFile] = Field(min_length=1)
     details: dict[str, Any] = Field(default_factory=dict)
     requirements: BuildRequirements = Field(default_factory=BuildRequirements, description="docs/compatibility.md")
     interface: BuildInterface = Field(default_factory=BuildInterface)
@@ -143,7 +143,7 @@ class BuildEntry(Strict):
         return normalize_runtime(v)
 
     @model_validator(mode="after")
-    def _checks(self) -> BuildEntry:
+    def _checks(self) -> ManifestBuild:
         paths = [f.path for f in self.files]
         dupes = sorted({p for p in paths if paths.count(p) > 1})
         if dupes:
@@ -164,7 +164,7 @@ class Manifest(Strict):
     # The pattern is declared for the schema; the validator below checks it with a message that says why.
     version: str = Field(max_length=V.MAX_VERSION, json_schema_extra={"pattern": V.SEMVER_PATTERN})
     source: dict[str, Any] = Field(default_factory=dict)
-    builds: list[BuildEntry] = Field(min_length=1)
+    builds: list[ManifestBuild] = Field(min_length=1)
 
     @field_validator("version")
     @classmethod

@@ -26,7 +26,7 @@ from registry.service import audit
 from registry.service.anchoring import reanchor_version
 from registry.service.audit import LOCAL_ACTOR, Actor
 from registry.service.locks import lock_model
-from registry.service.manifest import BuildEntry, Manifest, contained_file, load_manifest
+from registry.service.manifest import Manifest, ManifestBuild, contained_file, load_manifest
 from registry.storage import BlobInfo, BlobStore
 from registry.vocab import PORTABLE_TARGET, SemVer, evaluation_unit
 
@@ -313,7 +313,7 @@ def _record_build(
     session: Session,
     model: Model,
     version: Version,
-    entry: BuildEntry,
+    entry: ManifestBuild,
     target: str,
     files: Mapping[FileKey, tuple[str, int]],
 ) -> int:
@@ -335,7 +335,7 @@ def _record_build(
     return build.id
 
 
-def add_measurements(session: Session, model: Model, build: Build, entry: BuildEntry) -> None:
+def add_measurements(session: Session, model: Model, build: Build, entry: ManifestBuild) -> None:
     """Benchmarks and evaluations of a build. These may be added after publishing; bytes may not."""
     for b in entry.benchmarks:
         chipset = resolve_device(session, b.device).chipset if b.device else None

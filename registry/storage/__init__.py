@@ -14,11 +14,11 @@ __all__ = ["BlobInfo", "BlobState", "BlobStore", "check_sha256", "open_store"]
 
 
 def open_store(url: str, settings: Settings | None = None) -> BlobStore:
-    """``file:///abs/path`` -> LocalStore, ``s3://bucket/prefix`` -> S3Store (needs the ``s3`` extra)."""
+    """``file:///abs/path`` -> FileStore, ``s3://bucket/prefix`` -> S3Store (needs the ``s3`` extra)."""
     if url.startswith("file://"):
-        from registry.storage.local import LocalStore
+        from registry.storage.files import FileStore
 
-        return LocalStore.from_url(url)
+        return FileStore.from_url(url)
     if url.startswith("s3://"):
         from registry.storage.s3 import S3Store
 

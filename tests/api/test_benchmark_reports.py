@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from registry import Client
+from registry.embedded import EmbeddedCatalog
 from registry.errors import ImplausibleMeasurement, Unauthorized
-from registry.local import LocalCatalog
 from registry.service.tokens import create_token
 from tests.estimator.test_estimate import small_onnx  # noqa: F401  (fixture)
 from tests.fixtures.server import running_server
@@ -24,14 +24,14 @@ from tests.service.test_anchoring import N_DEVICES, SD8G3, _publish
 
 
 @pytest.fixture
-def api(catalog: LocalCatalog, registry_env: dict[str, str], tmp_path: Path, small_onnx: Path) -> Iterator[str]:  # noqa: F811
+def api(catalog: EmbeddedCatalog, registry_env: dict[str, str], tmp_path: Path, small_onnx: Path) -> Iterator[str]:  # noqa: F811
     _publish(catalog, tmp_path / "pub", small_onnx, slug="tinynet")
     with running_server(registry_env) as url:
         yield url
 
 
 def test_benchmark_add_over_http_names_the_reporter_and_anchors_estimates(
-    api: str, catalog: LocalCatalog, tmp_path: Path
+    api: str, catalog: EmbeddedCatalog, tmp_path: Path
 ) -> None:
     with catalog.session() as s:
         publish = create_token(s, "publish", name="alice-ci")[0]

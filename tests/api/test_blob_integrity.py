@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from registry import filestamp
-from registry.local import LocalCatalog
+from registry.embedded import EmbeddedCatalog
 from registry.service.publish import publish_directory
 from registry.service.tokens import create_token
 from tests.fixtures.server import free_port
@@ -65,7 +65,7 @@ def tamper(path: Path, *, keep_stamp: Path | None = None) -> None:
 
 
 @pytest.fixture
-def published(catalog: LocalCatalog, tmp_path: Path) -> tuple[LocalCatalog, Path, str, Path]:
+def published(catalog: EmbeddedCatalog, tmp_path: Path) -> tuple[EmbeddedCatalog, Path, str, Path]:
     pub = write_publish_dir(tmp_path / "pub", slug="yolov8", builds=BUILDS)
     with catalog.session() as s:
         publish_directory(s, catalog.store, pub)
@@ -77,7 +77,7 @@ def published(catalog: LocalCatalog, tmp_path: Path) -> tuple[LocalCatalog, Path
 
 
 def test_a_damaged_blob_is_refused_before_the_status_line_and_healed_by_republishing(
-    published: tuple[LocalCatalog, Path, str, Path], registry_env: dict[str, str], tmp_path: Path
+    published: tuple[EmbeddedCatalog, Path, str, Path], registry_env: dict[str, str], tmp_path: Path
 ) -> None:
     catalog, pub, sha, blob = published
     with server_with_log(registry_env, tmp_path / "server.log") as url:
@@ -106,7 +106,7 @@ def test_a_damaged_blob_is_refused_before_the_status_line_and_healed_by_republis
 
 
 def test_corruption_found_mid_stream_cuts_the_response_logs_one_line_and_quarantines(
-    published: tuple[LocalCatalog, Path, str, Path], registry_env: dict[str, str], tmp_path: Path
+    published: tuple[EmbeddedCatalog, Path, str, Path], registry_env: dict[str, str], tmp_path: Path
 ) -> None:
     catalog, _, sha, blob = published
     log = tmp_path / "server.log"
@@ -128,7 +128,7 @@ def test_corruption_found_mid_stream_cuts_the_response_logs_one_line_and_quarant
 
 
 def test_every_blob_answer_carries_repr_digest_and_validators_follow_rfc_9110(
-    published: tuple[LocalCatalog, Path, str, Path], registry_env: dict[str, str], tmp_path: Path
+    published: tuple[EmbeddedCatalog, Path, str, Path], registry_env: dict[str, str], tmp_path: Path
 ) -> None:
     _, pub, sha, _ = published
     data = (pub / "float-onnx-any/model.bin").read_bytes()
@@ -148,7 +148,7 @@ def test_every_blob_answer_carries_repr_digest_and_validators_follow_rfc_9110(
 
 
 def test_curl_resume_of_a_blob_damaged_between_the_two_halves_fails_or_is_verifiable(
-    published: tuple[LocalCatalog, Path, str, Path], registry_env: dict[str, str], tmp_path: Path
+    published: tuple[EmbeddedCatalog, Path, str, Path], registry_env: dict[str, str], tmp_path: Path
 ) -> None:
     catalog, pub, sha, blob = published
     half = len((pub / "float-onnx-any/model.bin").read_bytes()) // 2
@@ -172,7 +172,7 @@ def test_curl_resume_of_a_blob_damaged_between_the_two_halves_fails_or_is_verifi
 
 
 def test_server_start_removes_leftovers_older_than_the_grace_period(
-    registry_env: dict[str, str], catalog: LocalCatalog, tmp_path: Path
+    registry_env: dict[str, str], catalog: EmbeddedCatalog, tmp_path: Path
 ) -> None:
     spool = Path(registry_env["REGISTRY_HOME"]) / "uploads" / ".upload-killed"
     temp = Path(registry_env["REGISTRY_STORE_URL"].removeprefix("file://")) / "tmp" / "put-killed"
@@ -187,7 +187,7 @@ def test_server_start_removes_leftovers_older_than_the_grace_period(
 
 
 def test_a_remote_republish_through_the_sdk_heals_a_damaged_blob(
-    published: tuple[LocalCatalog, Path, str, Path], registry_env: dict[str, str], tmp_path: Path
+    published: tuple[EmbeddedCatalog, Path, str, Path], registry_env: dict[str, str], tmp_path: Path
 ) -> None:
     from registry import Client
 
@@ -204,7 +204,7 @@ def test_a_remote_republish_through_the_sdk_heals_a_damaged_blob(
 
 
 def test_the_hugging_face_endpoint_checks_blobs_and_says_their_digest(
-    published: tuple[LocalCatalog, Path, str, Path], registry_env: dict[str, str], tmp_path: Path
+    published: tuple[EmbeddedCatalog, Path, str, Path], registry_env: dict[str, str], tmp_path: Path
 ) -> None:
     _, _, sha, blob = published
     digest = "sha-256=:" + base64.b64encode(bytes.fromhex(sha)).decode() + ":"

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from registry.local import LocalCatalog
+from registry.embedded import EmbeddedCatalog
 from registry.service.publish import publish_directory
 from registry.service.tokens import create_token
 from registry.settings import get_settings
@@ -20,7 +20,7 @@ from tests.helpers import write_publish_dir
 
 
 @pytest.fixture
-def seeded(catalog: LocalCatalog, tmp_path: Path) -> LocalCatalog:
+def seeded(catalog: EmbeddedCatalog, tmp_path: Path) -> EmbeddedCatalog:
     builds = [
         {"precision": "float", "runtime": "onnx"},
         {"precision": "w8a8", "runtime": "onnx"},
@@ -32,18 +32,18 @@ def seeded(catalog: LocalCatalog, tmp_path: Path) -> LocalCatalog:
 
 
 @pytest.fixture
-def api(seeded: LocalCatalog, registry_env: dict[str, str]) -> Iterator[str]:
+def api(seeded: EmbeddedCatalog, registry_env: dict[str, str]) -> Iterator[str]:
     with running_server(registry_env) as url:
         yield url
 
 
-def _tokens(catalog: LocalCatalog) -> dict[str, str]:
+def _tokens(catalog: EmbeddedCatalog) -> dict[str, str]:
     with catalog.session() as s:
         return {scope: create_token(s, scope)[0] for scope in ("read", "publish", "admin")}
 
 
 def test_resolve_then_download_exact_bytes_with_etag_range_and_304(
-    api: str, seeded: LocalCatalog, tmp_path: Path
+    api: str, seeded: EmbeddedCatalog, tmp_path: Path
 ) -> None:
     r = httpx.get(f"{api}/v1/resolve", params={"model": "yolov8", "device": "Samsung Galaxy S24", "precision": "int8"})
     assert r.status_code == 200, r.text
@@ -84,7 +84,7 @@ def test_hostile_blob_names_are_refused(api: str, path: str) -> None:
     assert r.status_code in (404, 422) and "root:" not in r.text
 
 
-def test_every_write_endpoint_needs_a_token_with_the_right_scope(api: str, seeded: LocalCatalog) -> None:
+def test_every_write_endpoint_needs_a_token_with_the_right_scope(api: str, seeded: EmbeddedCatalog) -> None:
     """Enumerated from the OpenAPI schema, so a new write endpoint cannot slip through unguarded."""
     tokens = _tokens(seeded)
     schema = httpx.get(f"{api}/openapi.json").json()
@@ -114,7 +114,7 @@ def test_every_write_endpoint_needs_a_token_with_the_right_scope(api: str, seede
 
 
 def test_upload_then_publish_over_http_and_bad_uploads_store_nothing(
-    api: str, seeded: LocalCatalog, tmp_path: Path
+    api: str, seeded: EmbeddedCatalog, tmp_path: Path
 ) -> None:
     auth = {"Authorization": f"Bearer {_tokens(seeded)['publish']}"}
     data = os.urandom(100_000)
@@ -162,7 +162,7 @@ def _raw_put(api: str, path: str, authorization: str, *, declared: int, body: by
     return reply.decode(errors="replace").split("\r\n", 1)[0]
 
 
-def test_truncated_upload_stores_nothing(api: str, seeded: LocalCatalog) -> None:
+def test_truncated_upload_stores_nothing(api: str, seeded: EmbeddedCatalog) -> None:
     token = _tokens(seeded)["publish"]
     data = os.urandom(50_000)
     sha = hashlib.sha256(data).hexdigest()
@@ -171,7 +171,7 @@ def test_truncated_upload_stores_nothing(api: str, seeded: LocalCatalog) -> None
     assert httpx.get(f"{api}/healthz").status_code == 200
 
 
-def test_a_corrupted_blob_is_never_handed_over_complete(api: str, seeded: LocalCatalog, tmp_path: Path) -> None:
+def test_a_corrupted_blob_is_never_handed_over_complete(api: str, seeded: EmbeddedCatalog, tmp_path: Path) -> None:
     r = httpx.get(f"{api}/v1/resolve", params={"model": "yolov8", "device": "sd8g2", "precision": "float"}).json()
     (f,) = r["build"]["files"]
     blob = seeded.store.local_path(f["sha256"])
@@ -187,7 +187,7 @@ def test_a_corrupted_blob_is_never_handed_over_complete(api: str, seeded: LocalC
         assert httpx.get(f["url"], headers=ranged).status_code == 500
 
 
-def test_closed_reads_need_a_token(seeded: LocalCatalog, registry_env: dict[str, str]) -> None:
+def test_closed_reads_need_a_token(seeded: EmbeddedCatalog, registry_env: dict[str, str]) -> None:
     read = _tokens(seeded)["read"]
     with running_server({**registry_env, "REGISTRY_PUBLIC_READ": "false"}) as url:
         assert httpx.get(f"{url}/v1/models").status_code == 401
@@ -195,7 +195,7 @@ def test_closed_reads_need_a_token(seeded: LocalCatalog, registry_env: dict[str,
         assert ok.status_code == 200 and [m["slug"] for m in ok.json()["items"]] == ["yolov8"]
 
 
-def test_search_pages_with_a_cursor(catalog: LocalCatalog, registry_env: dict[str, str], tmp_path: Path) -> None:
+def test_search_pages_with_a_cursor(catalog: EmbeddedCatalog, registry_env: dict[str, str], tmp_path: Path) -> None:
     for i in range(5):
         with catalog.session() as s:
             publish_directory(s, catalog.store, write_publish_dir(tmp_path / f"m{i}", slug=f"model-{i}"))
@@ -222,7 +222,7 @@ def test_s3_store_redirects_to_a_presigned_url(s3_server: Any, s3_bucket: str, s
         s3_access_key_id=s3_server.access_key,
         s3_secret_access_key=s3_server.secret_key,
     )
-    cat = LocalCatalog(settings)
+    cat = EmbeddedCatalog(settings)
     d = write_publish_dir(tmp_path / "pub", slug="s3model")
     with cat.session() as s:
         publish_directory(s, cat.store, d)

@@ -15,7 +15,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from registry.local import LocalCatalog
+from registry.embedded import EmbeddedCatalog
 from registry.service.publish import publish_directory
 from registry.service.tokens import create_token
 from tests.fixtures.server import running_server
@@ -52,7 +52,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
 
 
 @pytest.fixture
-def seeded(catalog: LocalCatalog, tmp_path: Path) -> LocalCatalog:
+def seeded(catalog: EmbeddedCatalog, tmp_path: Path) -> EmbeddedCatalog:
     builds = [
         {"precision": "float", "runtime": "onnx"},
         {"precision": "w8a8", "runtime": "qnn_context_binary", "target": "sd8g3"},
@@ -63,7 +63,7 @@ def seeded(catalog: LocalCatalog, tmp_path: Path) -> LocalCatalog:
 
 
 @pytest.fixture
-def api(seeded: LocalCatalog, registry_env: dict[str, str]) -> Iterator[str]:
+def api(seeded: EmbeddedCatalog, registry_env: dict[str, str]) -> Iterator[str]:
     with running_server(registry_env) as url:
         yield url
 
@@ -84,7 +84,7 @@ def _routes_with_path_params(schema: dict[str, Any]) -> list[tuple[str, str, lis
 
 
 def test_every_path_parameter_of_every_route_refuses_hostile_values(
-    api: str, seeded: LocalCatalog, tmp_path: Path
+    api: str, seeded: EmbeddedCatalog, tmp_path: Path
 ) -> None:
     """Enumerated from /openapi.json, so a new route cannot slip through: 4xx JSON, never a 500 or a stray file."""
     with seeded.session() as s:

@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from registry.client.sdk import Client
+from registry.embedded import EmbeddedCatalog
 from registry.errors import Conflict, Forbidden, RegistryError, Unauthorized
-from registry.local import LocalCatalog
 from registry.service import lifecycle, lookup
 from registry.service.audit import list_events
 from registry.service.publish import publish_directory
@@ -43,20 +43,22 @@ def expected(state: str, action: str, scope: str | None) -> int:
     return 200 if RANK[scope] >= RANK[needed] else 403
 
 
-def put_in_state(catalog: LocalCatalog, state: str) -> None:
+def put_in_state(catalog: EmbeddedCatalog, state: str) -> None:
     with catalog.session() as s:
         lifecycle.restore(s, "hello", "1.0.0", "reset for the next case")
         if state != "active":
             getattr(lifecycle, {"deprecated": "deprecate", "yanked": "yank"}[state])(s, "hello", "1.0.0", "case")
 
 
-def status_of(catalog: LocalCatalog) -> str:
+def status_of(catalog: EmbeddedCatalog) -> str:
     with catalog.session() as s:
         return lookup.get_version(s, lookup.get_model(s, "hello"), "1.0.0").status
 
 
 @pytest.fixture
-def served(catalog: LocalCatalog, registry_env: dict[str, str], tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+def served(
+    catalog: EmbeddedCatalog, registry_env: dict[str, str], tmp_path: Path
+) -> Iterator[tuple[str, dict[str, str]]]:
     with catalog.session() as s:
         publish_directory(s, catalog.store, write_publish_dir(tmp_path / "pub", slug="hello"))
         tokens = {scope: create_token(s, scope, f"{scope}-bot")[0] for scope in ("read", "publish", "admin")}
@@ -69,7 +71,7 @@ CASES = [
 ]
 
 
-def test_api_matrix(served: tuple[str, dict[str, str]], catalog: LocalCatalog) -> None:
+def test_api_matrix(served: tuple[str, dict[str, str]], catalog: EmbeddedCatalog) -> None:
     api, tokens = served
     failures = []
     for state, action, scope in CASES:
@@ -84,7 +86,7 @@ def test_api_matrix(served: tuple[str, dict[str, str]], catalog: LocalCatalog) -
     assert not failures, failures
 
 
-def test_sdk_matrix(served: tuple[str, dict[str, str]], catalog: LocalCatalog) -> None:
+def test_sdk_matrix(served: tuple[str, dict[str, str]], catalog: EmbeddedCatalog) -> None:
     api, tokens = served
     errors: dict[int, type[RegistryError]] = {401: Unauthorized, 403: Forbidden, 409: Conflict}
     for state, action, scope in CASES:
@@ -101,7 +103,7 @@ def test_sdk_matrix(served: tuple[str, dict[str, str]], catalog: LocalCatalog) -
 
 
 def test_restore_of_a_yank_needs_a_reason_and_is_audited(
-    served: tuple[str, dict[str, str]], catalog: LocalCatalog
+    served: tuple[str, dict[str, str]], catalog: EmbeddedCatalog
 ) -> None:
     api, tokens = served
     admin = {"Authorization": f"Bearer {tokens['admin']}"}
@@ -128,7 +130,7 @@ def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_cli_lifecycle_locally_and_restore_over_http(
-    served: tuple[str, dict[str, str]], catalog: LocalCatalog, registry_env: dict[str, str]
+    served: tuple[str, dict[str, str]], catalog: EmbeddedCatalog, registry_env: dict[str, str]
 ) -> None:
     api, tokens = served
     # Locally the CLI has the database itself, so the admin's rules apply; only the state machine can say no.

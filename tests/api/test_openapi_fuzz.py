@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from registry.local import LocalCatalog
+from registry.embedded import EmbeddedCatalog
 from registry.service.publish import publish_directory
 from registry.service.tokens import create_token
 from tests.fixtures.server import running_server
@@ -31,7 +31,7 @@ def _schemathesis(url: str, *headers: str, cwd: Path) -> subprocess.CompletedPro
 
 
 def test_schemathesis_finds_no_disagreement(
-    catalog: LocalCatalog, registry_env: dict[str, str], tmp_path: Path
+    catalog: EmbeddedCatalog, registry_env: dict[str, str], tmp_path: Path
 ) -> None:
     with catalog.session() as s:
         publish_directory(s, catalog.store, write_publish_dir(tmp_path / "pub", slug="hello"))

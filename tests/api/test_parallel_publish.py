@@ -9,9 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from registry.client.sdk import Client
+from registry.embedded import EmbeddedCatalog
 from registry.entities import PublishResult
 from registry.errors import RegistryError, VersionImmutable
-from registry.local import LocalCatalog
 from registry.service import lifecycle
 from registry.service.audit import list_events
 from registry.service.catalog import show_model
@@ -34,7 +34,9 @@ def _publish_all(api: str, token: str, dirs: list[Path]) -> list[PublishResult |
         return list(pool.map(one, dirs))
 
 
-def test_parallel_api_publishes_one_winner(catalog: LocalCatalog, registry_env: dict[str, str], tmp_path: Path) -> None:
+def test_parallel_api_publishes_one_winner(
+    catalog: EmbeddedCatalog, registry_env: dict[str, str], tmp_path: Path
+) -> None:
     with catalog.session() as s:
         token = create_token(s, "admin")[0]
     same = write_publish_dir(tmp_path / "same", slug="racer", version="1.0.0")
@@ -67,7 +69,7 @@ def test_parallel_api_publishes_one_winner(catalog: LocalCatalog, registry_env: 
 
 
 def test_parallel_cli_publishes_are_idempotent(
-    catalog: LocalCatalog, registry_env: dict[str, str], tmp_path: Path
+    catalog: EmbeddedCatalog, registry_env: dict[str, str], tmp_path: Path
 ) -> None:
     source = write_publish_dir(tmp_path / "src", slug="clirace", version="1.0.0")
     dirs = []

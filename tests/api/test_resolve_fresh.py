@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 
-from registry.local import LocalCatalog
+from registry.embedded import EmbeddedCatalog
 from registry.service.publish import publish_directory
 from registry.service.tokens import create_token
 from tests.fixtures.server import running_server
@@ -18,7 +18,7 @@ BUILDS[1]["target"] = "sd8g3"
 
 
 def test_writes_through_one_process_are_seen_by_the_next_resolve_on_another(
-    catalog: LocalCatalog, registry_env: dict[str, str], tmp_path: Path
+    catalog: EmbeddedCatalog, registry_env: dict[str, str], tmp_path: Path
 ) -> None:
     for v in ("1.0.0", "1.1.0"):
         with catalog.session() as s:

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from registry import Client
-from registry.local import LocalCatalog
+from registry.embedded import EmbeddedCatalog
 from registry.service.publish import publish_directory
 from registry.settings import get_settings
 from tests.fixtures.server import free_port, running_server
@@ -96,7 +96,7 @@ def _s3_catalog(s3_server: Any, s3_bucket: str, sqlite_url: str, tmp_path: Path)
         s3_access_key_id=s3_server.access_key,
         s3_secret_access_key=s3_server.secret_key,
     )
-    cat = LocalCatalog(settings)
+    cat = EmbeddedCatalog(settings)
     d = write_publish_dir(tmp_path / "pub", slug="s3model")
     with cat.session() as s:
         publish_directory(s, cat.store, d)

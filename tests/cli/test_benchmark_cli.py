@@ -8,14 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from registry.local import LocalCatalog
+from registry.embedded import EmbeddedCatalog
 from tests.estimator.test_estimate import small_onnx  # noqa: F401  (fixture)
 from tests.helpers import cli_env
 from tests.service.test_anchoring import SD8G3, _current, _publish
 
 
 def test_local_report_then_show_names_the_anchor_and_the_reporter(
-    catalog: LocalCatalog,
+    catalog: EmbeddedCatalog,
     registry_env: dict[str, str],
     tmp_path: Path,
     small_onnx: Path,  # noqa: F811

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from registry.local import LocalCatalog
+from registry.embedded import EmbeddedCatalog
 from registry.service.publish import publish_directory
 from tests.helpers import cli_env, rewrite_manifest, write_publish_dir
 
@@ -21,7 +21,7 @@ def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_hostile_cli_input_is_a_clear_error(
-    catalog: LocalCatalog, registry_env: dict[str, str], tmp_path: Path
+    catalog: EmbeddedCatalog, registry_env: dict[str, str], tmp_path: Path
 ) -> None:
     with catalog.session() as s:
         publish_directory(s, catalog.store, write_publish_dir(tmp_path / "pub", slug="hello"))

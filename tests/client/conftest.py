@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from registry.local import LocalCatalog
+from registry.embedded import EmbeddedCatalog
 from registry.settings import get_settings
 from tests.fixtures.server import free_port
 
@@ -65,14 +65,14 @@ def sqlite_env(tmp_path: Path, sqlite_url: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def sqlite_catalog(sqlite_env: dict[str, str]) -> Iterator[LocalCatalog]:
+def sqlite_catalog(sqlite_env: dict[str, str]) -> Iterator[EmbeddedCatalog]:
     settings = get_settings(
         home=Path(sqlite_env["REGISTRY_HOME"]),
         database_url=sqlite_env["REGISTRY_DATABASE_URL"],
         store_url=sqlite_env["REGISTRY_STORE_URL"],
         cache_dir=Path(sqlite_env["REGISTRY_CACHE_DIR"]),
     )
-    cat = LocalCatalog(settings)
+    cat = EmbeddedCatalog(settings)
     yield cat
     cat.engine.dispose()
 

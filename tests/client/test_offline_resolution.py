@@ -10,8 +10,8 @@ import pytest
 
 from registry import Client
 from registry.client import offline
+from registry.embedded import EmbeddedCatalog
 from registry.errors import OfflineError
-from registry.local import LocalCatalog
 from registry.service import resolve as online
 from registry.service.publish import publish_directory
 from registry.settings import get_settings
@@ -32,7 +32,7 @@ def _client(url: str, cache: Path, **kw: Any) -> Client:
 
 
 def test_offline_answers_every_spelling_a_cached_build_can_answer(
-    sqlite_catalog: LocalCatalog, server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sqlite_catalog: EmbeddedCatalog, server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for version in ("1.0.0", "1.1.0"):
         d = write_publish_dir(

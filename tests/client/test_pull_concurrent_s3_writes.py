@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from registry import Client
+from registry.embedded import EmbeddedCatalog
 from registry.errors import Forbidden, IntegrityFailure, ModelNotFound, Unauthorized
-from registry.local import LocalCatalog
 from registry.service.publish import publish_directory
 from registry.service.tokens import create_token
 from registry.settings import get_settings
@@ -35,7 +35,7 @@ print(json.dumps([str(p) for p in r.paths]))
 
 
 def test_fifty_concurrent_pulls_of_one_build_end_correct_with_one_blob(
-    sqlite_catalog: LocalCatalog, server: Server, tmp_path: Path
+    sqlite_catalog: EmbeddedCatalog, server: Server, tmp_path: Path
 ) -> None:
     data = os.urandom(16 * 1024 * 1024)
     d = write_publish_dir(
@@ -82,7 +82,7 @@ def test_s3_pull_follows_the_redirect_without_sending_the_token(
         s3_access_key_id=s3_server.access_key,
         s3_secret_access_key=s3_server.secret_key,
     )
-    cat = LocalCatalog(settings)
+    cat = EmbeddedCatalog(settings)
     d = write_publish_dir(tmp_path / "pub", slug="s3model")
     with cat.session() as s:
         publish_directory(s, cat.store, d)
@@ -100,7 +100,7 @@ def test_s3_pull_follows_the_redirect_without_sending_the_token(
 
 
 def test_sdk_writes_need_the_right_token_and_map_errors_back(
-    catalog: LocalCatalog, registry_env: dict[str, str], tmp_path: Path
+    catalog: EmbeddedCatalog, registry_env: dict[str, str], tmp_path: Path
 ) -> None:
     """Runs on SQLite and PostgreSQL: publish over HTTP, alias, deprecate, yank."""
     with catalog.session() as s:

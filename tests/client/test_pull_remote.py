@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from registry import Client
+from registry.embedded import EmbeddedCatalog
 from registry.errors import BuildNotFound, IntegrityFailure, OfflineError, RegistryError
-from registry.local import LocalCatalog
 from registry.service.publish import publish_directory
 from registry.settings import get_settings
 from tests.client.conftest import Server
@@ -25,7 +25,7 @@ BUILDS = [
 ]
 
 
-def _publish(catalog: LocalCatalog, root: Path, **kw: Any) -> Path:
+def _publish(catalog: EmbeddedCatalog, root: Path, **kw: Any) -> Path:
     d = write_publish_dir(root, **kw)
     with catalog.session() as s:
         publish_directory(s, catalog.store, d)
@@ -53,7 +53,7 @@ class Connections:
 
 
 def test_pull_fills_a_verified_cache_and_a_warm_repull_is_one_request(
-    sqlite_catalog: LocalCatalog, server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sqlite_catalog: EmbeddedCatalog, server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pub = _publish(sqlite_catalog, tmp_path / "pub", slug="yolov8", builds=BUILDS)
     _publish(sqlite_catalog, tmp_path / "pub2", slug="yolov8", version="1.1.0", builds=BUILDS, seed=b"2")
@@ -88,7 +88,7 @@ def test_pull_fills_a_verified_cache_and_a_warm_repull_is_one_request(
 
 
 def test_offline_uses_the_cache_with_zero_network_and_fails_clearly_without_it(
-    sqlite_catalog: LocalCatalog, server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sqlite_catalog: EmbeddedCatalog, server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _publish(sqlite_catalog, tmp_path / "pub", slug="yolov8", builds=BUILDS)
     url = server.start()
@@ -108,7 +108,7 @@ def test_offline_uses_the_cache_with_zero_network_and_fails_clearly_without_it(
 
 
 def test_server_killed_mid_download_then_the_next_pull_resumes_with_range(
-    sqlite_catalog: LocalCatalog, server: Server, tmp_path: Path
+    sqlite_catalog: EmbeddedCatalog, server: Server, tmp_path: Path
 ) -> None:
     data = os.urandom(48 * 1024 * 1024)
     _publish(
@@ -141,7 +141,7 @@ def test_server_killed_mid_download_then_the_next_pull_resumes_with_range(
 
 
 def test_a_corrupted_blob_in_the_store_is_never_handed_over(
-    sqlite_catalog: LocalCatalog, server: Server, tmp_path: Path
+    sqlite_catalog: EmbeddedCatalog, server: Server, tmp_path: Path
 ) -> None:
     _publish(sqlite_catalog, tmp_path / "pub", slug="yolov8", builds=BUILDS)
     url = server.start()

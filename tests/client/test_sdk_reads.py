@@ -8,15 +8,15 @@ from pathlib import Path
 import pytest
 
 from registry import Client
+from registry.embedded import EmbeddedCatalog
 from registry.errors import BuildNotFound, DeviceNotFound, InvalidInput, ModelNotFound
-from registry.local import LocalCatalog
 from registry.service.publish import publish_directory
 from tests.fixtures.server import running_server
 from tests.helpers import write_publish_dir
 
 
 @pytest.fixture
-def seeded(catalog: LocalCatalog, tmp_path: Path) -> LocalCatalog:
+def seeded(catalog: EmbeddedCatalog, tmp_path: Path) -> EmbeddedCatalog:
     builds = [
         {"precision": "float", "runtime": "onnx"},
         {"precision": "w8a8", "runtime": "onnx"},
@@ -28,7 +28,7 @@ def seeded(catalog: LocalCatalog, tmp_path: Path) -> LocalCatalog:
 
 
 @pytest.fixture(params=["remote", "local"])
-def client(request: pytest.FixtureRequest, seeded: LocalCatalog, registry_env: dict[str, str]) -> Iterator[Client]:
+def client(request: pytest.FixtureRequest, seeded: EmbeddedCatalog, registry_env: dict[str, str]) -> Iterator[Client]:
     if request.param == "local":
         yield Client(settings=seeded.settings)
         return

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from registry.devices import normalize_name, resolve_device, seed_devices
+from registry.embedded import EmbeddedCatalog
 from registry.errors import DeviceNotFound
-from registry.local import LocalCatalog
 from registry.models import Device, DeviceName
 
 SD8G3 = "qualcomm-snapdragon-8gen3"
@@ -42,19 +42,19 @@ SD8G3 = "qualcomm-snapdragon-8gen3"
         ("Snapdragon 865+", "qualcomm-snapdragon-865+"),
     ],
 )
-def test_every_kind_of_name_resolves(catalog: LocalCatalog, name: str, chipset: str) -> None:
+def test_every_kind_of_name_resolves(catalog: EmbeddedCatalog, name: str, chipset: str) -> None:
     with catalog.session() as s:
         assert resolve_device(s, name).chipset == chipset
 
 
-def test_unknown_names_suggest_the_closest(catalog: LocalCatalog) -> None:
+def test_unknown_names_suggest_the_closest(catalog: EmbeddedCatalog) -> None:
     with catalog.session() as s, pytest.raises(DeviceNotFound) as exc:
         resolve_device(s, "Snapdragon 8 Gen 4")
     assert "Snapdragon 8 Gen 4" in exc.value.detail
     assert exc.value.hint and "Snapdragon 8 Gen 3" in exc.value.hint and "registry devices" in exc.value.hint
 
 
-def test_seeding_is_idempotent(catalog: LocalCatalog) -> None:
+def test_seeding_is_idempotent(catalog: EmbeddedCatalog) -> None:
     def counts() -> tuple[int, int]:
         with catalog.session() as s:
             return (

@@ -20,8 +20,8 @@ from ingest.errors import InputShapeRequired
 from ingest.executor import SerialExecutor
 from ingest.fidelity import MAX_DB, degenerate_reasons
 from ingest.pipeline import run_ingest
+from registry.embedded import EmbeddedCatalog
 from registry.entities import BuildInfo
-from registry.local import LocalCatalog
 from registry.service.catalog import show_model
 from tests.helpers import cli_env
 from tests.ingest import byo_models
@@ -29,7 +29,7 @@ from tests.ingest.zoo_fixture import make_local
 
 
 @pytest.fixture
-def local(sqlite_url: str, tmp_path: Path) -> LocalCatalog:
+def local(sqlite_url: str, tmp_path: Path) -> EmbeddedCatalog:
     return make_local(sqlite_url, tmp_path)
 
 
@@ -45,7 +45,7 @@ def _source(path: Path, slug: str) -> ModelSource:
     )
 
 
-def _ingest(local: LocalCatalog, tmp_path: Path, path: Path, slug: str, precisions: tuple[str, ...], **byo: object):
+def _ingest(local: EmbeddedCatalog, tmp_path: Path, path: Path, slug: str, precisions: tuple[str, ...], **byo: object):
     shapes = parse_input_shapes(list(byo.pop("shapes", [])))[0]  # type: ignore[call-overload]
     return run_ingest(
         _source(path, slug),
@@ -59,7 +59,7 @@ def _ingest(local: LocalCatalog, tmp_path: Path, path: Path, slug: str, precisio
     )
 
 
-def _builds(local: LocalCatalog, slug: str) -> dict[str, BuildInfo]:
+def _builds(local: EmbeddedCatalog, slug: str) -> dict[str, BuildInfo]:
     with local.session() as s:
         return {b.precision: b for b in show_model(s, slug).builds}
 
@@ -73,7 +73,7 @@ def _assert_measured_at(build: BuildInfo, shapes: dict[str, list[int]]) -> None:
 
 
 def test_a_classifier_with_a_minus_one_batch_is_refused_then_built_at_the_given_shape_on_real_images(
-    local: LocalCatalog, tmp_path: Path
+    local: EmbeddedCatalog, tmp_path: Path
 ) -> None:
     from PIL import Image
 
@@ -111,7 +111,7 @@ def test_a_classifier_with_a_minus_one_batch_is_refused_then_built_at_the_given_
 
 
 def test_a_stateful_model_with_if_subgraphs_builds_every_precision_on_audio(
-    local: LocalCatalog, tmp_path: Path
+    local: EmbeddedCatalog, tmp_path: Path
 ) -> None:
     model = byo_models.stateful(tmp_path / "vad.onnx")
     with pytest.raises(InputShapeRequired) as refused:
@@ -150,7 +150,7 @@ def test_a_stateful_model_with_if_subgraphs_builds_every_precision_on_audio(
 
 
 def test_a_degenerate_run_fails_the_build_unless_accepted_and_is_then_marked(
-    local: LocalCatalog, tmp_path: Path
+    local: EmbeddedCatalog, tmp_path: Path
 ) -> None:
     model = byo_models.constant(tmp_path / "const.onnx")
     report = _ingest(local, tmp_path, model, "const", ("float", "fp16"))

@@ -12,8 +12,8 @@ from ingest.executor import DaskExecutor, ProcessExecutor, SerialExecutor, make_
 from ingest.pipeline import IngestOptions, ingest_many
 from ingest.recipe import load_recipe
 from ingest.zoo_pipeline import prepare_recipes
+from registry.embedded import EmbeddedCatalog
 from registry.errors import InvalidInput
-from registry.local import LocalCatalog
 from registry.service.catalog import show_model
 from tests.ingest.zoo_fixture import make_local, write_recipe
 
@@ -21,11 +21,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def local(sqlite_url: str, tmp_path: Path) -> LocalCatalog:
+def local(sqlite_url: str, tmp_path: Path) -> EmbeddedCatalog:
     return make_local(sqlite_url, tmp_path)
 
 
-def _run(local: LocalCatalog, tmp_path: Path, executor: object, precisions: list[str]) -> list[BuildResult]:
+def _run(local: EmbeddedCatalog, tmp_path: Path, executor: object, precisions: list[str]) -> list[BuildResult]:
     recipe = load_recipe(write_recipe(tmp_path / "r.yaml", precisions=precisions))
     [report] = ingest_many(
         prepare_recipes([recipe], tmp_path / "work"),
@@ -38,7 +38,7 @@ def _run(local: LocalCatalog, tmp_path: Path, executor: object, precisions: list
     return list(report.builds.values())
 
 
-def test_builds_fan_out_to_a_process_pool(local: LocalCatalog, tmp_path: Path) -> None:
+def test_builds_fan_out_to_a_process_pool(local: EmbeddedCatalog, tmp_path: Path) -> None:
     pool = ProcessExecutor(2)
     try:
         builds = _run(local, tmp_path, pool, ["float", "fp16", "w8a8"])
@@ -51,7 +51,7 @@ def test_builds_fan_out_to_a_process_pool(local: LocalCatalog, tmp_path: Path) -
         assert {b.precision for b in show_model(s, "tiny-digits").builds} == {"float", "fp16", "w8a8"}
 
 
-def test_builds_run_on_a_dask_cluster(local: LocalCatalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_builds_run_on_a_dask_cluster(local: EmbeddedCatalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from distributed import LocalCluster
 
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))

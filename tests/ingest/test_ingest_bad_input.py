@@ -17,7 +17,7 @@ from ingest.executor import SerialExecutor
 from ingest.pipeline import IngestOptions, IngestReport, ingest_many, run_ingest
 from ingest.recipe import load_recipe
 from ingest.zoo_pipeline import prepare_recipes
-from registry.local import LocalCatalog
+from registry.embedded import EmbeddedCatalog
 from registry.models import IngestRun
 from registry.service.catalog import show_model
 from tests.helpers import cli_env
@@ -27,11 +27,11 @@ HELLO = Path(__file__).resolve().parents[2] / "docs" / "examples" / "hello" / "m
 
 
 @pytest.fixture
-def local(sqlite_url: str, tmp_path: Path) -> LocalCatalog:
+def local(sqlite_url: str, tmp_path: Path) -> EmbeddedCatalog:
     return make_local(sqlite_url, tmp_path)
 
 
-def _recipes(local: LocalCatalog, tmp_path: Path, *recipes: Path) -> list[IngestReport]:
+def _recipes(local: EmbeddedCatalog, tmp_path: Path, *recipes: Path) -> list[IngestReport]:
     return ingest_many(
         prepare_recipes([load_recipe(r) for r in recipes], tmp_path / "work"),
         local,
@@ -71,7 +71,7 @@ def _source(path: Path, slug: str) -> ModelSource:
     )
 
 
-def _published_before(local: LocalCatalog, tmp_path: Path) -> dict[str, str]:
+def _published_before(local: EmbeddedCatalog, tmp_path: Path) -> dict[str, str]:
     """tiny-digits@1.0.0 (float), and what it pulls as."""
     [first] = _recipes(local, tmp_path, write_recipe(tmp_path / "good.yaml", precisions=["float"]))
     assert first.status == "succeeded"
@@ -79,7 +79,7 @@ def _published_before(local: LocalCatalog, tmp_path: Path) -> dict[str, str]:
 
 
 def test_a_model_that_fails_to_export_is_recorded_and_the_other_models_publish(
-    local: LocalCatalog, tmp_path: Path
+    local: EmbeddedCatalog, tmp_path: Path
 ) -> None:
     before = _published_before(local, tmp_path)
     bad = write_recipe(tmp_path / "eig.yaml", factory="build_unexportable", slug="tiny-eig")
@@ -96,7 +96,7 @@ def test_a_model_that_fails_to_export_is_recorded_and_the_other_models_publish(
 
 
 def test_calibration_data_of_the_wrong_shape_fails_the_calibrated_builds_only(
-    local: LocalCatalog, tmp_path: Path
+    local: EmbeddedCatalog, tmp_path: Path
 ) -> None:
     recipe = write_recipe(
         tmp_path / "badcal.yaml", factory="build_bad_calibration", slug="tiny-badcal", precisions=["float", "w8a8"]
@@ -137,7 +137,7 @@ def test_a_file_that_is_not_an_onnx_model_is_refused_and_nothing_stored_is_lost(
 
 
 def test_an_opset_too_old_for_per_channel_quantization_is_converted_and_recorded(
-    local: LocalCatalog, tmp_path: Path
+    local: EmbeddedCatalog, tmp_path: Path
 ) -> None:
     old = _conv(tmp_path / "old.onnx", opset=11)
     report = run_ingest(
@@ -157,7 +157,7 @@ def test_an_opset_too_old_for_per_channel_quantization_is_converted_and_recorded
 
 
 def test_a_precision_the_model_cannot_take_is_recorded_and_the_rest_publish(
-    local: LocalCatalog, tmp_path: Path
+    local: EmbeddedCatalog, tmp_path: Path
 ) -> None:
     before = _published_before(local, tmp_path)
     conv = _conv(tmp_path / "conv.onnx", opset=17)

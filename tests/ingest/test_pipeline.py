@@ -15,7 +15,7 @@ from ingest.byo import ModelSource
 from ingest.errors import InvalidModelFile
 from ingest.pipeline import run_ingest
 from registry.devices import load_device_specs
-from registry.local import LocalCatalog
+from registry.embedded import EmbeddedCatalog
 from registry.models import IngestRun
 from registry.service.catalog import show_model
 from tests.helpers import cli_env
@@ -54,10 +54,10 @@ def _source(path: Path, slug: str = "hello") -> ModelSource:
 
 
 @pytest.fixture
-def local(sqlite_url: str, tmp_path: Path) -> LocalCatalog:
+def local(sqlite_url: str, tmp_path: Path) -> EmbeddedCatalog:
     from registry.settings import get_settings
 
-    return LocalCatalog(
+    return EmbeddedCatalog(
         get_settings(
             home=tmp_path / "home",
             database_url=sqlite_url,
@@ -67,7 +67,7 @@ def local(sqlite_url: str, tmp_path: Path) -> LocalCatalog:
     )
 
 
-def test_ingest_builds_profiles_evaluates_and_records(local: LocalCatalog, tmp_path: Path) -> None:
+def test_ingest_builds_profiles_evaluates_and_records(local: EmbeddedCatalog, tmp_path: Path) -> None:
     report = run_ingest(
         _source(HELLO), local, tmp_path / "work", precisions=("float", "fp16", "int8", "int4"), profile_runs=5
     )
@@ -92,7 +92,7 @@ def test_ingest_builds_profiles_evaluates_and_records(local: LocalCatalog, tmp_p
 
 
 def test_reingest_of_an_unchanged_model_is_cached_and_a_noop(
-    local: LocalCatalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    local: EmbeddedCatalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first = run_ingest(_source(HELLO), local, tmp_path / "work", precisions=("float", "w8a8"), profile_runs=5)
 
@@ -112,7 +112,7 @@ def test_reingest_of_an_unchanged_model_is_cached_and_a_noop(
 
 
 def test_a_stage_whose_record_was_cut_short_is_redone_and_the_rest_stay_cached(
-    local: LocalCatalog, tmp_path: Path
+    local: EmbeddedCatalog, tmp_path: Path
 ) -> None:
     first = run_ingest(_source(HELLO), local, tmp_path / "work", precisions=("float",), profile_runs=5)
     [done] = (tmp_path / "work" / "cache" / "profile").glob("*/done.json")
@@ -125,7 +125,7 @@ def test_a_stage_whose_record_was_cut_short_is_redone_and_the_rest_stay_cached(
 
 
 def test_a_precision_that_does_not_fit_is_recorded_and_the_others_still_build(
-    local: LocalCatalog, tmp_path: Path
+    local: EmbeddedCatalog, tmp_path: Path
 ) -> None:
     conv = _conv_model(tmp_path / "conv.onnx")
     report = run_ingest(
@@ -139,7 +139,7 @@ def test_a_precision_that_does_not_fit_is_recorded_and_the_others_still_build(
     assert run.status == "partial" and run.error and "w4a16" in run.error
 
 
-def test_a_file_that_is_not_a_model_is_a_clear_error(local: LocalCatalog, tmp_path: Path) -> None:
+def test_a_file_that_is_not_a_model_is_a_clear_error(local: EmbeddedCatalog, tmp_path: Path) -> None:
     bad = tmp_path / "bad.onnx"
     bad.write_bytes(b"this is not protobuf" * 10)
     with pytest.raises(InvalidModelFile, match=r"bad.onnx is not a valid ONNX model"):
@@ -180,7 +180,9 @@ def test_cli_ingest_then_pull(tmp_path: Path) -> None:
     onnx.checker.check_model(onnx.load(json.loads(pulled.stdout)["files"][0]["path"]))
 
 
-def test_mlflow_run_and_model_versions_read_back_with_mlflows_own_client(local: LocalCatalog, tmp_path: Path) -> None:
+def test_mlflow_run_and_model_versions_read_back_with_mlflows_own_client(
+    local: EmbeddedCatalog, tmp_path: Path
+) -> None:
     from mlflow.tracking import MlflowClient
 
     report = run_ingest(_source(HELLO), local, tmp_path / "work", precisions=("float", "w8a8"), profile_runs=5)

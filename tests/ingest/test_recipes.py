@@ -18,8 +18,8 @@ from ingest.executor import SerialExecutor
 from ingest.pipeline import IngestOptions, ingest_many
 from ingest.recipe import find_recipe, list_recipes, load_recipe
 from ingest.zoo_pipeline import prepare_recipes
+from registry.embedded import EmbeddedCatalog
 from registry.errors import InvalidInput
-from registry.local import LocalCatalog
 from registry.models import IngestRun
 from registry.service.catalog import list_devices, show_model
 from tests.helpers import cli_env
@@ -29,11 +29,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def local(sqlite_url: str, tmp_path: Path) -> LocalCatalog:
+def local(sqlite_url: str, tmp_path: Path) -> EmbeddedCatalog:
     return make_local(sqlite_url, tmp_path)
 
 
-def _ingest(local: LocalCatalog, tmp_path: Path, *recipes: Path, **opts: object) -> list:  # type: ignore[type-arg]
+def _ingest(local: EmbeddedCatalog, tmp_path: Path, *recipes: Path, **opts: object) -> list:  # type: ignore[type-arg]
     loaded = [load_recipe(r) for r in recipes]
     runtimes: tuple[str, ...] = opts.get("host_runtimes", ("onnx",))  # type: ignore[assignment]
     return ingest_many(
@@ -83,7 +83,7 @@ def test_recipes_are_listed_and_found_by_slug(tmp_path: Path) -> None:
 
 
 def test_a_recipe_builds_evaluates_publishes_and_a_reingest_changes_nothing(
-    local: LocalCatalog, tmp_path: Path
+    local: EmbeddedCatalog, tmp_path: Path
 ) -> None:
     from mlflow.tracking import MlflowClient
 
@@ -150,7 +150,7 @@ def _check_tflite_builds(report: Any, builds: list[Any]) -> None:
 
 
 def test_a_two_component_model_publishes_one_build_per_precision_with_a_file_per_component(
-    local: LocalCatalog, tmp_path: Path
+    local: EmbeddedCatalog, tmp_path: Path
 ) -> None:
     recipe = write_recipe(
         tmp_path / "two.yaml", factory="build_two_part", slug="tiny-two-part", precisions=["float", "fp16"]
@@ -185,7 +185,7 @@ def test_cli_ingests_a_recipe_with_devices_and_writes_a_run_log(tmp_path: Path) 
     assert hub.returncode != 0 and "No Qualcomm AI Hub token" in hub.stderr
 
 
-def test_run_rows_keep_the_log_path(local: LocalCatalog, tmp_path: Path) -> None:
+def test_run_rows_keep_the_log_path(local: EmbeddedCatalog, tmp_path: Path) -> None:
     from ingest.runlog import RunLog
 
     log = RunLog(tmp_path / "logs" / "run.log")

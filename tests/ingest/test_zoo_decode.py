@@ -19,7 +19,7 @@ from ingest.recipe import load_recipe
 from ingest.zoo import llama_kv, opus_mt, whisper_kv
 from ingest.zoo.decode import LlmLayout, Seq2SeqLayout, agreement, llm_generate, ort_runners, seq2seq_generate
 from ingest.zoo_pipeline import prepare_recipes
-from registry.local import LocalCatalog
+from registry.embedded import EmbeddedCatalog
 from registry.service.catalog import show_model
 from registry.service.resolve import resolve
 from tests.ingest.zoo_fixture import make_local
@@ -38,7 +38,7 @@ def _tiny_recipe(slug: str, folder: Path) -> Path:
     return path
 
 
-def _pull(local: LocalCatalog, slug: str, precision: str, dest: Path) -> dict[str, Path]:
+def _pull(local: EmbeddedCatalog, slug: str, precision: str, dest: Path) -> dict[str, Path]:
     """The build's files, copied (digest-checked) from the blob store: the ONNX file of each component."""
     with local.session() as s:
         build = resolve(s, slug, "sd8g3", precision).build

@@ -13,7 +13,7 @@ from ingest.export import export_onnx
 from ingest.pipeline import IngestOptions, ingest_many
 from ingest.recipe import find_recipe, load_recipe
 from ingest.zoo_pipeline import prepare_recipes
-from registry.local import LocalCatalog
+from registry.embedded import EmbeddedCatalog
 from registry.service.catalog import show_model
 from tests.ingest.test_zoo_cv import assert_matches_torch, onnx_runner
 from tests.ingest.zoo_fixture import make_local
@@ -84,14 +84,14 @@ def test_keyword_spotter_trained_on_espeak_speech_hears_unseen_voices_through_on
 
 
 @pytest.fixture
-def local(sqlite_url: str, tmp_path: Path) -> LocalCatalog:
+def local(sqlite_url: str, tmp_path: Path) -> EmbeddedCatalog:
     return make_local(sqlite_url, tmp_path)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("slug", ["crepe-tiny", "kws-dscnn"])
 def test_the_shipped_recipe_ingests_with_its_task_metric_on_every_build(
-    slug: str, local: LocalCatalog, tmp_path: Path
+    slug: str, local: EmbeddedCatalog, tmp_path: Path
 ) -> None:
     recipe = load_recipe(find_recipe(slug))
     [report] = ingest_many(

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from ingest.zoo.base import Component, Runner, TaskMetric, ZooModel
-from registry.local import LocalCatalog
+from registry.embedded import EmbeddedCatalog
 
 FAST = ("legacy", "dynamo")  # the legacy exporter is ~10x faster on plain CNNs; export_onnx checks it vs torch
 
@@ -145,11 +145,11 @@ def write_recipe(path: Path, factory: str = "build", slug: str = "tiny-digits", 
     return path
 
 
-def make_local(sqlite_url: str, tmp_path: Path) -> LocalCatalog:
-    """A LocalCatalog on this test's SQLite copy, with its own home (MLflow store, logs) and blob store."""
+def make_local(sqlite_url: str, tmp_path: Path) -> EmbeddedCatalog:
+    """A EmbeddedCatalog on this test's SQLite copy, with its own home (MLflow store, logs) and blob store."""
     from registry.settings import get_settings
 
-    return LocalCatalog(
+    return EmbeddedCatalog(
         get_settings(
             home=tmp_path / "home",
             database_url=sqlite_url,

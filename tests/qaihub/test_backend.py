@@ -15,7 +15,7 @@ from ingest.backends import DeviceRequest
 from ingest.backends.qaihub import DeviceBuild, QaiHubBackend
 from ingest.backends.qaihub_jobs import JobStore, QaiHubAuthFailed, QaiHubNotConfigured, QaiHubUnreachable, Retry
 from ingest.fidelity import run_model
-from registry.service.manifest import BenchmarkEntry, BuildEntry, EvaluationEntry
+from registry.service.manifest import BenchmarkEntry, EvaluationEntry, ManifestBuild
 from registry.settings import get_settings
 from tests.fixtures.qaihub_standin import PERF_CSV, StandIn
 from tests.qaihub.conftest import HELLO_ONNX
@@ -79,13 +79,13 @@ def test_compile_profile_and_inference_give_measured_device_builds(standin: Stan
     assert evaluation["metric"] == "psnr_db" and evaluation["value"] >= 100  # the stand-in runs the FP32 graph
     assert evaluation["provenance"] == "measured-device" and evaluation["sample_count"] == 3
     # The dicts are what the publish manifest accepts.
-    entry = BuildEntry.model_validate(tflite.manifest_entry(tmp_path / "work"))
+    entry = ManifestBuild.model_validate(tflite.manifest_entry(tmp_path / "work"))
     assert isinstance(entry.benchmarks[0], BenchmarkEntry) and isinstance(entry.evaluations[0], EvaluationEntry)
     context = found[("qnn_context_binary", "qualcomm-snapdragon-8gen3")]
     assert context.error is None and context.files[0].name == "model.bin"
     row = published(S24, "qnn_context_binary", "centernet_2d")
     assert context.benchmarks[0]["latency_ms"] == pytest.approx(float(row["inference_time_ms"]))
-    BuildEntry.model_validate(context.manifest_entry(tmp_path / "work"))
+    ManifestBuild.model_validate(context.manifest_entry(tmp_path / "work"))
 
 
 def test_a_failed_job_is_recorded_and_the_other_device_still_succeeds(standin: StandIn, tmp_path: Path) -> None:

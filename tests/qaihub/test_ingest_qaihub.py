@@ -168,11 +168,11 @@ def test_ingest_with_qai_hub_publishes_device_builds_and_reattaches_after_a_kill
     assert [kind for kind, _ in standin.submissions].count("compile") == 8
 
     # 6. The failed device build is on the run's row.
-    from registry.local import LocalCatalog
+    from registry.embedded import EmbeddedCatalog
     from registry.models import IngestRun
     from registry.settings import get_settings
 
-    catalog = LocalCatalog(get_settings(home=tmp_path / "home"))
+    catalog = EmbeddedCatalog(get_settings(home=tmp_path / "home"))
     with catalog.session() as s:
         row = s.get_one(IngestRun, summary["run"])
         assert row.backend == "qai-hub" and "w8a8/onnx/any" in json.loads(row.error or "{}")

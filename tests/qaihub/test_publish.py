@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from ingest.fidelity import run_model
-from registry.local import LocalCatalog
+from registry.embedded import EmbeddedCatalog
 from registry.service.catalog import show_model
 from registry.service.publish import publish_directory
 from registry.settings import get_settings
@@ -38,7 +38,7 @@ def test_a_run_fills_the_catalog_with_device_builds_and_measured_benchmarks(
     }
     (root / "manifest.yaml").write_text(yaml.safe_dump(manifest))
 
-    catalog = LocalCatalog(get_settings(database_url=sqlite_url, home=tmp_path / "home"))
+    catalog = EmbeddedCatalog(get_settings(database_url=sqlite_url, home=tmp_path / "home"))
     with catalog.session() as session:
         publish_directory(session, catalog.store, root)
     with catalog.session() as session:

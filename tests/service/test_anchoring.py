@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from registry.embedded import EmbeddedCatalog
 from registry.entities import BenchmarkReport
 from registry.errors import BuildNotFound, ImplausibleMeasurement, InvalidInput
 from registry.estimator.graphcost import analyze_onnx
 from registry.estimator.predict import benchmarks_from_summaries, estimator_version
-from registry.local import LocalCatalog
 from registry.models import Benchmark
 from registry.service.anchoring import benchmark_history, reanchor_version
 from registry.service.catalog import show_model
@@ -30,7 +30,7 @@ N_DEVICES = 29
 
 
 def _publish(
-    catalog: LocalCatalog, root: Path, onnx: Path, slug: str = "mobilenet-v2", extra: Any = (), features: bool = True
+    catalog: EmbeddedCatalog, root: Path, onnx: Path, slug: str = "mobilenet-v2", extra: Any = (), features: bool = True
 ) -> None:
     summary = analyze_onnx(onnx).summary()
     builds = []
@@ -45,7 +45,7 @@ def _publish(
         publish_directory(s, catalog.store, write_publish_dir(root, slug=slug, builds=builds))
 
 
-def _current(catalog: LocalCatalog, slug: str = "mobilenet-v2") -> dict[str, list[Any]]:
+def _current(catalog: EmbeddedCatalog, slug: str = "mobilenet-v2") -> dict[str, list[Any]]:
     with catalog.session() as s:
         detail = show_model(s, slug)
     return {b.precision: b.benchmarks for b in detail.builds}
@@ -59,7 +59,7 @@ def _report(latency: float, **kw: Any) -> BenchmarkReport:
 
 
 def test_a_users_report_anchors_every_estimate_and_supersedes_the_old(
-    catalog: LocalCatalog,
+    catalog: EmbeddedCatalog,
     tmp_path: Path,
     small_onnx: Path,  # noqa: F811
 ) -> None:
@@ -97,7 +97,7 @@ def test_a_users_report_anchors_every_estimate_and_supersedes_the_old(
 
 
 def test_absurd_or_unmatched_reports_are_refused_and_store_nothing(
-    catalog: LocalCatalog,
+    catalog: EmbeddedCatalog,
     tmp_path: Path,
     small_onnx: Path,  # noqa: F811
 ) -> None:
@@ -127,7 +127,7 @@ def test_absurd_or_unmatched_reports_are_refused_and_store_nothing(
 
 
 def test_a_device_measurement_published_with_the_builds_anchors_them(
-    catalog: LocalCatalog,
+    catalog: EmbeddedCatalog,
     tmp_path: Path,
     small_onnx: Path,  # noqa: F811
 ) -> None:
@@ -148,7 +148,7 @@ def test_a_device_measurement_published_with_the_builds_anchors_them(
 
 
 def test_import_published_anchors_the_zoo_model_it_maps_to(
-    catalog: LocalCatalog,
+    catalog: EmbeddedCatalog,
     tmp_path: Path,
     small_onnx: Path,  # noqa: F811
 ) -> None:
@@ -179,7 +179,7 @@ def test_import_published_anchors_the_zoo_model_it_maps_to(
 
 
 def test_estimates_written_before_anchoring_are_anchored_through_their_own_build(
-    catalog: LocalCatalog,
+    catalog: EmbeddedCatalog,
     tmp_path: Path,
     small_onnx: Path,  # noqa: F811
 ) -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from registry.embedded import EmbeddedCatalog
 from registry.errors import InvalidInput
-from registry.local import LocalCatalog
 from registry.service import lifecycle
 from registry.service.catalog import list_devices, search_models, show_model
 from registry.service.publish import publish_directory
@@ -16,7 +16,7 @@ from tests.helpers import model_card, write_publish_dir
 
 
 @pytest.fixture
-def zoo(catalog: LocalCatalog, tmp_path: Path) -> LocalCatalog:
+def zoo(catalog: EmbeddedCatalog, tmp_path: Path) -> EmbeddedCatalog:
     specs = [
         (
             "yolov8",
@@ -56,17 +56,17 @@ def zoo(catalog: LocalCatalog, tmp_path: Path) -> LocalCatalog:
         (ModelFilter(text="WHISP"), ["whisper"]),
     ],
 )
-def test_search_filters(zoo: LocalCatalog, flt: ModelFilter, expected: list[str]) -> None:
+def test_search_filters(zoo: EmbeddedCatalog, flt: ModelFilter, expected: list[str]) -> None:
     with zoo.session() as s:
         assert [m.slug for m in search_models(s, flt)] == expected
 
 
-def test_search_rejects_unknown_precision(zoo: LocalCatalog) -> None:
+def test_search_rejects_unknown_precision(zoo: EmbeddedCatalog) -> None:
     with zoo.session() as s, pytest.raises(InvalidInput):
         search_models(s, ModelFilter(precision="int2"))
 
 
-def test_show_lists_versions_aliases_and_builds(zoo: LocalCatalog, tmp_path: Path) -> None:
+def test_show_lists_versions_aliases_and_builds(zoo: EmbeddedCatalog, tmp_path: Path) -> None:
     d = write_publish_dir(tmp_path / "y2", slug="yolov8", version="1.1.0")
     with zoo.session() as s:
         publish_directory(s, zoo.store, d)
@@ -81,13 +81,13 @@ def test_show_lists_versions_aliases_and_builds(zoo: LocalCatalog, tmp_path: Pat
         assert old.version is not None and old.version.aliases == ["stable"]
 
 
-def test_devices_have_counts(zoo: LocalCatalog) -> None:
+def test_devices_have_counts(zoo: EmbeddedCatalog) -> None:
     with zoo.session() as s:
         devices = {d.slug: d for d in list_devices(s, with_counts=True)}
     assert devices["sd8e"].build_count == 3 and devices["sd8g3"].build_count == 2
 
 
-def test_min_accuracy_compares_accuracies_on_one_scale(catalog: LocalCatalog, tmp_path: Path) -> None:
+def test_min_accuracy_compares_accuracies_on_one_scale(catalog: EmbeddedCatalog, tmp_path: Path) -> None:
     """A percentage (top1_accuracy_pct 97.2) and a fraction (recall 0.61) compare as fractions; a cosine (another
     scale) and a random-weight model's accuracy never pass; each evaluation keeps its scale."""
     from registry.service.catalog import search_page

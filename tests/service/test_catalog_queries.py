@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from registry.local import LocalCatalog
+from registry.embedded import EmbeddedCatalog
 from registry.service import lifecycle
 from registry.service.catalog import search_page
 from registry.service.publish import publish_directory
@@ -31,20 +31,20 @@ def _counting(engine: Engine) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", record)
 
 
-def _publish(catalog: LocalCatalog, root: Path, slug: str, versions: list[str]) -> None:
+def _publish(catalog: EmbeddedCatalog, root: Path, slug: str, versions: list[str]) -> None:
     for version in versions:
         d = write_publish_dir(root / f"{slug}-{version}", slug=slug, version=version, card=model_card(slug))
         with catalog.session() as s:
             publish_directory(s, catalog.store, d)
 
 
-def _page_queries(catalog: LocalCatalog, limit: int, flt: ModelFilter | None = None) -> tuple[int, list[str]]:
+def _page_queries(catalog: EmbeddedCatalog, limit: int, flt: ModelFilter | None = None) -> tuple[int, list[str]]:
     with catalog.session() as s, _counting(catalog.engine) as statements:
         items, _ = search_page(s, flt, limit=limit)
     return len(statements), [m.slug for m in items]
 
 
-def test_search_page_query_count_does_not_grow_with_the_page(catalog: LocalCatalog, tmp_path: Path) -> None:
+def test_search_page_query_count_does_not_grow_with_the_page(catalog: EmbeddedCatalog, tmp_path: Path) -> None:
     _publish(catalog, tmp_path, "m00", ["1.0.0"])
     _publish(catalog, tmp_path, "m01", ["1.0.0"])
     small, slugs = _page_queries(catalog, limit=100)
@@ -59,7 +59,7 @@ def test_search_page_query_count_does_not_grow_with_the_page(catalog: LocalCatal
     assert len(slugs) == 12 and filtered == large
 
 
-def test_search_page_summaries_keep_latest_version_and_aliases(catalog: LocalCatalog, tmp_path: Path) -> None:
+def test_search_page_summaries_keep_latest_version_and_aliases(catalog: EmbeddedCatalog, tmp_path: Path) -> None:
     _publish(catalog, tmp_path, "alpha", ["1.0.0", "1.2.0", "2.0.0-rc.1"])
     _publish(catalog, tmp_path, "beta", ["0.1.0"])
     _publish(catalog, tmp_path, "gamma", ["1.0.0", "1.1.0"])

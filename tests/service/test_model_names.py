@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from registry.db import transaction
+from registry.embedded import EmbeddedCatalog
 from registry.errors import Conflict, ModelNotFound
-from registry.local import LocalCatalog
 from registry.service import lifecycle
 from registry.service.catalog import search_models, show_model
 from registry.service.publish import publish_directory
@@ -16,14 +16,14 @@ from registry.service.resolve import resolve, resolve_fast
 from tests.helpers import model_card, write_publish_dir
 
 
-def _publish(catalog: LocalCatalog, root: Path, slug: str, version: str, names: list[str] | None = None) -> None:
+def _publish(catalog: EmbeddedCatalog, root: Path, slug: str, version: str, names: list[str] | None = None) -> None:
     card = model_card(slug, **({"names": names} if names is not None else {}))
     d = write_publish_dir(root / f"{slug}-{version}", slug=slug, version=version, card=card)
     with catalog.session() as s:
         publish_directory(s, catalog.store, d)
 
 
-def test_a_family_name_resolves_to_its_model_with_a_notice(catalog: LocalCatalog, tmp_path: Path) -> None:
+def test_a_family_name_resolves_to_its_model_with_a_notice(catalog: EmbeddedCatalog, tmp_path: Path) -> None:
     _publish(catalog, tmp_path, "yolov8n", "1.0.0", names=["yolov8"])
     with catalog.session() as s:
         lifecycle.set_alias(s, "yolov8", "stable", "1.0.0")  # the name works wherever a slug does
@@ -39,7 +39,7 @@ def test_a_family_name_resolves_to_its_model_with_a_notice(catalog: LocalCatalog
         assert "yolov8" in (miss.value.hint or "")
 
 
-def test_the_api_fast_path_answers_a_name_like_resolve(catalog: LocalCatalog, tmp_path: Path) -> None:
+def test_the_api_fast_path_answers_a_name_like_resolve(catalog: EmbeddedCatalog, tmp_path: Path) -> None:
     _publish(catalog, tmp_path, "yolov8n", "1.0.0", names=["yolov8"])
 
     def slow(*a: object, **k: object) -> object:
@@ -51,7 +51,7 @@ def test_the_api_fast_path_answers_a_name_like_resolve(catalog: LocalCatalog, tm
     assert fast.model_dump() == slow("yolov8", "sd8g3", "w8a8").model_dump()  # type: ignore[attr-defined]
 
 
-def test_names_survive_a_no_op_republish_and_are_never_shared(catalog: LocalCatalog, tmp_path: Path) -> None:
+def test_names_survive_a_no_op_republish_and_are_never_shared(catalog: EmbeddedCatalog, tmp_path: Path) -> None:
     _publish(catalog, tmp_path, "whisper-tiny", "1.0.0")
     _publish(catalog, tmp_path, "whisper-tiny", "1.0.0", names=["whisper"])  # the same bytes: names still added
     with catalog.session() as s:

@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from registry.embedded import EmbeddedCatalog
 from registry.errors import DeviceNotFound, IntegrityFailure, InvalidManifest, UnsafePath, VersionImmutable
-from registry.local import LocalCatalog
 from registry.models import Blob, Build, BuildFile, Version
 from registry.service.publish import publish_directory
 from tests.helpers import rewrite_manifest, write_publish_dir
 
 
-def _counts(catalog: LocalCatalog) -> tuple[int, int, int, int]:
+def _counts(catalog: EmbeddedCatalog) -> tuple[int, int, int, int]:
     with catalog.session() as s:
         return (
             s.scalar(select(func.count()).select_from(Version)) or 0,
@@ -29,12 +29,12 @@ def _counts(catalog: LocalCatalog) -> tuple[int, int, int, int]:
         )
 
 
-def _stored_blobs(catalog: LocalCatalog) -> list[Path]:
+def _stored_blobs(catalog: EmbeddedCatalog) -> list[Path]:
     root = Path(catalog.settings.resolved_store_url.removeprefix("file://")) / "sha256"
     return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
 
 
-def test_publish_then_bytes_come_back_identical(catalog: LocalCatalog, tmp_path: Path) -> None:
+def test_publish_then_bytes_come_back_identical(catalog: EmbeddedCatalog, tmp_path: Path) -> None:
     d = write_publish_dir(tmp_path / "pub")
     with catalog.session() as s:
         result = publish_directory(s, catalog.store, d)
@@ -48,7 +48,7 @@ def test_publish_then_bytes_come_back_identical(catalog: LocalCatalog, tmp_path:
         assert hashlib.sha256(original).hexdigest() == f.blob_sha256
 
 
-def test_same_bytes_again_is_a_noop(catalog: LocalCatalog, tmp_path: Path) -> None:
+def test_same_bytes_again_is_a_noop(catalog: EmbeddedCatalog, tmp_path: Path) -> None:
     d = write_publish_dir(tmp_path / "pub")
     with catalog.session() as s:
         first = publish_directory(s, catalog.store, d)
@@ -60,7 +60,7 @@ def test_same_bytes_again_is_a_noop(catalog: LocalCatalog, tmp_path: Path) -> No
     assert _counts(catalog) == before
 
 
-def test_same_version_different_bytes_is_refused_and_nothing_stored(catalog: LocalCatalog, tmp_path: Path) -> None:
+def test_same_version_different_bytes_is_refused_and_nothing_stored(catalog: EmbeddedCatalog, tmp_path: Path) -> None:
     with catalog.session() as s:
         publish_directory(s, catalog.store, write_publish_dir(tmp_path / "a"))
     blobs_before = sorted(_stored_blobs(catalog))
@@ -75,7 +75,7 @@ def test_same_version_different_bytes_is_refused_and_nothing_stored(catalog: Loc
     assert sorted(_stored_blobs(catalog)) == blobs_before
 
 
-def test_missing_file(catalog: LocalCatalog, tmp_path: Path) -> None:
+def test_missing_file(catalog: EmbeddedCatalog, tmp_path: Path) -> None:
     d = write_publish_dir(tmp_path / "pub")
     next(d.rglob("*.bin")).unlink()
     with pytest.raises(InvalidManifest, match="does not exist"), catalog.session() as s:
@@ -85,7 +85,9 @@ def test_missing_file(catalog: LocalCatalog, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("field,value", [("sha256", "0" * 64), ("size", 7)])
-def test_manifest_that_lies_about_the_bytes(catalog: LocalCatalog, tmp_path: Path, field: str, value: object) -> None:
+def test_manifest_that_lies_about_the_bytes(
+    catalog: EmbeddedCatalog, tmp_path: Path, field: str, value: object
+) -> None:
     d = write_publish_dir(tmp_path / "pub")
     rewrite_manifest(d, lambda m: m["builds"][1]["files"][0].__setitem__(field, value))
     with pytest.raises(IntegrityFailure), catalog.session() as s:
@@ -97,7 +99,7 @@ def test_manifest_that_lies_about_the_bytes(catalog: LocalCatalog, tmp_path: Pat
 
 
 @pytest.mark.parametrize("bad", ["../outside.bin", "/etc/passwd", "a/../../x.bin", "~/x.bin", "a\\b.bin"])
-def test_paths_that_escape_the_directory(catalog: LocalCatalog, tmp_path: Path, bad: str) -> None:
+def test_paths_that_escape_the_directory(catalog: EmbeddedCatalog, tmp_path: Path, bad: str) -> None:
     d = write_publish_dir(tmp_path / "pub")
     (tmp_path / "outside.bin").write_bytes(b"secret")
     rewrite_manifest(d, lambda m: m["builds"][0]["files"][0].update(path=bad, sha256=None, size=None))
@@ -106,7 +108,7 @@ def test_paths_that_escape_the_directory(catalog: LocalCatalog, tmp_path: Path, 
     assert _counts(catalog) == (0, 0, 0, 0)
 
 
-def test_symlink_out_of_the_directory(catalog: LocalCatalog, tmp_path: Path) -> None:
+def test_symlink_out_of_the_directory(catalog: EmbeddedCatalog, tmp_path: Path) -> None:
     d = write_publish_dir(tmp_path / "pub")
     secret = tmp_path / "secret.bin"
     secret.write_bytes(b"not yours")
@@ -119,7 +121,7 @@ def test_symlink_out_of_the_directory(catalog: LocalCatalog, tmp_path: Path) -> 
     assert _stored_blobs(catalog) == []
 
 
-def test_unknown_device_as_target(catalog: LocalCatalog, tmp_path: Path) -> None:
+def test_unknown_device_as_target(catalog: EmbeddedCatalog, tmp_path: Path) -> None:
     d = write_publish_dir(
         tmp_path / "pub",
         builds=[{"precision": "w8a8", "runtime": "qnn_context_binary", "target": "snapdragon 9 gen 9"}],
@@ -129,7 +131,7 @@ def test_unknown_device_as_target(catalog: LocalCatalog, tmp_path: Path) -> None
     assert _counts(catalog) == (0, 0, 0, 0)
 
 
-def test_chipset_specific_build_target_is_resolved_from_any_name(catalog: LocalCatalog, tmp_path: Path) -> None:
+def test_chipset_specific_build_target_is_resolved_from_any_name(catalog: EmbeddedCatalog, tmp_path: Path) -> None:
     d = write_publish_dir(
         tmp_path / "pub",
         builds=[{"precision": "w8a8", "runtime": "qnn_context_binary", "target": "Samsung Galaxy S24"}],
@@ -140,7 +142,7 @@ def test_chipset_specific_build_target_is_resolved_from_any_name(catalog: LocalC
         assert s.scalars(select(Build.target)).one() == "qualcomm-snapdragon-8gen3"
 
 
-def test_precision_aliases_are_accepted(catalog: LocalCatalog, tmp_path: Path) -> None:
+def test_precision_aliases_are_accepted(catalog: EmbeddedCatalog, tmp_path: Path) -> None:
     d = write_publish_dir(
         tmp_path / "pub",
         builds=[
@@ -155,7 +157,7 @@ def test_precision_aliases_are_accepted(catalog: LocalCatalog, tmp_path: Path) -
         assert sorted(s.scalars(select(Build.precision))) == ["float", "w4a16", "w8a8"]
 
 
-def test_bad_manifest_fields_name_the_field(catalog: LocalCatalog, tmp_path: Path) -> None:
+def test_bad_manifest_fields_name_the_field(catalog: EmbeddedCatalog, tmp_path: Path) -> None:
     d = write_publish_dir(tmp_path / "pub")
     rewrite_manifest(d, lambda m: m.update(version="one"))
     with pytest.raises(Exception, match="not a semantic version"), catalog.session() as s:
@@ -165,7 +167,7 @@ def test_bad_manifest_fields_name_the_field(catalog: LocalCatalog, tmp_path: Pat
         publish_directory(s, catalog.store, d)
 
 
-def test_killed_mid_publish_leaves_nothing_half_written(catalog: LocalCatalog, tmp_path: Path) -> None:
+def test_killed_mid_publish_leaves_nothing_half_written(catalog: EmbeddedCatalog, tmp_path: Path) -> None:
     """SIGKILL a publisher while it streams a large file: no rows, no visible partial blob."""
     big = tmp_path / "pub"
     write_publish_dir(big, builds=[{"precision": "float", "runtime": "onnx"}])
@@ -181,17 +183,17 @@ def test_killed_mid_publish_leaves_nothing_half_written(catalog: LocalCatalog, t
         "REGISTRY_HOME": str(tmp_path / "h"),
     }
     script = textwrap.dedent(f"""
-        import time, registry.storage.local as local
-        from registry.local import LocalCatalog
+        import time, registry.storage.files as local
+        from registry.embedded import EmbeddedCatalog
         from registry.service.publish import publish_directory
-        original = local.LocalStore.put_file
+        original = local.FileStore.put_file
         def slow_put(self, path, **kw):
             print("putting", flush=True)
-            import registry.storage.local as m
+            import registry.storage.files as m
             time.sleep(0.2)
             return original(self, path, **kw)
-        local.LocalStore.put_file = slow_put
-        cat = LocalCatalog()
+        local.FileStore.put_file = slow_put
+        cat = EmbeddedCatalog()
         with cat.session() as s:
             publish_directory(s, cat.store, __import__("pathlib").Path({str(big)!r}))
             print("stored", flush=True)

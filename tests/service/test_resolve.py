@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from registry.embedded import EmbeddedCatalog
 from registry.errors import BuildNotFound, DeviceNotFound, InvalidInput, ModelNotFound, VersionNotFound
-from registry.local import LocalCatalog
 from registry.service import lifecycle
 from registry.service.publish import publish_directory
 from registry.service.resolve import resolve
@@ -15,7 +15,7 @@ from tests.helpers import write_publish_dir
 
 
 def _publish(
-    catalog: LocalCatalog,
+    catalog: EmbeddedCatalog,
     root: Path,
     version: str,
     builds: list[dict[str, str]] | None = None,
@@ -27,7 +27,7 @@ def _publish(
 
 
 @pytest.fixture
-def yolo(catalog: LocalCatalog, tmp_path: Path) -> LocalCatalog:
+def yolo(catalog: EmbeddedCatalog, tmp_path: Path) -> EmbeddedCatalog:
     builds = [
         {"precision": "float", "runtime": "onnx"},
         {"precision": "w8a8", "runtime": "onnx"},
@@ -39,7 +39,7 @@ def yolo(catalog: LocalCatalog, tmp_path: Path) -> LocalCatalog:
     return catalog
 
 
-def test_any_device_name_resolves_and_chipset_specific_build_wins(yolo: LocalCatalog) -> None:
+def test_any_device_name_resolves_and_chipset_specific_build_wins(yolo: EmbeddedCatalog) -> None:
     with yolo.session() as s:
         for name in ("sd8g3", "sm8650", "Snapdragon 8 Gen 3", "snapdragon® 8 gen 3", "Samsung Galaxy S24"):
             r = resolve(s, "yolov8", name, "int8")
@@ -51,20 +51,20 @@ def test_any_device_name_resolves_and_chipset_specific_build_wins(yolo: LocalCat
             )
 
 
-def test_portable_build_on_other_devices_and_runtime_filter(yolo: LocalCatalog) -> None:
+def test_portable_build_on_other_devices_and_runtime_filter(yolo: EmbeddedCatalog) -> None:
     with yolo.session() as s:
         other = resolve(s, "yolov8", "sd8g2", "w8a8")
         assert (other.runtime, other.target) == ("onnx", "any")
         assert resolve(s, "yolov8", "sd8g3", "w8a8", runtime="tflite").runtime == "tflite"
 
 
-def test_latest_skips_prereleases_and_semver_orders_numerically(yolo: LocalCatalog) -> None:
+def test_latest_skips_prereleases_and_semver_orders_numerically(yolo: EmbeddedCatalog) -> None:
     with yolo.session() as s:
         assert resolve(s, "yolov8", "sd8g3", "fp32").version == "1.2.0"  # not 1.10.0-rc.1, not 1.0.0
         assert resolve(s, "yolov8", "sd8g3", "float", version="1.10.0-rc.1").version == "1.10.0-rc.1"
 
 
-def test_alias_and_moving_it(yolo: LocalCatalog) -> None:
+def test_alias_and_moving_it(yolo: EmbeddedCatalog) -> None:
     with yolo.session() as s:
         lifecycle.set_alias(s, "yolov8", "stable", "1.0.0")
     with yolo.session() as s:
@@ -74,7 +74,7 @@ def test_alias_and_moving_it(yolo: LocalCatalog) -> None:
         assert resolve(s, "yolov8", "sd8g3", "w8a8", alias="stable").version == "1.2.0"
 
 
-def test_yanked_only_by_exact_pin_with_warning(yolo: LocalCatalog) -> None:
+def test_yanked_only_by_exact_pin_with_warning(yolo: EmbeddedCatalog) -> None:
     with yolo.session() as s:
         lifecycle.set_alias(s, "yolov8", "stable", "1.2.0")
         lifecycle.yank(s, "yolov8", "1.2.0", "wrong anchors")
@@ -86,7 +86,7 @@ def test_yanked_only_by_exact_pin_with_warning(yolo: LocalCatalog) -> None:
             resolve(s, "yolov8", "sd8g3", "w8a8", alias="stable")
 
 
-def test_deprecated_is_not_latest_but_pinnable(yolo: LocalCatalog) -> None:
+def test_deprecated_is_not_latest_but_pinnable(yolo: EmbeddedCatalog) -> None:
     with yolo.session() as s:
         lifecycle.deprecate(s, "yolov8", "1.2.0", "use 2.x")
     with yolo.session() as s:
@@ -95,7 +95,7 @@ def test_deprecated_is_not_latest_but_pinnable(yolo: LocalCatalog) -> None:
         assert r.warnings and "deprecated" in r.warnings[0]
 
 
-def test_errors_say_what_exists(yolo: LocalCatalog) -> None:
+def test_errors_say_what_exists(yolo: EmbeddedCatalog) -> None:
     with yolo.session() as s:
         with pytest.raises(BuildNotFound) as exc:
             resolve(s, "yolov8", "sd8g3", "w4a16")
@@ -114,7 +114,7 @@ def test_errors_say_what_exists(yolo: LocalCatalog) -> None:
             resolve(s, "yolov8", "sd8g3", "int3")
 
 
-def test_no_active_release(catalog: LocalCatalog, tmp_path: Path) -> None:
+def test_no_active_release(catalog: EmbeddedCatalog, tmp_path: Path) -> None:
     _publish(catalog, tmp_path, "0.1.0-alpha", slug="newbie")
     with catalog.session() as s, pytest.raises(VersionNotFound, match="no active release"):
         resolve(s, "newbie", "sd8g3", "float")

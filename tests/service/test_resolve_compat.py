@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
+from registry.api.routes.catalog_routes import resolve_in
+from registry.embedded import EmbeddedCatalog
 from registry.errors import InvalidInput, RuntimeIncompatible
-from registry.local import LocalCatalog
 from registry.service.publish import publish_directory
-from registry.service.resolve import resolve, resolve_on
+from registry.service.resolve import resolve
 from tests.helpers import write_publish_dir
 
 ONNX_NEEDS = {
@@ -24,7 +25,7 @@ TFLITE_NEEDS = {"runtimes": {"litert": "2.0.0"}, "tflite_schema_version": 3}
 
 
 @pytest.fixture
-def compat_catalog(catalog: LocalCatalog, tmp_path: Path) -> LocalCatalog:
+def compat_catalog(catalog: EmbeddedCatalog, tmp_path: Path) -> EmbeddedCatalog:
     builds: list[dict[str, Any]] = [
         {"precision": "w8a8", "runtime": "onnx", "requirements": ONNX_NEEDS},
         {"precision": "w8a8", "runtime": "tflite", "requirements": TFLITE_NEEDS},
@@ -37,12 +38,12 @@ def compat_catalog(catalog: LocalCatalog, tmp_path: Path) -> LocalCatalog:
     return catalog
 
 
-def _both(catalog: LocalCatalog, **kwargs: Any) -> Any:
+def _both(catalog: EmbeddedCatalog, **kwargs: Any) -> Any:
     """resolve() and the API's fast path, which must agree (answer or error)."""
     outcomes = []
     for fn in (
         lambda: _slow(catalog, **kwargs),
-        lambda: resolve_on(catalog.engine, catalog.sessionmaker, "yolov8", kwargs.pop("device", "sd8g3"), **kwargs),
+        lambda: _fast(catalog, **kwargs),
     ):
         try:
             outcomes.append(fn().model_dump(mode="json"))
@@ -52,12 +53,18 @@ def _both(catalog: LocalCatalog, **kwargs: Any) -> Any:
     return outcomes[0]
 
 
-def _slow(catalog: LocalCatalog, device: str = "sd8g3", **kwargs: Any) -> Any:
+def _fast(catalog: EmbeddedCatalog, device: str = "sd8g3", **kwargs: Any) -> Any:
+    """The API's resolve endpoint work (the one-statement fast path, errors from the service)."""
+    constraints = kwargs.pop("runtime_versions", None)
+    return resolve_in(catalog, None, "yolov8", device, constraints=constraints, **kwargs)
+
+
+def _slow(catalog: EmbeddedCatalog, device: str = "sd8g3", **kwargs: Any) -> Any:
     with catalog.session() as s:
         return resolve(s, "yolov8", device, **kwargs)
 
 
-def test_a_constraint_the_best_build_fails_picks_the_next_build_that_loads(compat_catalog: LocalCatalog) -> None:
+def test_a_constraint_the_best_build_fails_picks_the_next_build_that_loads(compat_catalog: EmbeddedCatalog) -> None:
     plain = _both(compat_catalog, precision="w8a8")
     assert plain["runtime"] == "qnn_context_binary"
     assert plain["build"]["requirements"]["htp_arch"] == "V75"
@@ -69,7 +76,7 @@ def test_a_constraint_the_best_build_fails_picks_the_next_build_that_loads(compa
     assert new_enough["runtime"] == "qnn_context_binary"
 
 
-def test_no_loadable_build_is_refused_naming_what_it_needs(compat_catalog: LocalCatalog) -> None:
+def test_no_loadable_build_is_refused_naming_what_it_needs(compat_catalog: EmbeddedCatalog) -> None:
     err = _both(compat_catalog, precision="w8a8", runtime="onnx", runtime_versions={"onnxruntime": "1.20"})
     assert err["error"] == "runtime_incompatible"
     assert "needs onnxruntime >= 1.22 (opset 22); you have 1.20" in err["detail"]
@@ -84,14 +91,14 @@ def test_no_loadable_build_is_refused_naming_what_it_needs(compat_catalog: Local
     ]
 
 
-def test_a_build_without_recorded_requirements_is_kept_with_a_warning(compat_catalog: LocalCatalog) -> None:
+def test_a_build_without_recorded_requirements_is_kept_with_a_warning(compat_catalog: EmbeddedCatalog) -> None:
     r = _both(compat_catalog, precision="float", runtime_versions={"onnxruntime": "1.20"})
     assert r["runtime"] == "onnx"
     assert any("records no minimum onnxruntime" in w for w in r["warnings"])
 
 
 @pytest.mark.parametrize("bad", [["tensorrt=10"], ["onnxruntime"], ["onnxruntime=latest"], ["ort=1.2", "onnx=1.3"]])
-def test_a_malformed_constraint_is_invalid_input(compat_catalog: LocalCatalog, bad: list[str]) -> None:
+def test_a_malformed_constraint_is_invalid_input(compat_catalog: EmbeddedCatalog, bad: list[str]) -> None:
     with pytest.raises(InvalidInput) as caught:
         _slow(compat_catalog, precision="w8a8", runtime_versions=bad)
     assert caught.value.hint

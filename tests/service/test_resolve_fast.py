@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from registry.db import transaction
+from registry.embedded import EmbeddedCatalog
 from registry.errors import RegistryError
-from registry.local import LocalCatalog
 from registry.service import lifecycle
 from registry.service.publish import publish_directory
 from registry.service.resolve import resolve, resolve_fast
@@ -35,7 +35,7 @@ def _outcome(call: Any) -> tuple[str, Any]:
         return type(exc).__name__, exc.to_dict()
 
 
-def _both(catalog: LocalCatalog, *args: Any, **kwargs: Any) -> tuple[tuple[str, Any], tuple[str, Any]]:
+def _both(catalog: EmbeddedCatalog, *args: Any, **kwargs: Any) -> tuple[tuple[str, Any], tuple[str, Any]]:
     def slow(*a: Any, **k: Any) -> Any:
         with transaction(catalog.sessionmaker) as s:
             return resolve(s, *a, **k)
@@ -48,7 +48,7 @@ def _both(catalog: LocalCatalog, *args: Any, **kwargs: Any) -> tuple[tuple[str, 
 
 
 def test_fast_resolve_equals_resolve_across_versions_aliases_and_lifecycle(
-    catalog: LocalCatalog, tmp_path: Path
+    catalog: EmbeddedCatalog, tmp_path: Path
 ) -> None:
     for v in ("1.0.0", "1.2.0", "1.10.0-rc.1"):
         with catalog.session() as s:
@@ -97,7 +97,7 @@ def test_fast_resolve_equals_resolve_across_versions_aliases_and_lifecycle(
     assert fast == slow and slow[0] == "VersionNotFound"
 
 
-def test_multi_file_build_lists_each_file_once_sorted(catalog: LocalCatalog, tmp_path: Path) -> None:
+def test_multi_file_build_lists_each_file_once_sorted(catalog: EmbeddedCatalog, tmp_path: Path) -> None:
     with catalog.session() as s:
         publish_directory(s, catalog.store, write_publish_dir(tmp_path / "p", slug="yolov8", builds=BUILDS))
     _, (kind, body) = _both(catalog, "yolov8", "sd8g3", "fp16")
@@ -105,7 +105,7 @@ def test_multi_file_build_lists_each_file_once_sorted(catalog: LocalCatalog, tmp
     assert [f["path"] for f in body["build"]["files"]] == ["a/model.data", "m/extra.bin", "z/model.onnx"]
 
 
-def test_fast_resolve_sees_an_alias_move_at_once(catalog: LocalCatalog, tmp_path: Path) -> None:
+def test_fast_resolve_sees_an_alias_move_at_once(catalog: EmbeddedCatalog, tmp_path: Path) -> None:
     for v in ("1.0.0", "1.2.0"):
         with catalog.session() as s:
             publish_directory(s, catalog.store, _pub_dir(tmp_path, v))

@@ -11,20 +11,20 @@ from typing import Any
 
 import pytest
 
-from registry.storage.local import LocalStore
+from registry.storage.files import FileStore
 
 
 @pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.s3)])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     if request.param == "local":
-        return LocalStore(tmp_path / "blobs")
+        return FileStore(tmp_path / "blobs")
     return request.getfixturevalue("s3_store")
 
 
 def damage(store: Any, sha: str, data: bytes) -> None:
     """Same size, 8 bytes flipped; S3: overwritten keeping the object's metadata (a careful tamperer)."""
     bad = data[:1000] + bytes(b ^ 0xFF for b in data[1000:1008]) + data[1008:]
-    if isinstance(store, LocalStore):
+    if isinstance(store, FileStore):
         path = store.local_path(sha)
         assert path is not None
         os.chmod(path, 0o644)
@@ -58,7 +58,7 @@ def test_damage_is_found_quarantined_and_healed_by_storing_again(store: Any, siz
 
 
 def test_local_leftovers_of_killed_writers_are_removed(tmp_path: Path) -> None:
-    store = LocalStore(tmp_path / "blobs")
+    store = FileStore(tmp_path / "blobs")
     (tmp_path / "blobs" / "tmp").mkdir(parents=True)
     (tmp_path / "blobs" / "tmp" / "put-killed").write_bytes(b"x" * 1000)
     assert store.cleanup_temp(3600) == (0, 0), "young temp files may belong to a running writer"

@@ -12,13 +12,13 @@ import httpx
 import pytest
 
 from registry.errors import BlobNotFound, IntegrityFailure, InvalidInput, StoreError
-from registry.storage.local import LocalStore
+from registry.storage.files import FileStore
 
 
 @pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.s3)])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     if request.param == "local":
-        return LocalStore(tmp_path / "blobs")
+        return FileStore(tmp_path / "blobs")
     return request.getfixturevalue("s3_store")
 
 
@@ -71,7 +71,7 @@ def test_large_blob_multipart_path(store: Any, tmp_path: Path) -> None:
 
 
 def test_corruption_is_detected_local(tmp_path: Path) -> None:
-    store = LocalStore(tmp_path / "blobs")
+    store = FileStore(tmp_path / "blobs")
     path, sha = _file(tmp_path, 10_000)
     store.put_file(path)
     blob = store.local_path(sha)
@@ -85,7 +85,7 @@ def test_corruption_is_detected_local(tmp_path: Path) -> None:
 
 
 def test_local_blobs_are_read_only_and_temp_is_cleaned(tmp_path: Path) -> None:
-    store = LocalStore(tmp_path / "blobs")
+    store = FileStore(tmp_path / "blobs")
     path, sha = _file(tmp_path, 1000)
     store.put_file(path)
     blob = store.local_path(sha)

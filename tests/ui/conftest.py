@@ -121,7 +121,7 @@ class SeededApi:
 
 @pytest.fixture(scope="session")
 def seeded_api(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[SeededApi]:
-    from registry.local import LocalCatalog
+    from registry.embedded import EmbeddedCatalog
     from registry.service.lifecycle import set_alias
     from registry.service.publish import publish_directory
     from registry.settings import get_settings
@@ -140,7 +140,7 @@ def seeded_api(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) 
         store_url=env["REGISTRY_STORE_URL"],
         cache_dir=root / "cache",
     )
-    catalog = LocalCatalog(settings)
+    catalog = EmbeddedCatalog(settings)
     yolo = model_card(
         "yolov8",
         name="YOLOv8n",

@@ -19,8 +19,8 @@ from tests.ui.test_pages import rows, run_app
 
 @pytest.fixture
 def anchored_api(tmp_path: Path, sqlite_template: Path, small_onnx: Path) -> Iterator[str]:  # noqa: F811
+    from registry.embedded import EmbeddedCatalog
     from registry.entities import BenchmarkReport
-    from registry.local import LocalCatalog
     from registry.service.publish import publish_directory
     from registry.service.reports import add_reported_benchmark
     from registry.settings import get_settings
@@ -32,7 +32,7 @@ def anchored_api(tmp_path: Path, sqlite_template: Path, small_onnx: Path) -> Ite
         "REGISTRY_STORE_URL": (tmp_path / "blobs").as_uri(),
         "REGISTRY_CACHE_DIR": str(tmp_path / "cache"),
     }
-    catalog = LocalCatalog(
+    catalog = EmbeddedCatalog(
         get_settings(
             home=tmp_path / "home",
             database_url=env["REGISTRY_DATABASE_URL"],

@@ -24,8 +24,8 @@ from registry.api.deps import ActorDep, CatalogDep, PublishAccess, ReadAccess, S
 from registry.api.guard import streams_body
 from registry.api.params import Sha256
 from registry.db import transaction
+from registry.embedded import EmbeddedCatalog
 from registry.errors import BlobDamaged, BlobNotFound, InvalidInput, PayloadTooLarge, StoreError
-from registry.local import LocalCatalog
 from registry.service import audit
 from registry.service.audit import Actor
 from registry.storage import BlobStore, check_sha256
@@ -240,6 +240,6 @@ async def put_blob(
     return {"sha256": info.sha256, "size": info.size, "created": info.created}
 
 
-def _audit_upload(catalog: LocalCatalog, actor: Actor, sha256: str, size: int) -> None:
+def _audit_upload(catalog: EmbeddedCatalog, actor: Actor, sha256: str, size: int) -> None:
     with transaction(catalog.sessionmaker) as session:
         audit.record(session, actor, "blob.upload", sha256, after={"size": size})

@@ -12,8 +12,8 @@ from starlette.datastructures import URLPath
 
 from registry.api.deps import ActorDep, AdminAccess, PublishAccess, ReadAccess, SessionDep
 from registry.api.params import DEVICE_PATTERN, WRITE_ERRORS, AliasName, DeviceName, ModelName, VersionText, errors
+from registry.embedded import EmbeddedCatalog
 from registry.entities import BuildInfo, DeviceInfo, ModelDetail, Resolution, VersionInfo
-from registry.local import LocalCatalog
 from registry.service import audit, lifecycle
 from registry.service.audit import AuditEventInfo
 from registry.service.catalog import (
@@ -114,7 +114,7 @@ async def resolve_build(
     """The one build for (model, device, precision[, runtime]) at a version, an alias, or latest."""
     # The hot path: one thread-pool hop for one SQL statement, then the entity serialized once by pydantic
     # (returning a Response skips FastAPI's second validation of the response model; the JSON is the same).
-    catalog: LocalCatalog = request.app.state.catalog
+    catalog: EmbeddedCatalog = request.app.state.catalog
     constraints = [c for item in runtime_version or [] for c in item.split(",") if c]
     args = (catalog, _blob_url(request), model, device, precision, runtime, version, alias, constraints)
     # SQLite answers from the local file in well under a millisecond, less than a hop to the thread pool and back
@@ -134,7 +134,7 @@ def _blob_url(request: Request) -> Callable[[str], str]:
 
 
 def resolve_in(
-    catalog: LocalCatalog,
+    catalog: EmbeddedCatalog,
     file_url: Callable[[str], str] | None,
     model: str,
     device: str,

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from registry import __version__
 from registry.api.deps import CatalogDep
-from registry.local import LocalCatalog
+from registry.embedded import EmbeddedCatalog
 
 router = APIRouter(tags=["health"])
 
@@ -31,7 +31,7 @@ async def readyz(catalog: CatalogDep) -> JSONResponse:
     return JSONResponse(body, status_code=200 if ok else 503)
 
 
-def _checks(catalog: LocalCatalog) -> dict[str, str]:
+def _checks(catalog: EmbeddedCatalog) -> dict[str, str]:
     checks: dict[str, str] = {}
     try:
         with catalog.engine.connect() as conn:

@@ -28,8 +28,8 @@ from registry.api.routes.blobs import (
     parse_range,
     verified_chunks,
 )
+from registry.embedded import EmbeddedCatalog
 from registry.errors import ModelNotFound, NotFound, RegistryError, VersionNotFound
-from registry.local import LocalCatalog
 from registry.service import hf
 
 router = APIRouter(tags=["huggingface"], dependencies=[ReadAccess])
@@ -64,7 +64,7 @@ async def hf_resolve(
     return await _answer(catalog, repo, rev, lambda r: _file(request, catalog, r, path, range_header))
 
 
-async def _answer(catalog: LocalCatalog, repo: str, rev: str, respond: Any) -> Response:
+async def _answer(catalog: EmbeddedCatalog, repo: str, rev: str, respond: Any) -> Response:
     try:
         revision = await run_in_threadpool(_load, catalog, repo, rev)
         answer = respond(revision)
@@ -75,13 +75,13 @@ async def _answer(catalog: LocalCatalog, repo: str, rev: str, respond: Any) -> R
         return _hub_error(exc)
 
 
-def _load(catalog: LocalCatalog, repo: str, rev: str) -> hf.HfRevision:
+def _load(catalog: EmbeddedCatalog, repo: str, rev: str) -> hf.HfRevision:
     with catalog.session() as session:
         return hf.revision(session, repo, rev)
 
 
 async def _file(
-    request: Request, catalog: LocalCatalog, rev: hf.HfRevision, path: str, range_header: str | None
+    request: Request, catalog: EmbeddedCatalog, rev: hf.HfRevision, path: str, range_header: str | None
 ) -> Response:
     try:
         f = hf.entry(rev, path)

@@ -31,7 +31,7 @@ from registry.storage.base import (
 )
 
 
-class LocalStore:
+class FileStore:
     def __init__(self, root: Path):
         self.root = root
         self.url = root.as_uri()
@@ -41,7 +41,7 @@ class LocalStore:
         self._quarantine = root / "quarantine"
 
     @classmethod
-    def from_url(cls, url: str) -> LocalStore:
+    def from_url(cls, url: str) -> FileStore:
         parsed = urlparse(url)
         if parsed.scheme != "file" or parsed.netloc not in ("", "localhost"):
             raise InvalidInput(f"'{url}' is not a local file URL.", hint="Use file:///absolute/path.")

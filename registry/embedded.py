@@ -18,7 +18,7 @@ from registry.storage import BlobStore, open_store
 from registry.storage.base import write_verified
 
 
-class LocalCatalog:
+class EmbeddedCatalog:
     """Everything the service layer needs, built lazily from one Settings object."""
 
     def __init__(self, settings: Settings | None = None):

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from ingest.backends.base import DeviceBuild, DeviceRequest
 
 
-class LocalBackend:
+class HostBackend:
     name = "local"
 
     def preflight(self, devices: Sequence[str]) -> None:
