@@ -19,7 +19,7 @@ def _run(env: dict[str, str], *args: str) -> str:
 
 
 def test_show_gives_fidelity_not_accuracy_for_random_weights(tmp_path: Path) -> None:
-    env = {"REGISTRY_HOME": str(tmp_path / "home"), "REGISTRY_CACHE_DIR": str(tmp_path / "cache")}
+    env = {"REGISTRY_HOME": str(tmp_path / "home"), "REGISTRY_CACHE_DIR": str(tmp_path / "cache"), "COLUMNS": "200"}
     _run(env, "init")
     evaluations = [
         {"dataset": "d", "metric": "top1", "kind": "accuracy", "value": 0.9, "sample_count": 10, "source": "h"},
@@ -30,5 +30,5 @@ def test_show_gives_fidelity_not_accuracy_for_random_weights(tmp_path: Path) -> 
         card = model_card(slug, weights=weights)
         _run(env, "publish", str(write_publish_dir(tmp_path / slug, slug=slug, builds=builds, card=card)))
     random_out = _run(env, "show", "randomnet@1.0.0")
-    assert "cosine 0.9987" in random_out and "top1" not in random_out
-    assert "top1 0.9" in _run(env, "show", "realnet@1.0.0")
+    assert "cosine 0.999" in random_out and "top1" not in random_out
+    assert "top1 90.0%" in _run(env, "show", "realnet@1.0.0")
