@@ -225,7 +225,7 @@ def ingest_many(
                 if outcome is None:
                     run.pending += 1
                 else:
-                    _record_build(run, outcome, say, display)
+                    _record_build(run, outcome, say, display, log)
             if run.pending == 0:
                 _finish(run, catalog, work_dir, opts, backend, say, display)
         pending, retried = list(futures), set[tuple[str, BuildKey]]()
@@ -250,7 +250,7 @@ def ingest_many(
                     outcome = BuildResult.failed(job.key, failure(exc))
                 run = runs[slug]
                 run.pending -= 1
-                _record_build(run, outcome, say, display)
+                _record_build(run, outcome, say, display, log)
                 if run.pending == 0:
                     _finish(run, catalog, work_dir, opts, backend, say, display)
             pending = resubmitted
@@ -332,12 +332,14 @@ def _supported(prep: Prepared, runtime: str) -> tuple[str, ...] | None:
     return tuple(p for p in (prep.supported or made) if p in made)
 
 
-def _record_build(run: _ModelRun, outcome: BuildResult, say: Progress, display: Display | None) -> None:
+def _record_build(
+    run: _ModelRun, outcome: BuildResult, say: Progress, display: Display | None, log: RunLog | None
+) -> None:
     report, label = run.report, outcome.key.label
     for event in outcome.events:
         say(f"{report.model}: {event}")
-    if outcome.traceback:
-        say(f"{report.model}/{label} traceback:\n{outcome.traceback}")
+    if outcome.traceback:  # for whoever debugs it: the run log (the terminal has the failure's one line)
+        (log.write if log is not None else say)(f"{report.model}/{label} traceback:\n{outcome.traceback}")
     report.ran_stages += outcome.ran
     report.cached_stages += outcome.cached
     report.builds[outcome.key] = outcome

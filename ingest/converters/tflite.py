@@ -203,9 +203,12 @@ def _quantize(
             raise InvalidInput("A w8a8 TFLite build needs calibration samples.", hint="Give the recipe's calibration.")
         q.load_quantization_recipe(recipe.static_wi8_ai8())
         interpreter = _require("ai_edge_litert.interpreter").Interpreter(model_path=str(src))
-        names = _ordered(interpreter.get_signature_runner(SIGNATURE).get_input_details())
+        details = interpreter.get_signature_runner(SIGNATURE).get_input_details()
+        names = _ordered(details)
+        # each input at the model's own dtype: token ids stay integers, images become float32
         samples = [
-            {n: v.astype(np.float32, copy=False) for n, v in _feed(s, names, interface).items()} for s in calibration
+            {n: v.astype(details[n]["dtype"], copy=False) for n, v in _feed(s, names, interface).items()}
+            for s in calibration
         ]
         calibrated = q.calibrate({SIGNATURE: samples}, num_threads=1)
         result = q.quantize(calibrated, enable_progress_bar=False, enable_progress_report=False)

@@ -86,7 +86,7 @@ def build(size: str = "default") -> ZooModel:
         name="SegFormer-B0 (random weights)",
         task="semantic-segmentation",
         domain="computer-vision",
-        license="other (NVIDIA SegFormer licence for the published weights; these weights are random)",
+        license="other (NVIDIA SegFormer licence); weights random here",
         source_url="https://huggingface.co/nvidia/segformer-b0-finetuned-ade-512-512",
         description=(
             f"SegFormer-B0 (MiT-b0 encoder, all-MLP decoder, {params / 1e6:.1f}M parameters) with random "

@@ -264,8 +264,7 @@ def build(size: str = "default", checkpoint: str | Path | None = None) -> ZooMod
         name="YOLOv8n",
         task="object-detection",
         domain="computer-vision",
-        license="Architecture re-implemented in plain torch (Apache-2.0 code here); Ultralytics weights, "
-        "if supplied, are AGPL-3.0",
+        license="Apache-2.0 (code); AGPL-3.0 (Ultralytics weights)",
         source_url="https://docs.ultralytics.com/models/yolov8/",
         description="YOLOv8n (nano) anchor-free object detector: CSP/C2f backbone, SPPF, PAN neck and a "
         "decoupled head with DFL box regression; 80 COCO classes.",
