@@ -245,6 +245,19 @@ class BuildChoice:
     fidelity: EvaluationInfo | None
 
 
+# A build whose outputs stray this far from the FP32 model's (cosine, any component) is never recommended over one
+# that stays close: it is still listed, with its figure, but "best" means fast AND faithful.
+FIDELITY_FLOOR = 0.95
+
+
+def poor_fidelity(build: BuildInfo) -> bool:
+    """Any component's cosine to FP32 below ``FIDELITY_FLOOR`` (a degenerate figure counts as poor too)."""
+    return any(
+        e.kind == "fidelity" and e.metric == "cosine" and (e.value < FIDELITY_FLOOR or e.details.get("degenerate"))
+        for e in build.evaluations
+    )
+
+
 def best_build(
     builds: Iterable[BuildInfo],
     chipset: str | None,
@@ -252,8 +265,9 @@ def best_build(
     precision: str | None = None,
     runtime: str | None = None,
 ) -> BuildChoice | None:
-    """The build to show for a device: usable there, matching the filters, fastest by its own figure
-    (builds without a figure last); ties go to the better provenance, then the chipset-specific build."""
+    """The build to show for a device: usable there, matching the filters, faithful to FP32 (``poor_fidelity``
+    builds only when nothing else matches), fastest by its own figure (builds without a figure last); ties go to the
+    better provenance, then the chipset-specific build."""
     candidates = []
     for b in builds:
         if not usable_on(b, chipset) and chipset is not None:
@@ -262,6 +276,7 @@ def best_build(
             continue
         lat = latency_on(b, chipset)
         key = (
+            poor_fidelity(b),
             lat is None,
             lat.latency_ms if lat and lat.latency_ms is not None else 0.0,
             PROVENANCE_RANK.get(lat.provenance, 9) if lat else 9,

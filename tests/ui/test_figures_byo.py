@@ -85,3 +85,43 @@ def test_a_model_measured_per_component_only_has_a_heatmap_figure_per_device() -
     best = fastest_per_device([build])
     assert {k: v.latency_ms for k, v in best.items()} == {"host CPU": 60.0, "sd8g3": 10.0}
     assert latency_badge(best["sd8g3"]) == "~10.0 ms (estimated, ±20%) (total: decoder 6 ms + encoder 4 ms)"
+
+
+def _build(build_id: int, precision: str, latency_ms: float, cosine: float | None) -> BuildInfo:
+    from registry.entities import BenchmarkInfo
+
+    evaluations = [] if cosine is None else [_eval().model_copy(update={"build_id": build_id, "value": cosine})]
+    bench = BenchmarkInfo(
+        id=build_id,
+        build_id=build_id,
+        device="qualcomm-snapdragon-8gen3",
+        precision=precision,
+        runtime="tflite",
+        provenance="estimated",
+        source="est",
+        latency_ms=latency_ms,
+    )
+    return BuildInfo(
+        id=build_id,
+        model="m",
+        version="1.0.0",
+        precision=precision,
+        runtime="tflite",
+        target="any",
+        files=[],
+        benchmarks=[bench],
+        evaluations=evaluations,
+    )
+
+
+def test_the_best_build_is_fast_and_faithful_never_a_fast_build_far_from_fp32() -> None:
+    from ui.figures import best_build
+
+    fast_but_poor = _build(1, "w8a8", 1.0, 0.519)  # tiny-llama's int8 LiteRT build in the demo
+    faithful = _build(2, "fp16", 3.0, 0.9999)
+    reference = _build(3, "float", 3.1, None)
+    choice = best_build([fast_but_poor, faithful, reference], "qualcomm-snapdragon-8gen3")
+    assert choice is not None and choice.build.id == 2
+    # asked for that precision, the poor build is still what there is to show
+    only = best_build([fast_but_poor, faithful], "qualcomm-snapdragon-8gen3", precision="w8a8")
+    assert only is not None and only.build.id == 1
