@@ -16,6 +16,23 @@ from ingest.zoo.base import Inputs
 from ingest.zoo.decode import Runner, attention_mask
 
 
+def greedy_reference(forward: Any, start: list[int], max_new: int, eos: int | None) -> list[int]:
+    """transformers' own forward pass over the whole prefix each step, no cache: the tokens a published KV-cache
+    build must reproduce. ``forward(ids_tensor) -> logits`` (batch 1)."""
+    import torch
+
+    ids = list(start)
+    out: list[int] = []
+    with torch.no_grad():
+        while len(out) < max_new:
+            token = int(forward(torch.tensor([ids]))[0, -1].argmax())
+            out.append(token)
+            if token == eos:
+                break
+            ids.append(token)
+    return out
+
+
 def split_heads(x: Any, heads: int) -> Any:
     """[1, S, heads * D] -> [1, heads, S, D]."""
     b, s, _ = x.shape

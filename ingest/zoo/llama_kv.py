@@ -25,7 +25,7 @@ from typing import Any
 
 from ingest.zoo.base import ALL_PRECISIONS, Component, Inputs, ZooModel
 from ingest.zoo.decode import LlmLayout, llm_generate
-from ingest.zoo.kv import attend, cache_names, merge_heads, recording, split_heads, torch_runner
+from ingest.zoo.kv import attend, cache_names, greedy_reference, merge_heads, recording, split_heads, torch_runner
 from ingest.zoo.text import split_sentences
 
 CONFIGS: dict[str, dict[str, int]] = {
@@ -131,19 +131,9 @@ class _KVLlama:
 
 def reference_generate(llama: Any, prompt_ids: list[int], max_new_tokens: int, eos_id: int | None) -> list[int]:
     """transformers' own forward pass, the whole sequence each step and no cache: what the builds must reproduce."""
-    import torch
-
-    ids = list(prompt_ids)
-    out: list[int] = []
-    with torch.no_grad():
-        while len(out) < max_new_tokens:
-            logits = llama(input_ids=torch.tensor([ids]), use_cache=False).logits
-            token = int(logits[0, -1].argmax())
-            out.append(token)
-            if token == eos_id:
-                break
-            ids.append(token)
-    return out
+    return greedy_reference(
+        lambda ids: llama(input_ids=ids, use_cache=False).logits, prompt_ids, max_new_tokens, eos_id
+    )
 
 
 def build(size: str = "default") -> ZooModel:

@@ -27,6 +27,7 @@ from ingest.zoo.kv import (
     cache_names,
     cross_attention_kv,
     cross_names,
+    greedy_reference,
     pick,
     recording,
     seq2seq_decoder_module,
@@ -77,18 +78,10 @@ def reference_generate(
     """transformers' own forward pass over the whole target prefix each step, no cache."""
     import torch
 
-    ids = list(start)
-    out: list[int] = []
     src = {k: torch.from_numpy(v) for k, v in source.items()}
-    with torch.no_grad():
-        while len(out) < max_new:
-            logits = marian(**src, decoder_input_ids=torch.tensor([ids]), use_cache=False).logits
-            token = int(logits[0, -1].argmax())
-            out.append(token)
-            if token == eos:
-                break
-            ids.append(token)
-    return out
+    return greedy_reference(
+        lambda ids: marian(**src, decoder_input_ids=ids, use_cache=False).logits, start, max_new, eos
+    )
 
 
 def build(size: str = "default") -> ZooModel:

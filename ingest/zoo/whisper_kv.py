@@ -26,6 +26,7 @@ from ingest.zoo.kv import (
     cache_names,
     cross_attention_kv,
     cross_names,
+    greedy_reference,
     pick,
     recording,
     seq2seq_decoder_module,
@@ -64,18 +65,10 @@ def reference_generate(whisper: Any, features: np.ndarray, start: list[int], max
     """transformers' own forward pass over the whole token prefix each step, no cache."""
     import torch
 
-    ids = list(start)
-    out: list[int] = []
-    with torch.no_grad():
-        feats = torch.from_numpy(features)
-        while len(out) < max_new:
-            logits = whisper(input_features=feats, decoder_input_ids=torch.tensor([ids]), use_cache=False).logits
-            token = int(logits[0, -1].argmax())
-            out.append(token)
-            if token == eos:
-                break
-            ids.append(token)
-    return out
+    feats = torch.from_numpy(features)
+    return greedy_reference(
+        lambda ids: whisper(input_features=feats, decoder_input_ids=ids, use_cache=False).logits, start, max_new, eos
+    )
 
 
 def build(size: str = "default") -> ZooModel:
