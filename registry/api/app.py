@@ -89,6 +89,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}
         headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 400:  # FastAPI could not decode the body (not UTF-8): invalid input like any other
+            hint = f"Send UTF-8 JSON; see {request.app.docs_url} for the body of {request.method} {request.url.path}."
+            detail = "The request body is not UTF-8 JSON."
+            return JSONResponse({"error": "invalid_input", "detail": detail, "hint": hint}, status_code=422)
         if exc.status_code == 405:  # every method of the path, not only those of the first route that matched
             headers["Allow"] = ", ".join(sorted(allowed_methods(routes, request.scope)))
         return JSONResponse(

@@ -184,3 +184,18 @@ def test_docs_openapi_and_healthz_answer(api: str) -> None:
     assert {"/v1/resolve", "/v1/models", "/v1/blobs/{sha256}", "/healthz"} <= set(schema["paths"])
     health = httpx.get(f"{api}/healthz")
     assert health.status_code == 200 and health.json()["status"] == "ok" and health.json()["version"]
+
+
+def test_a_body_that_is_not_utf8_json_is_invalid_input_and_changes_nothing(api: str, seeded: EmbeddedCatalog) -> None:
+    """Schemathesis sent bytes that are not UTF-8 as a JSON body and got an undocumented 400; such a body is
+    invalid input like any other: 422 in the error shape, with a hint, and nothing written."""
+    with seeded.session() as s:
+        admin = create_token(s, "admin")[0]
+    auth = {"Authorization": f"Bearer {admin}", "Content-Type": "application/json"}
+    tokens_before = httpx.get(f"{api}/v1/tokens", headers=auth).json()
+    for path in ("/v1/tokens", "/v1/published", "/v1/versions"):
+        for body in (b"\x80\x81", b"\xff\xfe", b"{"):
+            r = httpx.post(api + path, content=body, headers=auth)
+            assert r.status_code == 422, (path, body, r.status_code, r.text)
+            assert r.json()["error"] == "invalid_input" and r.json()["hint"], r.text
+    assert httpx.get(f"{api}/v1/tokens", headers=auth).json() == tokens_before
