@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ingest.backends.base import DeviceBuild
+from registry.vocab import MEASURED_DEVICE
 
 BUILT, FAILED = "built", "failed"
 
@@ -111,7 +112,7 @@ class BuildResult:
     def measured_on_device(self) -> bool:
         """Whether a backend measured this build, or one it compiled from it, on a device."""
         figures = [*self.device_benchmarks, *(b for d in self.device_builds for b in d.benchmarks)]
-        return any(b.get("provenance") == "measured-device" and b.get("latency_ms") for b in figures)
+        return any(b.get("provenance") == MEASURED_DEVICE and b.get("latency_ms") for b in figures)
 
     def summary(self) -> dict[str, Any]:
         """The build in the ingest summary (JSON): status, error, timings, device builds, never file lists."""

@@ -13,6 +13,7 @@ import numpy as np
 
 from ingest.stagecache import StageCache, stage_key
 from ingest.stages import failure
+from registry.vocab import MEASURED_HOST
 
 if TYPE_CHECKING:
     from ingest.builds import BuildResult
@@ -104,7 +105,7 @@ def evaluate_builds(prep: Prepared, builds: list[BuildResult], cache_root: Path,
                 "reference_value": ref["value"],
                 "sample_count": max(1, got["samples"]),
                 "higher_is_better": metric.higher_is_better,
-                "provenance": "measured-host",
+                "provenance": MEASURED_HOST,
                 "source": f"{engine}; reference: the FP32 ONNX export",
                 "component": None,
                 "details": {"seconds": got["seconds"], "reference_samples": ref["samples"]},

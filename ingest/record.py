@@ -21,6 +21,7 @@ from registry.entities import PublishResult
 from registry.errors import RegistryError
 from registry.service import ingest_runs
 from registry.service.manifest import dump_manifest_yaml
+from registry.vocab import MEASURED_HOST
 
 if TYPE_CHECKING:
     from ingest.backends import DeviceBuild
@@ -203,7 +204,7 @@ def _host_benchmarks(comp: ComponentResult, component: str | None) -> list[dict[
     runtime = prof.get("runtime") or f"onnxruntime {prof.get('onnxruntime')}"  # profiles cached before runtimes
     return [
         {
-            "provenance": "measured-host",
+            "provenance": MEASURED_HOST,
             "component": component,
             "source": f"host {prof['cpu']}, {runtime}, {r['threads']} thread(s)",
             "latency_ms": r["p50_ms"],
@@ -242,7 +243,7 @@ def _fidelity_evaluations(
             "value": fid[metric],
             "reference_value": 1.0 if metric == "cosine" else None,
             "sample_count": comp.eval_samples,
-            "provenance": "measured-host",
+            "provenance": MEASURED_HOST,
             "source": f"{engine} vs the FP32 ONNX build",
             "component": component,
             "details": {

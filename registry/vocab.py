@@ -17,13 +17,36 @@ PRECISION_ALIASES: Final = {
     "float32": "float",
     "float16": "fp16",
 }
-RUNTIMES: Final = ("onnx", "tflite", "qnn_dlc", "qnn_context_binary", "precompiled_qnn_onnx")
+# Each word of the vocabulary is named once here; code compares against these names, never against a literal
+# (tests/test_vocab_literals.py keeps provenance and status literals out of the code).
+ONNX: Final = "onnx"
+TFLITE: Final = "tflite"
+QNN_DLC: Final = "qnn_dlc"
+QNN_CONTEXT_BINARY: Final = "qnn_context_binary"
+PRECOMPILED_QNN_ONNX: Final = "precompiled_qnn_onnx"
+RUNTIMES: Final = (ONNX, TFLITE, QNN_DLC, QNN_CONTEXT_BINARY, PRECOMPILED_QNN_ONNX)
 # Runtimes whose compiled artifact is tied to one chipset; the others run anywhere (target "any").
-CHIPSET_SPECIFIC_RUNTIMES: Final = frozenset({"qnn_context_binary", "precompiled_qnn_onnx"})
+CHIPSET_SPECIFIC_RUNTIMES: Final = frozenset({QNN_CONTEXT_BINARY, PRECOMPILED_QNN_ONNX})
 PORTABLE_TARGET: Final = "any"
-PROVENANCES: Final = ("measured-device", "measured-host", "estimated", "published")
-VERSION_STATUSES: Final = ("active", "deprecated", "yanked")
-TOKEN_SCOPES: Final = ("read", "publish", "admin")
+
+# Where a benchmark or evaluation figure comes from.
+MEASURED_DEVICE: Final = "measured-device"  # on the real SoC, with the job id
+MEASURED_HOST: Final = "measured-host"  # on this machine's CPU
+ESTIMATED: Final = "estimated"  # by a named, versioned estimator
+PUBLISHED: Final = "published"  # a third party's figure, with its source
+PROVENANCES: Final = (MEASURED_DEVICE, MEASURED_HOST, ESTIMATED, PUBLISHED)
+
+# A version's status: a yanked version is pullable by exact pin only, never by alias or "latest".
+ACTIVE: Final = "active"
+DEPRECATED: Final = "deprecated"
+YANKED: Final = "yanked"
+VERSION_STATUSES: Final = (ACTIVE, DEPRECATED, YANKED)
+
+# Token scopes, weakest first: each scope includes the ones before it.
+READ: Final = "read"
+PUBLISH: Final = "publish"
+ADMIN: Final = "admin"
+TOKEN_SCOPES: Final = (READ, PUBLISH, ADMIN)
 # The scale an evaluation's value is on. Accuracies of different scales are never compared raw: a fraction and a
 # percentage compare as fractions; the other scales compare only within one metric.
 EVALUATION_UNITS: Final = {
@@ -59,6 +82,12 @@ def normalize_runtime(value: str) -> str:
     if key not in RUNTIMES:
         raise InvalidInput(f"Unknown runtime '{value}'.", hint=f"Use one of: {', '.join(RUNTIMES)}.")
     return key
+
+
+def has_scope(held: str, needed: str) -> bool:
+    """Whether a token of scope ``held`` may do what needs ``needed`` (admin > publish > read); an unknown held
+    scope has no rights, an unknown needed scope is a programming error (ValueError)."""
+    return held in TOKEN_SCOPES and TOKEN_SCOPES.index(held) >= TOKEN_SCOPES.index(needed)
 
 
 def check_slug(value: str, what: str = "model name") -> str:

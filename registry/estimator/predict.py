@@ -16,6 +16,7 @@ from typing import Any
 
 from registry.errors import InvalidInput
 from registry.estimator.model import device_share, features, log_latency, precision_class
+from registry.vocab import ESTIMATED
 
 # ONNX ops the Qualcomm QNN HTP (NPU) backend runs, from the onnxruntime QNN execution provider's documented
 # op-support list (docs/execution-providers/QNN-ExecutionProvider.md, "Supported ONNX operators"); a documented
@@ -249,7 +250,7 @@ def _estimate(summary: Mapping[str, Any], spec: Any, precision: str, runtime: st
         "error_pct": error_pct,
         "memory_error_pct": params["memory_error_pct"],
         "calibrated": calibrated,
-        "provenance": "estimated",
+        "provenance": ESTIMATED,
     }
 
 
@@ -299,7 +300,7 @@ def benchmarks_from_summaries(
             out.append(
                 {
                     "device": spec.chipset,
-                    "provenance": "estimated",
+                    "provenance": ESTIMATED,
                     "source": f"estimator {version}",
                     "component": component,
                     "latency_ms": est["latency_ms"],
