@@ -28,6 +28,10 @@ RUNTIMES: Final = (ONNX, TFLITE, QNN_DLC, QNN_CONTEXT_BINARY, PRECOMPILED_QNN_ON
 # Runtimes whose compiled artifact is tied to one chipset; the others run anywhere (target "any").
 CHIPSET_SPECIFIC_RUNTIMES: Final = frozenset({QNN_CONTEXT_BINARY, PRECOMPILED_QNN_ONNX})
 PORTABLE_TARGET: Final = "any"
+# Which build a device gets when several run on it: a chipset-specific build first, then portable ones in this order
+# (registry.service.resolve online, registry.client.offline from the cache).
+CHIPSET_RUNTIME_PREFERENCE: Final = (QNN_CONTEXT_BINARY, PRECOMPILED_QNN_ONNX)
+PORTABLE_RUNTIME_PREFERENCE: Final = (ONNX, TFLITE, QNN_DLC)
 
 # Where a benchmark or evaluation figure comes from.
 MEASURED_DEVICE: Final = "measured-device"  # on the real SoC, with the job id

@@ -9,8 +9,9 @@ of registry/, ingest/, ui/ and tools/, except where the same word is text or int
 - dictionary keys and subscript keys (``{"published": ...}`` in JSON output, ``row["status"]``): interface names;
 - the inside of ``Literal[...]``: a pydantic wire type must spell its values; the tests below check each such type
   against the vocabulary instead.
-Token scopes ("read", "publish", "admin") are common words (an audit action is called "publish", a work folder
-"publish/"), so for them only comparisons and scope arguments (``scope=``, ``require_scope(...)``) are checked.
+Token scopes, runtimes and the portable target are also common words and names ("publish" is an audit action and a
+work folder, "onnx" a package to import, "any" an anchoring level), so for them only comparisons are checked, and
+for scopes also scope arguments (``scope=``, ``require_scope(...)``).
 registry/vocab.py itself and migrations/ (frozen history) are not scanned.
 """
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 from pathlib import Path
-from typing import get_args
+from typing import Any, get_args
 
 from registry import vocab
 
@@ -27,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SCANNED = ("registry", "ingest", "ui", "tools")
 VALUES = frozenset(vocab.PROVENANCES) | frozenset(vocab.VERSION_STATUSES)
 SCOPES = frozenset(vocab.TOKEN_SCOPES)
+COMPARED = SCOPES | frozenset(vocab.RUNTIMES) | {vocab.PORTABLE_TARGET}
 
 
 def _sources() -> Iterator[Path]:
@@ -63,13 +65,18 @@ def _exempt_nodes(tree: ast.AST) -> set[int]:
     return exempt
 
 
-def _scope_uses(tree: ast.AST) -> Iterator[ast.Constant]:
-    """String constants used as a token scope: compared, passed as ``scope=``, or given to ``require_scope``."""
+def _compared(tree: ast.AST) -> Iterator[ast.Constant]:
+    """String constants compared (``==``, ``in`` a tuple, ...)."""
     for node in ast.walk(tree):
         if isinstance(node, ast.Compare):
             for side in (node.left, *node.comparators):
                 yield from (n for n in ast.walk(side) if isinstance(n, ast.Constant))
-        elif isinstance(node, ast.keyword) and node.arg == "scope":
+
+
+def _scope_uses(tree: ast.AST) -> Iterator[ast.Constant]:
+    """String constants used as a token scope: passed as ``scope=``, given to ``require_scope``, assigned to scope."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.keyword) and node.arg == "scope":
             yield from (n for n in ast.walk(node.value) if isinstance(n, ast.Constant))
         elif isinstance(node, ast.Call) and getattr(node.func, "id", None) == "require_scope":
             yield from (n for a in node.args for n in ast.walk(a) if isinstance(n, ast.Constant))
@@ -90,11 +97,16 @@ def literal_values(path: Path, root: Path = ROOT) -> list[str]:
         if isinstance(node, ast.Constant) and node.value in VALUES and id(node) not in exempt
     ]
     found += [
+        f"{where}:{node.lineno}: {node.value!r} (compared)"
+        for node in _compared(tree)
+        if node.value in COMPARED and id(node) not in exempt
+    ]
+    found += [
         f"{where}:{node.lineno}: {node.value!r} (a scope)"
         for node in _scope_uses(tree)
         if node.value in SCOPES and id(node) not in exempt
     ]
-    return found
+    return sorted(set(found))
 
 
 def test_no_vocabulary_literals_outside_vocab() -> None:
@@ -110,12 +122,20 @@ def test_the_scan_sees_a_literal(tmp_path: Path) -> None:
         'def f(v, actor):\n    """yanked in a docstring"""\n'
         '    if v.status == "yanked" or actor.scope == "admin":\n        return {"published": f"is yanked"}\n'
         '    row = {"provenance": "measured-host"}\n'
-        "    return row[\"estimated\"] + f\"{'active' if v.ok else v.status == 'deprecated'}\"\n",
+        "    return row[\"estimated\"] + f\"{'active' if v.ok else v.status == 'deprecated'}\"\n"
+        'def g(b):\n    return b.runtime == "tflite" or Actor(scope="read")\n',
         encoding="utf-8",
     )
     hits = literal_values(sample, tmp_path)
     flagged = sorted(h.split(": ", 1)[1] for h in hits)
-    assert flagged == ["'admin' (a scope)", "'deprecated'", "'measured-host'", "'yanked'"]
+    assert flagged == [
+        "'admin' (compared)",
+        "'deprecated'",
+        "'measured-host'",
+        "'read' (a scope)",
+        "'tflite' (compared)",
+        "'yanked'",
+    ]
 
 
 def test_wire_literal_types_agree_with_the_vocabulary() -> None:
@@ -133,3 +153,23 @@ def test_vocabulary_tuples_keep_their_order() -> None:
     assert vocab.TOKEN_SCOPES == ("read", "publish", "admin")
     assert vocab.has_scope(vocab.ADMIN, vocab.PUBLISH) and not vocab.has_scope(vocab.READ, vocab.PUBLISH)
     assert not vocab.has_scope("owner", vocab.READ)
+
+
+def test_database_checks_agree_with_the_vocabulary() -> None:
+    """The tables' CHECK constraints are SQL text (and frozen in migrations/): they list exactly the vocabulary."""
+    import re
+
+    from sqlalchemy import CheckConstraint
+
+    from registry.models import ApiToken, Benchmark, Evaluation, Version
+
+    def listed(table: Any, name: str) -> tuple[str, ...]:
+        (check,) = [c for c in table.__table__.constraints if isinstance(c, CheckConstraint) and c.name.endswith(name)]
+        return tuple(re.findall(r"'([^']*)'", str(check.sqltext)))
+
+    assert listed(Benchmark, "_provenance") == vocab.PROVENANCES
+    assert listed(Evaluation, "_provenance") == vocab.PROVENANCES
+    assert listed(Benchmark, "_build_unless_published") == (vocab.PUBLISHED,)
+    assert listed(Version, "_status") == vocab.VERSION_STATUSES
+    assert listed(ApiToken, "_scope") == vocab.TOKEN_SCOPES
+    assert listed(Evaluation, "_unit") == tuple(vocab.EVALUATION_UNITS)

@@ -18,10 +18,16 @@ from typing import Any
 
 from registry.client.cache import Cache
 from registry.errors import RegistryError
-from registry.vocab import ACTIVE, PORTABLE_TARGET, SemVer, normalize_name, normalize_precision, normalize_runtime
-
-CHIPSET_RUNTIME_PREFERENCE = ("qnn_context_binary", "precompiled_qnn_onnx")
-PORTABLE_RUNTIME_PREFERENCE = ("onnx", "tflite", "qnn_dlc")
+from registry.vocab import (
+    ACTIVE,
+    CHIPSET_RUNTIME_PREFERENCE,
+    PORTABLE_RUNTIME_PREFERENCE,
+    PORTABLE_TARGET,
+    SemVer,
+    normalize_name,
+    normalize_precision,
+    normalize_runtime,
+)
 
 
 def remember_name(cache: Cache, requested: str, slug: str) -> None:

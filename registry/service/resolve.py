@@ -19,7 +19,9 @@ from registry.service.convert import build_info
 from registry.service.digests import build_digest, find_by_digest, is_digest_ref
 from registry.vocab import (
     ACTIVE,
+    CHIPSET_RUNTIME_PREFERENCE,
     DEPRECATED,
+    PORTABLE_RUNTIME_PREFERENCE,
     PORTABLE_TARGET,
     YANKED,
     SemVer,
@@ -31,8 +33,6 @@ from registry.vocab import (
 T = TypeVar("T")
 
 # Among portable builds of the same precision, the one a caller gets when they name no runtime.
-PORTABLE_RUNTIME_PREFERENCE = ("onnx", "tflite", "qnn_dlc")
-CHIPSET_RUNTIME_PREFERENCE = ("qnn_context_binary", "precompiled_qnn_onnx")
 
 
 def resolve(
