@@ -98,10 +98,6 @@ def version_at_least(have: str, need: str) -> bool:
     return parse_version(have) >= parse_version(need)
 
 
-def max_version(versions: Iterable[str]) -> str | None:
-    return max(versions, key=parse_version, default=None)
-
-
 def normalize_axis(name: str) -> str:
     key = name.strip().lower().replace("_", "-")
     key = AXIS_ALIASES.get(key, key)

@@ -61,7 +61,6 @@ EVALUATION_UNITS: Final = {
     "score": "the metric's own scale",
 }
 SLUG_RE: Final = re.compile(validation.SLUG_PATTERN[:-1] + r"\Z")
-ALIAS_RE: Final = re.compile(validation.ALIAS_PATTERN[:-1] + r"\Z")
 
 
 def normalize_name(text: str) -> str:
@@ -112,10 +111,6 @@ class SemVer:
     @classmethod
     def parse(cls, text: str) -> SemVer:
         return cls(*validation.semver_parts(text))
-
-    @property
-    def is_prerelease(self) -> bool:
-        return bool(self.prerelease)
 
     def sort_key(self) -> tuple[int, int, int, int, tuple[tuple[int, int | str], ...]]:
         # A release sorts after all of its prereleases; numeric identifiers sort before alphanumeric ones.

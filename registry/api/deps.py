@@ -84,9 +84,6 @@ async def get_identity(request: Request) -> Identity | None:
     return identity
 
 
-IdentityDep = Annotated[Identity | None, Depends(get_identity)]
-
-
 async def get_actor(request: Request) -> Actor:
     """Who makes this change, for the scope rules of the lifecycle and the audit log."""
     identity: Identity | None = request.scope.get("state", {}).get("identity")

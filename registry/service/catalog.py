@@ -175,10 +175,6 @@ def _model_summaries(session: Session, models: list[Model]) -> list[ModelInfo]:
     return summaries
 
 
-def get_model_info(session: Session, slug: str) -> ModelInfo:
-    return _model_summary(session, lookup.get_model(session, slug))
-
-
 def show_model(session: Session, slug: str, version: str | None = None) -> ModelDetail:
     """A model with its versions, and the builds (files, benchmarks, evaluations) of one version."""
     model = lookup.get_model(session, slug)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -229,7 +228,3 @@ def _evaluation(model: Model, row: dict[str, str], source: str) -> Evaluation:
             "aihub_precision": row["precision"],
         },
     )
-
-
-def mapped_models(entries: Iterable[MapEntry] | None = None) -> list[str]:
-    return sorted({e.zoo_slug for e in (entries if entries is not None else load_published_map())})
