@@ -1,6 +1,6 @@
-"""The vocabulary is spelled once (registry/vocab.py): code compares provenances, version statuses and token scopes
-against ``registry.vocab``'s names (``ESTIMATED``, ``YANKED``, ``ADMIN``, ...), never against a string literal, so a
-typo cannot silently match nothing and a renamed value cannot leave a stale copy behind.
+"""The vocabulary is spelled once (registry/vocab.py): code compares provenances, version statuses, token scopes and
+runtimes against ``registry.vocab``'s names (``ESTIMATED``, ``YANKED``, ``ADMIN``, ``ONNX``, ...), never against a
+string literal, so a typo cannot silently match nothing and a renamed value cannot leave a stale copy behind.
 
 What the scan counts as a literal *value*: any ``str`` constant equal to a provenance or status anywhere in the code
 of registry/, ingest/, ui/ and tools/, except where the same word is text or interface, not a value:
