@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ingest.backends.base import DeviceBuild
+from registry.vocab import MEASURED_DEVICE, ONNX, PORTABLE_TARGET
 
 BUILT, FAILED = "built", "failed"
 
@@ -21,16 +22,17 @@ class BuildKey(NamedTuple):
     """What a build is, within a version: (precision, runtime, target)."""
 
     precision: str
-    runtime: str = "onnx"
-    target: str = "any"
+    runtime: str = ONNX
+    target: str = PORTABLE_TARGET
 
     @property
     def label(self) -> str:
         """``w8a8`` for the portable ONNX build (as the summary always said), else ``w8a8/tflite`` (and
         ``/target`` for a chipset-specific one)."""
-        if (self.runtime, self.target) == ("onnx", "any"):
+        if (self.runtime, self.target) == (ONNX, PORTABLE_TARGET):
             return self.precision
-        return "/".join(p for p in (self.precision, self.runtime, None if self.target == "any" else self.target) if p)
+        target = None if self.target == PORTABLE_TARGET else self.target
+        return "/".join(p for p in (self.precision, self.runtime, target) if p)
 
 
 @dataclass
@@ -111,7 +113,7 @@ class BuildResult:
     def measured_on_device(self) -> bool:
         """Whether a backend measured this build, or one it compiled from it, on a device."""
         figures = [*self.device_benchmarks, *(b for d in self.device_builds for b in d.benchmarks)]
-        return any(b.get("provenance") == "measured-device" and b.get("latency_ms") for b in figures)
+        return any(b.get("provenance") == MEASURED_DEVICE and b.get("latency_ms") for b in figures)
 
     def summary(self) -> dict[str, Any]:
         """The build in the ingest summary (JSON): status, error, timings, device builds, never file lists."""

@@ -21,9 +21,10 @@ from typing import Any
 
 from registry import compat
 from registry.errors import RegistryError, require
+from registry.vocab import PORTABLE_TARGET, PRECOMPILED_QNN_ONNX, QNN_CONTEXT_BINARY, QNN_DLC
 
 log = logging.getLogger(__name__)
-QNN_RUNTIMES = ("qnn_dlc", "qnn_context_binary", "precompiled_qnn_onnx")
+QNN_RUNTIMES = (QNN_DLC, QNN_CONTEXT_BINARY, PRECOMPILED_QNN_ONNX)
 
 
 def describe_build(root: Path, entry: Mapping[str, Any]) -> dict[str, Any]:
@@ -134,8 +135,8 @@ def _describe_qnn(entry: Mapping[str, Any], requirements: dict[str, Any]) -> Non
             _need(requirements, "qairt", qairt.split("+")[0], "compiled with that QAIRT")
         except ValueError:
             requirements["qairt_version"] = qairt  # recorded, though not a comparable number
-    target = str(entry.get("target", "any"))
-    if target != "any":
+    target = str(entry.get("target", PORTABLE_TARGET))
+    if target != PORTABLE_TARGET:
         from registry.devices import load_device_specs
 
         spec = next((s for s in load_device_specs() if s.chipset == target), None)

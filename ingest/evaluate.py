@@ -13,6 +13,7 @@ import numpy as np
 
 from ingest.stagecache import StageCache, stage_key
 from ingest.stages import failure
+from registry.vocab import MEASURED_HOST, ONNX
 
 if TYPE_CHECKING:
     from ingest.builds import BuildResult
@@ -36,7 +37,7 @@ def runner(path: Path) -> Runner:
 
 
 def _runner(prep: Prepared, runtime: str, name: str, path: Path) -> Runner:
-    if runtime == "onnx":
+    if runtime == ONNX:
         return runner(path)
     from ingest.converters import Interface, converter
 
@@ -51,7 +52,7 @@ def _metric(
     paths: dict[str, Path],
     keys: dict[str, str],
     cache: StageCache,
-    runtime: str = "onnx",
+    runtime: str = ONNX,
 ) -> Any:
     metric = prep.task_metric
     assert metric is not None
@@ -94,7 +95,7 @@ def evaluate_builds(prep: Prepared, builds: list[BuildResult], cache_root: Path,
             build.evaluation_error = failure(exc)
             continue
         _count(report, cached)
-        engine = "onnxruntime CPU" if build.runtime == "onnx" else f"{build.runtime} on this host"
+        engine = "onnxruntime CPU" if build.runtime == ONNX else f"{build.runtime} on this host"
         build.accuracy = [
             {
                 "dataset": metric.dataset,
@@ -104,7 +105,7 @@ def evaluate_builds(prep: Prepared, builds: list[BuildResult], cache_root: Path,
                 "reference_value": ref["value"],
                 "sample_count": max(1, got["samples"]),
                 "higher_is_better": metric.higher_is_better,
-                "provenance": "measured-host",
+                "provenance": MEASURED_HOST,
                 "source": f"{engine}; reference: the FP32 ONNX export",
                 "component": None,
                 "details": {"seconds": got["seconds"], "reference_samples": ref["samples"]},

@@ -21,7 +21,6 @@ import contextlib
 import io
 import os
 import re
-import shutil
 import tempfile
 import time
 import warnings
@@ -323,14 +322,3 @@ def _flatten(value: Any) -> list[torch.Tensor]:
     if isinstance(value, (list, tuple)):
         return [t for v in value for t in _flatten(v)]
     return []
-
-
-def copy_export(result: ExportResult, dest_dir: Path) -> list[Path]:
-    """Copy an export's files into ``dest_dir`` (e.g. out of the stage cache), keeping their names."""
-    dest_dir.mkdir(parents=True, exist_ok=True)
-    copied = []
-    for f in result.files:
-        target = dest_dir / f.name
-        shutil.copyfile(f, target)
-        copied.append(target)
-    return copied

@@ -25,6 +25,7 @@ from ingest.errors import UnsupportedPrecision
 from ingest.stagecache import StageCache, file_digest, stage_key
 from ingest.stages import BuildTask, digest_samples, failure, run_build
 from registry.entities import PublishResult
+from registry.vocab import ONNX
 
 if TYPE_CHECKING:
     from ingest.backends import Backend
@@ -61,7 +62,7 @@ class Prepared:
     cached_stages: int = 0
     # Host runtimes other than onnx (``ingest.converters``): runtime -> component -> its FP32 source and digest,
     # or why the model could not be converted to it (then every build of that runtime fails with that reason).
-    runtimes: tuple[str, ...] = ("onnx",)
+    runtimes: tuple[str, ...] = (ONNX,)
     sources: dict[str, dict[str, Path]] = field(default_factory=dict)
     source_digests: dict[str, dict[str, str]] = field(default_factory=dict)
     runtime_errors: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -73,10 +74,10 @@ class Prepared:
         ONNX takes every precision: one the model does not support fails with the reason."""
         from ingest.converters import converter
 
-        made = {r: converter(r).precisions for r in self.runtimes if r != "onnx"}
+        made = {r: converter(r).precisions for r in self.runtimes if r != ONNX}
         keys = [BuildKey(p, r) for p in self.precisions for r in self.runtimes]
-        return [k for k in keys if k.runtime == "onnx" or k.precision in made[k.runtime]], [
-            k for k in keys if k.runtime != "onnx" and k.precision not in made[k.runtime]
+        return [k for k in keys if k.runtime == ONNX or k.precision in made[k.runtime]], [
+            k for k in keys if k.runtime != ONNX and k.precision not in made[k.runtime]
         ]
 
     @functools.cached_property
@@ -99,7 +100,7 @@ class IngestOptions:
     backend: str = "local"
     record_mlflow: bool = True
     runtimes: tuple[str, ...] = ()  # the runtimes the backend compiles for devices (empty: its default)
-    host_runtimes: tuple[str, ...] = ("onnx",)  # the runtimes built on this host (``ingest.converters``)
+    host_runtimes: tuple[str, ...] = (ONNX,)  # the runtimes built on this host (``ingest.converters``)
 
 
 @dataclass
@@ -134,7 +135,7 @@ class IngestReport:
             "log": self.log_path,
         }
 
-    def build(self, precision: str, runtime: str = "onnx") -> BuildResult:
+    def build(self, precision: str, runtime: str = ONNX) -> BuildResult:
         return self.builds[BuildKey(precision, runtime)]
 
 
@@ -283,7 +284,7 @@ def _queue(
         return BuildResult.failed(key, prep.runtime_errors[key.runtime])
     supported = _supported(prep, key.runtime)
     if supported is not None and key.precision not in supported:
-        runtime = "" if key.runtime == "onnx" else f" for runtime {key.runtime}"
+        runtime = "" if key.runtime == ONNX else f" for runtime {key.runtime}"
         exc = UnsupportedPrecision(
             f"{slug} does not take precision {key.precision}{runtime}: it supports {', '.join(supported)}.",
             hint=f"Pick one of: {', '.join(supported)}.",
@@ -293,8 +294,8 @@ def _queue(
     job = BuildTask(
         slug=slug,
         precision=key.precision,
-        components=onnx if key.runtime == "onnx" else {n: str(p) for n, p in prep.sources[key.runtime].items()},
-        digests=prep.digests if key.runtime == "onnx" else prep.source_digests[key.runtime],
+        components=onnx if key.runtime == ONNX else {n: str(p) for n, p in prep.sources[key.runtime].items()},
+        digests=prep.digests if key.runtime == ONNX else prep.source_digests[key.runtime],
         calibration=prep.calibration,
         eval=prep.eval,
         synthetic=prep.synthetic,
@@ -304,8 +305,8 @@ def _queue(
         sample_digests=prep.sample_digests,
         accept_degenerate=prep.accept_degenerate,
         runtime=key.runtime,
-        reference={} if key.runtime == "onnx" else onnx,
-        interfaces={} if key.runtime == "onnx" else prep.io_names,
+        reference={} if key.runtime == ONNX else onnx,
+        interfaces={} if key.runtime == ONNX else prep.io_names,
     )
     cached = run_build(job, cached_only=True)
     if cached is not None:
@@ -324,7 +325,7 @@ def _made(runtime: str) -> tuple[str, ...]:
 
 def _supported(prep: Prepared, runtime: str) -> tuple[str, ...] | None:
     """The precisions the model takes in ``runtime``: the model's own list, within what the converter makes."""
-    if runtime == "onnx":
+    if runtime == ONNX:
         return prep.supported
     from ingest.converters import converter
 
@@ -373,7 +374,7 @@ def _finish(
                 say(f"{report.model}: evaluating {prep.task_metric.metric} on {prep.task_metric.dataset}")
                 evaluate_builds(prep, ok, Path(work_dir / "cache"), report)
             for build in ok:
-                if build.key.runtime == "onnx" and opts.devices:  # a backend compiles from the portable ONNX
+                if build.key.runtime == ONNX and opts.devices:  # a backend compiles from the portable ONNX
                     if display:
                         display.stage(report.model, build.key.label, f"{backend.name}: device builds")
                     _device_builds(prep, build, opts, backend, say)

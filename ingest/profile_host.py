@@ -34,6 +34,7 @@ from typing import Any, Final
 import numpy as np
 
 from registry.errors import InvalidInput, RegistryError
+from registry.vocab import ONNX
 
 MEMORY_METHOD: Final = "child process: high-water RSS (VmHWM, reset before load) minus RSS before load"
 _GRACE_SECONDS: Final = 20.0  # process start-up and imports, on top of a setting's share of the budget
@@ -92,7 +93,7 @@ def profile(
     warmup: int = 3,
     runs: int = 20,
     max_seconds: float = 60.0,
-    runtime: str = "onnx",
+    runtime: str = ONNX,
 ) -> HostProfile:
     """Profile ``path`` on the CPU once per thread count (``"all"`` = every logical core).
 
@@ -102,7 +103,7 @@ def profile(
     started = time.perf_counter()
     path = Path(path).resolve()
     if not path.is_file():
-        raise InvalidInput(f"No {'ONNX' if runtime == 'onnx' else runtime} file at '{path}'.")
+        raise InvalidInput(f"No {'ONNX' if runtime == ONNX else runtime} file at '{path}'.")
     feeds = [dict(inputs)] if isinstance(inputs, Mapping) else [dict(feed) for feed in inputs]
     if not feeds:
         raise InvalidInput("profile() needs at least one input dict.")
@@ -182,8 +183,8 @@ def _child_main() -> None:
     from ingest.converters import converter
 
     spec = json.loads(sys.argv[1])
-    loader = converter(spec.get("runtime", "onnx")).host_runner  # imports the runtime before the baseline
-    version = converter(spec.get("runtime", "onnx")).runtime_version()
+    loader = converter(spec.get("runtime", ONNX)).host_runner  # imports the runtime before the baseline
+    version = converter(spec.get("runtime", ONNX)).runtime_version()
     deadline = time.perf_counter() + float(spec["seconds"])
     with np.load(spec["inputs"]) as archive:
         feeds: dict[int, dict[str, np.ndarray]] = {}

@@ -21,6 +21,7 @@ from registry.entities import PublishResult
 from registry.errors import RegistryError
 from registry.service import ingest_runs
 from registry.service.manifest import dump_manifest_yaml
+from registry.vocab import MEASURED_HOST, ONNX
 
 if TYPE_CHECKING:
     from ingest.backends import DeviceBuild
@@ -141,7 +142,7 @@ def publish(catalog: Catalog, prep: Prepared, version: str, builds: list[BuildRe
 def _build_entry(root: Path, prep: Prepared, build: BuildResult) -> dict[str, Any]:
     """A build made here as a manifest build: its files linked under ``{precision}[-{runtime}]/{component}/``."""
     precision, runtime = build.precision, build.runtime
-    folder = precision if runtime == "onnx" else f"{precision}-{runtime}"
+    folder = precision if runtime == ONNX else f"{precision}-{runtime}"
     files, benchmarks, evaluations = [], [], []
     details: dict[str, Any] = {}
     for name, comp in build.components.items():
@@ -153,7 +154,7 @@ def _build_entry(root: Path, prep: Prepared, build: BuildResult) -> dict[str, An
             files.append({"path": rel, "component": component})
         details[name] = comp.details
         benchmarks += _host_benchmarks(comp, component)
-        if (precision, runtime) != ("float", "onnx"):  # the FP32 reference: its fidelity to itself says nothing
+        if (precision, runtime) != ("float", ONNX):  # the FP32 reference: its fidelity to itself says nothing
             evaluations += _fidelity_evaluations(prep, comp, component, runtime)
     evaluations += build.accuracy
     evaluations += build.device_evaluations  # a backend's run of the portable build on devices
@@ -203,7 +204,7 @@ def _host_benchmarks(comp: ComponentResult, component: str | None) -> list[dict[
     runtime = prof.get("runtime") or f"onnxruntime {prof.get('onnxruntime')}"  # profiles cached before runtimes
     return [
         {
-            "provenance": "measured-host",
+            "provenance": MEASURED_HOST,
             "component": component,
             "source": f"host {prof['cpu']}, {runtime}, {r['threads']} thread(s)",
             "latency_ms": r["p50_ms"],
@@ -227,7 +228,7 @@ def _fidelity_evaluations(
     prep: Prepared, comp: ComponentResult, component: str | None, runtime: str
 ) -> list[dict[str, Any]]:
     fid = comp.fidelity
-    engine = "onnxruntime CPU" if runtime == "onnx" else f"{runtime} on this host"
+    engine = "onnxruntime CPU" if runtime == ONNX else f"{runtime} on this host"
     if comp.synthetic_data:
         dataset = "synthetic inputs (graph input spec, seeded)"
     elif prep.task_metric is not None or prep.export:
@@ -242,7 +243,7 @@ def _fidelity_evaluations(
             "value": fid[metric],
             "reference_value": 1.0 if metric == "cosine" else None,
             "sample_count": comp.eval_samples,
-            "provenance": "measured-host",
+            "provenance": MEASURED_HOST,
             "source": f"{engine} vs the FP32 ONNX build",
             "component": component,
             "details": {

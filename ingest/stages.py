@@ -24,6 +24,7 @@ import numpy as np
 from ingest.builds import BuildKey, BuildResult, ComponentResult
 from ingest.stagecache import StageCache, stage_key
 from registry.errors import RegistryError
+from registry.vocab import ONNX
 
 Inputs = dict[str, np.ndarray]
 
@@ -44,7 +45,7 @@ class BuildTask:
     # of those samples, when the caller computed them once for all precisions
     sample_digests: dict[str, str] = field(default_factory=dict)
     accept_degenerate: bool = False  # publish a build whose fidelity run was degenerate, its figures marked so
-    runtime: str = "onnx"
+    runtime: str = ONNX
     reference: dict[str, str] = field(default_factory=dict)  # component -> FP32 ONNX, when not ``components``
     interfaces: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=dict)  # FP32 ONNX names
 
@@ -103,7 +104,7 @@ def run_build(job: BuildTask, cached_only: bool = False) -> BuildResult | None:
     events: list[str] = []
     ran = cached = 0
     components: dict[str, ComponentResult] = {}
-    tag = job.precision if job.runtime == "onnx" else f"{job.precision}/{job.runtime}"
+    tag = job.precision if job.runtime == ONNX else f"{job.precision}/{job.runtime}"
     for name, src in job.components.items():
         try:
             result, counts = _build_component(job, name, Path(src), cache, cached_only, events)
@@ -138,7 +139,7 @@ def _build_component(
     from ingest.profile_host import profile
 
     conv = converter(job.runtime)
-    tag = job.precision if job.runtime == "onnx" else f"{job.precision}/{job.runtime}"
+    tag = job.precision if job.runtime == ONNX else f"{job.precision}/{job.runtime}"
     io = job.interfaces.get(name)
     interface = Interface(*io) if io else None
     reference_path = Path(job.reference.get(name, src))
@@ -148,7 +149,7 @@ def _build_component(
     use_calib = calib if calibrated else []
     options = {**job.options, "measure_fidelity": False} if not calibrated else dict(job.options)
     counts = [0, 0]
-    runtime_key: dict[str, Any] = {} if job.runtime == "onnx" else {"runtime": job.runtime}
+    runtime_key: dict[str, Any] = {} if job.runtime == ONNX else {"runtime": job.runtime}
     from ingest.optimize.static import NPU_BY_DEFAULT
 
     okey = stage_key(
@@ -160,7 +161,7 @@ def _build_component(
         options=options,
         **runtime_key,
         # the QNN layout is the ONNX default for these precisions: builds cached under the CPU default are rebuilt
-        **({"default_target": "npu"} if job.runtime == "onnx" and job.precision in NPU_BY_DEFAULT else {}),
+        **({"default_target": "npu"} if job.runtime == ONNX and job.precision in NPU_BY_DEFAULT else {}),
     )
 
     def work(out: Path) -> dict[str, Any]:
@@ -227,6 +228,6 @@ def _build_component(
         eval_samples=len(evals),
         input_shapes={k: list(np.shape(v)) for k, v in evals[0].items()},
         optimize_key=okey,
-        graph=str(built if job.runtime == "onnx" else reference_path),
+        graph=str(built if job.runtime == ONNX else reference_path),
     )
     return component, (counts[0], counts[1])

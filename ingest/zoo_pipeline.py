@@ -21,6 +21,7 @@ from ingest.pipeline import Prepared
 from ingest.stagecache import StageCache, stage_key
 from ingest.stages import failure
 from registry.errors import RegistryError
+from registry.vocab import ONNX
 
 if TYPE_CHECKING:
     from ingest.recipe import Recipe
@@ -97,7 +98,7 @@ def prepare_model(
     options: dict[str, dict[str, Any]] | None = None,
     synthetic: bool = False,
     recipe_hash: str | None = None,
-    runtimes: tuple[str, ...] = ("onnx",),
+    runtimes: tuple[str, ...] = (ONNX,),
 ) -> Prepared:
     """Export every component and gather its data; an export failure becomes ``Prepared.error``. For each other
     host runtime (``tflite``), each component is converted to its FP32 source too; a model that does not convert
@@ -123,7 +124,7 @@ def prepare_model(
         supported=tuple(model.supported_precisions),
         options=dict(options or {}),
         task_metric=model.task_metric,
-        runtimes=tuple(dict.fromkeys(("onnx", *runtimes))),
+        runtimes=tuple(dict.fromkeys((ONNX, *runtimes))),
     )
     for comp in model.components:
         try:
@@ -204,7 +205,7 @@ def prepare_recipes(
     *,
     precisions: tuple[str, ...] | None = None,
     log: RunLog | None = None,
-    runtimes: tuple[str, ...] = ("onnx",),
+    runtimes: tuple[str, ...] = (ONNX,),
 ) -> Iterator[Prepared]:
     """Prepare each recipe's model in turn (a generator: the pipeline starts its builds before the next)."""
     from ingest.recipe import build_model

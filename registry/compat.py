@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from registry.errors import InvalidInput, RuntimeIncompatible
+from registry.vocab import ONNX, PRECOMPILED_QNN_ONNX, QNN_CONTEXT_BINARY, QNN_DLC, TFLITE
 
 # The runtime axes a caller can constrain, and what each one is.
 AXES: Final = {
@@ -28,11 +29,11 @@ AXES: Final = {
 AXIS_ALIASES: Final = {"ort": "onnxruntime", "onnx": "onnxruntime", "tflite": "litert", "qnn": "qairt"}
 # Which axes each runtime's builds use (a build records the ones it needs in requirements.runtimes).
 RUNTIME_AXES: Final = {
-    "onnx": ("onnxruntime",),
-    "tflite": ("litert",),
-    "qnn_dlc": ("qairt",),
-    "qnn_context_binary": ("qairt",),
-    "precompiled_qnn_onnx": ("onnxruntime", "qairt"),
+    ONNX: ("onnxruntime",),
+    TFLITE: ("litert",),
+    QNN_DLC: ("qairt",),
+    QNN_CONTEXT_BINARY: ("qairt",),
+    PRECOMPILED_QNN_ONNX: ("onnxruntime", "qairt"),
 }
 # The version of the compatibility tables below; stored with every computed requirement.
 TABLE_VERSION: Final = "1"
@@ -95,10 +96,6 @@ def parse_version(text: str) -> tuple[int, ...]:
 
 def version_at_least(have: str, need: str) -> bool:
     return parse_version(have) >= parse_version(need)
-
-
-def max_version(versions: Iterable[str]) -> str | None:
-    return max(versions, key=parse_version, default=None)
 
 
 def normalize_axis(name: str) -> str:

@@ -56,12 +56,6 @@ def shown(value: str, limit: int = 80) -> str:
     return value if len(value) <= limit else value[:limit] + f"... ({len(value)} characters)"
 
 
-def check_length(value: str, limit: int, what: str) -> str:
-    if len(value) > limit:
-        raise InvalidInput(f"The {what} is {len(value)} characters long; the limit is {limit}.")
-    return value
-
-
 def check_slug(value: str, what: str = "model name") -> str:
     if not _SLUG_RE.fullmatch(value):
         raise InvalidInput(

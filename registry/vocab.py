@@ -17,13 +17,40 @@ PRECISION_ALIASES: Final = {
     "float32": "float",
     "float16": "fp16",
 }
-RUNTIMES: Final = ("onnx", "tflite", "qnn_dlc", "qnn_context_binary", "precompiled_qnn_onnx")
+# Each word of the vocabulary is named once here; code compares against these names, never against a literal
+# (tests/test_vocab_literals.py keeps provenance and status literals out of the code).
+ONNX: Final = "onnx"
+TFLITE: Final = "tflite"
+QNN_DLC: Final = "qnn_dlc"
+QNN_CONTEXT_BINARY: Final = "qnn_context_binary"
+PRECOMPILED_QNN_ONNX: Final = "precompiled_qnn_onnx"
+RUNTIMES: Final = (ONNX, TFLITE, QNN_DLC, QNN_CONTEXT_BINARY, PRECOMPILED_QNN_ONNX)
 # Runtimes whose compiled artifact is tied to one chipset; the others run anywhere (target "any").
-CHIPSET_SPECIFIC_RUNTIMES: Final = frozenset({"qnn_context_binary", "precompiled_qnn_onnx"})
+CHIPSET_SPECIFIC_RUNTIMES: Final = frozenset({QNN_CONTEXT_BINARY, PRECOMPILED_QNN_ONNX})
 PORTABLE_TARGET: Final = "any"
-PROVENANCES: Final = ("measured-device", "measured-host", "estimated", "published")
-VERSION_STATUSES: Final = ("active", "deprecated", "yanked")
-TOKEN_SCOPES: Final = ("read", "publish", "admin")
+# Which build a device gets when several run on it: a chipset-specific build first, then portable ones in this order
+# (registry.service.resolve online, registry.client.offline from the cache).
+CHIPSET_RUNTIME_PREFERENCE: Final = (QNN_CONTEXT_BINARY, PRECOMPILED_QNN_ONNX)
+PORTABLE_RUNTIME_PREFERENCE: Final = (ONNX, TFLITE, QNN_DLC)
+
+# Where a benchmark or evaluation figure comes from.
+MEASURED_DEVICE: Final = "measured-device"  # on the real SoC, with the job id
+MEASURED_HOST: Final = "measured-host"  # on this machine's CPU
+ESTIMATED: Final = "estimated"  # by a named, versioned estimator
+PUBLISHED: Final = "published"  # a third party's figure, with its source
+PROVENANCES: Final = (MEASURED_DEVICE, MEASURED_HOST, ESTIMATED, PUBLISHED)
+
+# A version's status: a yanked version is pullable by exact pin only, never by alias or "latest".
+ACTIVE: Final = "active"
+DEPRECATED: Final = "deprecated"
+YANKED: Final = "yanked"
+VERSION_STATUSES: Final = (ACTIVE, DEPRECATED, YANKED)
+
+# Token scopes, weakest first: each scope includes the ones before it.
+READ: Final = "read"
+PUBLISH: Final = "publish"
+ADMIN: Final = "admin"
+TOKEN_SCOPES: Final = (READ, PUBLISH, ADMIN)
 # The scale an evaluation's value is on. Accuracies of different scales are never compared raw: a fraction and a
 # percentage compare as fractions; the other scales compare only within one metric.
 EVALUATION_UNITS: Final = {
@@ -34,7 +61,6 @@ EVALUATION_UNITS: Final = {
     "score": "the metric's own scale",
 }
 SLUG_RE: Final = re.compile(validation.SLUG_PATTERN[:-1] + r"\Z")
-ALIAS_RE: Final = re.compile(validation.ALIAS_PATTERN[:-1] + r"\Z")
 
 
 def normalize_name(text: str) -> str:
@@ -61,6 +87,12 @@ def normalize_runtime(value: str) -> str:
     return key
 
 
+def has_scope(held: str, needed: str) -> bool:
+    """Whether a token of scope ``held`` may do what needs ``needed`` (admin > publish > read); an unknown held
+    scope has no rights, an unknown needed scope is a programming error (ValueError)."""
+    return held in TOKEN_SCOPES and TOKEN_SCOPES.index(held) >= TOKEN_SCOPES.index(needed)
+
+
 def check_slug(value: str, what: str = "model name") -> str:
     return validation.check_slug(value, what)
 
@@ -79,10 +111,6 @@ class SemVer:
     @classmethod
     def parse(cls, text: str) -> SemVer:
         return cls(*validation.semver_parts(text))
-
-    @property
-    def is_prerelease(self) -> bool:
-        return bool(self.prerelease)
 
     def sort_key(self) -> tuple[int, int, int, int, tuple[tuple[int, int | str], ...]]:
         # A release sorts after all of its prereleases; numeric identifiers sort before alphanumeric ones.

@@ -10,12 +10,20 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from registry.entities import BenchmarkInfo, BuildInfo, DeviceInfo, EvaluationInfo
-from registry.vocab import EVALUATION_UNITS, as_fraction, evaluation_text
+from registry.vocab import (
+    ESTIMATED,
+    EVALUATION_UNITS,
+    MEASURED_DEVICE,
+    MEASURED_HOST,
+    PORTABLE_TARGET,
+    PUBLISHED,
+    as_fraction,
+    evaluation_text,
+)
 
 # Most trustworthy first: a measurement on the SoC, a third party's figure for it, an estimate for it, and
 # last a measurement on this host's CPU (which says nothing certain about the device).
-PROVENANCE_RANK = {"measured-device": 0, "published": 1, "estimated": 2, "measured-host": 3}
-PORTABLE = "any"
+PROVENANCE_RANK = {MEASURED_DEVICE: 0, PUBLISHED: 1, ESTIMATED: 2, MEASURED_HOST: 3}
 NO_ACCURACY_RANDOM = "— (random weights: see fidelity)"
 WEIGHTS_TEXT = {
     "real": "real weights (upstream checkpoint)",
@@ -47,11 +55,11 @@ def latency_badge(bench: BenchmarkInfo | None) -> str:
         return "—"
     parts = bench.details.get("components") if bench.component is None else None
     split = " + ".join(f"{c} {fmt_ms(ms)}" for c, ms in parts.items()) if isinstance(parts, dict) else ""
-    if bench.provenance == "estimated":
+    if bench.provenance == ESTIMATED:
         err = f", ±{bench.error_pct:g}%" if bench.error_pct is not None else ""
         anchored = f", anchored on {bench.anchored_on}" if bench.anchored_on else ""
         return f"~{fmt_ms(bench.latency_ms)} (estimated{err}{anchored})" + (f" (total: {split})" if split else "")
-    where = f" on {bench.device_slug}" if bench.provenance == "published" and bench.device_slug else ""
+    where = f" on {bench.device_slug}" if bench.provenance == PUBLISHED and bench.device_slug else ""
     reported = f", self-reported by {bench.reported_by}" if bench.reported_by else ""
     total = f" (total: {split})" if split else ""
     return f"{fmt_ms(bench.latency_ms)} · {bench.provenance}{where}{reported}{total}"
@@ -165,7 +173,7 @@ def data_text(build: BuildInfo) -> str:
 
 def usable_on(build: BuildInfo, chipset: str | None) -> bool:
     """A portable build runs anywhere; a chipset-specific one only on its chipset."""
-    return build.target == PORTABLE or (chipset is not None and build.target == chipset)
+    return build.target == PORTABLE_TARGET or (chipset is not None and build.target == chipset)
 
 
 def latency_on(build: BuildInfo, chipset: str | None) -> BenchmarkInfo | None:
@@ -280,7 +288,7 @@ def best_build(
             lat is None,
             lat.latency_ms if lat and lat.latency_ms is not None else 0.0,
             PROVENANCE_RANK.get(lat.provenance, 9) if lat else 9,
-            b.target == PORTABLE,
+            b.target == PORTABLE_TARGET,
             b.id,
         )
         candidates.append((key, b, lat))

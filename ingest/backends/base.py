@@ -17,6 +17,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from registry.vocab import ONNX, PORTABLE_TARGET
+
 
 @dataclass
 class DeviceBuild:
@@ -34,7 +36,7 @@ class DeviceBuild:
     @property
     def portable(self) -> bool:
         """The portable ONNX build the pipeline made itself (its figures attach to that build)."""
-        return (self.runtime, self.target) == ("onnx", "any")
+        return (self.runtime, self.target) == (ONNX, PORTABLE_TARGET)
 
     def summary(self) -> dict[str, Any]:
         """One line of the ingest summary: what was made where, and what failed."""

@@ -45,10 +45,11 @@ from ingest.backends.qaihub_results import (
 )
 from registry.errors import InvalidInput, MissingExtra, RegistryError
 from registry.settings import Settings
+from registry.vocab import ONNX, PORTABLE_TARGET, PRECOMPILED_QNN_ONNX, QNN_CONTEXT_BINARY, QNN_DLC, TFLITE
 
-PORTABLE_RUNTIMES = ("tflite", "qnn_dlc", "onnx")
-DEFAULT_RUNTIMES = ("onnx", "tflite", "qnn_context_binary")  # --backend qai-hub without --runtimes
-CHIPSET_RUNTIMES = ("qnn_context_binary", "precompiled_qnn_onnx")
+PORTABLE_RUNTIMES = (TFLITE, QNN_DLC, ONNX)
+DEFAULT_RUNTIMES = (ONNX, TFLITE, QNN_CONTEXT_BINARY)  # --backend qai-hub without --runtimes
+CHIPSET_RUNTIMES = (QNN_CONTEXT_BINARY, PRECOMPILED_QNN_ONNX)
 POLL_ENV = "REGISTRY_QAIHUB_POLL_SECONDS"  # how often a running job is polled (default 10 s)
 QUANT_DTYPES = {"w8a8": ("INT8", "INT8"), "w8a16": ("INT8", "INT16"), "w4a16": ("INT4", "INT16")}
 
@@ -218,8 +219,8 @@ class QaiHubBackend:
         plans = []
         for runtime in runtimes:
             if runtime in PORTABLE_RUNTIMES:
-                build = DeviceBuild(precision, runtime, "any")
-                plans.append(_Plan(runtime, "any", hub_devices[0], list(hub_devices), build))
+                build = DeviceBuild(precision, runtime, PORTABLE_TARGET)
+                plans.append(_Plan(runtime, PORTABLE_TARGET, hub_devices[0], list(hub_devices), build))
                 continue
             by_chipset: dict[str, list[Any]] = {}
             for device in hub_devices:

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ingest.backends.qaihub_jobs import job_link
+from registry.vocab import MEASURED_DEVICE
 
 MIB = 1024 * 1024
 
@@ -59,7 +60,7 @@ def benchmark_dict(
     latency = summary.get("estimated_inference_time")
     return {
         "device": device_name,
-        "provenance": "measured-device",
+        "provenance": MEASURED_DEVICE,
         "source": f"Qualcomm AI Hub profile (inference job {job_id})",
         "component": component,
         "latency_ms": latency / 1000.0 if isinstance(latency, (int, float)) and latency > 0 else None,
@@ -99,7 +100,7 @@ def evaluation_dict(
         "kind": "fidelity",
         "sample_count": len(samples),
         "higher_is_better": True,
-        "provenance": "measured-device",
+        "provenance": MEASURED_DEVICE,
         "source": f"Qualcomm AI Hub inference job {job_id} vs local FP32 (onnxruntime)",
         "device": device_name,
         "component": component,

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from registry.errors import InvalidInput
+from registry.vocab import ONNX, TFLITE
 
 Inputs = Mapping[str, np.ndarray]
 Outputs = dict[str, np.ndarray]
@@ -79,11 +80,11 @@ class Converter(Protocol):
 
 def converter(runtime: str) -> Converter:
     """The converter for ``runtime`` (its heavy imports happen when it is used, not here)."""
-    if runtime == "onnx":
+    if runtime == ONNX:
         from ingest.converters.onnx import OnnxConverter
 
         return OnnxConverter()
-    if runtime == "tflite":
+    if runtime == TFLITE:
         from ingest.converters.tflite import TfliteConverter
 
         return TfliteConverter()
@@ -93,4 +94,4 @@ def converter(runtime: str) -> Converter:
     )
 
 
-HOST_RUNTIMES = ("onnx", "tflite")
+HOST_RUNTIMES = (ONNX, TFLITE)

@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from ingest.converters import Inputs, Interface, Outputs
+from registry.vocab import ONNX
 
 
 class OnnxConverter:
-    runtime = "onnx"
+    runtime = ONNX
     extra = "ml"
     suffix = ".onnx"
     precisions: tuple[str, ...] = ("float", "fp16", "w8a8", "w8a16", "w4a16", "mixed")

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ingest.zoo.base import Inputs
-from ingest.zoo.decode import Runner, attention_mask
+from ingest.zoo.decode import Runner
 
 
 def greedy_reference(forward: Any, start: list[int], max_new: int, eos: int | None) -> list[int]:
@@ -66,27 +66,6 @@ def cache_names(layers: int, suffix: str) -> list[str]:
 
 def cross_names(layers: int) -> list[str]:
     return [f"cross_{kind}_{i}" for i in range(layers) for kind in ("key", "value")]
-
-
-def step_inputs(
-    tokens: list[int], filled: int, total: int, width: int, layers: int, heads: int, head_dim: int, seed: int
-) -> dict[str, np.ndarray]:
-    """A component call's inputs (ids, positions, mask, cache) with ``filled`` slots of seeded cache entries: the
-    example, calibration and evaluation inputs of a KV-cache component."""
-    rng = np.random.default_rng(seed)
-    past = total - width
-    ids = np.zeros((1, width), np.int64)
-    ids[0, : len(tokens)] = tokens[:width]
-    out: dict[str, np.ndarray] = {
-        "input_ids": ids,
-        "position_ids": np.minimum(filled + np.arange(width, dtype=np.int64), total - 1)[None],
-        "attention_mask": attention_mask(filled, past, width),
-    }
-    for name in cache_names(layers, "in"):
-        cache = np.zeros((1, heads, past, head_dim), np.float32)
-        cache[:, :, :filled] = rng.standard_normal((1, heads, filled, head_dim)).astype(np.float32)
-        out[name] = cache
-    return out
 
 
 def pick(samples: list[Any], n: int) -> list[Any]:

@@ -18,6 +18,7 @@ from registry.api.guard import RequestGuard, allowed_methods, error_response, ro
 from registry.embedded import EmbeddedCatalog
 from registry.errors import RegistryError
 from registry.settings import Settings, get_settings
+from registry.vocab import READ
 
 
 def _clean_leftovers(catalog: EmbeddedCatalog) -> None:
@@ -138,6 +139,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.add_middleware(RequestGuard, catalog=catalog, routes=routes)
     app.add_middleware(Observe, access_log=catalog.settings.access_log)  # /metrics and the access log
-    reads = [r for r in routes if route_scope(r) == "read"] if catalog.settings.public_read else []
+    reads = [r for r in routes if route_scope(r) == READ] if catalog.settings.public_read else []
     openapi.install(app, public_reads={(m.lower(), r.path_format) for r in reads for m in (r.methods or set())})
     return app

@@ -18,8 +18,8 @@ from registry.embedded import EmbeddedCatalog
 from registry.errors import Forbidden, Unauthorized
 from registry.models import ApiToken
 from registry.service.tokens import hash_token
+from registry.vocab import READ, has_scope
 
-SCOPE_RANK = {"read": 0, "publish": 1, "admin": 2}
 LAST_USED_EVERY_SECONDS = 60.0
 # A token seen valid is trusted for this long without asking the database again (so a revocation reaches a
 # running server within 2 s); unknown and revoked tokens are never cached.
@@ -88,14 +88,14 @@ def _touch(catalog: EmbeddedCatalog, token_id: int) -> None:
 
 def authorize(required: str, identity: Identity | None, public_read: bool) -> None:
     """Admit ``identity`` for an operation that needs ``required``, or raise Unauthorized / Forbidden."""
-    if required == "read" and identity is None and public_read:
+    if required == READ and identity is None and public_read:
         return
     if identity is None:
         raise Unauthorized(
             f"This needs a bearer token with the '{required}' scope.",
             hint="Send 'Authorization: Bearer <token>' (REGISTRY_TOKEN for the CLI).",
         )
-    if SCOPE_RANK[identity.scope] < SCOPE_RANK[required]:
+    if not has_scope(identity.scope, required):
         raise Forbidden(
             f"Your token has the '{identity.scope}' scope; this needs '{required}'.",
             hint=f"Create one with `registry token create --scope {required}`.",

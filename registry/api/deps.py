@@ -15,6 +15,7 @@ from registry.embedded import EmbeddedCatalog
 from registry.service.audit import Actor
 from registry.settings import Settings
 from registry.storage import BlobStore
+from registry.vocab import ADMIN, PUBLISH, READ
 
 _bearer = HTTPBearer(auto_error=False, description="A token from `registry token create`.")
 
@@ -83,21 +84,18 @@ async def get_identity(request: Request) -> Identity | None:
     return identity
 
 
-IdentityDep = Annotated[Identity | None, Depends(get_identity)]
-
-
 async def get_actor(request: Request) -> Actor:
     """Who makes this change, for the scope rules of the lifecycle and the audit log."""
     identity: Identity | None = request.scope.get("state", {}).get("identity")
     client = request.client.host if request.client else None
     if identity is None:
-        return Actor(scope="read", client=client)
+        return Actor(scope=READ, client=client)
     return Actor(scope=identity.scope, token_id=identity.token_id, token_name=identity.name, client=client)
 
 
 ActorDep = Annotated[Actor, Depends(get_actor)]
 
 
-ReadAccess = Depends(require_scope("read"))
-PublishAccess = Depends(require_scope("publish"))
-AdminAccess = Depends(require_scope("admin"))
+ReadAccess = Depends(require_scope(READ))
+PublishAccess = Depends(require_scope(PUBLISH))
+AdminAccess = Depends(require_scope(ADMIN))

@@ -39,7 +39,6 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {s: {"description": words[s], **_ERROR} for s in statuses}
 
 
-READ_ERRORS = errors(401, 403, 404, 422)
 WRITE_ERRORS = errors(400, 401, 403, 404, 408, 409, 413, 422)
 
 DeviceName = Annotated[str, Path(max_length=MAX_DEVICE, pattern=DEVICE_PATTERN, description="Any device name.")]

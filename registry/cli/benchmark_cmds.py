@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from registry.cli.output import info, print_json, print_table
+from registry.vocab import ESTIMATED
 
 if TYPE_CHECKING:
     from registry.entities import ModelDetail
@@ -69,7 +70,7 @@ def print_anchoring(detail: ModelDetail) -> None:
     """For ``registry show``: per build, how many estimates are anchored and on what; self-reported figures."""
     rows, reported = [], []
     for build in detail.builds:
-        estimates = [x for x in build.benchmarks if x.provenance == "estimated"]
+        estimates = [x for x in build.benchmarks if x.provenance == ESTIMATED]
         anchored = [x for x in estimates if x.anchored_on]
         reported += [x for x in build.benchmarks if x.reported_by]
         if anchored:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from registry.cli.output import human_size, info, print_json, print_table
+from registry.vocab import MEASURED_HOST
 
 if TYPE_CHECKING:
     from registry.client.sdk import Client
@@ -97,7 +98,7 @@ def show(ref: str = typer.Argument(..., metavar="MODEL[@VERSION]"), json_out: bo
 
         rows = []
         for b in detail.builds:
-            host = next((x for x in b.benchmarks if x.provenance == "measured-host"), None)
+            host = next((x for x in b.benchmarks if x.provenance == MEASURED_HOST), None)
             acc = next((e for e in b.evaluations if e.kind == "accuracy" and e.component is None), None)
             fid = next((e for e in b.evaluations if e.kind == "fidelity" and e.metric == "cosine"), None)
             latency = f"{host.latency_ms:.3g} ms host" if host and host.latency_ms is not None else "-"

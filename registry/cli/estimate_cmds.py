@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from registry.cli.output import print_json, print_table
+from registry.vocab import ONNX
 
 
 def register(app: typer.Typer) -> None:
@@ -47,7 +48,7 @@ def estimate(
     precision: str | None = typer.Option(
         None, "--precision", help="float, fp16, w8a8, w8a16, w4a16 or mixed (default: read from the graph)."
     ),
-    runtime: str = typer.Option("onnx", "--runtime", help="onnx, tflite, qnn_dlc, qnn_context_binary, ..."),
+    runtime: str = typer.Option(ONNX, "--runtime", help="onnx, tflite, qnn_dlc, qnn_context_binary, ..."),
     json_out: bool = typer.Option(False, "--json"),
     anchor: list[str] = typer.Option(
         [],

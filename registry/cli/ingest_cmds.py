@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import typer
 
 from registry.cli.output import info, print_json
+from registry.vocab import ONNX, TFLITE
 
 if TYPE_CHECKING:
     from ingest.pipeline import IngestReport, Prepared
@@ -110,12 +111,12 @@ def ingest(
     backend = backend.strip().lower()
     host_runtimes, device_runtimes = _runtimes(runtimes, backend, bool(devices), json_out)
     if onnx is not None:
-        if "tflite" in (runtimes or ""):
+        if TFLITE in (runtimes or ""):
             raise InvalidInput(
                 "--onnx models are built as onnx only: TFLite builds are converted from the torch module.",
                 hint="Give --torch CHECKPOINT (or a recipe) for tflite builds.",
             )
-        host_runtimes = ("onnx",)
+        host_runtimes = (ONNX,)
     opts = IngestOptions(
         version=version,
         profile_runs=profile_runs,
@@ -237,7 +238,7 @@ def _runtimes(
                 "--backend qai-hub needs --devices: AI Hub compiles and profiles for real devices.",
                 hint='e.g. --devices sd8g3,"Samsung Galaxy S25"',
             )
-        return ("onnx",), asked
+        return (ONNX,), asked
     others = [r for r in asked if r not in HOST_RUNTIMES]
     if others:
         raise InvalidInput(
@@ -245,7 +246,7 @@ def _runtimes(
             hint="Use --backend qai-hub for qnn_dlc, qnn_context_binary or precompiled_qnn_onnx builds.",
         )
     has_tflite = importlib.util.find_spec("litert_torch") is not None
-    if "tflite" in asked and not has_tflite:
+    if TFLITE in asked and not has_tflite:
         raise MissingExtra(
             "tflite builds need litert-torch.", hint="pip install 'edge-model-registry[tflite]' (make setup does)."
         )
@@ -253,7 +254,7 @@ def _runtimes(
         return tuple(r for r in HOST_RUNTIMES if r in asked), ()
     if not has_tflite and not quiet:
         info("note: building onnx only; install the tflite extra for LiteRT builds too")
-    return (("onnx", "tflite") if has_tflite else ("onnx",)), ()
+    return ((ONNX, TFLITE) if has_tflite else (ONNX,)), ()
 
 
 def _devices(text: str | None) -> tuple[str, ...]:
@@ -296,7 +297,7 @@ def _byo(
     precisions = wanted or ("float", "fp16", "w8a8")
     card = {"name": name, "task": task, "domain": domain, "license": license, "weights": weights}
     run = {"executor": pool, "progress": progress, "log": log, "display": display}
-    display.plan({slug: _planned(precisions, opts.host_runtimes if torch_ckpt is not None else ("onnx",))})
+    display.plan({slug: _planned(precisions, opts.host_runtimes if torch_ckpt is not None else (ONNX,))})
     if onnx is not None:
         return ingest_onnx(onnx, slug, card, input_shape, byo_flags, precisions, root, catalog, opts, run)
     assert torch_ckpt is not None
@@ -307,7 +308,7 @@ def _planned(precisions: tuple[str, ...], runtimes: tuple[str, ...]) -> int:
     """How many builds a model gets: every precision in onnx, those the other runtimes make in theirs."""
     from ingest.converters import converter
 
-    return sum(1 for r in runtimes for p in precisions if r == "onnx" or p in converter(r).precisions)
+    return sum(1 for r in runtimes for p in precisions if r == ONNX or p in converter(r).precisions)
 
 
 def _recipes(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from registry.cli.output import info, print_json, print_table
+from registry.vocab import READ
 
 token_app = typer.Typer(
     help="API tokens for writes over HTTP (and reads when REGISTRY_PUBLIC_READ=false).", no_args_is_help=True
@@ -79,7 +80,7 @@ def _metrics_dir() -> None:
 
 @token_app.command("create")
 def create(
-    scope: str = typer.Option("read", help="read, publish or admin."),
+    scope: str = typer.Option(READ, help="read, publish or admin."),
     name: str = typer.Option("", help="A label to recognise it by."),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:

@@ -18,10 +18,16 @@ from typing import Any
 
 from registry.client.cache import Cache
 from registry.errors import RegistryError
-from registry.vocab import PORTABLE_TARGET, SemVer, normalize_name, normalize_precision, normalize_runtime
-
-CHIPSET_RUNTIME_PREFERENCE = ("qnn_context_binary", "precompiled_qnn_onnx")
-PORTABLE_RUNTIME_PREFERENCE = ("onnx", "tflite", "qnn_dlc")
+from registry.vocab import (
+    ACTIVE,
+    CHIPSET_RUNTIME_PREFERENCE,
+    PORTABLE_RUNTIME_PREFERENCE,
+    PORTABLE_TARGET,
+    SemVer,
+    normalize_name,
+    normalize_precision,
+    normalize_runtime,
+)
 
 
 def remember_name(cache: Cache, requested: str, slug: str) -> None:
@@ -136,7 +142,7 @@ def _is_release(data: dict[str, Any]) -> bool:
         prerelease = bool(SemVer.parse(str(data.get("version"))).prerelease)
     except RegistryError:
         return False
-    return data.get("version_status", "active") == "active" and not prerelease
+    return data.get("version_status", ACTIVE) == ACTIVE and not prerelease
 
 
 def _for_request(data: dict[str, Any], device: str, requested_model: str) -> dict[str, Any]:

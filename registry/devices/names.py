@@ -23,8 +23,6 @@ from dataclasses import dataclass, field
 from registry.devices.specs import DeviceSpec
 from registry.vocab import normalize_name
 
-KINDS = ("slug", "chipset", "soc", "marketing", "device")
-
 _MOBILE_SUFFIX = re.compile(r"\s+mobile(\s+platform)?$", re.IGNORECASE)
 _PROXY_SUFFIX = re.compile(r"\s*\(proxy\)$", re.IGNORECASE)
 _QUALCOMM_PREFIX = re.compile(r"^qualcomm\s+", re.IGNORECASE)

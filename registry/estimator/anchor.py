@@ -22,13 +22,15 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from registry.vocab import MEASURED_DEVICE, PUBLISHED
+
 LEVELS = ("same", "runtime", "any")
 LEVEL_TEXT = {
     "same": "same precision and runtime",
     "runtime": "same runtime, another precision",
     "any": "another runtime",
 }
-ANCHOR_PROVENANCES = ("measured-device", "published")
+ANCHOR_PROVENANCES = (MEASURED_DEVICE, PUBLISHED)
 PROXY_SUFFIX = "-proxy"
 
 
@@ -233,7 +235,7 @@ def anchors_from_options(options: Sequence[str], precision: str, runtime: str) -
                 runtime=runtime,
                 component=None,
                 latency_ms=latency,
-                provenance="measured-device",
+                provenance=MEASURED_DEVICE,
                 source=f"your measurement ({device}={latency:g} ms)",
             )
         )

@@ -32,6 +32,7 @@ from registry.estimator.model import (
     precision_class,
     terms,
 )
+from registry.vocab import ONNX, PRECOMPILED_QNN_ONNX, QNN_CONTEXT_BINARY, QNN_DLC, TFLITE
 
 ESTIMATOR_VERSION = "0.3.0"
 DATA_DIR = Path(__file__).parent / "data"
@@ -49,7 +50,8 @@ def _default_perf() -> Path:
 
 
 SOURCE_RELEASE = "quic/ai-hub-models v0.46.1 (2026-02-12)"
-RUNTIMES = ("tflite", "qnn_dlc", "qnn_context_binary", "onnx", "precompiled_qnn_onnx")
+# The order of the fitted runtime offsets (params.json): not the vocabulary's order.
+RUNTIMES = (TFLITE, QNN_DLC, QNN_CONTEXT_BINARY, ONNX, PRECOMPILED_QNN_ONNX)
 # Ridge penalties, in rows' worth of evidence: betas shared by all precision classes, each class's deviation from
 # them (strongly shrunk: ~60 model/class points cannot support a free beta per class), device and runtime offsets.
 _BETA_PENALTY, _BETA_PC_PENALTY, _DEVICE_PC_PENALTY, _RUNTIME_PENALTY = 10.0, 1000.0, 20.0, 5.0

@@ -16,6 +16,7 @@ from typing import Any
 
 from registry.errors import InvalidInput
 from registry.estimator.model import device_share, features, log_latency, precision_class
+from registry.vocab import ESTIMATED, ONNX, PRECOMPILED_QNN_ONNX, TFLITE
 
 # ONNX ops the Qualcomm QNN HTP (NPU) backend runs, from the onnxruntime QNN execution provider's documented
 # op-support list (docs/execution-providers/QNN-ExecutionProvider.md, "Supported ONNX operators"); a documented
@@ -183,7 +184,7 @@ def compute_units(summary: Mapping[str, Any], runtime: str, pclass: str, chipset
     kind = "transformer" if has_transformer_ops(summary) else "other"
     seen = params.get("cpu_fallback", {}).get(chipset or "", {}).get(runtime, {}).get(pclass, {})
     cpu_share = seen.get(kind)
-    if runtime == "tflite" or runtime.startswith("qnn") or runtime == "precompiled_qnn_onnx":
+    if runtime in (TFLITE, PRECOMPILED_QNN_ONNX) or runtime.startswith("qnn"):
         primary = "NPU"
     else:
         primary = "NPU" if fallback_nodes / total < 0.5 else "CPU"
@@ -211,7 +212,7 @@ def peak_memory_mb(
     x = features(summary)
     weights_mb = x["params"] * 100 * WEIGHT_BYTES[pclass]
     act_mb = float(summary.get("peak_activation_bytes", 0)) / 1e6
-    intercept = float(mem["intercept"].get(runtime, mem["intercept"]["onnx"]))
+    intercept = float(mem["intercept"].get(runtime, mem["intercept"][ONNX]))
     intercept += float(mem.get("device", {}).get(chipset or "", 0.0))
     return math.exp(
         intercept
@@ -220,7 +221,7 @@ def peak_memory_mb(
     )
 
 
-def estimate_summary(summary: Mapping[str, Any], device: str, precision: str, runtime: str = "onnx") -> dict[str, Any]:
+def estimate_summary(summary: Mapping[str, Any], device: str, precision: str, runtime: str = ONNX) -> dict[str, Any]:
     """The estimate for one graph cost summary on one device (any name the device catalog resolves)."""
     from registry.devices import resolve_device_spec
 
@@ -249,16 +250,16 @@ def _estimate(summary: Mapping[str, Any], spec: Any, precision: str, runtime: st
         "error_pct": error_pct,
         "memory_error_pct": params["memory_error_pct"],
         "calibrated": calibrated,
-        "provenance": "estimated",
+        "provenance": ESTIMATED,
     }
 
 
-def estimate_graph(cost: Any, device: str, precision: str, runtime: str = "onnx") -> dict[str, Any]:
+def estimate_graph(cost: Any, device: str, precision: str, runtime: str = ONNX) -> dict[str, Any]:
     """``estimate_summary`` for a ``GraphCost``."""
     return estimate_summary(cost.summary(), device, precision, runtime)
 
 
-def estimate_all_devices(cost: Any, precision: str, runtime: str = "onnx") -> list[dict[str, Any]]:
+def estimate_all_devices(cost: Any, precision: str, runtime: str = ONNX) -> list[dict[str, Any]]:
     """One estimate per catalog device, in catalog order."""
     from registry.devices import load_device_specs
 
@@ -270,7 +271,7 @@ def estimate_benchmarks(
     files: Mapping[str | None, Path],
     precision: str,
     devices: Sequence[str] | None = None,
-    runtime: str = "onnx",
+    runtime: str = ONNX,
 ) -> list[dict[str, Any]]:
     """Benchmark entries (the publish manifest's ``BenchmarkEntry`` shape) for every (component, device): each
     graph is analysed once, then every device is arithmetic. ``devices`` None means every catalog device."""
@@ -284,7 +285,7 @@ def benchmarks_from_summaries(
     summaries: Mapping[str | None, Mapping[str, Any]],
     precision: str,
     devices: Sequence[str] | None = None,
-    runtime: str = "onnx",
+    runtime: str = ONNX,
 ) -> list[dict[str, Any]]:
     """``estimate_benchmarks`` from graph cost summaries (``GraphCost.summary()``) already computed, e.g. cached by
     the ingest pipeline for a build it has analysed before."""
@@ -299,7 +300,7 @@ def benchmarks_from_summaries(
             out.append(
                 {
                     "device": spec.chipset,
-                    "provenance": "estimated",
+                    "provenance": ESTIMATED,
                     "source": f"estimator {version}",
                     "component": component,
                     "latency_ms": est["latency_ms"],

@@ -9,6 +9,7 @@ from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, T
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.models.base import Base, utcnow
+from registry.vocab import ACTIVE
 
 
 class Model(Base):
@@ -59,7 +60,7 @@ class Version(Base):
     minor: Mapped[int]
     patch: Mapped[int]
     prerelease: Mapped[str] = mapped_column(String(64), default="")
-    status: Mapped[str] = mapped_column(String(16), default="active")
+    status: Mapped[str] = mapped_column(String(16), default=ACTIVE)
     status_reason: Mapped[str | None] = mapped_column(Text)
     # sha256 over the sorted (precision, runtime, target, path, sha256, size) of every file: the identity
     # of the version's bytes. Publishing the same digest again is a no-op; a different one is refused.

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from registry.estimator.anchor import ANCHOR_PROVENANCES, Anchor, Anchoring, anchor_estimate
 from registry.models import Benchmark, Build, Version
+from registry.vocab import ESTIMATED
 
 
 def current(query: Any) -> Any:
@@ -96,7 +97,7 @@ def _anchored_row(row: Benchmark, anchoring: Anchoring, estimator_version: str) 
         precision=row.precision,
         runtime=row.runtime,
         component=row.component,
-        provenance="estimated",
+        provenance=ESTIMATED,
         source=anchoring.source(estimator_version),
         latency_ms=anchoring.latency_ms,
         latency_p90_ms=None,
@@ -119,7 +120,7 @@ def reanchor_version(session: Session, version: Version) -> int:
     estimates = session.scalars(
         current(select(Benchmark))
         .join(Build, Build.id == Benchmark.build_id)
-        .where(Build.version_id == version.id, Benchmark.provenance == "estimated")
+        .where(Build.version_id == version.id, Benchmark.provenance == ESTIMATED)
         .order_by(Benchmark.id)
     ).all()
     est_version = estimator_version()

@@ -15,20 +15,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry.models import AuditEvent
+from registry.vocab import ADMIN
 
 
 @dataclass(frozen=True)
 class Actor:
     """Who makes a change: a token's scope, id and name and the client's address; or the local operator."""
 
-    scope: str = "admin"
+    scope: str = ADMIN
     token_id: int | None = None
     token_name: str | None = None
     client: str | None = None
 
 
 # Whoever opens the catalog database directly (the CLI and SDK without a URL) can already change anything.
-LOCAL_ACTOR = Actor(scope="admin", token_name="local", client="local")
+LOCAL_ACTOR = Actor(scope=ADMIN, token_name="local", client="local")
 
 
 class AuditEventInfo(BaseModel):

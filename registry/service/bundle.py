@@ -43,7 +43,7 @@ from registry.service.manifest import BenchmarkEntry, EvaluationEntry, Manifest
 from registry.service.publish import publish_uploaded
 from registry.service.signing import envelopes_of, store_envelope
 from registry.storage import BlobStore
-from registry.vocab import PORTABLE_TARGET, normalize_precision
+from registry.vocab import DEPRECATED, PORTABLE_TARGET, YANKED, normalize_precision
 
 FORMAT = "edge-model-registry-bundle"
 FORMAT_VERSION = 1
@@ -318,8 +318,8 @@ def import_versions(
         session.flush()  # the sessions do not autoflush: the rows must be visible to the reads below
         ref = f"{result.model}@{result.version}"
         (report.versions_created if result.created else report.versions_present).append(ref)
-        if result.created and v.get("status") in ("deprecated", "yanked"):
-            action = "deprecate" if v["status"] == "deprecated" else "yank"
+        if result.created and v.get("status") in (DEPRECATED, YANKED):
+            action = "deprecate" if v["status"] == DEPRECATED else "yank"
             getattr(lifecycle, action)(session, result.model, result.version, v.get("status_reason"))
         detail = show_model(session, result.model, result.version)
         for envelope in envelopes(v):

@@ -24,7 +24,7 @@ from registry.service.convert import (
     semver_of,
     version_info,
 )
-from registry.vocab import PORTABLE_TARGET, SLUG_RE, ModelFilter, normalize_precision, normalize_runtime
+from registry.vocab import PORTABLE_TARGET, SLUG_RE, YANKED, ModelFilter, normalize_precision, normalize_runtime
 
 
 def search_models(session: Session, flt: ModelFilter | None = None) -> list[ModelInfo]:
@@ -86,7 +86,7 @@ def _filtered(session: Session, flt: ModelFilter) -> Select[Model]:
             )
         )
     if flt.device or flt.precision or flt.runtime or flt.max_latency_ms is not None or flt.min_accuracy is not None:
-        builds = select(Version.model_id).join(Build, Build.version_id == Version.id).where(Version.status != "yanked")
+        builds = select(Version.model_id).join(Build, Build.version_id == Version.id).where(Version.status != YANKED)
         chipset = resolve_device(session, flt.device).chipset if flt.device else None
         if chipset:
             builds = builds.where(Build.target.in_((chipset, PORTABLE_TARGET)))
@@ -173,10 +173,6 @@ def _model_summaries(session: Session, models: list[Model]) -> list[ModelInfo]:
         latest = lookup.latest_version(ordered)
         summaries.append(model_info(model, latest.version if latest else None, aliases[model.id], names[model.id]))
     return summaries
-
-
-def get_model_info(session: Session, slug: str) -> ModelInfo:
-    return _model_summary(session, lookup.get_model(session, slug))
 
 
 def show_model(session: Session, slug: str, version: str | None = None) -> ModelDetail:

@@ -25,6 +25,7 @@ from registry.errors import NotFound, VersionNotFound
 from registry.service import lookup
 from registry.service.catalog import show_model
 from registry.service.digests import find_by_digest, is_digest_ref
+from registry.vocab import YANKED
 
 MAIN = "main"
 _COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
@@ -104,7 +105,7 @@ def _pick(session: Session, model: Any, rev: str) -> str:
     aliases = lookup.aliases_by_version(session, model)
     for v in versions:
         if rev.lower() in aliases.get(v.id, []):
-            if v.status == "yanked":
+            if v.status == YANKED:
                 raise VersionNotFound(f"Alias '{rev}' of {model.slug} points at {v.version}, which is yanked.")
             return v.version
     return lookup.get_version(session, model, rev.removeprefix("v")).version

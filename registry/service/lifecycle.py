@@ -28,17 +28,16 @@ from registry.service.audit import LOCAL_ACTOR, Actor
 from registry.service.convert import version_info
 from registry.service.locks import lock_model
 from registry.validation import MAX_REASON
-from registry.vocab import check_alias
+from registry.vocab import ACTIVE, ADMIN, DEPRECATED, PUBLISH, YANKED, check_alias, has_scope
 
-SCOPE_RANK: Final = {"read": 0, "publish": 1, "admin": 2}
 TRANSITIONS: Final[dict[tuple[str, str], str]] = {
-    ("active", "deprecated"): "publish",
-    ("deprecated", "active"): "publish",
-    ("active", "yanked"): "admin",
-    ("deprecated", "yanked"): "admin",
-    ("yanked", "active"): "admin",
+    (ACTIVE, DEPRECATED): PUBLISH,
+    (DEPRECATED, ACTIVE): PUBLISH,
+    (ACTIVE, YANKED): ADMIN,
+    (DEPRECATED, YANKED): ADMIN,
+    (YANKED, ACTIVE): ADMIN,
 }
-ACTIONS: Final = {"deprecate": "deprecated", "yank": "yanked", "restore": "active"}
+ACTIONS: Final = {"deprecate": DEPRECATED, "yank": YANKED, "restore": ACTIVE}
 
 
 def set_alias(session: Session, model: str, alias: str, version: str, actor: Actor = LOCAL_ACTOR) -> VersionInfo:
@@ -47,7 +46,7 @@ def set_alias(session: Session, model: str, alias: str, version: str, actor: Act
     model_row = lookup.get_model(session, model)
     lock_model(session, model_row.slug)
     version_row = lookup.get_version(session, model_row, version)
-    if version_row.status == "yanked":
+    if version_row.status == YANKED:
         raise Conflict(
             f"{model_row.slug}@{version_row.version} is yanked; an alias cannot point at it.",
             hint="Choose an active version.",
@@ -120,12 +119,12 @@ def change_status(
             f"{ref} is {current}; it cannot be made {target} directly.",
             hint=f"An admin can bring it back with `registry restore {ref} --reason ...` first.",
         )
-    if SCOPE_RANK.get(actor.scope, -1) < SCOPE_RANK[needed]:
+    if not has_scope(actor.scope, needed):
         raise Forbidden(
             f"Making {ref} {target} (it is {current}) needs the '{needed}' scope; your token has '{actor.scope}'.",
             hint=f"Ask someone with a '{needed}' token.",
         )
-    if current == "yanked" and not (reason and reason.strip()):
+    if current == YANKED and not (reason and reason.strip()):
         raise InvalidInput(f"Restoring the yanked {ref} needs a reason.", hint="Pass --reason (CLI) or reason=.")
     before = {"status": current, "status_reason": version_row.status_reason}
     version_row.status = target

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from registry.errors import ModelNotFound, VersionNotFound
 from registry.models import Alias, Model, ModelName, Version
 from registry.service.convert import semver_of
-from registry.vocab import SemVer
+from registry.vocab import ACTIVE, SemVer
 
 
 def get_model(session: Session, slug: str) -> Model:
@@ -47,13 +47,13 @@ def versions_of(session: Session, model: Model) -> list[Version]:
 
 def latest_version(versions: list[Version]) -> Version | None:
     """The highest active release (no prerelease, not deprecated, not yanked). ``versions`` sorted desc."""
-    return next((v for v in versions if v.status == "active" and not v.prerelease), None)
+    return next((v for v in versions if v.status == ACTIVE and not v.prerelease), None)
 
 
 def describe_versions(versions: list[Version]) -> str:
     if not versions:
         return "It has no versions yet."
-    shown = [f"{v.version}" + ("" if v.status == "active" else f" ({v.status})") for v in versions[:10]]
+    shown = [f"{v.version}" + ("" if v.status == ACTIVE else f" ({v.status})") for v in versions[:10]]
     return "Versions: " + ", ".join(shown) + (" ..." if len(versions) > 10 else "")
 
 

@@ -19,6 +19,9 @@ from registry.errors import InvalidManifest, UnsafePath
 from registry.paths import safe_relative_path
 from registry.vocab import (
     CHIPSET_SPECIFIC_RUNTIMES,
+    ESTIMATED,
+    MEASURED_DEVICE,
+    MEASURED_HOST,
     PORTABLE_TARGET,
     SemVer,
     check_slug,
@@ -97,9 +100,9 @@ class BenchmarkEntry(Strict):
 
     @model_validator(mode="after")
     def _provenance_rules(self) -> BenchmarkEntry:
-        if self.provenance == "estimated" and self.error_pct is None:
+        if self.provenance == ESTIMATED and self.error_pct is None:
             raise ValueError("an estimated benchmark needs error_pct (the estimator's validated error)")
-        if self.provenance in ("measured-device", "estimated") and self.device is None:
+        if self.provenance in (MEASURED_DEVICE, ESTIMATED) and self.device is None:
             raise ValueError(f"a {self.provenance} benchmark needs a device")
         return self
 
@@ -114,7 +117,7 @@ class EvaluationEntry(Strict):
     higher_is_better: bool = True
     # The value's scale; left out, it is read from the metric's name and value (registry.vocab.evaluation_unit).
     unit: Literal["fraction", "percent", "cosine", "dB", "score"] | None = None
-    provenance: Provenance = "measured-host"
+    provenance: Provenance = MEASURED_HOST
     source: str = Field(min_length=1, max_length=V.MAX_SOURCE)
     device: str | None = Field(default=None, max_length=V.MAX_DEVICE)
     component: str | None = Field(default=None, max_length=V.MAX_COMPONENT)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -21,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from registry.errors import InvalidInput
 from registry.models import Benchmark, Device, Evaluation, Model
-from registry.vocab import evaluation_unit
+from registry.vocab import PUBLISHED, evaluation_unit
 
 SOURCE_RELEASE = "quic/ai-hub-models v0.46.1"
 _PERF_COLUMNS = {"model_id", "component", "precision", "runtime", "chipset", "inference_time_ms", "job_id"}
@@ -87,10 +86,10 @@ def import_published(session: Session, perf_csv: Path, numerics_csv: Path | None
     seen_b = {
         (src, chip)
         for src, chip in session.execute(
-            select(Benchmark.source, Benchmark.device_chipset).where(Benchmark.provenance == "published")
+            select(Benchmark.source, Benchmark.device_chipset).where(Benchmark.provenance == PUBLISHED)
         )
     }
-    seen_e = set(session.scalars(select(Evaluation.source).where(Evaluation.provenance == "published")))
+    seen_e = set(session.scalars(select(Evaluation.source).where(Evaluation.provenance == PUBLISHED)))
     report = ImportReport()
     for row in perf:
         entry = mapping.get((row["model_id"], row["component"]))
@@ -161,7 +160,7 @@ def _benchmark(model: Model, entry: MapEntry, row: dict[str, str], source: str) 
         precision=registry_precision(row["precision"]),
         runtime=row["runtime"],
         component=entry.zoo_component,
-        provenance="published",
+        provenance=PUBLISHED,
         source=source,
         latency_ms=_float(row["inference_time_ms"]),
         peak_memory_mb=_float(row.get("peak_memory_max_mb", "")),
@@ -210,7 +209,7 @@ def _evaluation(model: Model, row: dict[str, str], source: str) -> Evaluation:
         precision=registry_precision(row["precision"]),
         runtime=row.get("runtime") or "",
         component=None,
-        provenance="published",
+        provenance=PUBLISHED,
         source=source,
         dataset=row["dataset_name"],
         metric=row["metric_name"],
@@ -229,7 +228,3 @@ def _evaluation(model: Model, row: dict[str, str], source: str) -> Evaluation:
             "aihub_precision": row["precision"],
         },
     )
-
-
-def mapped_models(entries: Iterable[MapEntry] | None = None) -> list[str]:
-    return sorted({e.zoo_slug for e in (entries if entries is not None else load_published_map())})

@@ -16,7 +16,7 @@ from registry.service import audit, lookup
 from registry.service.anchoring import current, reanchor_version
 from registry.service.audit import LOCAL_ACTOR, Actor
 from registry.service.convert import benchmark_info
-from registry.vocab import PORTABLE_TARGET, normalize_precision, normalize_runtime
+from registry.vocab import ESTIMATED, MEASURED_DEVICE, PORTABLE_TARGET, normalize_precision, normalize_runtime
 
 # A reported latency this many times the estimate (or this many times smaller) is refused unless forced.
 ABSURD_FACTOR = 100.0
@@ -63,7 +63,7 @@ def _estimate_ms(
     rows = session.scalars(
         current(select(Benchmark))
         .join(Build, Build.id == Benchmark.build_id)
-        .where(Build.version_id == version.id, Benchmark.provenance == "estimated", Benchmark.component == comp)
+        .where(Build.version_id == version.id, Benchmark.provenance == ESTIMATED, Benchmark.component == comp)
         .order_by(Benchmark.id)
     ).all()
     ranked = sorted((r for r in rows if (r.details or {}).get("features")), key=lambda r: r.precision != precision)
@@ -107,7 +107,7 @@ def add_reported_benchmark(
         precision=precision,
         runtime=runtime,
         component=report.component,
-        provenance="measured-device",
+        provenance=MEASURED_DEVICE,
         source=report.source.strip(),
         latency_ms=report.latency_ms,
         peak_memory_mb=report.memory_mb,

@@ -17,13 +17,22 @@ from registry.models import Alias, Build, BuildFile, Device, DeviceName, Model, 
 from registry.service import lookup
 from registry.service.convert import build_info
 from registry.service.digests import build_digest, find_by_digest, is_digest_ref
-from registry.vocab import PORTABLE_TARGET, SemVer, normalize_name, normalize_precision, normalize_runtime
+from registry.vocab import (
+    ACTIVE,
+    CHIPSET_RUNTIME_PREFERENCE,
+    DEPRECATED,
+    PORTABLE_RUNTIME_PREFERENCE,
+    PORTABLE_TARGET,
+    YANKED,
+    SemVer,
+    normalize_name,
+    normalize_precision,
+    normalize_runtime,
+)
 
 T = TypeVar("T")
 
 # Among portable builds of the same precision, the one a caller gets when they name no runtime.
-PORTABLE_RUNTIME_PREFERENCE = ("onnx", "tflite", "qnn_dlc")
-CHIPSET_RUNTIME_PREFERENCE = ("qnn_context_binary", "precompiled_qnn_onnx")
 
 
 def resolve(
@@ -105,13 +114,13 @@ def _pick_version(session: Session, model: Model, version: str | None, alias: st
     if version:
         row = lookup.get_version(session, model, version)
         warnings = []
-        if row.status == "yanked":
+        if row.status == YANKED:
             warnings.append(
                 f"{model.slug}@{row.version} is yanked"
                 + (f" ({row.status_reason})" if row.status_reason else "")
                 + ": you get it only because you pinned it exactly. Move to a newer version."
             )
-        elif row.status == "deprecated":
+        elif row.status == DEPRECATED:
             warnings.append(
                 f"{model.slug}@{row.version} is deprecated" + (f": {row.status_reason}" if row.status_reason else ".")
             )
@@ -119,12 +128,12 @@ def _pick_version(session: Session, model: Model, version: str | None, alias: st
     if alias and alias != "latest":
         alias_row = lookup.get_alias(session, model, alias)
         row = session.get_one(Version, alias_row.version_id)
-        if row.status == "yanked":
+        if row.status == YANKED:
             raise VersionNotFound(
                 f"Alias '{alias}' of {model.slug} points at {row.version}, which is yanked.",
                 hint=f"Pin it exactly with --version {row.version} if you must, or move the alias.",
             )
-        warnings = [f"{model.slug}@{row.version} is deprecated."] if row.status == "deprecated" else []
+        warnings = [f"{model.slug}@{row.version} is deprecated."] if row.status == DEPRECATED else []
         return row, warnings
     versions = lookup.versions_of(session, model)
     latest = lookup.latest_version(versions)
@@ -244,19 +253,19 @@ def resolve_fast(
         return slow()
     first = rows[0]
     status, reason = first.version_status, first.status_reason
-    if mode == "alias" and status == "yanked":
+    if mode == "alias" and status == YANKED:
         return slow()  # an error that names the yanked version
     warnings: list[str] = []
     if mode == "version":
-        if status == "yanked":
+        if status == YANKED:
             warnings.append(
                 f"{first.model_slug}@{first.version} is yanked"
                 + (f" ({reason})" if reason else "")
                 + ": you get it only because you pinned it exactly. Move to a newer version."
             )
-        elif status == "deprecated":
+        elif status == DEPRECATED:
             warnings.append(f"{first.model_slug}@{first.version} is deprecated" + (f": {reason}" if reason else "."))
-    elif mode == "alias" and status == "deprecated":
+    elif mode == "alias" and status == DEPRECATED:
         warnings.append(f"{first.model_slug}@{first.version} is deprecated.")
     label = f"{first.model_slug}@{first.version}"
     builds = list({r.build_id: r for r in rows}.values())
@@ -367,7 +376,7 @@ def _fast_statement(mode: str, with_runtime: bool) -> Select[*tuple[Any, ...]]:
         )
     latest = (
         select(Version.id)
-        .where(Version.model_id == Model.id, Version.status == "active", Version.prerelease == "")
+        .where(Version.model_id == Model.id, Version.status == ACTIVE, Version.prerelease == "")
         .order_by(Version.major.desc(), Version.minor.desc(), Version.patch.desc())
         .limit(1)
         .correlate(Model)

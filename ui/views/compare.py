@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from registry.entities import BenchmarkInfo, DeviceInfo, ModelDetail
+from registry.vocab import ESTIMATED, MEASURED_DEVICE, MEASURED_HOST
 from ui import api, nav
 from ui.figures import (
     best_build,
@@ -134,7 +135,7 @@ def _heatmap(details: list[ModelDetail], dev: DeviceInfo) -> None:
     for d in details:
         for column, x in fastest_per_device(d.builds).items():
             assert x.latency_ms is not None
-            text = ("~" if x.provenance == "estimated" else "") + fmt_ms(x.latency_ms)
+            text = ("~" if x.provenance == ESTIMATED else "") + fmt_ms(x.latency_ms)
             cells.append(
                 {
                     "model": d.model.slug,
@@ -239,6 +240,6 @@ def _precisions(details: list[ModelDetail], dev: DeviceInfo) -> None:
 
 
 def _short(bench: BenchmarkInfo) -> str:
-    if bench.provenance == "estimated":
+    if bench.provenance == ESTIMATED:
         return f"est ±{bench.error_pct:g}%" if bench.error_pct is not None else "est"
-    return {"measured-device": "device", "measured-host": "host"}.get(bench.provenance, bench.provenance)
+    return {MEASURED_DEVICE: "device", MEASURED_HOST: "host"}.get(bench.provenance, bench.provenance)

@@ -9,6 +9,7 @@ from typing import Any
 import streamlit as st
 
 from registry.entities import BenchmarkInfo, BuildInfo, DeviceInfo, ModelDetail
+from registry.vocab import ACTIVE, ESTIMATED, PORTABLE_TARGET
 from ui import api, nav
 from ui.figures import (
     WEIGHTS_TEXT,
@@ -52,7 +53,7 @@ def render() -> None:
         labels = {
             v.version: v.version
             + (f" ({', '.join(v.aliases)})" if v.aliases else "")
-            + (f" — {v.status}" if v.status != "active" else "")
+            + (f" — {v.status}" if v.status != ACTIVE else "")
             for v in latest.versions
         }
         c1, c2 = st.columns(2)
@@ -143,7 +144,7 @@ def _device_pivot(detail: ModelDetail, dev: DeviceInfo) -> None:
 
 
 def _uncalibrated(bench: BenchmarkInfo) -> bool:
-    return bench.provenance == "estimated" and bench.details.get("calibrated_device") is False
+    return bench.provenance == ESTIMATED and bench.details.get("calibrated_device") is False
 
 
 def _builds_table(detail: ModelDetail) -> None:
@@ -225,7 +226,7 @@ def _downloads(detail: ModelDetail, dev: DeviceInfo | None) -> None:
                     on_click="ignore",
                     help=f"sha256 {f.sha256}",
                 )
-            if dev or b.target != "any":
+            if dev or b.target != PORTABLE_TARGET:
                 st.code(pull_command(slug, version, device, b), language="bash")
                 with st.expander("Python SDK"):
                     st.code(sdk_snippet(api.api_url(), slug, version, device, b), language="python")

@@ -18,6 +18,7 @@ from registry.service.publish import link_mlflow
 from registry.service.tokens import TokenInfo, create_token, describe_token, list_tokens, revoke_token
 from registry.storage import check_sha256
 from registry.validation import MAX_TOKEN_NAME
+from registry.vocab import READ
 
 router = APIRouter(prefix="/v1", tags=["team"])
 
@@ -64,10 +65,14 @@ def server_info(settings: SettingsDep) -> dict[str, Any]:
     return {"version": __version__, "mlflow_tracking_uri": settings.mlflow_uri, "public_read": settings.public_read}
 
 
+# The token scopes of registry.vocab.TOKEN_SCOPES, as the request body validates them.
+TokenScope = Literal["read", "publish", "admin"]
+
+
 @router.post("/tokens", dependencies=[AdminAccess], status_code=201)
 def post_token(
     session: SessionDep,
-    scope: Annotated[Literal["read", "publish", "admin"], Body(embed=True)] = "read",
+    scope: Annotated[TokenScope, Body(embed=True)] = READ,
     name: Annotated[str, Body(embed=True, max_length=MAX_TOKEN_NAME)] = "",
 ) -> dict[str, Any]:
     """A new token, returned once (only its hash is stored)."""

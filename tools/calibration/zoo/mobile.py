@@ -484,10 +484,6 @@ def _hrnet_pose() -> tuple[Any, tuple[Any, ...]]:
     return HRNet(), img(256, 192)
 
 
-def _params(model: Any) -> float:
-    return float(sum(p.numel() for p in model.parameters())) / 1e6
-
-
 def specs() -> dict[tuple[str, str], tuple[Any, str]]:
     """(model_id, component) -> (builder returning (module, example inputs), fidelity note)."""
     same = "same architecture and input (random weights); "
