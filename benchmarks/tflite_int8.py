@@ -158,7 +158,8 @@ def print_report(r: dict[str, Any]) -> None:
     recipe = r["w8a8_recipe"]
     print(f"w8a8: {recipe['scheme']} (held-out cosine to float {recipe['held_out_cosine']})")
     if recipe["kept_float"]:
-        print(f"      kept float: {', '.join(recipe['kept_float'])}")
+        kept = ", ".join(f"{k['op_type']} {k['node']}" for k in recipe["kept_float"])
+        print(f"      kept float: {kept}")
     int8, cosine = r["speedup_vs_float"]["w8a8"], r["fidelity_vs_fp32"]["w8a8"]["cosine"]
     met = min(int8.values()) >= SPEED_TARGET and cosine >= COSINE_TARGET
     speeds = ", ".join(f"{s:.2f}x ({t} thread(s))" for t, s in sorted(int8.items()))

@@ -54,11 +54,11 @@ class Op:
     scope: str  # ai-edge-quantizer's scope for it (its output tensor names): what a recipe's regex matches
     macs: int
 
-    @property
-    def label(self) -> str:
-        """``2 CONV_2D first_conv``: index, kind and the last part of its output tensor's name."""
+    def kept(self) -> dict[str, Any]:
+        """How the build records it, as the ONNX mixed build records its float nodes: ``{"node": "2
+        first_conv", "op_type": "CONV_2D"}`` (index in the graph and the last part of its output tensor's name)."""
         tail = re.split(r"[/;]", self.scope.split(";")[0])[-1][:60]
-        return f"{self.kind} {tail}" if self.index < 0 else f"{self.index} {self.kind} {tail}"
+        return {"node": tail if self.index < 0 else f"{self.index} {tail}", "op_type": self.kind}
 
 
 @dataclass(frozen=True)
@@ -183,7 +183,7 @@ def describe(
     return {
         "scheme": scheme,
         "calibration": {"ranges": RANGES, "samples": fitted, "held_out_samples": held_out},
-        "kept_float": [op.label for op in chosen.float_ops],
+        "kept_float": [op.kept() for op in chosen.float_ops],
         "float_mac_share": round(chosen.float_share, 4),
         "held_out_cosine": chosen.cosine,
         "min_cosine": floor,
