@@ -56,9 +56,11 @@ class Op:
 
     def kept(self) -> dict[str, Any]:
         """How the build records it, as the ONNX mixed build records its float nodes: ``{"node": "2
-        first_conv", "op_type": "CONV_2D"}`` (index in the graph and the last part of its output tensor's name)."""
-        tail = re.split(r"[/;]", self.scope.split(";")[0])[-1][:60]
-        return {"node": tail if self.index < 0 else f"{self.index} {tail}", "op_type": self.kind}
+        MobileNetV2ConvLayer_first_conv/ReLU6_activation", "op_type": "CONV_2D"}`` (its index in the graph and the
+        last two scopes of its first output tensor's name)."""
+        scopes = [part.rsplit(".", 1)[-1] for part in self.scope.split(";")[0].split("/") if part]
+        name = "/".join(scopes[-2:])[-80:]
+        return {"node": name if self.index < 0 else f"{self.index} {name}", "op_type": self.kind}
 
 
 @dataclass(frozen=True)
