@@ -130,14 +130,21 @@ def operators(src: Path) -> list[Op]:
         kind = getattr(kind, "value", kind)
         outputs = [graph.tensors[i] for i in op.outputs if i >= 0]
         elements = sum(int(np.prod(t.shape)) if t.shape is not None else 0 for t in outputs)
-        macs = elements
-        if kind in WEIGHTED and len(op.inputs) > 1 and op.inputs[1] >= 0:
-            weight = graph.tensors[op.inputs[1]].shape
-            if weight is not None and len(weight):
-                channel_axis = 3 if kind == "DEPTHWISE_CONV_2D" else 0
-                macs = elements * int(np.prod(weight)) // max(int(weight[channel_axis]), 1)
-        ops.append(Op(index, str(kind), fb.get_op_scope(op, graph.tensors), macs))
+        shapes = [[] if i < 0 or graph.tensors[i].shape is None else list(graph.tensors[i].shape) for i in op.inputs]
+        ops.append(Op(index, str(kind), fb.get_op_scope(op, graph.tensors), _macs(str(kind), elements, shapes)))
     return ops
+
+
+def _macs(kind: str, elements: int, inputs: Sequence[Sequence[int]]) -> int:
+    """Output elements x the products summed into each: a convolution's or fully connected layer's weights per
+    output channel, a batch matmul's inner dimension; 1 for other ops."""
+    if kind not in WEIGHTED or len(inputs) < 2 or not inputs[1] or not inputs[0]:
+        return elements
+    if kind == "BATCH_MATMUL":
+        return elements * int(inputs[0][-1])
+    weight = inputs[1]
+    channels = weight[3] if kind == "DEPTHWISE_CONV_2D" and len(weight) > 3 else weight[0]
+    return elements * int(np.prod(weight)) // max(int(channels), 1)
 
 
 def prefixes(ops: Sequence[Op]) -> list[tuple[Op, ...]]:

@@ -100,3 +100,14 @@ def test_leading_ops_stay_float_only_while_the_held_out_cosine_asks_and_the_buil
         assert {"INPUT", "CONV_2D"} <= {k["op_type"] for k in details["kept_float"]} and details["float_mac_share"] > 0
     feeds = _images(4, seed=4)
     assert _cosine_to_float(source, strict.path, feeds) >= 0.98  # it runs, fed float, read back under FP32 names
+
+
+def test_the_float_budget_counts_each_weighted_ops_multiply_accumulates(source: Path) -> None:
+    """The share of MACs kept float bounds the speed lost: each convolution and the classifier counted exactly."""
+    from ingest.converters.tflite_static import WEIGHTED, operators
+
+    ops = operators(source)
+    assert ops[0].kind == "INPUT" and ops[0].macs == 0
+    weighted = [(op.kind, op.macs) for op in ops if op.kind in WEIGHTED]
+    conv = [16 * 16 * out * 9 * inp for inp, out in ((3, 4), (4, 32), (32, 32), (32, 32))]
+    assert weighted == [*(("CONV_2D", m) for m in conv), ("FULLY_CONNECTED", 32 * 10)]
