@@ -99,6 +99,9 @@ def test_leading_ops_stay_float_only_while_the_held_out_cosine_asks_and_the_buil
         assert "kept float32" in details["scheme"] and details["io"]["inputs"] == {"args_0": "float32"}
         assert {"INPUT", "CONV_2D"} <= {k["op_type"] for k in details["kept_float"]} and details["float_mac_share"] > 0
     feeds = _images(4, seed=4)
+    # far under the floor, leading float ops would not rescue it: the all-int8 build is kept, after one try
+    hopeless = _build(source, tmp_path / "hopeless", calibration, min_cosine=2.0).details
+    assert hopeless["kept_float"] == [] and len(hopeless["tried"]) == 1 and hopeless["min_cosine_met"] is False
     assert _cosine_to_float(source, strict.path, feeds) >= 0.98  # it runs, fed float, read back under FP32 names
 
 
