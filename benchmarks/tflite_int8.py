@@ -83,11 +83,13 @@ def run(slug: str, work: Path, calibration: int, evals: int, runs: int, rounds: 
     conv = TfliteConverter()
     work.mkdir(parents=True, exist_ok=True)
     source = conv.export(comp.module, comp.example_inputs, work)
-    paths = {}
+    paths, recipe = {}, {}
     for precision in BUILDS:
         (work / precision).mkdir(exist_ok=True)
         built = conv.optimize(source, precision, work / precision, calibration=calib, options={}, interface=interface)
         paths[precision] = built.path
+        if precision == "w8a8":
+            recipe = {k: built.details.get(k) for k in ("scheme", "kept_float", "float_mac_share", "held_out_cosine")}
     quality = {p: compare(reference, conv.run(path, fresh, interface)) for p, path in paths.items()}
     timings: dict[str, dict[int, list[float]]] = {p: {} for p in paths}
     version, cores = "", 0
@@ -111,6 +113,7 @@ def run(slug: str, work: Path, calibration: int, evals: int, runs: int, rounds: 
         "size_bytes": {p: path.stat().st_size for p, path in paths.items()},
         "speedup_vs_float": {p: {t: p50["float"][t] / p50[p][t] for t in p50[p]} for p in ("w8a8", "mixed")},
         "fidelity_vs_fp32": quality,
+        "w8a8_recipe": recipe,
     }
 
 
@@ -152,6 +155,11 @@ def print_report(r: dict[str, Any]) -> None:
         p50, q = r["p50_ms"][precision], r["fidelity_vs_fp32"][precision]
         cells = "".join(f"{p50[t]:>13.2f}" for t in threads)
         print(f"{precision:8}{cells}{r['size_bytes'][precision] / 1e6:>9.2f}{q['cosine']:>9.4f}{q['sqnr_db']:>9.1f}")
+    recipe = r["w8a8_recipe"]
+    print(f"w8a8: {recipe['scheme']} (held-out cosine to float {recipe['held_out_cosine']})")
+    if recipe["kept_float"]:
+        kept = ", ".join(f"{k['op_type']} {k['node']}" for k in recipe["kept_float"])
+        print(f"      kept float: {kept}")
     int8, cosine = r["speedup_vs_float"]["w8a8"], r["fidelity_vs_fp32"]["w8a8"]["cosine"]
     met = min(int8.values()) >= SPEED_TARGET and cosine >= COSINE_TARGET
     speeds = ", ".join(f"{s:.2f}x ({t} thread(s))" for t, s in sorted(int8.items()))

@@ -150,6 +150,8 @@ def _build_component(
     options = {**job.options, "measure_fidelity": False} if not calibrated else dict(job.options)
     counts = [0, 0]
     runtime_key: dict[str, Any] = {} if job.runtime == ONNX else {"runtime": job.runtime}
+    if job.precision in conv.revisions:
+        runtime_key["recipe"] = conv.revisions[job.precision]
     from ingest.optimize.static import NPU_BY_DEFAULT
 
     okey = stage_key(

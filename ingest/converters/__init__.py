@@ -37,6 +37,9 @@ class Converter(Protocol):
     suffix: str  # the file a runtime loads: ".onnx", ".tflite"
     precisions: tuple[str, ...]  # what it can make
     calibrated: frozenset[str]  # the precisions whose optimize step takes calibration samples
+    # precision -> the revision of how this converter makes it, part of the optimize stage's key when given:
+    # a changed recipe rebuilds that precision's cached builds (and only those)
+    revisions: Mapping[str, str]
 
     def tool_version(self) -> str:
         """What makes its builds, with versions (part of the stage keys); "" when it is not installed."""

@@ -16,6 +16,7 @@ class OnnxConverter:
     suffix = ".onnx"
     precisions: tuple[str, ...] = ("float", "fp16", "w8a8", "w8a16", "w4a16", "mixed")
     calibrated: frozenset[str] = frozenset({"w8a8", "w8a16", "mixed"})
+    revisions: Mapping[str, str] = {}
 
     def tool_version(self) -> str:
         from ingest.stagecache import tool_versions

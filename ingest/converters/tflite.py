@@ -3,8 +3,10 @@ float ``.tflite`` (its FP32 source, made when the model is prepared), and ai-edg
 
 - ``float``: the converted model as is;
 - ``fp16``: weights stored as float16 (float casting), computed in float32;
-- ``w8a8``: static full-integer int8 (int8 weights per channel, int8 activations calibrated on the recipe's
-  calibration samples); the model's own inputs and outputs stay int8, fed and read with their scale and zero point;
+- ``w8a8``: static full-integer int8 (int8 weights per channel, int8 activations whose ranges cover every
+  calibration sample); the leading ops stay float only when the held-out fidelity needs it
+  (``ingest.converters.tflite_static``, recorded in the build). Int8 inputs and outputs are fed and read with their
+  scale and zero point;
 - ``mixed``: dynamic range: int8 weights, float activations quantized per inference by the kernels (no
   calibration; float inputs and outputs).
 
@@ -24,6 +26,7 @@ import numpy as np
 from ingest.converters import Inputs, Interface, Outputs
 from ingest.optimize.base import OptimizeResult
 from registry.errors import InvalidInput, MissingExtra
+from registry.vocab import TFLITE
 
 EXTRA = "tflite"
 SIGNATURE = "serving_default"
@@ -48,11 +51,13 @@ def _require(module: str) -> Any:
 
 
 class TfliteConverter:
-    runtime = "tflite"
+    runtime = TFLITE
     extra = EXTRA
     suffix = ".tflite"
     precisions: tuple[str, ...] = ("float", "fp16", "w8a8", "mixed")
     calibrated: frozenset[str] = frozenset({"w8a8"})
+    # w8a8 2: ranges over every calibration sample, leading ops kept float when held-out fidelity needs it
+    revisions: Mapping[str, str] = {"w8a8": "2"}
 
     # --- the FP32 source -------------------------------------------------------------------------------------
     def tool_version(self) -> str:
@@ -94,11 +99,13 @@ class TfliteConverter:
                 hint="Pick one of those, or build it as onnx.",
             )
         path = out / "model.tflite"
-        details: dict[str, Any] = {"runtime": "tflite", "scheme": SCHEMES[precision], "tool": self.tool_version()}
+        details: dict[str, Any] = {"runtime": TFLITE, "scheme": SCHEMES[precision], "tool": self.tool_version()}
         if precision == "float":
             shutil.copyfile(src, path)
+        elif precision == "w8a8":
+            details.update(_static_int8(src, path, calibration, interface, options))
         else:
-            _quantize(src, precision, path, calibration, interface)
+            _quantize(src, precision, path)
         details["size_bytes"] = path.stat().st_size
         details["io"] = _io_types(path)
         return OptimizeResult(path=path, files=[path], details=details)
@@ -125,6 +132,10 @@ class TfliteConverter:
     def run(self, path: Path, inputs: Sequence[Inputs], interface: Interface | None) -> list[Outputs]:
         run = self.runner(path, interface)
         return [run(feed) for feed in inputs]
+
+    def run_own(self, path: Path, inputs: Sequence[Inputs]) -> list[Outputs]:
+        """Outputs under the model's own names (``output_0``), for feeds under its own input names."""
+        return self.run(path, inputs, None)
 
     def host_runner(self, path: Path, threads: int) -> Callable[[Inputs], object]:
         return self.runner(path, None, threads)
@@ -179,9 +190,26 @@ def _io_types(path: Path) -> dict[str, Any]:
     }
 
 
-def _quantize(
-    src: Path, precision: str, path: Path, calibration: Sequence[Inputs] | None, interface: Interface | None
-) -> None:
+def _static_int8(
+    src: Path, path: Path, calibration: Sequence[Inputs] | None, interface: Interface | None, options: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The w8a8 build (``ingest.converters.tflite_static``); returns what it records about how it was made."""
+    from ingest.converters import tflite_static
+
+    if not calibration:
+        raise InvalidInput("A w8a8 TFLite build needs calibration samples.", hint="Give the recipe's calibration.")
+    interpreter = _require("ai_edge_litert.interpreter").Interpreter(model_path=str(src))
+    details = interpreter.get_signature_runner(SIGNATURE).get_input_details()
+    names = _ordered(details)
+    # each input at the model's own dtype: token ids stay integers, images become float32
+    samples = [
+        {n: v.astype(details[n]["dtype"], copy=False) for n, v in _feed(s, names, interface).items()}
+        for s in calibration
+    ]
+    return tflite_static.quantize(src, path, samples, options, TfliteConverter().run_own)
+
+
+def _quantize(src: Path, precision: str, path: Path) -> None:
     quantizer = _require("ai_edge_quantizer.quantizer")
     recipe = _require("ai_edge_quantizer.recipe")
     q = quantizer.Quantizer(str(src))
@@ -199,17 +227,5 @@ def _quantize(
         q.load_quantization_recipe(recipe.dynamic_wi8_afp32())
         result = q.quantize(enable_progress_bar=False, enable_progress_report=False)
     else:
-        if not calibration:
-            raise InvalidInput("A w8a8 TFLite build needs calibration samples.", hint="Give the recipe's calibration.")
-        q.load_quantization_recipe(recipe.static_wi8_ai8())
-        interpreter = _require("ai_edge_litert.interpreter").Interpreter(model_path=str(src))
-        details = interpreter.get_signature_runner(SIGNATURE).get_input_details()
-        names = _ordered(details)
-        # each input at the model's own dtype: token ids stay integers, images become float32
-        samples = [
-            {n: v.astype(details[n]["dtype"], copy=False) for n, v in _feed(s, names, interface).items()}
-            for s in calibration
-        ]
-        calibrated = q.calibrate({SIGNATURE: samples}, num_threads=1)
-        result = q.quantize(calibrated, enable_progress_bar=False, enable_progress_report=False)
+        raise InvalidInput(f"No TFLite recipe for {precision}.")
     result.export_model(str(path))

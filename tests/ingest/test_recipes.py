@@ -147,6 +147,10 @@ def _check_tflite_builds(report: Any, builds: list[Any]) -> None:
             cosine = next(e for e in build.evaluations if e.metric == "cosine")
             assert cosine.value > 0.98 and "tflite" in cosine.source
     assert builds[0].details["model"]["scheme"]
+    # the trained CNN's w8a8 build stays all-int8: its held-out cosine to float meets the floor, and it says so
+    recipe = next(b for b in builds if b.precision == "w8a8").details["model"]
+    assert recipe["calibration"]["ranges"] == "min/max over every calibration sample"
+    assert recipe["kept_float"] == [] and recipe["min_cosine_met"] and recipe["held_out_cosine"] >= 0.98
 
 
 def test_a_two_component_model_publishes_one_build_per_precision_with_a_file_per_component(
