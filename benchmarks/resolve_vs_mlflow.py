@@ -15,7 +15,9 @@ The question: "which build of model m00017 do I run on a Snapdragon 8 Gen 3 at w
 Two comparisons, labelled as such in the output:
 1. HTTP: our API under uvicorn (``registry serve``, 1 process) vs a real ``mlflow server --workers 1``
    (needs the ``bench`` extra: flask, flask-cors, graphene, aiohttp beside mlflow-skinny), both over
-   loopback with keep-alive httpx clients, ``--concurrency`` closed-loop client threads each.
+   loopback, ``--concurrency`` closed-loop client processes each (one keep-alive ``http.client`` connection per
+   process, every answer parsed and checked: the same light client for both sides, so neither side's figure is a
+   client library's CPU time; before 2026-12-07 the clients were httpx threads in one process).
 2. In-process: what our endpoint runs, ``resolve_in()`` (one pooled connection and one SQL statement per call;
    it falls back to the service-layer ``resolve()`` only for errors), vs mlflow's
    ``SqlAlchemyStore.search_model_versions`` on the same database backend.
@@ -25,6 +27,9 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import http.client
+import json
+import multiprocessing as mp
 import os
 import random
 import secrets
@@ -40,6 +45,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 
@@ -281,22 +287,64 @@ def query(n_models: int, r: int) -> tuple[str, str]:
     return slug(r % n_models), PRECISIONS[(r >> 16) % len(PRECISIONS)]
 
 
-def http_pair(ours: str, mlf: str, n_models: int) -> tuple[Callable[[Any, int], None], Callable[[Any, int], None]]:
-    def ours_call(client: httpx.Client, r: int) -> None:
-        model, precision = query(n_models, r)
-        resp = client.get(f"{ours}/v1/resolve", params={"model": model, "device": "sd8g3", "precision": precision})
-        body = resp.json()
-        assert resp.status_code == 200 and body["version"] == f"1.{RELEASES_PER_MODEL - 1}.0", resp.text
-        assert body["runtime"] == "qnn_context_binary", body
+def _http_client(kind: str, url: str, n_models: int, seed: int, start_at: float, seconds: float, out: Any) -> None:
+    """One client process (closed loop): one keep-alive ``http.client`` connection, a warm-up, then ``seconds`` of
+    requests back to back, each answer checked; sends (requests, latencies) back. The same client for both sides,
+    and a light one, so the figures are the servers' and not a client library's."""
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=60)
+    rng = random.Random(seed)
+    want = f"1.{RELEASES_PER_MODEL - 1}.0"
 
-    def mlflow_call(client: httpx.Client, r: int) -> None:
-        model, precision = query(n_models, r)
-        flt = f"name='{model}' and tags.device='{CHIPSET}' and tags.precision='{precision}'"
-        resp = client.get(f"{mlf}/api/2.0/mlflow/model-versions/search", params={"filter": flt, "max_results": 100})
-        rows = resp.json().get("model_versions", [])
-        assert resp.status_code == 200 and len(rows) == RELEASES_PER_MODEL, resp.text[:500]
+    def one() -> None:
+        model, precision = query(n_models, rng.randrange(1 << 30))
+        if kind == "ours":
+            conn.request("GET", "/v1/resolve?" + urlencode({"model": model, "device": "sd8g3", "precision": precision}))
+        else:
+            flt = f"name='{model}' and tags.device='{CHIPSET}' and tags.precision='{precision}'"
+            path = "/api/2.0/mlflow/model-versions/search?" + urlencode({"filter": flt, "max_results": 100})
+            conn.request("GET", path)
+        resp = conn.getresponse()
+        body = json.loads(resp.read())
+        if kind == "ours":
+            ok = resp.status == 200 and body["version"] == want and body["runtime"] == "qnn_context_binary"
+        else:
+            ok = resp.status == 200 and len(body.get("model_versions", [])) == RELEASES_PER_MODEL
+        if not ok:
+            raise RuntimeError(f"{kind}: {resp.status}: {str(body)[:300]}")
 
-    return ours_call, mlflow_call
+    for _ in range(20):  # warm-up: the connection, the server's caches and statement caches
+        one()
+    while time.time() < start_at:
+        time.sleep(0.001)
+    latencies: list[float] = []
+    end = time.perf_counter() + seconds
+    while (t0 := time.perf_counter()) < end:
+        one()
+        latencies.append((time.perf_counter() - t0) * 1000)
+    conn.close()
+    out.send(latencies)
+    out.close()
+
+
+def run_http_load(kind: str, url: str, n_models: int, seconds: float, conc: int) -> Stats:
+    """``conc`` client processes against one server, all starting together; throughput over the measured window."""
+    ctx = mp.get_context("spawn")
+    start_at = time.time() + 3.0 + 0.3 * conc  # every client connected and warmed up before the clock starts
+    pipes, procs = [], []
+    for i in range(conc):
+        receive, send = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_http_client, args=(kind, url, n_models, i, start_at, seconds, send))
+        proc.start()
+        send.close()
+        pipes.append(receive)
+        procs.append(proc)
+    latencies = [pipe.recv() for pipe in pipes]
+    for proc in procs:
+        proc.join()
+        if proc.exitcode:
+            raise RuntimeError(f"a {kind} client failed (exit {proc.exitcode})")
+    return Stats(kind, sum(len(xs) for xs in latencies), seconds, [x for xs in latencies for x in xs])
 
 
 def inprocess_pair(
@@ -443,7 +491,7 @@ def main() -> None:
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     work = Path(tempfile.mkdtemp(prefix="bench-resolve-", dir=os.environ.get("BENCH_DIR")))
     lines = [
-        "| comparison | builds | client threads | ours req/s | ours p50 ms | ours p99 ms "
+        "| comparison | builds | client processes | ours req/s | ours p50 ms | ours p99 ms "
         "| MLflow req/s | MLflow p50 ms | MLflow p99 ms | throughput ratio | p99 ratio |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -477,10 +525,9 @@ def main() -> None:
                     store.engine.dispose()
                 if not args.skip_http:
                     with our_server(ours_db, home) as ours_url, mlflow_server(mlflow_db, work) as mlflow_url:
-                        ours_call_h, mlflow_call_h = http_pair(ours_url, mlflow_url, n_models)
                         for conc in args.concurrency:
-                            o = run_load("ours", ours_call_h, httpx.Client, args.seconds, conc)
-                            m = run_load("mlflow", mlflow_call_h, httpx.Client, args.seconds, conc)
+                            o = run_http_load("ours", ours_url, n_models, args.seconds, conc)
+                            m = run_http_load("mlflow", mlflow_url, n_models, args.seconds, conc)
                             lines.append(row(f"HTTP, {args.backend}", total, conc, o, m))
                             _record(f"HTTP, {args.backend}", total, conc, o, m)
                             print(lines[-1], flush=True)
