@@ -42,7 +42,9 @@ def _clean_leftovers(catalog: EmbeddedCatalog) -> None:
         )
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, fast_resolve: bool = True) -> FastAPI:
+    """The API on ``settings``' catalog. ``fast_resolve=False`` leaves ``GET /v1/resolve`` entirely to its FastAPI
+    route (registry.api.fast_resolve answers its ordinary case otherwise; the tests compare the two)."""
     catalog = EmbeddedCatalog(settings or get_settings())
     from registry.api.observe import Observe, configure_access_log
 
@@ -137,6 +139,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for router in routers:
         app.include_router(router)
+    if fast_resolve:
+        from registry.api.fast_resolve import PATH, FastResolve
+
+        resolve_route = next(r for r in routes if r.path == PATH and "GET" in (r.methods or set()))
+        app.add_middleware(FastResolve, catalog=catalog, route=resolve_route)
     app.add_middleware(RequestGuard, catalog=catalog, routes=routes)
     app.add_middleware(Observe, access_log=catalog.settings.access_log)  # /metrics and the access log
     reads = [r for r in routes if route_scope(r) == READ] if catalog.settings.public_read else []

@@ -116,14 +116,14 @@ async def resolve_build(
     # (returning a Response skips FastAPI's second validation of the response model; the JSON is the same).
     catalog: EmbeddedCatalog = request.app.state.catalog
     constraints = [c for item in runtime_version or [] for c in item.split(",") if c]
-    args = (catalog, _blob_url(request), model, device, precision, runtime, version, alias, constraints)
+    args = (catalog, blob_urls(request), model, device, precision, runtime, version, alias, constraints)
     # SQLite answers from the local file in well under a millisecond, less than a hop to the thread pool and back
     # costs; a server database (a network round trip) is waited for in the pool so the event loop stays free.
     r = resolve_in(*args) if catalog.engine.dialect.name == "sqlite" else await run_in_threadpool(resolve_in, *args)
     return Response(r.model_dump_json(), media_type="application/json")
 
 
-def _blob_url(request: Request) -> Callable[[str], str]:
+def blob_urls(request: Request) -> Callable[[str], str]:
     """``request.url_for("get_blob", ...)`` with the route lookup done once per app, not once per file."""
     prefix: URLPath | None = getattr(request.app.state, "blob_path_prefix", None)
     if prefix is None:
