@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import multiprocessing as mp
 import os
 import random
 import shutil
@@ -43,6 +42,7 @@ from benchmarks.resolve_vs_mlflow import (
     RELEASES_PER_MODEL,
     _free_port,
     _process,
+    client_processes,
     postgres_cluster,
     seed_ours,
     slug,
@@ -95,22 +95,8 @@ def _client(url: str, n_models: int, seed: int, start_at: float, seconds: float,
 
 
 def run_clients(url: str, n_models: int, clients: int, seconds: float, rate: float) -> tuple[list[float], float]:
-    ctx = mp.get_context("spawn")
-    start_at = time.time() + 3.0 + 0.2 * clients  # every client connected and warmed up before the clock starts
-    pipes, procs = [], []
-    for i in range(clients):
-        receive, send = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_client, args=(url, n_models, i, start_at, seconds, rate, send))
-        proc.start()
-        send.close()
-        pipes.append(receive)
-        procs.append(proc)
-    latencies = [x for pipe in pipes for x in pipe.recv()]
-    for proc in procs:
-        proc.join()
-        if proc.exitcode:
-            raise RuntimeError(f"a client failed (exit {proc.exitcode})")
-    return latencies, seconds
+    results = client_processes(_client, lambda i, at: (url, n_models, i, at, seconds, rate), clients)
+    return [x for xs in results for x in xs], seconds
 
 
 def pct(xs: list[float], q: float) -> float:

@@ -327,23 +327,30 @@ def _http_client(kind: str, url: str, n_models: int, seed: int, start_at: float,
     out.close()
 
 
-def run_http_load(kind: str, url: str, n_models: int, seconds: float, conc: int) -> Stats:
-    """``conc`` client processes against one server, all starting together; throughput over the measured window."""
+def client_processes(target: Callable[..., None], args: Callable[[int, float], tuple[Any, ...]], n: int) -> list[Any]:
+    """Run ``target(*args(i, start_at), pipe)`` in ``n`` spawned processes that start measuring together at
+    ``start_at`` (after connecting and warming up); each sends one result back through its pipe."""
     ctx = mp.get_context("spawn")
-    start_at = time.time() + 3.0 + 0.3 * conc  # every client connected and warmed up before the clock starts
+    start_at = time.time() + 3.0 + 0.3 * n  # every client connected and warmed up before the clock starts
     pipes, procs = [], []
-    for i in range(conc):
+    for i in range(n):
         receive, send = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_http_client, args=(kind, url, n_models, i, start_at, seconds, send))
+        proc = ctx.Process(target=target, args=(*args(i, start_at), send))
         proc.start()
         send.close()
         pipes.append(receive)
         procs.append(proc)
-    latencies = [pipe.recv() for pipe in pipes]
+    results = [pipe.recv() for pipe in pipes]
     for proc in procs:
         proc.join()
         if proc.exitcode:
-            raise RuntimeError(f"a {kind} client failed (exit {proc.exitcode})")
+            raise RuntimeError(f"a client failed (exit {proc.exitcode})")
+    return results
+
+
+def run_http_load(kind: str, url: str, n_models: int, seconds: float, conc: int) -> Stats:
+    """``conc`` client processes against one server, all starting together; throughput over the measured window."""
+    latencies = client_processes(_http_client, lambda i, at: (kind, url, n_models, i, at, seconds), conc)
     return Stats(kind, sum(len(xs) for xs in latencies), seconds, [x for xs in latencies for x in xs])
 
 

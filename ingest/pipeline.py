@@ -437,16 +437,18 @@ def _graph_summary(component: ComponentResult, cache_root: Path) -> dict[str, An
     from registry.estimator import graphcost
 
     path = Path(component.graph)
-    dims, exact = _symbolic_sizes(path, component.input_shapes)
+    # The sizes of the graph's symbolic dims follow from the graph (its optimize key) and the measured shapes, so
+    # those are the key: a cached re-run does not load the graph to read its inputs.
     key = stage_key(
         "graphcost",
         built=component.optimize_key,
         file=path.name,
         code=file_digest(Path(graphcost.__file__)),
-        dims=dims,
+        shapes=component.input_shapes,
     )
 
     def analyse(_out: Path) -> dict[str, Any]:
+        dims, exact = _symbolic_sizes(path, component.input_shapes)
         summary: dict[str, Any] = graphcost.analyze_onnx(path, dims).summary()
         if exact and component.input_shapes:
             summary["input_shapes"] = component.input_shapes

@@ -7,6 +7,7 @@ something; a re-ingest of an unchanged model reuses the run and model versions a
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -20,7 +21,7 @@ from registry.embedded import EmbeddedCatalog
 from registry.entities import PublishResult
 from registry.errors import RegistryError
 from registry.service import ingest_runs
-from registry.service.manifest import dump_manifest_yaml
+from registry.service.manifest import dump_manifest_yaml, parse_manifest
 from registry.vocab import MEASURED_HOST, ONNX
 
 if TYPE_CHECKING:
@@ -109,6 +110,8 @@ def record_refused(catalog: Catalog, slug: str, version: str | None, exc: Regist
 def publish(catalog: Catalog, prep: Prepared, version: str, builds: list[BuildResult], work_dir: Path) -> PublishResult:
     source = prep.source
     root = work_dir / "publish" / f"{source.slug}-{version}"
+    stamp = root.parent / f"{root.name}.manifest-sha256"  # the manifest.yaml in root is this data's dump
+    kept = _kept_manifest(root, stamp)
     if root.exists():
         shutil.rmtree(root)
     root.mkdir(parents=True)
@@ -135,8 +138,24 @@ def publish(catalog: Catalog, prep: Prepared, version: str, builds: list[BuildRe
         "source": {"components": prep.digests, "recipe_hash": prep.recipe_hash},
         "builds": entries,
     }
-    (root / "manifest.yaml").write_text(dump_manifest_yaml(json.loads(json.dumps(manifest, default=float))))
-    return client_for(catalog).publish(root)  # the one front door, as `registry publish` uses it
+    data = json.loads(json.dumps(manifest, default=float))
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+    if kept is not None and kept[0] == digest:  # a cached re-run: the same manifest, its YAML written before
+        (root / "manifest.yaml").write_bytes(kept[1])
+    else:
+        stamp.unlink(missing_ok=True)
+        (root / "manifest.yaml").write_text(dump_manifest_yaml(data))
+        stamp.write_text(digest)
+    # The one front door, as `registry publish` uses it, given the manifest this YAML holds (not parsed again).
+    return client_for(catalog).publish(root, parse_manifest(data, origin="manifest.yaml"))
+
+
+def _kept_manifest(root: Path, stamp: Path) -> tuple[str, bytes] | None:
+    """(digest, YAML bytes) of the manifest a previous run wrote in ``root``, when its stamp is there."""
+    try:
+        return stamp.read_text().strip(), (root / "manifest.yaml").read_bytes()
+    except OSError:
+        return None
 
 
 def _build_entry(root: Path, prep: Prepared, build: BuildResult) -> dict[str, Any]:

@@ -110,11 +110,13 @@ def _train() -> dict[str, Any]:
 
 
 def _cache_path() -> Path | None:
-    import sklearn
+    from importlib.metadata import version
+
     import torch
 
     root = zoo_cache_dir()
-    key = hashlib.sha256(repr((TRAIN_CONFIG, torch.__version__, sklearn.__version__)).encode()).hexdigest()
+    # scikit-learn's version from its metadata: importing it (1.8 s) is needed only to train, not to find the cache
+    key = hashlib.sha256(repr((TRAIN_CONFIG, torch.__version__, version("scikit-learn"))).encode()).hexdigest()
     return root / f"digits-cnn-{key[:16]}.pt" if root is not None else None
 
 

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
         VersionInfo,
     )
     from registry.service.audit import AuditEventInfo
+    from registry.service.manifest import Manifest
     from registry.service.published import ImportReport
     from registry.service.tokens import TokenInfo
 
@@ -322,14 +323,20 @@ class Client:
     # -- writes (over HTTP, a bearer token with the 'publish' scope; 'admin' to yank and for tokens) ---------
 
     def publish(
-        self, directory: Path | str, manifest: Path | None = None, *, progress: UploadProgress | None = None
+        self,
+        directory: Path | str,
+        manifest: Path | Manifest | None = None,
+        *,
+        progress: UploadProgress | None = None,
     ) -> PublishResult:
         """Publish the version a directory's manifest describes: blobs first (to a server, only those it lacks,
-        streamed from disk), then the version. Publishing the same bytes again is a no-op (``created`` False)."""
-        from registry.service.manifest import load_manifest
+        streamed from disk), then the version. Publishing the same bytes again is a no-op (``created`` False).
+        ``manifest``: the manifest file (default: the directory's), or a ``Manifest`` already parsed."""
+        from registry.service.manifest import Manifest, load_manifest
 
         directory = Path(directory)
-        return self.backend.publish(directory, load_manifest(directory, manifest), progress)
+        parsed = manifest if isinstance(manifest, Manifest) else load_manifest(directory, manifest)
+        return self.backend.publish(directory, parsed, progress)
 
     def set_alias(self, model: str, alias: str, version: str) -> VersionInfo:
         """Point ``alias`` (e.g. stable) of ``model`` at ``version``."""

@@ -163,3 +163,33 @@ def test_the_demo_ingests_a_quick_subset_of_real_recipes_and_says_how_to_get_the
     assert {"yolov8n", "digits-cnn", "crepe-tiny", "kws-dscnn"} <= set(slugs)  # the pulls, and the audio models
     assert all(load_recipe(find_recipe(s)).slug == s for s in slugs)
     assert "ingest --all" in demo and "quick subset" in demo
+
+
+def test_batchnorm_statistics_are_recomputed_once_per_machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A re-ingest loads a random-weight net's recalibrated BatchNorm statistics from the zoo cache instead of
+    running the forward passes again, and gets exactly the same statistics; other images get other ones."""
+    import numpy as np
+    import torch
+
+    from ingest.zoo.images import recalibrate_batchnorm
+
+    monkeypatch.setenv("REGISTRY_HOME", str(tmp_path / "home"))
+    calls = []
+
+    def net() -> torch.nn.Module:
+        torch.manual_seed(0)
+        m = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4), torch.nn.ReLU())
+        m.register_forward_hook(lambda *_: calls.append(1))
+        return m
+
+    rng = np.random.default_rng(0)
+    images = [rng.standard_normal((1, 3, 8, 8)).astype(np.float32) for _ in range(5)]
+    first, again, other = net(), net(), net()
+    assert recalibrate_batchnorm(first, images, batch=2) == 5 and len(calls) == 3
+    assert recalibrate_batchnorm(again, images, batch=2) == 5 and len(calls) == 3  # from the cache: no forward pass
+    for a, b in zip(first.state_dict().values(), again.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+    assert not again.training and float(first[1].running_var.mean()) != 1.0  # statistics, not the initial ones
+    recalibrate_batchnorm(other, [x * 3 for x in images], batch=2)
+    assert len(calls) == 6 and not torch.equal(other[1].running_var, first[1].running_var)
+    assert len(list((tmp_path / "home" / "ingest" / "zoo").glob("batchnorm-*.pt"))) == 2
