@@ -52,7 +52,7 @@ ODD: list[str] = [
 
 def _queries() -> list[str]:
     qs = list(ODD)
-    models = ("yolov8", " YOLOv8", "yolov9")
+    models = (" YOLOv8", "yolov9")  # a model named loosely (case, space) and an unknown one
     devices = ("sd8g3", "Samsung Galaxy S24", "no-such-phone")
     precisions = ("int8", "fp16", "w4a16", "float")
     pins = ("", "&runtime=tflite", "&runtime=qnn_context_binary", "&version=1.0.0", "&version=9.9.9")
@@ -78,12 +78,12 @@ def clients(catalog: EmbeddedCatalog, tmp_path: Path) -> Iterator[tuple[TestClie
         yield fast, route
 
 
-def _compare(fast: TestClient, route: TestClient, headers: dict[str, str]) -> tuple[int, int]:
+def _compare(fast: TestClient, route: TestClient, headers: dict[str, str], every: int = 1) -> tuple[int, int]:
     """Every query through both apps; (200s answered by the fast path, 200s). A repeated or unknown parameter and
     ``runtime_version`` are left to the route even when it answers 200 (four of the odd queries)."""
     before = fast_resolve.counts["answered"]
     oks = 0
-    for q in _queries():
+    for q in ODD + _queries()[len(ODD) :: every]:
         a = fast.get(f"/v1/resolve?{q}", headers=headers)
         b = route.get(f"/v1/resolve?{q}", headers=headers)
         assert (a.status_code, a.content) == (b.status_code, b.content), q
@@ -98,7 +98,7 @@ def test_the_fast_path_answers_exactly_what_the_route_answers(
 ) -> None:
     fast, route = clients
     answered, oks = _compare(fast, route, {})
-    assert oks > 60 and answered == oks  # every 200 came from the fast path, nothing else did
+    assert oks > 30 and answered == oks  # every 200 came from the fast path, nothing else did
     with catalog.session() as s:
         lifecycle.deprecate(s, "yolov8", "1.2.0", "use 1.3")
         lifecycle.yank(s, "yolov8", "1.0.0", "wrong anchors")
@@ -106,10 +106,12 @@ def test_the_fast_path_answers_exactly_what_the_route_answers(
         revoked, info = create_token(s, "read", "gone")
         revoke_token(s, info.id)
     answered, oks = _compare(fast, route, {})
-    assert oks > 20 and answered == oks
-    assert _compare(fast, route, {"Authorization": f"Bearer {reader}"})[1] == oks
-    assert _compare(fast, route, {"Authorization": f"Bearer {revoked}"}) == (0, 0)  # 401 from the route, both
-    assert _compare(fast, route, {"Authorization": "Basic dXNlcjpwdw=="})[1] == oks  # not a bearer: anonymous
+    assert oks > 10 and answered == oks
+    some = _compare(fast, route, {}, every=3)[1]  # a third of the queries for each kind of token
+    assert some > 0
+    assert _compare(fast, route, {"Authorization": f"Bearer {reader}"}, every=3) == (some, some)
+    assert _compare(fast, route, {"Authorization": f"Bearer {revoked}"}, every=3) == (0, 0)  # the route's 401, both
+    assert _compare(fast, route, {"Authorization": "Basic dXNlcjpwdw=="}, every=3)[1] == some  # anonymous
 
 
 def test_private_reads_need_a_token_on_the_fast_path_too(catalog: EmbeddedCatalog, tmp_path: Path) -> None:
