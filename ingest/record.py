@@ -140,14 +140,22 @@ def publish(catalog: Catalog, prep: Prepared, version: str, builds: list[BuildRe
     }
     data = json.loads(json.dumps(manifest, default=float))
     digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+    # The YAML lands whole (a kill leaves the old file or the new one) and the stamp only after it, so a kept
+    # YAML is always a whole dump of the data its stamp names.
     if kept is not None and kept[0] == digest:  # a cached re-run: the same manifest, its YAML written before
-        (root / "manifest.yaml").write_bytes(kept[1])
+        _write_whole(root / "manifest.yaml", kept[1])
     else:
         stamp.unlink(missing_ok=True)
-        (root / "manifest.yaml").write_text(dump_manifest_yaml(data))
-        stamp.write_text(digest)
+        _write_whole(root / "manifest.yaml", dump_manifest_yaml(data).encode())
+        _write_whole(stamp, digest.encode())
     # The one front door, as `registry publish` uses it, given the manifest this YAML holds (not parsed again).
     return client_for(catalog).publish(root, parse_manifest(data, origin="manifest.yaml"))
+
+
+def _write_whole(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
 
 
 def _kept_manifest(root: Path, stamp: Path) -> tuple[str, bytes] | None:

@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from registry.api.auth import authenticate, authorize, bearer_token
+from registry.api.routes.catalog_routes import blob_urls, resolve_in
 from registry.embedded import EmbeddedCatalog
 from registry.vocab import PRECISION_ALIASES, PRECISIONS, READ, RUNTIMES
 
@@ -81,8 +82,6 @@ class FastResolve:
         await self.app(scope, receive, send)
 
     async def _answer(self, scope: Scope) -> bytes | None:
-        from registry.api.routes.catalog_routes import blob_urls, resolve_in
-
         params = plain_query(scope.get("query_string", b""))
         if params is None:
             return None
