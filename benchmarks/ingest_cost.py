@@ -4,6 +4,7 @@ of the unchanged model against its first run. Every ratio comes from runs in thi
     python benchmarks/ingest_cost.py                       # digits-cnn, float/fp16/w8a8/w8a16, 2 rounds
     python benchmarks/ingest_cost.py --recipe PATH --rounds 3 --executor serial
     python benchmarks/ingest_cost.py --zoo [--reruns 3]    # `registry ingest --all`, first run vs cached re-runs
+    python benchmarks/ingest_cost.py --zoo-runtimes        # `ingest --all`, onnx+tflite vs onnx only (~80 min)
 
 Each "first" run starts from nothing (a new catalog, MLflow store and stage cache), after one untimed warm-up
 run so imports and the factory's own caches are paid before any timer starts. Rounds alternate the 1-device
@@ -30,6 +31,7 @@ from benchmarks.report import at_most, record
 
 DEVICE_TARGET = 1.3
 REINGEST_TARGET = 0.05
+RUNTIMES_TARGET = 1.8
 PRECISIONS = ("float", "fp16", "w8a8", "w8a16")
 
 
@@ -83,9 +85,10 @@ def _cli_pair(recipe: Path, root: Path) -> dict[str, float]:
     return _cli_runs(["ingest", str(recipe), "--precisions", ",".join(PRECISIONS), "--json"], root, reruns=1)
 
 
-def _cli_runs(ingest_args: list[str], root: Path, reruns: int) -> dict[str, Any]:
+def _cli_runs(ingest_args: list[str], root: Path, reruns: int, keep: Path | None = None) -> dict[str, Any]:
     """``registry <ingest_args>`` on a new catalog and cache, then ``reruns`` times again on them (all cached):
-    wall seconds of each process, start and imports included, and the median re-run against the first."""
+    wall seconds of each process, start and imports included, and the median re-run against the first. ``keep``:
+    where to write the first run's output (its ``--json`` report)."""
     import subprocess
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")}
@@ -96,8 +99,15 @@ def _cli_runs(ingest_args: list[str], root: Path, reruns: int) -> dict[str, Any]
     times = []
     for _ in range(1 + reruns):
         started = time.perf_counter()
-        subprocess.run([*cmd, *ingest_args], env=env, check=True, capture_output=True)
+        done = subprocess.run([*cmd, *ingest_args], env=env, capture_output=True, text=True)
         times.append(round(time.perf_counter() - started, 3))
+        if keep is not None and len(times) == 1:
+            keep.write_text(done.stdout)
+        if done.returncode:
+            sys.stderr.write(done.stdout[-4000:] + done.stderr[-4000:])
+            raise SystemExit(f"`registry {' '.join(ingest_args)}` exited {done.returncode}")
+    if not reruns:
+        return {"first": times[0], "reruns": []}
     again = statistics.median(times[1:])
     return {"first": times[0], "again": again, "reruns": times[1:], "ratio": round(again / times[0], 4)}
 
@@ -117,6 +127,48 @@ def zoo_main(reruns: int) -> int:
         ours=f"median re-run {result['again']} s",
     )
     return 0 if result["ratio"] <= REINGEST_TARGET else 1
+
+
+def zoo_runtimes_main() -> int:
+    """``--zoo-runtimes``: the whole zoo's first run with LiteRT builds against the same run with ONNX only, each
+    from nothing (new home and caches), ONNX-only first, then cached re-runs of the LiteRT run (issue 20)."""
+    with tempfile.TemporaryDirectory(prefix="ingest-cost-runtimes-") as tmp:
+        out = Path(os.environ.get("INGEST_COST_OUT", tempfile.gettempdir()))
+        onnx = _cli_runs(
+            ["ingest", "--all", "--runtimes", "onnx", "--json"], Path(tmp) / "onnx", 0, out / "zoo-onnx.json"
+        )
+        print(json.dumps({"onnx": onnx}), flush=True)
+        both = _cli_runs(
+            ["ingest", "--all", "--runtimes", "onnx,tflite", "--json"], Path(tmp) / "both", 1, out / "zoo-both.json"
+        )
+    ratio = round(both["first"] / onnx["first"], 3)
+    result = {
+        "command": "registry ingest --all --runtimes onnx[,tflite]",
+        "onnx_first": onnx["first"],
+        "onnx_tflite_first": both["first"],
+        "ratio": ratio,
+        "target": RUNTIMES_TARGET,
+        "cached_rerun": both["again"],
+        "rerun_ratio": both["ratio"],
+    }
+    print(json.dumps(result, indent=2))
+    record(
+        "ingest_cost",
+        "whole-zoo first run: onnx + tflite vs onnx only",
+        ratio,
+        target=at_most(ratio, RUNTIMES_TARGET),
+        baseline=f"onnx {onnx['first']} s",
+        ours=f"onnx + tflite {both['first']} s",
+    )
+    record(
+        "ingest_cost",
+        "cached re-run of the whole zoo with tflite vs its first run",
+        both["ratio"],
+        target=at_most(both["ratio"], REINGEST_TARGET),
+        baseline=f"first {both['first']} s",
+        ours=f"re-run {both['again']} s",
+    )
+    return 0 if ratio <= RUNTIMES_TARGET and both["ratio"] <= REINGEST_TARGET else 1
 
 
 def _record(result: dict[str, Any], med: dict[str, float], cli: dict[str, Any]) -> None:
@@ -157,6 +209,9 @@ def main() -> int:
     parser.add_argument(
         "--zoo", action="store_true", help="only the whole zoo through the CLI (`registry ingest --all`): ~8 min"
     )
+    parser.add_argument(
+        "--zoo-runtimes", action="store_true", help="whole zoo with tflite vs onnx only, first runs (~80 min)"
+    )
     parser.add_argument("--reruns", type=int, default=3, help="cached re-runs after the first (--zoo)")
     parser.add_argument("--quick", action="store_true", help="1 round, float and w8a8 only: shows it runs")
     args = parser.parse_args()
@@ -165,6 +220,8 @@ def main() -> int:
         args.rounds, PRECISIONS = 1, ("float", "w8a8")
     if args.zoo:
         return zoo_main(args.reruns)
+    if args.zoo_runtimes:
+        return zoo_runtimes_main()
     from registry.devices.specs import load_device_specs
 
     many = tuple(s.slug for s in load_device_specs())[:15]

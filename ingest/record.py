@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ingest.compat import describe_build
 from ingest.stagecache import tool_versions
+from registry import atomic
 from registry.client.sdk import Client
 from registry.embedded import EmbeddedCatalog
 from registry.entities import PublishResult
@@ -143,19 +144,13 @@ def publish(catalog: Catalog, prep: Prepared, version: str, builds: list[BuildRe
     # The YAML lands whole (a kill leaves the old file or the new one) and the stamp only after it, so a kept
     # YAML is always a whole dump of the data its stamp names.
     if kept is not None and kept[0] == digest:  # a cached re-run: the same manifest, its YAML written before
-        _write_whole(root / "manifest.yaml", kept[1])
+        atomic.write_bytes(root / "manifest.yaml", kept[1])
     else:
         stamp.unlink(missing_ok=True)
-        _write_whole(root / "manifest.yaml", dump_manifest_yaml(data).encode())
-        _write_whole(stamp, digest.encode())
+        atomic.write_bytes(root / "manifest.yaml", dump_manifest_yaml(data).encode())
+        atomic.write_bytes(stamp, digest.encode())
     # The one front door, as `registry publish` uses it, given the manifest this YAML holds (not parsed again).
     return client_for(catalog).publish(root, parse_manifest(data, origin="manifest.yaml"))
-
-
-def _write_whole(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
 
 
 def _kept_manifest(root: Path, stamp: Path) -> tuple[str, bytes] | None:

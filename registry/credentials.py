@@ -12,9 +12,10 @@ reads this file, ``registry pull`` included.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
+
+from registry import atomic
 
 FILE_NAME = "credentials.json"
 
@@ -77,10 +78,5 @@ def forget(config_dir: Path, url: str | None) -> str | None:
 def _write(config_dir: Path, data: dict[str, Any]) -> Path:
     config_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = config_dir / FILE_NAME
-    tmp = path.with_name(f".{FILE_NAME}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        json.dump(data, fh, indent=2)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    atomic.write_text(path, json.dumps(data, indent=2), mode=0o600)
     return path

@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from registry import atomic
+
 
 def of(path: str | os.PathLike[str]) -> str:
     """The current stamp of ``path`` (FileNotFoundError when absent)."""
@@ -21,11 +23,7 @@ def of(path: str | os.PathLike[str]) -> str:
 def write(stamp_file: Path, path: str | os.PathLike[str]) -> None:
     """Record ``path``'s stamp in ``stamp_file`` (atomically). Call it right after hashing ``path``."""
     stamp_file.parent.mkdir(parents=True, exist_ok=True)
-    import threading
-
-    tmp = stamp_file.with_name(f".{stamp_file.name}.{os.getpid()}-{threading.get_ident()}.tmp")
-    tmp.write_text(of(path))
-    os.replace(tmp, stamp_file)
+    atomic.write_text(stamp_file, of(path))
 
 
 def matches(stamp_file: Path, path: str | os.PathLike[str], size: int | None = None) -> bool:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlparse
 
+from registry import atomic
 from registry.errors import InvalidInput, RegistryError, Unauthorized
 from registry.settings import Settings
 
@@ -138,13 +139,11 @@ class JobStore:
         entry = {"job_id": job_id, "kind": kind, "submitted_at": datetime.now(UTC).isoformat(), **extra}
         self._data[key] = entry
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self._data, indent=1, sort_keys=True))
-        os.replace(tmp, self.path)
+        atomic.write_text(self.path, json.dumps(self._data, indent=1, sort_keys=True))
 
     def forget(self, key: str) -> None:
         if self._data.pop(key, None) is not None:
-            self.path.write_text(json.dumps(self._data, indent=1, sort_keys=True))
+            atomic.write_text(self.path, json.dumps(self._data, indent=1, sort_keys=True))
 
 
 @dataclass

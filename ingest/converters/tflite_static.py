@@ -173,6 +173,42 @@ def _export(src: Path, out: Path, ranges: Mapping[str, Any], float_ops: Sequence
     q.quantize(dict(ranges), enable_progress_bar=False, enable_progress_report=False).export_model(
         str(out), overwrite=True
     )
+    repair_signature(out)
+
+
+def repair_signature(path: Path) -> int:
+    """Point the signature at the tensors the graph really takes and gives; returns how many entries moved.
+
+    ai-edge-quantizer requantizes an output whose range differs from its producer's (a KV cache's present keys and
+    values, also read by the attention) into a new graph output through a QUANTIZE op, but leaves the SignatureDef
+    naming the intermediate tensor. LiteRT's signature runner then reads a tensor that XNNPACK never materializes
+    ("Tensor data is null"): the build would not run in an app. Each such entry is moved to the graph output
+    that QUANTIZE op makes (and an input to the graph input requantized into it)."""
+    fb = require("ai_edge_litert.tools.flatbuffer_utils", EXTRA)
+    quantize_op = require("ai_edge_litert.schema_py_generated", EXTRA).BuiltinOperator.QUANTIZE
+    model = fb.read_model(str(path))
+    moved = 0
+    for sig in model.signatureDefs or []:
+        graph = model.subgraphs[sig.subgraphIndex]
+        outputs, inputs = set(graph.outputs), set(graph.inputs)
+        quantize = [
+            op
+            for op in graph.operators
+            if fb.get_builtin_code_from_operator_code(model.operatorCodes[op.opcodeIndex]) == quantize_op
+            and len(op.inputs) == 1
+            and len(op.outputs) == 1
+        ]
+        into = {int(op.inputs[0]): int(op.outputs[0]) for op in quantize if int(op.outputs[0]) in outputs}
+        from_ = {int(op.outputs[0]): int(op.inputs[0]) for op in quantize if int(op.inputs[0]) in inputs}
+        for entry in sig.outputs or []:
+            if entry.tensorIndex not in outputs and entry.tensorIndex in into:
+                entry.tensorIndex, moved = into[entry.tensorIndex], moved + 1
+        for entry in sig.inputs or []:
+            if entry.tensorIndex not in inputs and entry.tensorIndex in from_:
+                entry.tensorIndex, moved = from_[entry.tensorIndex], moved + 1
+    if moved:
+        fb.write_model(model, str(path))
+    return moved
 
 
 def _best(tried: Sequence[Candidate]) -> Candidate:

@@ -19,6 +19,7 @@ from typing import Any, Final
 import numpy as np
 
 from ingest.zoo.base import Component, Inputs, Runner, TaskMetric, ZooModel, zoo_cache_dir
+from registry import atomic
 
 SEED: Final = 0
 EPOCHS: Final = 20
@@ -139,9 +140,7 @@ def trained_state() -> tuple[dict[str, Any], float, str]:
             path.parent.mkdir(parents=True, exist_ok=True)
             buf = io.BytesIO()
             torch.save(state, buf)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_bytes(buf.getvalue())
-            tmp.replace(path)
+            atomic.write_bytes(path, buf.getvalue())
         except OSError:
             pass
     return state, seconds, "trained in this process"

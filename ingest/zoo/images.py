@@ -10,11 +10,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
-import os
 from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
+
+from registry import atomic
 
 IMAGENET_MEAN: Final = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 IMAGENET_STD: Final = np.array([0.229, 0.224, 0.225], dtype=np.float32)
@@ -166,9 +167,7 @@ def recalibrate_batchnorm(module: Any, inputs: list[np.ndarray], *, batch: int =
             path.parent.mkdir(parents=True, exist_ok=True)
             buf = io.BytesIO()
             torch.save([(m.running_mean, m.running_var, m.num_batches_tracked) for m in norms], buf)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_bytes(buf.getvalue())
-            tmp.replace(path)
+            atomic.write_bytes(path, buf.getvalue())
         except OSError:
             pass
     return len(inputs)

@@ -24,6 +24,7 @@ import numpy as np
 
 from ingest.zoo import speech
 from ingest.zoo.base import Component, Inputs, Runner, TaskMetric, ZooModel, zoo_cache_dir
+from registry import atomic
 
 KEYWORDS: Final = ("yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go")
 UNKNOWN_WORDS: Final = (
@@ -107,9 +108,7 @@ def _atomic_write(path: Path | None, data: bytes) -> None:
         return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(data)
-        tmp.replace(path)
+        atomic.write_bytes(path, data)
     except OSError:
         pass
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from ingest.zoo.base import ALL_PRECISIONS, Component, Inputs, ZooModel, zoo_cache_dir
 from ingest.zoo.text import hashed_token_ids, split_sentences
+from registry import atomic
 
 SAMPLE_RATE = 16000
 CONFIGS: dict[str, dict[str, int]] = {
@@ -134,9 +135,8 @@ def _encoder_outputs(encoder: Any, feats: list[np.ndarray]) -> list[np.ndarray]:
     if path is not None and out:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npy")
-            np.save(tmp, np.concatenate(out), allow_pickle=False)
-            tmp.replace(path)
+            with atomic.replacing(path) as tmp, tmp.open("wb") as fh:
+                np.save(fh, np.concatenate(out), allow_pickle=False)
         except OSError:
             pass
     return out

@@ -19,7 +19,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from registry import filestamp
+from registry import atomic, filestamp
 from registry.errors import InvalidInput
 from registry.paths import safe_relative_path
 from registry.vocab import check_slug
@@ -101,17 +101,14 @@ class Cache:
         target = os.path.relpath(self.blob_path(model, sha256), link.parent)
         if link.is_symlink() and os.readlink(link) == target:
             return link
-        tmp = link.with_name(f".{link.name}.{_uniq()}.tmp")
-        tmp.unlink(missing_ok=True)
-        tmp.symlink_to(target)
-        os.replace(tmp, link)
+        with atomic.replacing(link) as tmp:
+            tmp.unlink(missing_ok=True)
+            tmp.symlink_to(target)
         return link
 
     def write_resolution(self, snapshot: Path, data: dict[str, Any]) -> None:
         snapshot.mkdir(parents=True, exist_ok=True)
-        tmp = snapshot / f".resolution.json.{_uniq()}.tmp"
-        tmp.write_text(json.dumps(data, indent=1, sort_keys=True, default=str))
-        os.replace(tmp, snapshot / ".resolution.json")
+        atomic.write_text(snapshot / ".resolution.json", json.dumps(data, indent=1, sort_keys=True, default=str))
 
     def read_resolution(self, snapshot: Path) -> dict[str, Any] | None:
         try:
@@ -123,19 +120,10 @@ class Cache:
     def write_ref(self, model: str, name: str, version: str) -> None:
         refs = self.model_dir(model) / "refs"
         refs.mkdir(parents=True, exist_ok=True)
-        tmp = refs / f".{name}.{_uniq()}.tmp"
-        tmp.write_text(version)
-        os.replace(tmp, refs / safe_relative_path(name))
+        atomic.write_text(refs / safe_relative_path(name), version)
 
     def read_ref(self, model: str, name: str) -> str | None:
         try:
             return (self.model_dir(model) / "refs" / safe_relative_path(name)).read_text().strip() or None
         except FileNotFoundError:
             return None
-
-
-def _uniq() -> str:
-    """A temp-name suffix unique per process and thread (many threads may pull the same build)."""
-    import threading
-
-    return f"{os.getpid()}-{threading.get_ident()}"

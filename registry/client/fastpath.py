@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from registry import filestamp
+from registry import atomic, filestamp
 from registry.vocab import normalize_name
 
 
@@ -96,13 +96,4 @@ def load(cache_root: Path, key: str, stamp: str) -> dict[str, Any] | None:
 def save(cache_root: Path, key: str, stamp: str, result: dict[str, Any]) -> None:
     path = _path(cache_root, key)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{_uniq()}.tmp")
-    tmp.write_text(json.dumps({**result, "stamp": stamp}))
-    os.replace(tmp, path)
-
-
-def _uniq() -> str:
-    """A temp-name suffix unique per process and thread (many threads may pull the same build)."""
-    import threading
-
-    return f"{os.getpid()}-{threading.get_ident()}"
+    atomic.write_text(path, json.dumps({**result, "stamp": stamp}))

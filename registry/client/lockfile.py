@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from registry import atomic
 from registry.errors import Conflict, InvalidInput, RegistryError
 
 LOCK_VERSION = 1
@@ -121,9 +121,7 @@ def make_lock(reqs: list[dict[str, str | None]], resolve: Callable[..., dict[str
 
 
 def write_lock(path: Path, lock: dict[str, Any]) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(lock, indent=2) + "\n")
-    os.replace(tmp, path)
+    atomic.write_text(path, json.dumps(lock, indent=2) + "\n")
 
 
 def read_lock(path: Path) -> dict[str, Any]:

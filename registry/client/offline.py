@@ -11,11 +11,11 @@ onnx, tflite, qnn_dlc (``registry.service.resolve``'s order; a test keeps the tw
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from registry import atomic
 from registry.client.cache import Cache
 from registry.errors import RegistryError
 from registry.vocab import (
@@ -37,9 +37,7 @@ def remember_name(cache: Cache, requested: str, slug: str) -> None:
         return
     folder = cache.root / ".names"
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".{key}.{os.getpid()}.tmp"
-    tmp.write_text(slug)
-    os.replace(tmp, folder / key)
+    atomic.write_text(folder / key, slug)
 
 
 def model_slug(cache: Cache, requested: str) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from registry import atomic
 from registry.client.cache import Cache
 from registry.errors import IntegrityFailure, OfflineError
 from registry.paths import safe_relative_path
@@ -126,7 +127,7 @@ def export_file(blob: Path, out_dir: Path, rel: str, *, link: bool = False) -> P
     dest.parent.mkdir(parents=True, exist_ok=True)
     if link and dest.exists() and _same_file(dest, blob):
         return dest
-    tmp = dest.with_name(f".{dest.name}.{_uniq()}.tmp")
+    tmp = atomic.temp_name(dest)
     tmp.unlink(missing_ok=True)
     try:
         if link:
@@ -161,10 +162,3 @@ def _copy(src: Path, dest: Path) -> None:
 def _same_file(a: Path, b: Path) -> bool:
     sa, sb = a.stat(), b.stat()
     return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
-
-
-def _uniq() -> str:
-    """A temp-name suffix unique per process and thread (many threads may pull the same build)."""
-    import threading
-
-    return f"{os.getpid()}-{threading.get_ident()}"

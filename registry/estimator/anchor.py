@@ -5,11 +5,13 @@ docs/estimator.md). One real figure of the model reveals that residual: an ancho
 predicted, both for the anchor's own chipset, precision and runtime, on the same graph) moves every other estimate
 of the model by the same amount in log space.
 
-    anchored(target) = predicted(target) x exp(median over the chosen anchors of log(measured / predicted))
+    anchored(target) = predicted(target) x exp(k x median over the chosen anchors of log(measured / predicted))
 
 Anchors are chosen by level, best first: the same (precision, runtime) (``same``), then the same runtime
 (``runtime``), then any of the model's anchors (``any``). Within a level an anchor on the target chipset itself
-wins. An anchor on a proxy chipset (``qualcomm-qcs9075-proxy``) counts as one on the chipset it mirrors
+wins. ``k`` is 1 at the ``same`` level; across precision or runtime it is the validated factor of the level and
+the number of anchor devices (``level_shrink``): a residual seen at another precision carries only in part. An
+anchor on a proxy chipset (``qualcomm-qcs9075-proxy``) counts as one on the chipset it mirrors
 (``qualcomm-qcs9075``). Each level has its own validated error band (``params.json``'s ``anchoring``, written by
 ``python -m registry.estimator.fit`` from ``registry.estimator.anchor_cv``). Plain Python, no numpy.
 """
@@ -80,6 +82,7 @@ class Anchoring:
     error_pct: float
     log_shift: float
     anchors: tuple[Anchor, ...]
+    shrink: float = 1.0
 
     def label(self) -> str:
         first = self.anchors[0].label()
@@ -97,6 +100,7 @@ class Anchoring:
             "label": self.label(),
             "unanchored_latency_ms": self.unanchored_latency_ms,
             "log_shift": round(self.log_shift, 6),
+            "shrink": self.shrink,
             "error_pct": self.error_pct,
             "anchors": [a.to_json() for a in self.anchors],
         }
@@ -131,6 +135,21 @@ def level_error_pct(level: str, anchor_devices: int = 1) -> float | None:
     bands: Mapping[str, Any] = load_params().get("anchoring", {}).get(key, {})
     value = bands.get(level)
     return float(value) if value is not None else None
+
+
+def level_shrink(level: str, anchor_devices: int = 1) -> float:
+    """How much of an anchor's log residual carries to a target of another precision or runtime: the validated
+    least-squares factor (``params.json``'s ``anchoring.shrink``, fitted on the calibration models' anchor pairs).
+    A model's residual at one precision and runtime only partly predicts it at another, and a single device's
+    residual is the noisier, so carrying it whole made single cross-runtime anchors worse than none. 1 for the
+    ``same`` level (the model's own build: the measurement itself)."""
+    if level == "same":
+        return 1.0
+    from registry.estimator.predict import load_params
+
+    factors: Mapping[str, Any] = load_params().get("anchoring", {}).get("shrink", {}).get(level, {})
+    value = factors.get("one" if anchor_devices <= 1 else "several")
+    return float(value) if value is not None else 1.0
 
 
 def predict_log_latency(x: Mapping[str, float], chipset: str, precision: str, runtime: str) -> float:
@@ -183,9 +202,11 @@ def anchor_estimate(
         math.log(a.latency_ms) - predict_log_latency(x, mirrored_chipset(a.chipset), a.precision, a.runtime)
         for a in chosen
     ]
-    shift = statistics.median(shifts)
+    devices = len({mirrored_chipset(a.chipset) for a in chosen})
+    shrink = level_shrink(level, devices)
+    shift = statistics.median(shifts) * shrink
     raw = math.exp(predict_log_latency(x, chipset, precision, runtime))
-    band = level_error_pct(level, len({mirrored_chipset(a.chipset) for a in chosen}))
+    band = level_error_pct(level, devices)
     if band is None or not calibrated:
         from registry.estimator.predict import load_params
 
@@ -198,6 +219,7 @@ def anchor_estimate(
         error_pct=band,
         log_shift=shift,
         anchors=tuple(chosen),
+        shrink=shrink,
     )
 
 

@@ -37,12 +37,28 @@ class Pairs:
 
     target: list[int] = field(default_factory=list)
     anchor_chipset: list[str] = field(default_factory=list)
+    shift: list[float] = field(default_factory=list)  # the anchors' median log residual, before shrinking
     predicted: list[float] = field(default_factory=list)
 
-    def add(self, target: int, chipset: str, predicted: float) -> None:
+    def add(self, target: int, chipset: str, shift: float) -> None:
         self.target.append(target)
         self.anchor_chipset.append(chipset)
-        self.predicted.append(predicted)
+        self.shift.append(shift)
+
+
+def shrink_factors(shift: Any, target_residual: Any, family: Any) -> tuple[float, Any]:
+    """The least-squares factor k of target residual ~ k x anchor shift (clipped to [0, 1]) over all pairs, and
+    per pair the same fitted without the pair's own model family (what the validation applies)."""
+    import numpy as np
+
+    x, y = np.asarray(shift, dtype=float), np.asarray(target_residual, dtype=float)
+    fams, inverse = np.unique(np.asarray(family), return_inverse=True)
+    sxy = np.bincount(inverse, weights=x * y, minlength=len(fams))
+    sxx = np.bincount(inverse, weights=x * x, minlength=len(fams))
+    whole = float(np.clip(sxy.sum() / sxx.sum(), 0.0, 1.0)) if sxx.sum() > 0 else 1.0
+    rest = sxx.sum() - sxx
+    held_out = np.where(rest > 0, (sxy.sum() - sxy) / np.where(rest > 0, rest, 1.0), 1.0)
+    return whole, np.clip(held_out, 0.0, 1.0)[inverse]
 
 
 def _level(anchor: Row, target: Row) -> str:
@@ -51,9 +67,13 @@ def _level(anchor: Row, target: Row) -> str:
     return "same" if anchor.precision == target.precision else "runtime"
 
 
-def anchored_pairs(rows: Sequence[Row], pred: Any, known: Collection[str]) -> tuple[dict[str, Pairs], dict[str, Pairs]]:
+def anchored_pairs(
+    rows: Sequence[Row], pred: Any, known: Collection[str]
+) -> tuple[dict[str, Pairs], dict[str, Pairs], dict[str, dict[str, float]]]:
     """Per level, the anchored prediction of every row from all other devices of the same model and component
-    (pooled), and from each other device alone (single)."""
+    (pooled), and from each other device alone (single); and the shrink factors fitted on all pairs (per level
+    other than ``same``, for "several" anchor devices and "one"). Each prediction applies the factor fitted
+    without its own model family."""
     log_res = [math.log(r.latency_ms) - math.log(float(p)) for r, p in zip(rows, pred, strict=True)]
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
     for i, r in enumerate(rows):
@@ -70,11 +90,86 @@ def anchored_pairs(rows: Sequence[Row], pred: Any, known: Collection[str]) -> tu
                     by_anchor[(_level(rows[a], target), mirror[rows[a].chipset])].append(log_res[a])
             by_level: dict[str, list[float]] = defaultdict(list)
             for (level, chip), residuals in sorted(by_anchor.items()):
-                single[level].add(t, chip, float(pred[t]) * math.exp(statistics.median(residuals)))
+                single[level].add(t, chip, statistics.median(residuals))
                 by_level[level] += residuals
             for level, residuals in by_level.items():
-                pooled[level].add(t, "*", float(pred[t]) * math.exp(statistics.median(residuals)))
-    return pooled, single
+                pooled[level].add(t, "*", statistics.median(residuals))
+    shrink: dict[str, dict[str, float]] = {}
+    for kind, table in (("several", pooled), ("one", single)):
+        for level, pairs in table.items():
+            if not pairs.target:
+                continue
+            k_all, k_held_out = 1.0, 1.0
+            if level != "same":  # the model's own build: the measurement carries whole (anchor.level_shrink)
+                k_all, k_held_out = shrink_factors(
+                    pairs.shift, [log_res[t] for t in pairs.target], [rows[t].family for t in pairs.target]
+                )
+                shrink.setdefault(level, {})[kind] = round(k_all, 3)
+            pairs.predicted = [
+                float(pred[t]) * math.exp(float(k) * sh)
+                for t, sh, k in zip(pairs.target, pairs.shift, _broadcast(k_held_out, len(pairs.target)), strict=True)
+            ]
+    return pooled, single, shrink
+
+
+def _broadcast(k: Any, n: int) -> list[float]:
+    import numpy as np
+
+    return [float(v) for v in np.broadcast_to(np.asarray(k, dtype=float), (n,))]
+
+
+def one_measurement(rows: Sequence[Row], pred: Any, known: Collection[str], anchor_device: str) -> dict[str, Any]:
+    """The one-measurement case: each row of a model in turn is the model's only real figure, and it anchors every
+    row of the same model and component on the other devices, whatever their precision and runtime (each target at
+    the level that one anchor gives it). Every (anchor, target) pair counts once. Overall, by level, on the targets
+    of another precision, and with the anchor on ``anchor_device`` (one AI Hub profile on a Galaxy S24)."""
+    import numpy as np
+
+    from registry.estimator.fit import metrics
+
+    obs = np.array([r.latency_ms for r in rows])
+    base = np.asarray(pred, dtype=float)
+    log_res = np.log(obs) - np.log(base)
+    mirror = {c: mirrored_chipset(c, known) for c in {r.chipset for r in rows}}
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i, r in enumerate(rows):
+        groups[(r.model_id, r.component)].append(i)
+    targets, anchors, levels = [], [], []
+    for members in groups.values():
+        for j in members:
+            for i in members:
+                if mirror[rows[j].chipset] != mirror[rows[i].chipset]:
+                    targets.append(i)
+                    anchors.append(j)
+                    levels.append(_level(rows[j], rows[i]))
+    t, a, lv = np.array(targets, dtype=int), np.array(anchors, dtype=int), np.array(levels)
+    families = np.array([rows[i].family for i in t])
+    k = np.ones(len(t))
+    for level in LEVELS[1:]:  # across precision or runtime: the factor fitted without the target's family
+        m = lv == level
+        if m.any():
+            k[m] = shrink_factors(log_res[a][m], log_res[t][m], families[m])[1]
+    anchored = base[t] * np.exp(k * log_res[a])
+    unshrunk = base[t] * np.exp(log_res[a])
+    other_precision = np.array([rows[i].precision != rows[j].precision for i, j in zip(t, a, strict=True)])
+    on_device = np.array([mirror[rows[j].chipset] == anchor_device for j in a], dtype=np.bool_)
+
+    def pair(mask: Any) -> dict[str, Any] | None:
+        if not mask.any():
+            return None
+        return {"anchored": metrics(anchored[mask], obs[t][mask]), "unanchored": metrics(base[t][mask], obs[t][mask])}
+
+    everything = np.ones(len(t), dtype=np.bool_)
+    return {
+        "pairs": len(t),
+        "models": len({rows[i].model_id for i in t}),
+        "overall": pair(everything),
+        "overall_unshrunk": metrics(unshrunk, obs[t]),
+        "by_level": {level: pair(lv == level) for level in LEVELS if (lv == level).any()},
+        "other_precision": pair(other_precision),
+        "one_device": pair(on_device),
+        "one_device_other_precision": pair(on_device & other_precision),
+    }
 
 
 def validate(rows: Sequence[Row], pred: Any, known: Collection[str], anchor_device: str) -> dict[str, Any]:
@@ -87,7 +182,7 @@ def validate(rows: Sequence[Row], pred: Any, known: Collection[str], anchor_devi
 
     obs = np.array([r.latency_ms for r in rows])
     base = np.asarray(pred)
-    pooled, single = anchored_pairs(rows, pred, known)
+    pooled, single, shrink = anchored_pairs(rows, pred, known)
     report: dict[str, Any] = {}
     for level in LEVELS:
         if not pooled[level].target:
@@ -100,9 +195,13 @@ def validate(rows: Sequence[Row], pred: Any, known: Collection[str], anchor_devi
             keys = np.array([str(getattr(rows[i], key)) for i in t])
             return {k: metrics(p[keys == k], obs[t][keys == k]) for k in sorted(set(keys.tolist()))}
 
+        whole = base[t] * np.exp(np.array(pooled[level].shift))  # the residual carried whole (no shrink)
+        whole_one = base[ts] * np.exp(np.array(single[level].shift))
         report[level] = {
             "overall": metrics(p, obs[t]),
             "unanchored": metrics(base[t], obs[t]),
+            "unshrunk": metrics(whole, obs[t]),
+            "one_anchor_unshrunk": metrics(whole_one, obs[ts]),
             "models": len({rows[i].model_id for i in t}),
             "by_device": grouped("chipset"),
             "by_precision": grouped("precision"),
@@ -115,6 +214,8 @@ def validate(rows: Sequence[Row], pred: Any, known: Collection[str], anchor_devi
         from registry.estimator import anchor_transfer
 
         report["runtime"]["transfer"] = anchor_transfer.validate(rows, pred, known)
+    report["one_measurement"] = one_measurement(rows, pred, known, anchor_device)
+    report["shrink"] = shrink
     return report
 
 

@@ -500,16 +500,25 @@ def _anchoring(rows: Sequence[Row], pred: Any, chipsets: set[str]) -> tuple[dict
     """Anchored estimates validated on the held-out predictions (``anchor_cv``): params.json's per-level error
     bands and headline figures, and the full report."""
     from registry.estimator import anchor_cv
+    from registry.estimator.anchor import LEVELS
 
     report = anchor_cv.validate(rows, pred, chipsets, ANCHOR_DEVICE)
     headline = ("overall", "unanchored", "one_anchor", "one_anchor_unanchored", "one_device", "one_device_unanchored")
     params = {
         "error_pct": anchor_cv.error_bands(report),
         "error_pct_one_anchor": anchor_cv.error_bands(report, "one_anchor"),
+        "shrink": report["shrink"],
         "protocol": "leave one device out within each calibration model, on leave-one-family-out predictions; "
         "error_pct: anchors on every other device (median residual); error_pct_one_anchor: one anchor device",
-        "validation": {level: {k: _rounded(report[level][k]) for k in headline} for level in report},
+        "validation": {level: {k: _rounded(report[level][k]) for k in headline} for level in LEVELS if level in report},
     }
+    one = report.get("one_measurement")
+    if one and one["overall"]:
+        params["one_measurement"] = {
+            "protocol": "each row of a model in turn its only anchor, every row on the other devices a target "
+            "(any precision and runtime)",
+            **{k: {m: _rounded(v) for m, v in one[k].items()} for k in ("overall", "other_precision") if one[k]},
+        }
     return params, report
 
 

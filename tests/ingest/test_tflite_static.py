@@ -114,3 +114,43 @@ def test_the_float_budget_counts_each_weighted_ops_multiply_accumulates(source: 
     weighted = [(op.kind, op.macs) for op in ops if op.kind in WEIGHTED]
     conv = [16 * 16 * out * 9 * inp for inp, out in ((3, 4), (4, 32), (32, 32), (32, 32))]
     assert weighted == [*(("CONV_2D", m) for m in conv), ("FULLY_CONNECTED", 32 * 10)]
+
+
+def test_a_kv_cache_step_quantized_to_int8_runs_through_the_signature_apps_use(tmp_path: Path) -> None:
+    """A decoder step whose present key is both an output and read by the attention: ai-edge-quantizer requantizes
+    that output into a new tensor but left the signature naming the old one, which LiteRT with XNNPACK never
+    fills ("Tensor data is null", as tiny-opus-mt, whisper-tiny-kv and tiny-llama-kv failed). The build now runs
+    through the signature runner, the way an Android app calls it, and gives the present key back."""
+    import torch
+    from ai_edge_litert.interpreter import Interpreter
+
+    class Step(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.q, self.k, self.out = torch.nn.Linear(16, 16), torch.nn.Linear(16, 16), torch.nn.Linear(16, 8)
+
+        def forward(self, x: torch.Tensor, past: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            k = self.k(x)
+            keys = torch.cat([past, k], dim=1)
+            return self.out(torch.softmax(self.q(x) @ keys.transpose(1, 2), -1) @ keys), k
+
+    torch.manual_seed(0)
+    src = TfliteConverter().export(Step().eval(), {"x": torch.zeros(1, 1, 16), "past": torch.zeros(1, 4, 16)}, tmp_path)
+    rng = np.random.default_rng(0)
+    feeds = [
+        {
+            "x": rng.standard_normal((1, 1, 16)).astype(np.float32),
+            "past": rng.standard_normal((1, 4, 16)).astype(np.float32),
+        }
+        for _ in range(12)
+    ]
+    (tmp_path / "w8a8").mkdir()
+    interface = Interface(("x", "past"), ("logits", "present_key"))
+    result = TfliteConverter().optimize(
+        src, "w8a8", tmp_path / "w8a8", calibration=feeds[:8], options={"min_cosine": 0.0}, interface=interface
+    )
+    runner = Interpreter(model_path=str(result.path)).get_signature_runner("serving_default")
+    got = runner(**{n: np.zeros(d["shape"], d["dtype"]) for n, d in runner.get_input_details().items()})
+    assert sorted(got) == ["output_0", "output_1"] and got["output_1"].shape == (1, 1, 16)
+    conv = TfliteConverter()
+    assert compare(conv.run(src, feeds[8:], interface), conv.run(result.path, feeds[8:], interface))["cosine"] > 0.95

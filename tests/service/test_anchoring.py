@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from registry.embedded import EmbeddedCatalog
 from registry.entities import BenchmarkReport
 from registry.errors import BuildNotFound, ImplausibleMeasurement, InvalidInput
+from registry.estimator.anchor import level_shrink
 from registry.estimator.graphcost import analyze_onnx
 from registry.estimator.predict import benchmarks_from_summaries, estimator_version
 from registry.models import Benchmark
@@ -81,7 +82,9 @@ def test_a_users_report_anchors_every_estimate_and_supersedes_the_old(
         for b in estimates:
             assert b.anchor_level == level and "reported by alice: my app, 50 runs" in (b.anchored_on or "")
             assert b.source.startswith(f"estimator {version} anchored on reported by alice")
-            assert b.latency_ms == pytest.approx(2.5 * plain[(precision, b.device)], rel=1e-2)  # 4-decimal rounding
+            k = level_shrink(level, 1)  # across precision the residual carries in part (validated factor)
+            assert b.latency_ms == pytest.approx(2.5**k * plain[(precision, b.device)], rel=1e-2)  # 4-decimal rounding
+            assert b.details["anchored"]["shrink"] == k
             assert b.details["anchored"]["unanchored_latency_ms"] == pytest.approx(plain[(precision, b.device)])
     s24 = next(b for b in after["float"] if b.provenance == "estimated" and b.device == SD8G3)
     assert s24.latency_ms == pytest.approx(measured, rel=1e-3)
