@@ -11,8 +11,10 @@ level at a time:
 
 Two cases: every other device's rows at once (their median residual, as ``anchor.anchor_estimate`` does with
 several anchors; the headline), and a single anchor device (the one-profile case: every (target, anchor device)
-pair counts once). The ``runtime`` level also reports held-out precision-transfer terms
-(``anchor_transfer``). Needs numpy.
+pair counts once). Across precision or runtime the residual is carried in part (``shrink_factors``: the
+least-squares factor per level and anchor count, applied held out by model family; ``anchor.level_shrink`` uses the
+factors fitted on all pairs). ``one_measurement`` validates the case of one real figure anchoring every build of
+the model. The ``runtime`` level also reports held-out precision-transfer terms (``anchor_transfer``). Needs numpy.
 """
 
 from __future__ import annotations
