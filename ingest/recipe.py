@@ -196,10 +196,13 @@ def import_factory(recipe: Recipe) -> Callable[..., ZooModel]:
 
 def build_model(recipe: Recipe) -> ZooModel:
     """Call the factory and check that it returned a ZooModel for this slug."""
-    from ingest.zoo.base import ZooModel
+    from ingest.zoo.base import UnknownSize, ZooModel
 
-    model = import_factory(recipe)(recipe.size)
     where = recipe.path or Path("recipe")
+    try:
+        model = import_factory(recipe)(recipe.size)
+    except UnknownSize as exc:
+        raise _bad(where, "size", str(exc), "Use one of those sizes, or leave `size` out for the default.") from exc
     if not isinstance(model, ZooModel):
         raise _bad(where, "factory", f"returned {type(model).__name__}, not a ZooModel", "Return a ZooModel.")
     if model.slug != recipe.slug:

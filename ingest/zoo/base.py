@@ -6,7 +6,7 @@ bundled data, or are random (then ``task_metric`` is None and builds are judged 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +22,17 @@ Runner = Callable[[Inputs], Outputs]
 
 ALL_PRECISIONS = ("float", "fp16", "w8a8", "w8a16", "w4a16", "mixed")
 CONV_PRECISIONS = ("float", "fp16", "w8a8", "w8a16", "mixed")
+
+
+class UnknownSize(ValueError):
+    """A ``size`` the factory does not build (``ingest.recipe.build_model`` reports it against the recipe's field)."""
+
+
+def check_size(size: str, sizes: Iterable[str]) -> None:
+    """Refuse a size the factory does not build, naming the ones it does."""
+    known = sorted(sizes)
+    if size not in known:
+        raise UnknownSize(f"{size!r} is not a size this model has; it has {', '.join(known)}")
 
 
 @dataclass

@@ -23,7 +23,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from ingest.zoo.base import ALL_PRECISIONS, Component, Inputs, ZooModel
+from ingest.zoo.base import ALL_PRECISIONS, Component, Inputs, ZooModel, check_size
 from ingest.zoo.decode import LlmLayout, llm_generate
 from ingest.zoo.kv import attend, cache_names, greedy_reference, merge_heads, recording, split_heads, torch_runner
 from ingest.zoo.text import split_sentences
@@ -137,8 +137,7 @@ def reference_generate(llama: Any, prompt_ids: list[int], max_new_tokens: int, e
 
 
 def build(size: str = "default") -> ZooModel:
-    if size not in CONFIGS:
-        raise ValueError(f"size must be one of {sorted(CONFIGS)}, not {size!r}")
+    check_size(size, CONFIGS)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM

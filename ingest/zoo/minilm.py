@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ingest.zoo.base import ALL_PRECISIONS, Component, Inputs, Runner, TaskMetric, ZooModel
+from ingest.zoo.base import ALL_PRECISIONS, Component, Inputs, Runner, TaskMetric, ZooModel, check_size
 from ingest.zoo.text import paraphrase_pairs, split_sentences
 
 SEQ_LEN = {"default": 128, "tiny": 32}
@@ -54,8 +54,7 @@ def retrieval_accuracy(embeddings: np.ndarray) -> float:
 
 
 def build(size: str = "default") -> ZooModel:
-    if size not in SEQ_LEN:
-        raise ValueError(f"size must be one of {sorted(SEQ_LEN)}, not {size!r}")
+    check_size(size, SEQ_LEN)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
     from transformers import AutoModel, AutoTokenizer

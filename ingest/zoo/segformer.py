@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ingest.zoo.base import ALL_PRECISIONS, Component, Inputs, ZooModel
+from ingest.zoo.base import ALL_PRECISIONS, Component, Inputs, ZooModel, check_size
 from ingest.zoo.images import image_inputs
 
 NUM_LABELS = 150  # ADE20k
@@ -49,8 +49,7 @@ def _logits_only(segformer: Any) -> Any:
 
 
 def build(size: str = "default") -> ZooModel:
-    if size not in CONFIGS:
-        raise ValueError(f"size must be one of {sorted(CONFIGS)}, not {size!r}")
+    check_size(size, CONFIGS)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
     from transformers import SegformerConfig, SegformerForSemanticSegmentation

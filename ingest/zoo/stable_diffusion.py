@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ingest.zoo.base import CONV_PRECISIONS, Component, Inputs, ZooModel
+from ingest.zoo.base import CONV_PRECISIONS, Component, Inputs, ZooModel, check_size
 from ingest.zoo.text import hashed_token_ids, split_sentences
 
 CONFIGS: dict[str, dict[str, Any]] = {
@@ -134,8 +134,7 @@ def _modules(config: dict[str, Any]) -> tuple[Any, Any, Any]:
 
 
 def build(size: str = "default") -> ZooModel:
-    if size not in CONFIGS:
-        raise ValueError(f"size must be one of {sorted(CONFIGS)}, not {size!r}")
+    check_size(size, CONFIGS)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
 

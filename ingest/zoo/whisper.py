@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ingest.zoo.base import ALL_PRECISIONS, Component, Inputs, ZooModel, zoo_cache_dir
+from ingest.zoo.base import ALL_PRECISIONS, Component, Inputs, ZooModel, check_size, zoo_cache_dir
 from ingest.zoo.text import hashed_token_ids, split_sentences
 from registry import atomic
 
@@ -143,8 +143,7 @@ def _encoder_outputs(encoder: Any, feats: list[np.ndarray]) -> list[np.ndarray]:
 
 
 def build(size: str = "default") -> ZooModel:
-    if size not in CONFIGS:
-        raise ValueError(f"size must be one of {sorted(CONFIGS)}, not {size!r}")
+    check_size(size, CONFIGS)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
     from transformers import WhisperConfig, WhisperFeatureExtractor, WhisperForConditionalGeneration

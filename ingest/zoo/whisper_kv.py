@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ingest.zoo.base import ALL_PRECISIONS, Component, Inputs, ZooModel
+from ingest.zoo.base import ALL_PRECISIONS, Component, Inputs, ZooModel, check_size
 from ingest.zoo.decode import Runner, Seq2SeqLayout, seq2seq_generate
 from ingest.zoo.kv import (
     cache_names,
@@ -72,8 +72,7 @@ def reference_generate(whisper: Any, features: np.ndarray, start: list[int], max
 
 
 def build(size: str = "default") -> ZooModel:
-    if size not in CONFIGS:
-        raise ValueError(f"size must be one of {sorted(CONFIGS)}, not {size!r}")
+    check_size(size, CONFIGS)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
     from transformers import WhisperConfig, WhisperFeatureExtractor, WhisperForConditionalGeneration

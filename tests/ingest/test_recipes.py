@@ -71,6 +71,21 @@ def test_a_bad_recipe_names_the_file_and_the_field(tmp_path: Path, body: dict, f
     assert err.value.hint
 
 
+@pytest.mark.parametrize("slug", ["all-minilm-l6-v2", "tiny-llama", "whisper-tiny", "segformer-b0"])
+def test_a_size_the_model_does_not_have_names_the_recipe_field_and_the_sizes_it_has(tmp_path: Path, slug: str) -> None:
+    import yaml
+
+    from ingest.recipe import build_model
+
+    body = yaml.safe_load(find_recipe(slug).read_text())
+    path = tmp_path / f"{slug}.yaml"
+    path.write_text(yaml.safe_dump({**body, "size": "huge"}))
+    with pytest.raises(InvalidInput) as err:
+        build_model(load_recipe(path))
+    assert f"{path}: field 'size': 'huge' is not a size this model has; it has default" in err.value.detail
+    assert "leave `size` out" in (err.value.hint or "")
+
+
 def test_recipes_are_listed_and_found_by_slug(tmp_path: Path) -> None:
     write_recipe(tmp_path / "b.yaml", slug="tiny-b")
     write_recipe(tmp_path / "a.yaml", slug="tiny-a", options={"mixed": {"mixed_budget": {"sqnr_db": 25}}})
