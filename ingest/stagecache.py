@@ -12,6 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from registry import atomic
 from registry.hashing import sha256_file
 
 
@@ -61,7 +62,5 @@ class StageCache:
             shutil.rmtree(out)  # an interrupted earlier attempt
         out.mkdir(parents=True)
         result = work(out)
-        tmp = out / "done.json.tmp"
-        tmp.write_text(json.dumps(result, default=str))
-        tmp.replace(out / "done.json")  # atomic: a done.json is always whole
+        atomic.write_text(out / "done.json", json.dumps(result, default=str))  # a done.json is always whole
         return result, False

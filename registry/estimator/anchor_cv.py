@@ -63,6 +63,14 @@ def shrink_factors(shift: Any, target_residual: Any, family: Any) -> tuple[float
     return whole, np.clip(held_out, 0.0, 1.0)[inverse]
 
 
+def model_groups(rows: Sequence[Row]) -> dict[tuple[str, str], list[int]]:
+    """Row indices per (model, component): the rows that anchor one another."""
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i, r in enumerate(rows):
+        groups[(r.model_id, r.component)].append(i)
+    return groups
+
+
 def _level(anchor: Row, target: Row) -> str:
     if anchor.runtime != target.runtime:
         return "any"
@@ -77,9 +85,7 @@ def anchored_pairs(
     other than ``same``, for "several" anchor devices and "one"). Each prediction applies the factor fitted
     without its own model family."""
     log_res = [math.log(r.latency_ms) - math.log(float(p)) for r, p in zip(rows, pred, strict=True)]
-    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for i, r in enumerate(rows):
-        groups[(r.model_id, r.component)].append(i)
+    groups = model_groups(rows)
     pooled = {level: Pairs() for level in LEVELS}
     single = {level: Pairs() for level in LEVELS}
     mirror = {c: mirrored_chipset(c, known) for c in {r.chipset for r in rows}}
@@ -96,28 +102,22 @@ def anchored_pairs(
                 by_level[level] += residuals
             for level, residuals in by_level.items():
                 pooled[level].add(t, "*", statistics.median(residuals))
+    import numpy as np
+
     shrink: dict[str, dict[str, float]] = {}
     for kind, table in (("several", pooled), ("one", single)):
         for level, pairs in table.items():
             if not pairs.target:
                 continue
-            k_all, k_held_out = 1.0, 1.0
-            if level != "same":  # the model's own build: the measurement carries whole (anchor.level_shrink)
-                k_all, k_held_out = shrink_factors(
+            k = np.ones(len(pairs.target))  # ``same``: the model's own build, the measurement carries whole
+            if level != "same":
+                k_all, k = shrink_factors(
                     pairs.shift, [log_res[t] for t in pairs.target], [rows[t].family for t in pairs.target]
                 )
                 shrink.setdefault(level, {})[kind] = round(k_all, 3)
-            pairs.predicted = [
-                float(pred[t]) * math.exp(float(k) * sh)
-                for t, sh, k in zip(pairs.target, pairs.shift, _broadcast(k_held_out, len(pairs.target)), strict=True)
-            ]
+            base = np.asarray([float(pred[t]) for t in pairs.target])
+            pairs.predicted = (base * np.exp(k * np.asarray(pairs.shift))).tolist()
     return pooled, single, shrink
-
-
-def _broadcast(k: Any, n: int) -> list[float]:
-    import numpy as np
-
-    return [float(v) for v in np.broadcast_to(np.asarray(k, dtype=float), (n,))]
 
 
 def one_measurement(rows: Sequence[Row], pred: Any, known: Collection[str], anchor_device: str) -> dict[str, Any]:
@@ -133,9 +133,7 @@ def one_measurement(rows: Sequence[Row], pred: Any, known: Collection[str], anch
     base = np.asarray(pred, dtype=float)
     log_res = np.log(obs) - np.log(base)
     mirror = {c: mirrored_chipset(c, known) for c in {r.chipset for r in rows}}
-    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for i, r in enumerate(rows):
-        groups[(r.model_id, r.component)].append(i)
+    groups = model_groups(rows)
     targets, anchors, levels = [], [], []
     for members in groups.values():
         for j in members:

@@ -33,11 +33,10 @@ def runtime_pairs(rows: Sequence[Row], known: Collection[str]) -> list[tuple[int
     """(target, anchor) row pairs of the ``runtime`` level: the same model and component, the same runtime, another
     precision, another device (the target's chipset and the chipset it mirrors are never anchors)."""
     mirror = {c: mirrored_chipset(c, known) for c in {r.chipset for r in rows}}
-    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for i, r in enumerate(rows):
-        groups[(r.model_id, r.component)].append(i)
+    from registry.estimator.anchor_cv import model_groups
+
     pairs = []
-    for members in groups.values():
+    for members in model_groups(rows).values():
         for t in members:
             target = rows[t]
             pairs += [
