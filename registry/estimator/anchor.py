@@ -5,12 +5,15 @@ docs/estimator.md). One real figure of the model reveals that residual: an ancho
 predicted, both for the anchor's own chipset, precision and runtime, on the same graph) moves every other estimate
 of the model by the same amount in log space.
 
-    anchored(target) = predicted(target) x exp(k x median over the chosen anchors of log(measured / predicted))
+    anchored(target) = predicted(target) x exp(clip(k x median over the chosen anchors of log(measured / predicted),
+                                                    -cap, cap))
 
 Anchors are chosen by level, best first: the same (precision, runtime) (``same``), then the same runtime
 (``runtime``), then any of the model's anchors (``any``). Within a level an anchor on the target chipset itself
 wins. ``k`` is 1 at the ``same`` level; across precision or runtime it is the validated factor of the level and
-the number of anchor devices (``level_shrink``): a residual seen at another precision carries only in part. An
+the number of anchor devices (``level_shrink``): a residual seen at another precision carries only in part, and
+no more than the level's validated cap (``level_cap``: one odd anchor, e.g. a build that fell back to the CPU, must
+not move every other build by as much). An
 anchor on a proxy chipset (``qualcomm-qcs9075-proxy``) counts as one on the chipset it mirrors
 (``qualcomm-qcs9075``). Each level has its own validated error band (``params.json``'s ``anchoring``, written by
 ``python -m registry.estimator.fit`` from ``registry.estimator.anchor_cv``). Plain Python, no numpy.
@@ -83,6 +86,7 @@ class Anchoring:
     log_shift: float
     anchors: tuple[Anchor, ...]
     shrink: float = 1.0
+    cap: float | None = None  # the bound on the carried log shift (None: not capped)
 
     def label(self) -> str:
         first = self.anchors[0].label()
@@ -101,6 +105,7 @@ class Anchoring:
             "unanchored_latency_ms": self.unanchored_latency_ms,
             "log_shift": round(self.log_shift, 6),
             "shrink": self.shrink,
+            "cap": self.cap,
             "error_pct": self.error_pct,
             "anchors": [a.to_json() for a in self.anchors],
         }
@@ -150,6 +155,19 @@ def level_shrink(level: str, anchor_devices: int = 1) -> float:
     factors: Mapping[str, Any] = load_params().get("anchoring", {}).get("shrink", {}).get(level, {})
     value = factors.get("one" if anchor_devices <= 1 else "several")
     return float(value) if value is not None else 1.0
+
+
+def level_cap(level: str, anchor_devices: int = 1) -> float | None:
+    """The bound on the log shift carried to a target of another precision or runtime (``params.json``'s
+    ``anchoring.cap``, the bound with the least mean absolute log error on the calibration models' anchor pairs),
+    or None (not capped: the ``same`` level, or a level whose validation found no bound better)."""
+    if level == "same":
+        return None
+    from registry.estimator.predict import load_params
+
+    caps: Mapping[str, Any] = load_params().get("anchoring", {}).get("cap", {}).get(level, {})
+    value = caps.get("one" if anchor_devices <= 1 else "several")
+    return float(value) if value is not None else None
 
 
 def predict_log_latency(x: Mapping[str, float], chipset: str, precision: str, runtime: str) -> float:
@@ -203,8 +221,10 @@ def anchor_estimate(
         for a in chosen
     ]
     devices = len({mirrored_chipset(a.chipset) for a in chosen})
-    shrink = level_shrink(level, devices)
+    shrink, cap = level_shrink(level, devices), level_cap(level, devices)
     shift = statistics.median(shifts) * shrink
+    if cap is not None:
+        shift = max(-cap, min(cap, shift))
     raw = math.exp(predict_log_latency(x, chipset, precision, runtime))
     band = level_error_pct(level, devices)
     if band is None or not calibrated:
@@ -220,6 +240,7 @@ def anchor_estimate(
         log_shift=shift,
         anchors=tuple(chosen),
         shrink=shrink,
+        cap=cap,
     )
 
 

@@ -13,7 +13,9 @@ Two cases: every other device's rows at once (their median residual, as ``anchor
 several anchors; the headline), and a single anchor device (the one-profile case: every (target, anchor device)
 pair counts once). Across precision or runtime the residual is carried in part (``shrink_factors``: the
 least-squares factor per level and anchor count, applied held out by model family; ``anchor.level_shrink`` uses the
-factors fitted on all pairs). ``one_measurement`` validates the case of one real figure anchoring every build of
+factors fitted on all pairs), and the carried shift is bounded (``cap_limits``: one anchor at an odd (precision,
+runtime), e.g. a build that fell back to the CPU, otherwise moves every other build by as much).
+``one_measurement`` validates the case of one real figure anchoring every build of
 the model. The ``runtime`` level also reports held-out precision-transfer terms (``anchor_transfer``). Needs numpy.
 """
 
@@ -63,6 +65,26 @@ def shrink_factors(shift: Any, target_residual: Any, family: Any) -> tuple[float
     return whole, np.clip(held_out, 0.0, 1.0)[inverse]
 
 
+# The bounds a carried (shrunk) log shift may be capped at (``cap_limits``); inf: not capped.
+CAP_GRID = (0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0, 1.5, math.inf)
+
+
+def cap_limits(carried: Any, target_residual: Any, family: Any) -> tuple[float, Any]:
+    """The bound c on a carried log shift (applied as clip(shift, -c, c)) that gives the least mean absolute log
+    error over all pairs (``CAP_GRID``), and per pair the same chosen without the pair's own model family. The mean
+    (not the median) is the criterion: a cap is for the tail, where one odd anchor moves a model's every estimate."""
+    import numpy as np
+
+    x, y = np.asarray(carried, dtype=float), np.asarray(target_residual, dtype=float)
+    fams, inverse = np.unique(np.asarray(family), return_inverse=True)
+    grid = np.sort(np.asarray(CAP_GRID))[::-1]  # widest first: a tie keeps the looser bound (argmin takes the first)
+    # per bound and family: the summed absolute log error
+    err = np.stack([np.bincount(inverse, weights=np.abs(y - np.clip(x, -c, c)), minlength=len(fams)) for c in grid])
+    whole = float(grid[int(np.argmin(err.sum(axis=1)))])
+    held_out = grid[np.argmin(err.sum(axis=1)[:, None] - err, axis=0)]
+    return whole, held_out[inverse]
+
+
 def model_groups(rows: Sequence[Row]) -> dict[tuple[str, str], list[int]]:
     """Row indices per (model, component): the rows that anchor one another."""
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
@@ -79,11 +101,11 @@ def _level(anchor: Row, target: Row) -> str:
 
 def anchored_pairs(
     rows: Sequence[Row], pred: Any, known: Collection[str]
-) -> tuple[dict[str, Pairs], dict[str, Pairs], dict[str, dict[str, float]]]:
+) -> tuple[dict[str, Pairs], dict[str, Pairs], dict[str, dict[str, dict[str, float | None]]]]:
     """Per level, the anchored prediction of every row from all other devices of the same model and component
-    (pooled), and from each other device alone (single); and the shrink factors fitted on all pairs (per level
-    other than ``same``, for "several" anchor devices and "one"). Each prediction applies the factor fitted
-    without its own model family."""
+    (pooled), and from each other device alone (single); and the shrink factors and caps fitted on all pairs (per
+    level other than ``same``, for "several" anchor devices and "one"). Each prediction applies the factor and cap
+    fitted without its own model family."""
     log_res = [math.log(r.latency_ms) - math.log(float(p)) for r, p in zip(rows, pred, strict=True)]
     groups = model_groups(rows)
     pooled = {level: Pairs() for level in LEVELS}
@@ -104,20 +126,24 @@ def anchored_pairs(
                 pooled[level].add(t, "*", statistics.median(residuals))
     import numpy as np
 
-    shrink: dict[str, dict[str, float]] = {}
+    fitted: dict[str, dict[str, dict[str, float | None]]] = {"shrink": {}, "cap": {}}
     for kind, table in (("several", pooled), ("one", single)):
         for level, pairs in table.items():
             if not pairs.target:
                 continue
-            k = np.ones(len(pairs.target))  # ``same``: the model's own build, the measurement carries whole
+            # ``same``: the model's own build, the measurement carries whole
+            carried = np.asarray(pairs.shift)
             if level != "same":
-                k_all, k = shrink_factors(
-                    pairs.shift, [log_res[t] for t in pairs.target], [rows[t].family for t in pairs.target]
-                )
-                shrink.setdefault(level, {})[kind] = round(k_all, 3)
+                residual = [log_res[t] for t in pairs.target]
+                family = [rows[t].family for t in pairs.target]
+                k_all, k = shrink_factors(pairs.shift, residual, family)
+                c_all, c = cap_limits(k * carried, residual, family)
+                carried = np.clip(k * carried, -c, c)
+                fitted["shrink"].setdefault(level, {})[kind] = round(k_all, 3)
+                fitted["cap"].setdefault(level, {})[kind] = None if math.isinf(c_all) else c_all  # JSON: null
             base = np.asarray([float(pred[t]) for t in pairs.target])
-            pairs.predicted = (base * np.exp(k * np.asarray(pairs.shift))).tolist()
-    return pooled, single, shrink
+            pairs.predicted = (base * np.exp(carried)).tolist()
+    return pooled, single, fitted
 
 
 def one_measurement(rows: Sequence[Row], pred: Any, known: Collection[str], anchor_device: str) -> dict[str, Any]:
@@ -144,12 +170,14 @@ def one_measurement(rows: Sequence[Row], pred: Any, known: Collection[str], anch
                     levels.append(_level(rows[j], rows[i]))
     t, a, lv = np.array(targets, dtype=int), np.array(anchors, dtype=int), np.array(levels)
     families = np.array([rows[i].family for i in t])
-    k = np.ones(len(t))
-    for level in LEVELS[1:]:  # across precision or runtime: the factor fitted without the target's family
+    carried = log_res[a].copy()
+    for level in LEVELS[1:]:  # across precision or runtime: the factor and cap fitted without the target's family
         m = lv == level
         if m.any():
-            k[m] = shrink_factors(log_res[a][m], log_res[t][m], families[m])[1]
-    anchored = base[t] * np.exp(k * log_res[a])
+            k = shrink_factors(log_res[a][m], log_res[t][m], families[m])[1]
+            c = cap_limits(k * log_res[a][m], log_res[t][m], families[m])[1]
+            carried[m] = np.clip(k * log_res[a][m], -c, c)
+    anchored = base[t] * np.exp(carried)
     unshrunk = base[t] * np.exp(log_res[a])
     other_precision = np.array([rows[i].precision != rows[j].precision for i, j in zip(t, a, strict=True)])
     on_device = np.array([mirror[rows[j].chipset] == anchor_device for j in a], dtype=np.bool_)
@@ -182,7 +210,7 @@ def validate(rows: Sequence[Row], pred: Any, known: Collection[str], anchor_devi
 
     obs = np.array([r.latency_ms for r in rows])
     base = np.asarray(pred)
-    pooled, single, shrink = anchored_pairs(rows, pred, known)
+    pooled, single, fitted = anchored_pairs(rows, pred, known)
     report: dict[str, Any] = {}
     for level in LEVELS:
         if not pooled[level].target:
@@ -215,7 +243,7 @@ def validate(rows: Sequence[Row], pred: Any, known: Collection[str], anchor_devi
 
         report["runtime"]["transfer"] = anchor_transfer.validate(rows, pred, known)
     report["one_measurement"] = one_measurement(rows, pred, known, anchor_device)
-    report["shrink"] = shrink
+    report["shrink"], report["cap"] = fitted["shrink"], fitted["cap"]
     return report
 
 

@@ -260,6 +260,7 @@ def metrics(pred: Any, obs: Any) -> dict[str, float]:
         "within_25": float(np.mean(ape <= 25) * 100),
         "spearman": rho,
         "p68_ape": float(np.percentile(ape, 68)),
+        "p95_ape": float(np.percentile(ape, 95)),
     }
 
 
@@ -508,6 +509,7 @@ def _anchoring(rows: Sequence[Row], pred: Any, chipsets: set[str]) -> tuple[dict
         "error_pct": anchor_cv.error_bands(report),
         "error_pct_one_anchor": anchor_cv.error_bands(report, "one_anchor"),
         "shrink": report["shrink"],
+        "cap": report["cap"],
         "protocol": "leave one device out within each calibration model, on leave-one-family-out predictions; "
         "error_pct: anchors on every other device (median residual); error_pct_one_anchor: one anchor device",
         "validation": {level: {k: _rounded(report[level][k]) for k in headline} for level in LEVELS if level in report},

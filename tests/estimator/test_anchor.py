@@ -16,7 +16,14 @@ from registry.cli import app
 from registry.devices import load_device_specs
 from registry.errors import InvalidInput
 from registry.estimator import anchor_cv, fit
-from registry.estimator.anchor import Anchor, anchor_estimate, level_shrink, mirrored_chipset, predict_log_latency
+from registry.estimator.anchor import (
+    Anchor,
+    anchor_estimate,
+    level_cap,
+    level_shrink,
+    mirrored_chipset,
+    predict_log_latency,
+)
 from registry.estimator.graphcost import analyze_onnx
 from registry.estimator.model import features
 from registry.estimator.predict import load_params
@@ -54,13 +61,13 @@ def test_one_measurement_moves_every_device_by_the_model_residual(small_onnx: Pa
 def test_levels_same_then_runtime_then_any_each_with_its_band(small_onnx: Path) -> None:  # noqa: F811
     x = features(analyze_onnx(small_onnx).summary())
     other = "qualcomm-snapdragon-8-elite-for-galaxy"
-    quant = _anchor(SD8G3, "w8a8", "onnx", 2.0 * _pred(x, SD8G3, "w8a8"), "w8a8 job")
-    tfl = _anchor(SD8G3, "float", "tflite", 0.5 * _pred(x, SD8G3, "float", "tflite"), "tflite job")
+    quant = _anchor(SD8G3, "w8a8", "onnx", 1.5 * _pred(x, SD8G3, "w8a8"), "w8a8 job")  # within the level's cap
+    tfl = _anchor(SD8G3, "float", "tflite", _pred(x, SD8G3, "float", "tflite") / 1.5, "tflite job")
     runtime_level = anchor_estimate(x, other, "float", "onnx", None, [quant, tfl])
     assert runtime_level is not None and runtime_level.level == "runtime" and runtime_level.anchors == (quant,)
     k = level_shrink("runtime", 1)  # a residual seen at another precision carries in part
     assert 0 < k < 1 and runtime_level.shrink == k
-    assert runtime_level.latency_ms == pytest.approx(2.0**k * _pred(x, other), rel=5e-3)
+    assert runtime_level.latency_ms == pytest.approx(1.5**k * _pred(x, other), rel=5e-3)
     same = _anchor(other, "float", "onnx", 1.5 * _pred(x, other), "same job")
     assert anchor_estimate(x, other, "float", "onnx", None, [quant, tfl, same]).level == "same"  # type: ignore[union-attr]
     any_level = anchor_estimate(x, other, "float", "qnn_dlc", None, [quant, tfl])
@@ -73,6 +80,35 @@ def test_levels_same_then_runtime_then_any_each_with_its_band(small_onnx: Path) 
         x, "qualcomm-qcs9075", "float", "onnx", None, [same, _anchor(SD8G3, "float", "onnx", 1)]
     )
     assert two_devices is not None and two_devices.error_pct == load_params()["anchoring"]["error_pct"]["same"]
+
+
+def test_one_odd_anchor_moves_other_precisions_no_further_than_the_validated_cap(small_onnx: Path) -> None:  # noqa: F811
+    """A w8a8 build that fell back to the CPU (40x the estimate) must not make every float estimate 40x**k slower:
+    across precision the carried shift is capped; on its own build the measurement still counts whole."""
+    x = features(analyze_onnx(small_onnx).summary())
+    other = "qualcomm-snapdragon-8-elite-for-galaxy"
+    odd = _anchor(SD8G3, "w8a8", "onnx", 40.0 * _pred(x, SD8G3, "w8a8"), "w8a8 job")
+    cap = level_cap("runtime", 1)
+    assert cap is not None and 0 < cap < 1 and level_cap("same", 1) is None
+    got = anchor_estimate(x, other, "float", "onnx", None, [odd])
+    assert got is not None and got.level == "runtime" and got.cap == cap and got.log_shift == pytest.approx(cap)
+    assert got.latency_ms == pytest.approx(math.exp(cap) * _pred(x, other), rel=5e-3)
+    assert got.to_json()["cap"] == cap
+    fast = anchor_estimate(x, other, "float", "onnx", None, [_anchor(SD8G3, "w8a8", "onnx", 1e-3)])
+    assert fast is not None and fast.log_shift == pytest.approx(-cap)  # the bound holds both ways
+    same = anchor_estimate(x, other, "w8a8", "onnx", None, [odd])  # the measured build itself: not capped
+    assert same is not None and same.latency_ms == pytest.approx(40.0 * _pred(x, other, "w8a8"), rel=5e-3)
+
+
+def test_cap_limits_bounds_the_shift_only_when_that_lowers_the_error() -> None:
+    rng = np.random.default_rng(0)
+    carried = rng.normal(0, 0.2, 400)
+    families = np.repeat(np.arange(40), 10).astype(str)
+    assert anchor_cv.cap_limits(carried, carried, families)[0] == math.inf  # the shift is right: never capped
+    odd = carried.copy()
+    odd[::10] += 3.0  # one anchor in ten far off (the target does not share it)
+    whole, held_out = anchor_cv.cap_limits(odd, carried, families)
+    assert whole < 1.0 and len(held_out) == 400 and set(held_out.tolist()) <= set(anchor_cv.CAP_GRID)
 
 
 def test_a_proxy_anchor_counts_as_the_chipset_it_mirrors(small_onnx: Path) -> None:  # noqa: F811
@@ -151,6 +187,8 @@ def test_shipped_params_record_the_validated_bands() -> None:
     assert across["overall"]["median_ape"] < across["unanchored"]["median_ape"]
     # a single anchor's residual carries in part across precision and runtime, never more than whole
     assert all(0 < f["one"] <= f["several"] <= 1 for f in anchoring["shrink"].values())
+    assert set(anchoring["cap"]) == set(anchoring["shrink"])  # a bound (or null: none) per level and anchor count
+    assert all(c is None or c > 0 for f in anchoring["cap"].values() for c in f.values())
     one = anchoring["one_measurement"]["overall"]  # one figure per model anchoring all its builds
     assert one["anchored"]["median_ape"] < one["unanchored"]["median_ape"]
     assert anchoring["error_pct"]["same"] < anchoring["error_pct_one_anchor"]["same"] < anchoring["error_pct"]["any"]

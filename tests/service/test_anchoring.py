@@ -4,6 +4,7 @@ estimates are superseded, not deleted; absurd reports are refused."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from sqlalchemy import func, select
 from registry.embedded import EmbeddedCatalog
 from registry.entities import BenchmarkReport
 from registry.errors import BuildNotFound, ImplausibleMeasurement, InvalidInput
-from registry.estimator.anchor import level_shrink
+from registry.estimator.anchor import level_cap, level_shrink
 from registry.estimator.graphcost import analyze_onnx
 from registry.estimator.predict import benchmarks_from_summaries, estimator_version
 from registry.models import Benchmark
@@ -82,9 +83,11 @@ def test_a_users_report_anchors_every_estimate_and_supersedes_the_old(
         for b in estimates:
             assert b.anchor_level == level and "reported by alice: my app, 50 runs" in (b.anchored_on or "")
             assert b.source.startswith(f"estimator {version} anchored on reported by alice")
-            k = level_shrink(level, 1)  # across precision the residual carries in part (validated factor)
-            assert b.latency_ms == pytest.approx(2.5**k * plain[(precision, b.device)], rel=1e-2)  # 4-decimal rounding
-            assert b.details["anchored"]["shrink"] == k
+            # across precision the residual carries in part (validated factor), up to the validated cap
+            k, cap = level_shrink(level, 1), level_cap(level, 1)
+            shift = min(k * math.log(2.5), cap if cap is not None else math.inf)
+            assert b.latency_ms == pytest.approx(math.exp(shift) * plain[(precision, b.device)], rel=1e-2)  # rounding
+            assert b.details["anchored"]["shrink"] == k and b.details["anchored"]["cap"] == cap
             assert b.details["anchored"]["unanchored_latency_ms"] == pytest.approx(plain[(precision, b.device)])
     s24 = next(b for b in after["float"] if b.provenance == "estimated" and b.device == SD8G3)
     assert s24.latency_ms == pytest.approx(measured, rel=1e-3)
