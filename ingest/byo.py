@@ -32,6 +32,8 @@ class ModelSource:
     card: dict[str, Any] = field(default_factory=dict)
     calibration: dict[str, list[dict[str, np.ndarray]]] | None = None  # per component; synthetic when None
     names: tuple[str, ...] = ()  # other names the model answers to in the catalog (a recipe's ``names``)
+    # Files every build ships beside the model (a tokenizer, a label list): file name -> path.
+    assets: dict[str, Path] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

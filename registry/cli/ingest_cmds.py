@@ -59,6 +59,12 @@ def ingest(
     accept_degenerate: bool = typer.Option(
         False, "--accept-degenerate", help="Publish builds whose fidelity run was degenerate, marked so."
     ),
+    asset: list[Path] = typer.Option(
+        [],
+        "--asset",
+        help="For --onnx/--torch: a file every build ships beside the model, e.g. tokenizer.json or labels.txt "
+        "(repeat for more).",
+    ),
     name: str | None = typer.Option(None, "--name", help="Model slug for --onnx/--torch, e.g. my-detector."),
     task: str | None = typer.Option(None, "--task", help="For --onnx/--torch: e.g. classification."),
     domain: str = typer.Option("computer-vision", help="computer-vision, generative-ai, audio or nlp."),
@@ -132,6 +138,13 @@ def ingest(
     root = work_dir or catalog.settings.home / "ingest"
     # a clear error before any work (qai-hub: no token, API unreachable, a device AI Hub does not offer)
     get_backend(backend, work_dir=root).preflight(opts.devices)
+    if not client.url:  # no catalog here yet: say so now, not after the first model's export
+        from registry.client.embedded import EmbeddedBackend
+
+        backend_here = client.backend
+        assert isinstance(backend_here, EmbeddedBackend)
+        with backend_here.session():
+            pass
     pool = make_executor(executor, workers)
     log = RunLog(catalog.settings.home / "ingest" / "logs" / f"{new_run_id()}.log")
     where = ",".join(opts.devices) or "-"
@@ -145,6 +158,7 @@ def ingest(
         "eval_data": eval_data,
         "preprocess": preprocess,
         "accept_degenerate": accept_degenerate,
+        "assets": asset,
     }
     if not json_out:
         info(f"log: {log.path} (third-party warnings and logs go there{'' if verbose else '; -v shows them here'})")

@@ -106,6 +106,10 @@ def test_user_errors_are_one_clear_line_without_traceback(
 def test_uninitialized_catalog_says_to_run_init(embedded: dict[str, str]) -> None:
     proc = run(embedded, "models", ok=False)
     assert proc.returncode != 0 and "registry init" in proc.stderr
+    # ingest says so before it exports anything (it used to export the first model, ~20 s, then fail)
+    ingest = run(embedded, "ingest", "digits-cnn", "--precisions", "float", ok=False)
+    assert ingest.returncode != 0 and "registry init" in ingest.stderr and "exporting" not in ingest.stderr
+    assert not (Path(embedded["REGISTRY_HOME"]) / "catalog.db").exists()  # no empty database left behind
 
 
 def test_debug_shows_the_traceback(embedded: dict[str, str]) -> None:

@@ -178,7 +178,10 @@ def test_degenerate_figures_are_never_good() -> None:
 
 
 def test_cli_detector_with_dynamic_height_and_width_at_two_sizes(tmp_path: Path) -> None:
+    """Two sizes from one file, each measured at its own shapes, and each build ships the user's ``--asset``."""
     model = byo_models.detector(tmp_path / "det.onnx")
+    labels = tmp_path / "labels.txt"
+    labels.write_text("text\nbackground\n")
     env = cli_env({"REGISTRY_HOME": str(tmp_path / "home"), "REGISTRY_CACHE_DIR": str(tmp_path / "cache")})
     reg = [sys.executable, "-m", "registry"]
     subprocess.run([*reg, "init"], env=env, check=True, capture_output=True)
@@ -187,8 +190,12 @@ def test_cli_detector_with_dynamic_height_and_width_at_two_sizes(tmp_path: Path)
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
     assert "x: float32[1, 3, height, width]" in refused.stderr and "--input-shape x:1x3x640x640" in refused.stderr
     sizes = ["--input-shape", "x:1x3x32x32", "--input-shape", "x:1x3x64x48"]
+    missing = subprocess.run(
+        [*base, *sizes, "--asset", str(tmp_path / "nope.txt")], env=env, capture_output=True, text=True
+    )
+    assert missing.returncode == 2 and "--asset" in missing.stderr and "not a file" in missing.stderr
     done = subprocess.run(
-        [*base, *sizes, "--precisions", "float", "--profile-runs", "3", "--json"],
+        [*base, *sizes, "--precisions", "float", "--profile-runs", "3", "--asset", str(labels), "--json"],
         env=env,
         capture_output=True,
         text=True,
@@ -203,6 +210,12 @@ def test_cli_detector_with_dynamic_height_and_width_at_two_sizes(tmp_path: Path)
         assert build["details"]["interface"]["model"]["size"] == "64x48"
         host = [b for b in build["benchmarks"] if b["provenance"] == "measured-host"]
         assert host and all(b["details"]["input_shapes"] == {"x": [1, 3, 64, 48]} for b in host)
+    out = tmp_path / "pulled"
+    pull = [*reg, "pull", "det-64x48", "-d", "sd8g3", "-p", "float", "-o", str(out), "--json"]
+    pulled = subprocess.run(pull, env=env, capture_output=True, text=True)
+    assert pulled.returncode == 0, pulled.stderr
+    assert (out / "float" / "labels.txt").read_text() == "text\nbackground\n"  # beside float/model/...onnx
+    assert any(p.suffix == ".onnx" for p in (out / "float" / "model").iterdir())
 
 
 def test_shapes_come_from_the_flags_or_the_models_metadata_and_a_contradiction_is_refused(tmp_path: Path) -> None:
