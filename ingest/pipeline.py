@@ -392,7 +392,9 @@ def _finish(
         if not isinstance(exc, RegistryError):
             raise
         report.error = failure(exc)
-        say(f"{report.model}: {exc}")
+        if exc.code == "version_immutable":  # this ingest made other bytes than the version it would re-publish
+            report.error["hint"] = _new_version_hint(report.model, report.version)
+        say(f"{report.model}: {exc.detail} {report.error['hint'] or ''}".rstrip())
     built = len(ok) if report.error is None else 0
     report.status = "succeeded" if built == len(report.builds) else ("partial" if built else "failed")
     device_failed = any(d.error for b in ok for d in b.device_builds)
@@ -402,6 +404,16 @@ def _finish(
     if display:
         for build in ok:
             display.done(report.model, build.key.label, report.status if report.error is None else "failed")
+
+
+def _new_version_hint(slug: str, version: str) -> str:
+    """What to run when an ingest's builds differ from the published ``version`` (new weights, another exporter, a
+    file more): the same ingest with the next patch version."""
+    parts = version.split(".")
+    if len(parts) == 3 and all(p.isdigit() for p in parts):
+        bumped = f"{parts[0]}.{parts[1]}.{int(parts[2]) + 1}"
+        return f"Published versions never change: re-run the ingest with --version {bumped} to publish these builds."
+    return f"Published versions never change: re-run the ingest with a new --version (after {slug}@{version})."
 
 
 def _estimates(

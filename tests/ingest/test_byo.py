@@ -216,6 +216,11 @@ def test_cli_detector_with_dynamic_height_and_width_at_two_sizes(tmp_path: Path)
     assert pulled.returncode == 0, pulled.stderr
     assert (out / "float" / "labels.txt").read_text() == "text\nbackground\n"  # beside float/model/...onnx
     assert any(p.suffix == ".onnx" for p in (out / "float" / "model").iterdir())
+    # the same ingest without the asset makes other bytes than det-64x48@1.0.0: refused, saying what to run
+    again = [*base, *sizes, "--precisions", "float", "--profile-runs", "3"]
+    changed = subprocess.run(again, env=env, capture_output=True, text=True)
+    assert changed.returncode != 0 and "already published with different bytes" in changed.stderr
+    assert "re-run the ingest with --version 1.0.1" in changed.stderr
 
 
 def test_shapes_come_from_the_flags_or_the_models_metadata_and_a_contradiction_is_refused(tmp_path: Path) -> None:
