@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import typer
 
-from registry.cli.output import info, print_json
+from registry.cli.output import console, info, print_json
 from registry.vocab import ONNX, TFLITE
 
 if TYPE_CHECKING:
@@ -390,7 +390,6 @@ def _report(reports: list[IngestReport], log_path: str, json_out: bool, *, singl
             )
             print_json({"status": status, "models": [r.summary() for r in reports], "log": log_path})
         return
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title="ingest summary", header_style="bold")
@@ -406,7 +405,7 @@ def _report(reports: list[IngestReport], log_path: str, json_out: bool, *, singl
             ", ".join(failed),
             f"{r.ran_stages} / {r.cached_stages}",
         )
-    Console(stderr=True, width=None if sys.stderr.isatty() else 160).print(table)
+    console(stderr=True).print(table)
     for r in reports:
         if r.error:
             info(f"{r.model}: {r.error['detail']} {r.error.get('hint') or ''}".rstrip())

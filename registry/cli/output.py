@@ -26,8 +26,23 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=default, sort_keys=False) + "\n")
 
 
-def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+# A table printed into a pipe or a file (``registry show x | less``) is this wide, not rich's 80 columns, which fold
+# every cell of an eight-column table; $COLUMNS still wins.
+PIPE_WIDTH = 160
+
+
+def console(*, stderr: bool = False) -> Any:
+    """A rich Console for tables: the terminal's width, or ``PIPE_WIDTH`` when the stream is not a terminal."""
+    import os
+
     from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() or os.environ.get("COLUMNS") else PIPE_WIDTH
+    return Console(stderr=stderr, width=width)
+
+
+def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     from rich.table import Table
     from rich.text import Text
 
@@ -36,7 +51,7 @@ def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequen
         table.add_column(col, overflow="fold")
     for row in rows:  # cells are catalog text, never markup: "[same]" or a user's "[/tag]" print as written
         table.add_row(*[Text("" if v is None else str(v)) for v in row])
-    Console().print(table)
+    console().print(table)
 
 
 def info(message: str) -> None:

@@ -65,6 +65,11 @@ def test_read_commands_have_json(embedded: dict[str, str], tmp_path: Path) -> No
     assert sd8g3["npu_arch"] and "sm8650" in sd8g3["soc_parts"]
     table = run(embedded, "devices").stdout
     assert "sd8g3" in table and "Snapdragon" in table
+    # piped into a file or `less`, a table is 160 columns wide, not 80: each build's row stays one line
+    builds = run({**embedded, "COLUMNS": ""}, "show", "minilm@1.0.0").stdout
+    assert any(
+        all(c in line for c in ("build", "precision", "runtime", "target", "latency")) for line in builds.splitlines()
+    )
 
 
 def test_alias_deprecate_yank_from_the_cli(embedded: dict[str, str], tmp_path: Path) -> None:
