@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from ingest.pipeline import IngestReport, Prepared
     from ingest.recipe import Recipe
     from ingest.runlog import Display
+    from registry.client.sdk import Client
 
 
 def register(app: typer.Typer) -> None:
@@ -138,7 +139,9 @@ def ingest(
     root = work_dir or catalog.settings.home / "ingest"
     # a clear error before any work (qai-hub: no token, API unreachable, a device AI Hub does not offer)
     get_backend(backend, work_dir=root).preflight(opts.devices)
-    if not client.url:  # no catalog here yet: say so now, not after the first model's export
+    if client.url:  # the builds are published there at the end: a token that may publish, checked before any work
+        _check_publish_scope(client)
+    else:  # no catalog here yet: say so now, not after the first model's export
         from registry.client.embedded import EmbeddedBackend
 
         backend_here = client.backend
@@ -193,6 +196,23 @@ def ingest(
     _report(reports, str(log.path), json_out, single=not all_recipes and len(recipe or []) <= 1)
     if any(r.status == "failed" for r in reports):
         raise typer.Exit(1)
+
+
+def _check_publish_scope(client: Client) -> None:
+    """Refuse an ingest whose builds the server would refuse to publish (no token, or a read-only one)."""
+    from registry.errors import Forbidden
+    from registry.vocab import PUBLISH, has_scope
+
+    scope = client.whoami().get("scope")
+    if scope and has_scope(scope, PUBLISH):
+        return
+    held = f"a '{scope}' token" if scope else "no token"
+    raise Forbidden(
+        f"{client.url} would refuse to publish these builds: this client has {held}, and publishing needs the "
+        "'publish' scope.",
+        hint="Log in with a publish token: `registry login URL` (an admin makes one with `registry token create "
+        "--scope publish`), or set REGISTRY_TOKEN.",
+    )
 
 
 @contextmanager

@@ -149,7 +149,13 @@ def test_ingest_on_a_client_publishes_builds_figures_and_mlflow_links_to_the_ser
     }
     args = ["ingest", "--onnx", str(HELLO / "model.onnx"), "--name", "hello", "--task", "classification"]
     args += ["--precisions", "float,int8", "--profile-runs", "3", "--json"]
+    reader = json.loads(run(server_env, "token", "create", "--scope", "read", "--json").stdout)["token"]
     with running_server(server_env) as url:
+        # a read-only token: refused before anything is built (not after every build, at publish)
+        refused = run({**client_env, "REGISTRY_URL": url, "REGISTRY_TOKEN": reader}, *args, cwd=tmp_path, ok=False)
+        assert refused.returncode != 0 and "Traceback" not in refused.stderr
+        assert "a 'read' token" in refused.stderr and "registry login" in refused.stderr
+        assert not (tmp_path / "client" / "ingest" / "cache").exists()
         # cwd: an MLflow store given as a database URL keeps artifacts under ./mlruns
         summary = json.loads(run({**client_env, "REGISTRY_URL": url}, *args, cwd=tmp_path).stdout)
         assert summary["status"] == "succeeded" and summary["published"]["created"]
