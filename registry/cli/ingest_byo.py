@@ -137,6 +137,7 @@ def ingest_onnx(
                 profile_runs=opts.profile_runs,
                 devices=opts.devices,
                 backend=opts.backend,
+                record_mlflow=opts.record_mlflow,
                 byo=byo,
                 **run,
             )

@@ -195,7 +195,18 @@ def test_cli_detector_with_dynamic_height_and_width_at_two_sizes(tmp_path: Path)
     )
     assert missing.returncode == 2 and "--asset" in missing.stderr and "not a file" in missing.stderr
     done = subprocess.run(
-        [*base, *sizes, "--precisions", "float", "--profile-runs", "3", "--asset", str(labels), "--json"],
+        [
+            *base,
+            *sizes,
+            "--precisions",
+            "float",
+            "--profile-runs",
+            "3",
+            "--asset",
+            str(labels),
+            "--no-mlflow",
+            "--json",
+        ],
         env=env,
         capture_output=True,
         text=True,
@@ -204,6 +215,7 @@ def test_cli_detector_with_dynamic_height_and_width_at_two_sizes(tmp_path: Path)
     summary = json.loads(done.stdout)
     assert [m["model"] for m in summary["models"]] == ["det-32x32", "det-64x48"]
     assert all(m["status"] == "succeeded" for m in summary["models"])
+    assert not (tmp_path / "home" / "mlflow.db").exists()  # --no-mlflow: nothing recorded there
     shown = subprocess.run([*reg, "show", "det-64x48", "--json"], env=env, capture_output=True, text=True, check=True)
     builds = json.loads(shown.stdout)["builds"]
     for build in builds:
