@@ -387,7 +387,7 @@ def main() -> int:
 
             params = json.loads(fit.PARAMS_FILE.read_text())
             params["anchoring"] = entry
-            fit.PARAMS_FILE.write_text(json.dumps(params, indent=1, sort_keys=True) + "\n")
+            fit.write_params(fit.PARAMS_FILE, params)
         info = {"estimator_version": fit.ESTIMATOR_VERSION, "calibration": calibration}
         anchoring, text = render_anchoring(anchored, info), None
     else:

@@ -409,11 +409,11 @@ def _finish(
 def _new_version_hint(slug: str, version: str) -> str:
     """What to run when an ingest's builds differ from the published ``version`` (new weights, another exporter, a
     file more): the same ingest with the next patch version."""
-    parts = version.split(".")
-    if len(parts) == 3 and all(p.isdigit() for p in parts):
-        bumped = f"{parts[0]}.{parts[1]}.{int(parts[2]) + 1}"
-        return f"Published versions never change: re-run the ingest with --version {bumped} to publish these builds."
-    return f"Published versions never change: re-run the ingest with a new --version (after {slug}@{version})."
+    from registry.validation import semver_parts
+
+    major, minor, patch, pre = semver_parts(version)  # a published version: valid
+    bumped = f"{major}.{minor}.{patch}" if pre else f"{major}.{minor}.{patch + 1}"  # 1.0.0-rc1 -> 1.0.0
+    return f"Published versions never change: re-run the ingest with --version {bumped} to publish these builds."
 
 
 def _estimates(

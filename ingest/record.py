@@ -211,17 +211,16 @@ def _build_entry(root: Path, prep: Prepared, build: BuildResult) -> dict[str, An
 
 
 def _place_assets(root: Path, entry: dict[str, Any], assets: dict[str, Path]) -> list[dict[str, Any]]:
-    """The model's assets linked into one build's folder (``{precision}[-{runtime}]/tokenizer.json``: the folder
-    of the build's first file's component folder), as manifest files of no component."""
+    """The model's assets copied into one build's folder (``{precision}[-{runtime}]/tokenizer.json``, beside the
+    build's component folders), as manifest files of no component. A copy, not a link: an asset is often an
+    installed package's file. ``publish`` starts from an empty root, so nothing is there yet."""
     if not assets or not entry["files"]:
         return []
     folder = Path(entry["files"][0]["path"]).parent.parent
     placed = []
     for name, path in sorted(assets.items()):
         rel = (folder / name).as_posix()
-        dest = root / rel
-        if not dest.exists():  # a copy: an asset is often an installed package's file, never to be linked to
-            shutil.copyfile(path, dest)
+        shutil.copyfile(path, root / rel)
         placed.append({"path": rel, "component": None})
     return placed
 

@@ -125,7 +125,7 @@ def ingest_onnx(
             components={"model": onnx.resolve()},
             description=f"Brought as ONNX ({onnx.name})" + (f", at size {label}." if label else "."),
             card=extra,
-            assets=byo_assets(flags.get("assets")),
+            assets=dict(flags.get("assets") or {}),
         )
         reports.append(
             run_ingest(
@@ -193,7 +193,7 @@ def ingest_torch(
             calibration=samples(byo.calibration_data, 1, "--calibration-data"),
             eval_inputs=samples(byo.eval_data, 2, "--eval-data"),
         )
-        model.assets = byo_assets(flags.get("assets"))
+        model.assets = dict(flags.get("assets") or {})
         identity = {
             "slug": size_slug,
             "checkpoint": file_digest(ckpt),

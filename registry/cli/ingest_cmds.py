@@ -148,6 +148,7 @@ def ingest(
         assert isinstance(backend_here, EmbeddedBackend)
         with backend_here.session():
             pass
+    assets = _assets(asset, byo=onnx is not None or torch_ckpt is not None)  # a missing file is said at once
     pool = make_executor(executor, workers)
     log = RunLog(catalog.settings.home / "ingest" / "logs" / f"{new_run_id()}.log")
     where = ",".join(opts.devices) or "-"
@@ -161,7 +162,7 @@ def ingest(
         "eval_data": eval_data,
         "preprocess": preprocess,
         "accept_degenerate": accept_degenerate,
-        "assets": asset,
+        "assets": assets,
     }
     if not json_out:
         info(f"log: {log.path} (third-party warnings and logs go there{'' if verbose else '; -v shows them here'})")
@@ -196,6 +197,19 @@ def ingest(
     _report(reports, str(log.path), json_out, single=not all_recipes and len(recipe or []) <= 1)
     if any(r.status == "failed" for r in reports):
         raise typer.Exit(1)
+
+
+def _assets(paths: list[Path], *, byo: bool) -> dict[str, Path]:
+    """The ``--asset`` files (``ingest_byo.byo_assets``), which only a brought model takes."""
+    from registry.cli.ingest_byo import byo_assets
+    from registry.errors import InvalidInput
+
+    if paths and not byo:
+        raise InvalidInput(
+            "--asset is for --onnx/--torch models.",
+            hint="A recipe's model names the files its builds ship in its factory (ZooModel.assets).",
+        )
+    return byo_assets(paths)
 
 
 def _check_publish_scope(client: Client) -> None:

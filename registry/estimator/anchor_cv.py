@@ -282,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     anchoring, _, _ = run(args.perf)
     params = json.loads(args.out.read_text())
     params["anchoring"] = anchoring
-    args.out.write_text(json.dumps(params, indent=1, sort_keys=True) + "\n")
+    fit.write_params(args.out, params)
     for level, v in anchoring["validation"].items():
         o, u = v["overall"], v["unanchored"]
         print(

@@ -549,6 +549,14 @@ def _report(
     }
 
 
+def write_params(path: Path, params: Mapping[str, Any]) -> None:
+    """params.json written whole (``registry.atomic``): every estimate reads it, so a refit killed mid-write must
+    leave the old file, never a truncated one."""
+    from registry import atomic
+
+    atomic.write_text(path, json.dumps(params, indent=1, sort_keys=True) + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Fit the latency estimator; writes registry/estimator/data/params.json"
@@ -562,7 +570,7 @@ def main(argv: list[str] | None = None) -> int:
         params, report = run(args.perf or _default_perf())
     except RegistryError as exc:
         parser.exit(2, f"error: {exc.detail}\n{exc.hint or ''}\n")
-    args.out.write_text(json.dumps(params, indent=1, sort_keys=True) + "\n")
+    write_params(args.out, params)
     o = report["overall"]
     print(
         f"estimator {ESTIMATOR_VERSION}: {o['n']} rows, leave-one-family-out median APE {o['median_ape']:.1f}%, "

@@ -194,6 +194,10 @@ def test_cli_detector_with_dynamic_height_and_width_at_two_sizes(tmp_path: Path)
         [*base, *sizes, "--asset", str(tmp_path / "nope.txt")], env=env, capture_output=True, text=True
     )
     assert missing.returncode == 2 and "--asset" in missing.stderr and "not a file" in missing.stderr
+    recipe = subprocess.run(
+        [*reg, "ingest", "digits-cnn", "--asset", str(labels)], env=env, capture_output=True, text=True
+    )
+    assert recipe.returncode == 2 and "--asset is for --onnx/--torch" in recipe.stderr  # a recipe's model names its own
     done = subprocess.run(
         [
             *base,
